@@ -139,6 +139,22 @@ class Finding:
         )
 
 
+@dataclass(frozen=True)
+class Decision:
+    """One append-only event: who did what to which rows/finding, when and why."""
+
+    id: int
+    dataset_id: int
+    action: str
+    actor: str
+    rows: tuple[int, ...]
+    finding_id: str | None
+    payload: dict
+    reason: str
+    created_at: float
+    undoes: int | None = None
+
+
 def finding_id(kind: str, detector: str, rows: tuple[int, ...], reference_rows: tuple[int, ...] = ()) -> str:
     """A stable id: the same kind, detector and rows give the same id on every run."""
     key = f"{kind}|{detector}|{','.join(map(str, sorted(rows)))}|{','.join(map(str, sorted(reference_rows)))}"

@@ -1,0 +1,288 @@
+"""`curate`: the command line over the workbench facade (see `curate --help`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from curation.formats import FORMATS, DataError
+from curation.store import Workspace
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Find, review and export curated LLM instruction data; prove it with LoRA.")
+users_app = typer.Typer(no_args_is_help=True, help="Manage people and roles (team mode).")
+app.add_typer(users_app, name="users")
+
+DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
+WorkspaceOpt = typer.Option(None, "--workspace", "-w", help="Workspace folder (default: $CURATE_WORKSPACE or ./workspace).")
+FormatOpt = typer.Option(None, "--format", help=f"Input format when auto-detection is not enough: {', '.join(FORMATS)}.")
+MapOpt = typer.Option(None, "--map", help="Column mapping CANONICAL=SOURCE, e.g. --map instruction=question (repeatable).")
+SkipOpt = typer.Option(False, "--skip-bad", help="Skip bad rows instead of failing; every skipped row is reported.")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _mapping(pairs: Optional[list[str]]) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            _fail(f"--map expects CANONICAL=SOURCE, got '{pair}'")
+        k, v = pair.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _open(workspace: Optional[Path]) -> Workspace:
+    return Workspace(workspace)
+
+
+def _progress():
+    """A tqdm bar per stage for the scan's progress callback."""
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            for other in bars.values():
+                other.close()
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="it", leave=False, file=sys.stderr,
+                                     disable=not sys.stderr.isatty() and not os.environ.get("CURATE_PROGRESS"))
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    def close() -> None:
+        for bar in bars.values():
+            bar.close()
+
+    update.close = close  # type: ignore[attr-defined]
+    return update
+
+
+def _ingest(ws: Workspace, path: Path, fmt, mapping, skip_bad: bool, is_reference: bool = False):
+    from curation.workbench import ingest_file
+
+    try:
+        dataset, created, result = ingest_file(ws, path, fmt=fmt, mapping=mapping, skip_bad=skip_bad,
+                                               is_reference=is_reference)
+    except DataError as err:
+        _fail(str(err))
+    for err in result.skipped:
+        typer.echo(f"skipped: {err}", err=True)
+    return dataset, created, result
+
+
+@app.command()
+def ingest(path: Path = typer.Argument(..., help="Dataset file (.jsonl, .json, .csv, .parquet)."),
+           workspace: Optional[Path] = WorkspaceOpt, fmt: Optional[str] = FormatOpt,
+           map_: Optional[list[str]] = MapOpt, skip_bad: bool = SkipOpt,
+           reference: bool = typer.Option(False, "--reference", help="Store as a reference prompt set.")) -> None:
+    """Read a dataset file into the workspace (all or nothing; the same file twice is a no-op)."""
+    ws = _open(workspace)
+    dataset, created, result = _ingest(ws, path, fmt, _mapping(map_), skip_bad, reference)
+    verb = "ingested" if created else "already in workspace:"
+    typer.echo(f"{verb} {dataset.name} (id {dataset.id}): {dataset.n_examples} examples, format {dataset.format}"
+               + (f", {len(result.skipped)} bad rows skipped" if result.skipped else ""))
+
+
+@app.command()
+def scan(input: Path = typer.Argument(..., help="Dataset file to scan."),
+         findings_out: Path = typer.Option(..., "--findings-out", help="Write every finding here (JSONL)."),
+         reference: Optional[Path] = typer.Option(None, "--reference", help="Reference prompt set for coverage gaps."),
+         workspace: Optional[Path] = WorkspaceOpt, fmt: Optional[str] = FormatOpt,
+         map_: Optional[list[str]] = MapOpt, skip_bad: bool = SkipOpt,
+         config: Optional[Path] = typer.Option(None, "--config", help="Scan settings (JSON or TOML).")) -> None:
+    """Find duplicates, contradictions, coverage gaps and quality issues; write the findings file."""
+    from curation.workbench import scan_dataset, write_findings
+
+    ws = _open(workspace)
+    dataset, _, _ = _ingest(ws, input, fmt, _mapping(map_), skip_bad)
+    ref = _ingest(ws, reference, None, None, skip_bad, is_reference=True)[0] if reference else None
+    progress = _progress()
+    settings = _load_settings(config) if config else None
+    try:
+        scan_id, findings, timings = scan_dataset(ws, dataset, ref, settings=settings, progress=progress)
+    finally:
+        progress.close()
+    write_findings(findings, findings_out)
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.kind] = counts.get(f.kind, 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no findings"
+    typer.echo(f"scan {scan_id} of {dataset.name}: {summary} in {sum(timings.values()):.1f}s -> {findings_out}")
+
+
+def _load_settings(path: Path):
+    from curation.scan import ScanSettings
+
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".toml":
+        import tomllib
+
+        data = tomllib.loads(text)
+    else:
+        data = json.loads(text)
+    try:
+        return ScanSettings.model_validate(data)
+    except Exception as err:  # pydantic's message names the field
+        _fail(f"{path}: invalid scan settings: {err}")
+
+
+@app.command()
+def findings(workspace: Optional[Path] = WorkspaceOpt,
+             dataset: Optional[str] = typer.Option(None, help="Dataset name or id (default: the latest)."),
+             kind: Optional[str] = typer.Option(None, help="duplicate, contradiction, coverage_gap, quality, leakage."),
+             status: Optional[str] = typer.Option(None, help="open, resolved or skipped."),
+             min_score: Optional[float] = typer.Option(None, help="Only findings scoring at least this."),
+             search: Optional[str] = typer.Option(None, help="Text to look for in the reason or evidence."),
+             limit: int = typer.Option(50, help="How many to show (0 = all)."),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON lines instead of a table.")) -> None:
+    """List findings of the latest scan, highest score first."""
+    from curation.workbench import finding_status
+
+    ws = _open(workspace)
+    ds = _dataset(ws, dataset)
+    found = ws.findings(ds.id, kind=kind, min_score=min_score, search=search)
+    st = finding_status(ws, ds)
+    if status:
+        found = [f for f in found if st.get(f.finding_id, "open") == status]
+    if limit:
+        found = found[:limit]
+    if as_json:
+        for f in found:
+            typer.echo(json.dumps({**f.to_json(), "status": st.get(f.finding_id, "open")}, ensure_ascii=False))
+        return
+    typer.echo(f"{'finding_id':<18} {'kind':<14} {'score':>5} {'status':<8} {'rows':<22} reason")
+    for f in found:
+        rows = ",".join(map(str, f.rows[:6])) + ("…" if len(f.rows) > 6 else "")
+        typer.echo(f"{f.finding_id:<18} {f.kind:<14} {f.score:5.2f} {st.get(f.finding_id, 'open'):<8} "
+                   f"{rows:<22} {f.reason[:90]}")
+
+
+def _dataset(ws: Workspace, key: Optional[str]):
+    if key is None:
+        sets = ws.datasets(include_reference=False)
+        if not sets:
+            _fail(f"workspace {ws.root} has no dataset yet: run `curate ingest FILE` or `curate demo`")
+        return sets[-1]
+    try:
+        return ws.dataset(int(key) if key.isdigit() else key)
+    except KeyError as err:
+        _fail(str(err.args[0]))
+
+
+@app.command()
+def resolve(resolutions: Path = typer.Argument(..., help="JSONL of row-based resolutions (see data/README.md)."),
+            workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = typer.Option(None),
+            actor: str = typer.Option("expert", help="Who the decisions are attributed to.")) -> None:
+    """Record a file of expert resolutions as decisions (keep, drop, merge, pick, edit, add)."""
+    from curation.curate import resolution_decisions
+
+    ws = _open(workspace)
+    ds = _dataset(ws, dataset)
+    try:
+        lines = [json.loads(x) for x in resolutions.read_text(encoding="utf-8").splitlines() if x.strip()]
+    except json.JSONDecodeError as err:
+        _fail(f"{resolutions}:{err.lineno}: malformed JSON: {err.msg}")
+    try:
+        n = ws.record_many(ds.id, resolution_decisions(lines, actor=actor), role="curator")
+    except (KeyError, ValueError) as err:
+        _fail(f"{resolutions}: {err}")
+    typer.echo(f"recorded {n} decisions on {ds.name} as {actor}")
+
+
+@app.command()
+def export(out: Path = typer.Argument(..., help="Output file (or folder for --format hf)."),
+           workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = typer.Option(None),
+           fmt: str = typer.Option("jsonl", "--format", help="jsonl (source format), parquet, csv or hf."),
+           auto: bool = typer.Option(False, "--auto", help="Apply the no-review policy to open findings "
+                                     "(drop duplicates but the representative, drop contradiction groups).")) -> None:
+    """Write the curated set and a manifest (<out>.manifest.json) saying what changed and why."""
+    from curation.curate import auto_decisions
+    from curation.workbench import export_dataset, finding_status
+
+    ws = _open(workspace)
+    ds = _dataset(ws, dataset)
+    extra = []
+    if auto:
+        st = finding_status(ws, ds)
+        extra = auto_decisions([f for f in ws.findings(ds.id) if st.get(f.finding_id, "open") == "open"], ds.id)
+        extra = [d.__class__(**{**d.__dict__, "id": 10**9 + i}) for i, d in enumerate(extra)]
+    try:
+        manifest = export_dataset(ws, ds, out, fmt, extra_decisions=extra)
+    except ValueError as err:
+        _fail(str(err))
+    typer.echo(f"wrote {manifest['n_out']} of {manifest['n_source']} examples to {out} "
+               f"({', '.join(f'{k} {v}' for k, v in manifest['by_status'].items())}); manifest {out}.manifest.json")
+
+
+@app.command()
+def demo(workspace: Path = typer.Option(Path("workspace/demo"), "--workspace", "-w"),
+         resolve_all: bool = typer.Option(False, "--resolve", help="Also record the demo's expert resolutions.")) -> None:
+    """Ingest and scan the built-in demo dataset (a support assistant for a fictional product)."""
+    train, ref = DEMO_DIR / "train.jsonl", DEMO_DIR / "reference.jsonl"
+    if not train.exists():
+        _fail(f"demo data not found at {DEMO_DIR}: run `python data/generate_demo.py`")
+    out = workspace / "findings.jsonl"
+    scan(train, out, ref if ref.exists() else None, workspace, None, None, False, None)
+    if resolve_all:
+        resolve(DEMO_DIR / "resolutions.jsonl", workspace, None, "expert")
+    typer.echo(f"next: `curate findings -w {workspace}` to list them, `curate app -w {workspace}` to review "
+               "them in the browser (http://localhost:8501).")
+
+
+@app.command("app")
+def run_app(workspace: Optional[Path] = WorkspaceOpt, port: int = typer.Option(8501),
+            address: str = typer.Option("localhost"), team: bool = typer.Option(False, help="Require sign-in.")) -> None:
+    """Start the review workbench (Streamlit) on a workspace."""
+    import subprocess
+
+    entry = Path(__file__).resolve().parents[1] / "app" / "main.py"
+    env = dict(os.environ, CURATE_WORKSPACE=str((workspace or Path("workspace")).resolve()))
+    if team:
+        env["CURATE_TEAM_MODE"] = "1"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(entry), "--server.port", str(port),
+           "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+@users_app.command("add")
+def users_add(name: str, role: str = typer.Option("annotator", help="annotator, curator or admin."),
+              password: Optional[str] = typer.Option(None, help="Password (team mode); prompted when omitted.",
+                                                     prompt=False),
+              workspace: Optional[Path] = WorkspaceOpt) -> None:
+    """Add or update a person with a role (and a hashed password for team mode)."""
+    from curation.auth import ROLES, hash_password
+
+    if role not in ROLES:
+        _fail(f"unknown role '{role}' (choose from {', '.join(ROLES)})")
+    ws = _open(workspace)
+    ws.add_user(name, role, hash_password(password) if password else None)
+    typer.echo(f"{name}: {role}")
+
+
+@users_app.command("list")
+def users_list(workspace: Optional[Path] = WorkspaceOpt) -> None:
+    """List people and their roles."""
+    for u in _open(workspace).users():
+        typer.echo(f"{u['name']:<20} {u['role']}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""Schema of the workspace database and its migrations.
+
+``metadata`` describes the current schema. ``MIGRATIONS[n]`` upgrades a database from
+version n to n+1; ``migrate`` applies the missing ones in order inside the caller's
+transaction and records the version in the ``meta`` table.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+sa.Table("meta", metadata, sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text))
+
+sa.Table(
+    "datasets", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("format", sa.String(32), nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("n_examples", sa.Integer, nullable=False),
+    sa.Column("is_reference", sa.Boolean, nullable=False, default=False),
+    sa.Column("skipped_json", sa.Text, nullable=False, default="[]"),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+sa.Table(
+    "examples", metadata,
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("row", sa.Integer, primary_key=True),
+    sa.Column("source_id", sa.String(255)),
+    sa.Column("turns_json", sa.Text, nullable=False),
+    sa.Column("record_json", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+)
+
+sa.Table(
+    "scans", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False, index=True),
+    sa.Column("reference_dataset_id", sa.Integer, sa.ForeignKey("datasets.id")),
+    sa.Column("settings_json", sa.Text, nullable=False),
+    sa.Column("timings_json", sa.Text, nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float, nullable=False),
+    sa.Column("n_findings", sa.Integer, nullable=False),
+)
+
+sa.Table(
+    "findings", metadata,
+    sa.Column("scan_id", sa.Integer, sa.ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("finding_id", sa.String(64), primary_key=True),
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("detector", sa.String(64), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("n_rows", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("rows_json", sa.Text, nullable=False),
+    sa.Column("reference_rows_json", sa.Text, nullable=False),
+    sa.Column("evidence_json", sa.Text, nullable=False),
+    sa.Index("ix_findings_scan_kind_score", "scan_id", "kind", "score"),
+)
+
+sa.Table(
+    "decisions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False),
+    sa.Column("finding_id", sa.String(64), index=True),
+    sa.Column("rows_json", sa.Text, nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("payload_json", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False, default="annotator"),
+    sa.Column("undoes", sa.Integer, sa.ForeignKey("decisions.id")),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_decisions_dataset", "dataset_id", "id"),
+)
+
+sa.Table(
+    "users", metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("password_hash", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+sa.Table(
+    "runs", metadata,
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("config_json", sa.Text, nullable=False),
+    sa.Column("data_hash", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("metrics_json", sa.Text, nullable=False),
+    sa.Column("artifacts_json", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+
+def _v0_to_v1(conn: sa.Connection) -> None:
+    metadata.create_all(conn)
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v0_to_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def current_version(conn: sa.Connection) -> int:
+    if not sa.inspect(conn).has_table("meta"):
+        return 0
+    value = conn.execute(sa.text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar()
+    return int(value or 0)
+
+
+def migrate(conn: sa.Connection) -> int:
+    """Bring the schema up to SCHEMA_VERSION; returns the version found before."""
+    found = current_version(conn)
+    if found > SCHEMA_VERSION:
+        raise RuntimeError(f"workspace schema v{found} is newer than this program (v{SCHEMA_VERSION}): upgrade it")
+    for step in MIGRATIONS[found:]:
+        step(conn)
+    if found < SCHEMA_VERSION:
+        meta = metadata.tables["meta"]
+        conn.execute(sa.delete(meta).where(meta.c.key == "schema_version"))
+        conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+    return found

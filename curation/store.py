@@ -1,0 +1,398 @@
+"""The workspace database: datasets, examples, scans, findings, append-only decisions.
+
+SQLite file in the workspace folder by default (WAL, foreign keys on); any SQLAlchemy URL
+(PostgreSQL for teams) through ``CURATE_DB_URL`` or the ``db_url`` argument. Every write
+is one transaction, so a crash (even kill -9) leaves either all of it or none of it.
+Decisions are never updated or deleted: an undo is a new event naming the one it undoes,
+and the state of an example is derived from its events (see ``curation.curate``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from curation.formats import ReadResult
+from curation.migrations import SCHEMA_VERSION, metadata, migrate
+from curation.schema import ACTIONS, Decision, Example, Finding, Turn
+
+T = metadata.tables
+
+
+class ConflictError(RuntimeError):
+    """Someone else decided on this item since the caller last looked at it."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    id: int
+    name: str
+    path: str
+    format: str
+    content_hash: str
+    n_examples: int
+    created_at: float
+    is_reference: bool = False
+
+
+def file_hash(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def default_workspace() -> Path:
+    return Path(os.environ.get("CURATE_WORKSPACE", "workspace"))
+
+
+class Workspace:
+    """One folder holding the database (unless a URL points elsewhere), caches, exports, runs."""
+
+    def __init__(self, root: str | Path | None = None, db_url: str | None = None):
+        self.root = Path(root) if root is not None else default_workspace()
+        self.root.mkdir(parents=True, exist_ok=True)
+        url = db_url or os.environ.get("CURATE_DB_URL") or f"sqlite:///{(self.root / 'workspace.db').resolve()}"
+        self.url = url
+        self.engine = sa.create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            _sqlite_pragmas(self.engine)
+        with self.tx() as conn:
+            migrate(conn)
+
+    # paths -------------------------------------------------------------------------------
+    @property
+    def cache_dir(self) -> Path:
+        return self._sub("cache")
+
+    @property
+    def exports_dir(self) -> Path:
+        return self._sub("exports")
+
+    @property
+    def runs_dir(self) -> Path:
+        return self._sub("runs")
+
+    def _sub(self, name: str) -> Path:
+        p = self.root / name
+        p.mkdir(parents=True, exist_ok=True)
+        return p
+
+    @contextmanager
+    def tx(self) -> Iterator[sa.Connection]:
+        """A write transaction (on SQLite it takes the write lock up front)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(write_lock=True)
+            with conn.begin():
+                yield conn
+
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(T["meta"].c.value).where(T["meta"].c.key == "schema_version")).scalar_one())
+
+    # datasets ------------------------------------------------------------------------------
+    def ingest(self, result: ReadResult, path: str | Path, name: str | None = None,
+               is_reference: bool = False) -> tuple[Dataset, bool]:
+        """Store a read dataset; returns (dataset, created). Same file content twice = same dataset."""
+        digest = file_hash(path)
+        existing = self.dataset_by_hash(digest)
+        if existing is not None:
+            return existing, False
+        now = time.time()
+        name = name or Path(path).stem
+        with self.tx() as conn:
+            ds_id = conn.execute(T["datasets"].insert().values(
+                name=name, path=str(Path(path).resolve()), format=result.format, content_hash=digest,
+                n_examples=len(result.examples), created_at=now, is_reference=is_reference,
+                skipped_json=json.dumps([str(e) for e in result.skipped]),
+            )).inserted_primary_key[0]
+            rows = [{"dataset_id": ds_id, "row": ex.row, "source_id": ex.source_id,
+                     "turns_json": json.dumps([[t.role, t.content] for t in ex.turns], ensure_ascii=False),
+                     "record_json": json.dumps(dict(ex.record), ensure_ascii=False, default=str),
+                     "content_hash": ex.content_hash()} for ex in result.examples]
+            for start in range(0, len(rows), 5000):
+                conn.execute(T["examples"].insert(), rows[start:start + 5000])
+        return self.dataset(ds_id), True
+
+    def datasets(self, include_reference: bool = True) -> list[Dataset]:
+        q = sa.select(T["datasets"]).order_by(T["datasets"].c.id)
+        if not include_reference:
+            q = q.where(T["datasets"].c.is_reference.is_(False))
+        with self.engine.connect() as conn:
+            return [_dataset(r) for r in conn.execute(q)]
+
+    def dataset(self, key: int | str) -> Dataset:
+        c = T["datasets"].c
+        q = sa.select(T["datasets"]).where(c.id == key if isinstance(key, int) else c.name == key).order_by(c.id.desc())
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        if row is None:
+            raise KeyError(f"no dataset {key!r} in workspace {self.root}")
+        return _dataset(row)
+
+    def dataset_by_hash(self, digest: str) -> Dataset | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(T["datasets"]).where(T["datasets"].c.content_hash == digest)).first()
+        return _dataset(row) if row else None
+
+    def examples(self, dataset_id: int, rows: Sequence[int] | None = None) -> list[Example]:
+        c = T["examples"].c
+        q = sa.select(c.row, c.turns_json, c.record_json, c.source_id).where(c.dataset_id == dataset_id)
+        if rows is not None:
+            q = q.where(c.row.in_(list(rows)))
+        fmt = self.dataset(dataset_id).format
+        with self.engine.connect() as conn:
+            out = [Example(row=r.row, turns=tuple(Turn(a, b) for a, b in json.loads(r.turns_json)),
+                           record=json.loads(r.record_json), source_format=fmt, source_id=r.source_id)
+                   for r in conn.execute(q.order_by(c.row))]
+        return out
+
+    # scans and findings --------------------------------------------------------------------------
+    def add_scan(self, dataset_id: int, findings: Sequence[Finding], settings: dict, timings: dict,
+                 reference_dataset_id: int | None = None, started_at: float | None = None) -> int:
+        """Store one finished scan and all its findings in one transaction."""
+        with self.tx() as conn:
+            scan_id = conn.execute(T["scans"].insert().values(
+                dataset_id=dataset_id, reference_dataset_id=reference_dataset_id,
+                settings_json=json.dumps(settings, default=str), timings_json=json.dumps(timings),
+                started_at=started_at or time.time(), finished_at=time.time(), n_findings=len(findings),
+            )).inserted_primary_key[0]
+            rows = [{"scan_id": scan_id, "dataset_id": dataset_id, "finding_id": f.finding_id, "kind": f.kind,
+                     "detector": f.detector, "score": float(f.score), "reason": f.reason,
+                     "rows_json": json.dumps(list(f.rows)), "reference_rows_json": json.dumps(list(f.reference_rows)),
+                     "evidence_json": json.dumps(dict(f.evidence), default=str), "n_rows": len(f.rows)}
+                    for f in findings]
+            for start in range(0, len(rows), 5000):
+                conn.execute(T["findings"].insert(), rows[start:start + 5000])
+        return scan_id
+
+    def latest_scan_id(self, dataset_id: int) -> int | None:
+        c = T["scans"].c
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(c.id)).where(c.dataset_id == dataset_id)).scalar()
+
+    def scan_info(self, scan_id: int) -> dict:
+        with self.engine.connect() as conn:
+            r = conn.execute(sa.select(T["scans"]).where(T["scans"].c.id == scan_id)).one()
+        return {"id": r.id, "dataset_id": r.dataset_id, "reference_dataset_id": r.reference_dataset_id,
+                "settings": json.loads(r.settings_json), "timings": json.loads(r.timings_json),
+                "started_at": r.started_at, "finished_at": r.finished_at, "n_findings": r.n_findings}
+
+    def findings(self, dataset_id: int, scan_id: int | None = None, kind: str | None = None,
+                 min_score: float | None = None, search: str | None = None, row: int | None = None,
+                 limit: int | None = None, offset: int = 0) -> list[Finding]:
+        """Findings of a scan (the latest by default), highest score first."""
+        scan_id = scan_id or self.latest_scan_id(dataset_id)
+        if scan_id is None:
+            return []
+        q = self._findings_query(scan_id, kind, min_score, search, row)
+        c = T["findings"].c
+        q = q.order_by(c.score.desc(), c.n_rows.desc(), c.finding_id).offset(offset)
+        if limit is not None:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            return [_finding(r) for r in conn.execute(q)]
+
+    def count_findings(self, dataset_id: int, scan_id: int | None = None, **filters: Any) -> int:
+        scan_id = scan_id or self.latest_scan_id(dataset_id)
+        if scan_id is None:
+            return 0
+        q = self._findings_query(scan_id, **filters).subquery()
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(q)).scalar_one())
+
+    def _findings_query(self, scan_id: int, kind: str | None = None, min_score: float | None = None,
+                        search: str | None = None, row: int | None = None) -> sa.Select:
+        c = T["findings"].c
+        q = sa.select(T["findings"]).where(c.scan_id == scan_id)
+        if kind:
+            q = q.where(c.kind == kind)
+        if min_score is not None:
+            q = q.where(c.score >= min_score)
+        if search:
+            q = q.where(sa.or_(c.reason.ilike(f"%{search}%"), c.evidence_json.ilike(f"%{search}%")))
+        if row is not None:
+            q = q.where(sa.or_(c.rows_json.like(f"[{row},%"), c.rows_json.like(f"% {row},%"),
+                               c.rows_json.like(f"% {row}]"), c.rows_json == f"[{row}]"))
+        return q
+
+    def finding(self, dataset_id: int, finding_id: str, scan_id: int | None = None) -> Finding:
+        scan_id = scan_id or self.latest_scan_id(dataset_id)
+        c = T["findings"].c
+        with self.engine.connect() as conn:
+            r = conn.execute(sa.select(T["findings"]).where(c.scan_id == scan_id, c.finding_id == finding_id)).first()
+        if r is None:
+            raise KeyError(f"no finding {finding_id} in scan {scan_id}")
+        return _finding(r)
+
+    # decisions -------------------------------------------------------------------------------------
+    def record_decision(self, dataset_id: int, action: str, actor: str, rows: Sequence[int] = (),
+                        finding_id: str | None = None, payload: dict | None = None, reason: str = "",
+                        expected_version: int | None = None, role: str = "annotator",
+                        undoes: int | None = None) -> int:
+        """Append one decision; with ``expected_version`` (the item's version the caller saw)
+        raise ConflictError when someone decided on the item in the meantime."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action '{action}' (choose from {', '.join(ACTIONS)})")
+        if not actor:
+            raise ValueError("a decision needs an actor (who decided)")
+        c = T["decisions"].c
+        with self.tx() as conn:
+            if self.engine.dialect.name != "sqlite" and finding_id:
+                # serialize concurrent deciders on one item (SQLite already holds a write lock)
+                conn.execute(sa.select(T["findings"].c.finding_id).where(
+                    T["findings"].c.finding_id == finding_id).with_for_update())
+            if expected_version is not None:
+                current = self._version(conn, dataset_id, finding_id, rows)
+                if current != expected_version:
+                    raise ConflictError(f"item changed since you opened it (version {expected_version} -> {current})")
+            return int(conn.execute(T["decisions"].insert().values(
+                dataset_id=dataset_id, action=action, actor=actor, role=role, rows_json=json.dumps(sorted(set(rows))),
+                finding_id=finding_id, payload_json=json.dumps(payload or {}, ensure_ascii=False),
+                reason=reason, created_at=time.time(), undoes=undoes,
+            )).inserted_primary_key[0])
+
+    def record_many(self, dataset_id: int, decisions: Sequence[Decision], role: str = "curator") -> int:
+        """Append several decisions in one transaction (all or none), e.g. a resolutions file."""
+        rows = []
+        for d in decisions:
+            if d.action not in ACTIONS:
+                raise ValueError(f"unknown action '{d.action}' in decision {d.id}")
+            rows.append(dict(dataset_id=dataset_id, action=d.action, actor=d.actor, role=role,
+                             rows_json=json.dumps(sorted(set(d.rows))), finding_id=d.finding_id,
+                             payload_json=json.dumps(d.payload, ensure_ascii=False), reason=d.reason,
+                             created_at=time.time(), undoes=None))
+        if rows:
+            with self.tx() as conn:
+                conn.execute(T["decisions"].insert(), rows)
+        return len(rows)
+
+    def undo(self, dataset_id: int, decision_id: int, actor: str, reason: str = "") -> int:
+        target = self.decision(decision_id)
+        return self.record_decision(dataset_id, "undo", actor, rows=target.rows, finding_id=target.finding_id,
+                                    reason=reason or f"undo decision {decision_id}", undoes=decision_id)
+
+    def decision(self, decision_id: int) -> Decision:
+        with self.engine.connect() as conn:
+            return _decision(conn.execute(sa.select(T["decisions"]).where(T["decisions"].c.id == decision_id)).one())
+
+    def decisions(self, dataset_id: int, finding_id: str | None = None, row: int | None = None,
+                  actor: str | None = None) -> list[Decision]:
+        c = T["decisions"].c
+        q = sa.select(T["decisions"]).where(c.dataset_id == dataset_id).order_by(c.id)
+        if finding_id is not None:
+            q = q.where(c.finding_id == finding_id)
+        if actor is not None:
+            q = q.where(c.actor == actor)
+        with self.engine.connect() as conn:
+            out = [_decision(r) for r in conn.execute(q)]
+        if row is not None:
+            out = [d for d in out if row in d.rows]
+        return out
+
+    def version(self, dataset_id: int, finding_id: str | None = None, rows: Sequence[int] = ()) -> int:
+        """The id of the latest decision touching the item (0 when none): an optimistic-lock token."""
+        with self.engine.connect() as conn:
+            return self._version(conn, dataset_id, finding_id, rows)
+
+    def _version(self, conn: sa.Connection, dataset_id: int, finding_id: str | None, rows: Sequence[int]) -> int:
+        c = T["decisions"].c
+        if finding_id:
+            q = sa.select(sa.func.max(c.id)).where(c.dataset_id == dataset_id, c.finding_id == finding_id)
+            return int(conn.execute(q).scalar() or 0)
+        wanted = set(rows)
+        latest = 0
+        for did, rj in conn.execute(sa.select(c.id, c.rows_json).where(c.dataset_id == dataset_id)):
+            if wanted & set(json.loads(rj)):
+                latest = max(latest, did)
+        return latest
+
+    # users, runs, jobs -----------------------------------------------------------------------------
+    def add_user(self, name: str, role: str, password_hash: str | None = None) -> None:
+        with self.tx() as conn:
+            conn.execute(sa.delete(T["users"]).where(T["users"].c.name == name))
+            conn.execute(T["users"].insert().values(name=name, role=role, password_hash=password_hash,
+                                                    created_at=time.time()))
+
+    def users(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(sa.select(T["users"]).order_by(T["users"].c.name))]
+
+    def user(self, name: str) -> dict | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(sa.select(T["users"]).where(T["users"].c.name == name)).first()
+        return dict(r._mapping) if r else None
+
+    def record_run(self, run_id: str, config: dict, data_hash: str, status: str, metrics: dict | None = None,
+                   artifacts: dict | None = None, kind: str = "train") -> None:
+        """Insert or update one run of the registry (training runs, comparisons, app jobs)."""
+        values = {"config_json": json.dumps(config, default=str), "data_hash": data_hash, "status": status,
+                  "metrics_json": json.dumps(metrics or {}, default=str),
+                  "artifacts_json": json.dumps(artifacts or {}, default=str), "updated_at": time.time()}
+        with self.tx() as conn:
+            done = conn.execute(sa.update(T["runs"]).where(T["runs"].c.id == run_id).values(**values)).rowcount
+            if not done:
+                conn.execute(T["runs"].insert().values(id=run_id, kind=kind, created_at=time.time(), **values))
+
+    def runs(self, kind: str | None = None) -> list[dict]:
+        q = sa.select(T["runs"]).order_by(T["runs"].c.created_at.desc())
+        if kind:
+            q = q.where(T["runs"].c.kind == kind)
+        with self.engine.connect() as conn:
+            out = []
+            for r in conn.execute(q):
+                d = dict(r._mapping)
+                for k in ("config", "metrics", "artifacts"):
+                    d[k] = json.loads(d.pop(f"{k}_json"))
+                out.append(d)
+        return out
+
+
+def _sqlite_pragmas(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # noqa: ANN001
+        # writers take the lock up front (IMMEDIATE): concurrent deciders are serialized and a
+        # check-then-insert cannot interleave; readers never block anyone under WAL
+        immediate = conn.get_execution_options().get("write_lock")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _dataset(r: Any) -> Dataset:
+    return Dataset(id=r.id, name=r.name, path=r.path, format=r.format, content_hash=r.content_hash,
+                   n_examples=r.n_examples, created_at=r.created_at, is_reference=bool(r.is_reference))
+
+
+def _finding(r: Any) -> Finding:
+    return Finding(kind=r.kind, detector=r.detector, rows=tuple(json.loads(r.rows_json)), score=r.score,
+                   reason=r.reason, evidence=json.loads(r.evidence_json),
+                   reference_rows=tuple(json.loads(r.reference_rows_json)), finding_id=r.finding_id)
+
+
+def _decision(r: Any) -> Decision:
+    return Decision(id=r.id, dataset_id=r.dataset_id, action=r.action, actor=r.actor,
+                    rows=tuple(json.loads(r.rows_json)), finding_id=r.finding_id,
+                    payload=json.loads(r.payload_json), reason=r.reason, created_at=r.created_at,
+                    undoes=r.undoes)
+
+
+__all__ = ["Workspace", "Dataset", "Decision", "ConflictError", "SCHEMA_VERSION", "file_hash"]
