@@ -199,17 +199,19 @@ def _iter_csv(path: Path) -> Iterator[tuple[int, dict] | DataError]:
             yield DataError(path, f"ragged row: {len(row)} cells but the header has {len(header)}",
                             line_no, header[min(len(row), len(header)) - 1], unit="row")
             continue
-        yield line_no, {k: _csv_cell(v) for k, v in zip(header, row)}
+        yield line_no, _decode_turn_lists(dict(zip(header, row)))
 
 
-def _csv_cell(value: str) -> Any:
-    # JSON-looking cells (lists of messages written by pandas/our exporter) are decoded
-    if value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
+def _decode_turn_lists(record: dict) -> dict:
+    """CSV and Parquet cells hold conversations as JSON text (as our exporter writes them)."""
+    for key in ("messages", "conversations"):
+        value = record.get(key)
+        if isinstance(value, str) and value[:1] == "[":
+            try:
+                record[key] = json.loads(value)
+            except json.JSONDecodeError:
+                pass  # left as text: validation reports it with file, row and field
+    return record
 
 
 def _iter_parquet(path: Path) -> Iterator[tuple[int, dict] | DataError]:
@@ -223,7 +225,7 @@ def _iter_parquet(path: Path) -> Iterator[tuple[int, dict] | DataError]:
     for batch in pf.iter_batches(batch_size=10_000):
         for rec in batch.to_pylist():
             row += 1
-            yield row, {k: _plain(v) for k, v in rec.items()}
+            yield row, _decode_turn_lists({k: _plain(v) for k, v in rec.items()})
 
 
 def _plain(value: Any) -> Any:
