@@ -248,10 +248,9 @@ class Workspace:
             raise ValueError("a decision needs an actor (who decided)")
         c = T["decisions"].c
         with self.tx() as conn:
-            if self.engine.dialect.name != "sqlite" and finding_id:
-                # serialize concurrent deciders on one item (SQLite already holds a write lock)
-                conn.execute(sa.select(T["findings"].c.finding_id).where(
-                    T["findings"].c.finding_id == finding_id).with_for_update())
+            if self.engine.dialect.name == "postgresql":
+                # serialize concurrent deciders on one dataset (SQLite's BEGIN IMMEDIATE does this)
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": 7_000_000 + dataset_id})
             if expected_version is not None:
                 current = self._version(conn, dataset_id, finding_id, rows)
                 if current != expected_version:
