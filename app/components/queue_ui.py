@@ -1,0 +1,131 @@
+"""The frame every review queue shares: filters, paging, the focused item, and decisions.
+
+Decisions run in button callbacks, before the page reruns, so the queue drawn afterwards
+already reflects them. Each decision carries the item version the page showed; when
+someone else decided in between, ``ConflictError`` is turned into a message and the item
+is shown again, fresh. Keyboard shortcuts are Streamlit's own (``shortcut=``).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import pandas as pd
+import streamlit as st
+
+from app.components import text
+from app.components.context import Ctx, flash
+from curation import review
+from curation.store import ConflictError
+
+STATUS_CHOICES = {"to do": review.TODO, "skipped": ("skipped",), "voted (blind)": ("voted",),
+                  "disputed": ("disputed",), "resolved": ("resolved",),
+                  "all": ("open", "skipped", "voted", "disputed", "resolved")}
+
+
+def settings(ctx: Ctx) -> review.ReviewSettings:
+    return review.load_settings(ctx.ws, ctx.dataset.id)
+
+
+def act(ctx: Ctx, item: review.QueueItem, steps: Sequence[review.Step], what: str, note_key: str) -> None:
+    """Record a decision (a button callback); a conflict becomes a message, never an error page."""
+    if not ctx.can("review"):
+        flash("error", "Your role cannot record decisions.")
+        return
+    note = st.session_state.get(note_key, "") or ""
+    try:
+        review.decide(ctx.ws, ctx.dataset.id, item.finding.finding_id, item.state.version, list(steps),
+                      ctx.user, ctx.role, reason=note.strip() or what, settings=settings(ctx))
+    except ConflictError:
+        latest = ctx.ws.decisions(ctx.dataset.id, finding_id=item.finding.finding_id)[-1]
+        flash("warning", f"This item changed since you opened it: {latest.actor} recorded '{latest.action}'. "
+                         "It is shown again as it is now; choose again (your choice then replaces theirs).")
+        st.session_state[f"{item.finding.kind}_pinned"] = item.finding.finding_id
+        st.session_state[f"{item.finding.kind}_focus"] = item.finding.finding_id
+        return
+    st.session_state.pop(f"{item.finding.kind}_pinned", None)
+    st.session_state[note_key] = ""
+    flash("success", f"Recorded: {what}.")
+
+
+def undo(ctx: Ctx) -> None:
+    undone = review.undo_last(ctx.ws, ctx.dataset.id, ctx.user)
+    flash("info", f"Undid your last decision ({len(undone)} event(s))." if undone else "Nothing of yours to undo.")
+
+
+def next_item(focus_key: str, ids: list[str]) -> None:
+    st.session_state.pop(focus_key.replace("_focus", "_pinned"), None)
+    cur = st.session_state.get(focus_key)
+    st.session_state[focus_key] = ids[(ids.index(cur) + 1) % len(ids)] if cur in ids else ids[0]
+
+
+def show(ctx: Ctx, kind: str, title: str, page_size: int = 10) -> tuple[review.QueueItem | None, list[str]]:
+    """Filters, the page table and the item picker; returns the focused item (or None) and
+    the ids on the page. An item whose decision just conflicted stays pinned on top."""
+    st.title(title)
+    text.style()
+    c1, c2, c3, c4 = st.columns([3, 2, 2, 1])
+    search = c1.text_input("Search (reason, evidence or example text)", key=f"{kind}_search")
+    status = c2.selectbox("Status", list(STATUS_CHOICES), key=f"{kind}_status")
+    min_score = c3.slider("Minimum score", 0.0, 1.0, 0.0, 0.05, key=f"{kind}_min_score")
+    page_no = c4.number_input("Page", min_value=1, value=1, step=1, key=f"{kind}_page")
+    page = review.queue(ctx.ws, ctx.dataset.id, kind, ctx.user, statuses=STATUS_CHOICES[status],
+                        search=search.strip() or None, min_score=min_score or None, page=int(page_no),
+                        page_size=page_size, settings=settings(ctx))
+    st.caption(f"{page.total} item(s) · page {page.page} of {page.n_pages} · ordered by score"
+               + ("; skipped items come back after the open ones" if status == "to do" else ""))
+    items = list(page.items)
+    pinned = st.session_state.get(f"{kind}_pinned")
+    if pinned and pinned not in [i.finding.finding_id for i in items]:
+        items = review.load_items(ctx.ws, ctx.dataset.id, [pinned]) + items
+    if not items:
+        st.success("Nothing left here." if status == "to do" else "No item matches.")
+        _undo_button(ctx, kind)
+        return None, []
+    ids = [i.finding.finding_id for i in items]
+    focus_key = f"{kind}_focus"
+    if st.session_state.get(focus_key) not in ids:
+        st.session_state[focus_key] = ids[0]
+    table = pd.DataFrame([{"score": round(i.finding.score, 3), "status": i.state.status,
+                           "rows": ", ".join(map(str, i.finding.rows[:8])) + (" …" if len(i.finding.rows) > 8 else ""),
+                           "reason": text.preview(i.finding.reason, 110), "finding": i.finding.finding_id}
+                          for i in items])
+    with st.expander(f"This page ({len(ids)} items)", expanded=False):
+        st.dataframe(table, hide_index=True, width="stretch")
+    labels = {i.finding.finding_id: f"{n + 1 + (page.page - 1) * page_size}. [{i.finding.score:.2f}] "
+              f"{text.preview(i.finding.reason, 80)}" for n, i in enumerate(items)}
+    st.selectbox("Item", ids, format_func=labels.get, key=focus_key)
+    item = items[ids.index(st.session_state[focus_key])]
+    _item_header(item)
+    return item, ids
+
+
+def _item_header(item: review.QueueItem) -> None:
+    f = item.finding
+    st.caption(f"{f.kind} · detector {f.detector} · score {f.score:.2f} · status {item.state.status} · "
+               f"{f.finding_id}")
+    text.plain(f.reason, "why")
+
+
+def note_key(kind: str, item: review.QueueItem) -> str:
+    return f"{kind}_note_{item.finding.finding_id}"
+
+
+def common_bar(ctx: Ctx, kind: str, item: review.QueueItem, ids: list[str]) -> None:
+    """Note, Skip, Next and Undo (keys S, N, U)."""
+    key = note_key(kind, item)
+    st.text_input("Note (optional, saved with the decision)", key=key)
+    c1, c2, c3 = st.columns(3)
+    c1.button("Skip for now (S)", key=f"{kind}_skip", shortcut="S", width="stretch",
+              on_click=act, args=(ctx, item, [("skip", (), {})], "skipped for now", key))
+    c2.button("Next (N)", key=f"{kind}_next", shortcut="N", width="stretch",
+              on_click=next_item, args=(f"{kind}_focus", ids))
+    with c3:
+        _undo_button(ctx, kind)
+    if item.state.votes and ctx.can("adjudicate"):
+        st.caption("Blind votes: " + "; ".join(f"{v.actor}: {v.payload.get('label')}" for v in item.state.votes))
+
+
+def _undo_button(ctx: Ctx, kind: str) -> None:
+    st.button("Undo my last (U)", key=f"{kind}_undo", shortcut="U", width="stretch", on_click=undo, args=(ctx,))
+

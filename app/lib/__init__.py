@@ -1,0 +1,1 @@
+"""App services without UI: safe paths, background jobs, the example map, browsing, comparisons."""

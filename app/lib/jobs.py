@@ -1,0 +1,92 @@
+"""Background jobs (scans, the example map) that outlive a Streamlit rerun.
+
+A job runs in a daemon thread of the server process and persists its progress in the
+workspace runs table (``Workspace.record_run``), so every page and every session reads
+the same state, and a finished job's result survives a restart. A job whose server died
+stays ``running`` with a stale ``updated_at``: ``job_status`` reports it as
+``interrupted``. Not handled: cancelling a running job.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+import uuid
+from typing import Any, Callable
+
+from curation.store import Dataset, Workspace
+
+STALE_S = 600.0
+_threads: dict[str, threading.Thread] = {}
+_lock = threading.Lock()
+
+Progress = Callable[[str, int, int], None]
+
+
+def _reporter(ws: Workspace, run_id: str, config: dict, data_hash: str, kind: str) -> Progress:
+    last = [0.0]
+
+    def report(stage: str, done: int, total: int) -> None:
+        now = time.time()
+        if now - last[0] >= 0.5 or done >= total:  # throttle database writes
+            last[0] = now
+            ws.record_run(run_id, config, data_hash, "running", {"stage": stage, "done": done, "total": total},
+                          kind=kind)
+
+    return report
+
+
+def start(ws: Workspace, kind: str, key: str, config: dict, data_hash: str,
+          work: Callable[[Progress], dict[str, Any]]) -> str:
+    """Run ``work(progress)`` in the background once per ``key`` at a time; returns the run id."""
+    with _lock:
+        running = _threads.get(key)
+        if running is not None and running.is_alive():
+            return running.name
+        run_id = f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        ws.record_run(run_id, config, data_hash, "running", {"stage": "queued", "done": 0, "total": 1}, kind=kind)
+        report = _reporter(ws, run_id, config, data_hash, kind)
+
+        def target() -> None:
+            try:
+                result = work(report)
+                ws.record_run(run_id, config, data_hash, "done", result, kind=kind)
+            except Exception as err:  # a failed job must say why on the page, not kill the server
+                ws.record_run(run_id, config, data_hash, "failed",
+                              {"error": f"{type(err).__name__}: {err}", "trace": traceback.format_exc()[-2000:]},
+                              kind=kind)
+
+        thread = threading.Thread(target=target, name=run_id, daemon=True)
+        _threads[key] = thread
+        thread.start()
+    return run_id
+
+
+def wait(key: str, timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for the job under ``key``; True when none is running."""
+    thread = _threads.get(key)
+    if thread is not None:
+        thread.join(timeout)
+        return not thread.is_alive()
+    return True
+
+
+def job_status(run: dict) -> str:
+    if run["status"] == "running" and time.time() - run["updated_at"] > STALE_S:
+        return "interrupted"
+    return run["status"]
+
+
+def start_scan(ws: Workspace, dataset: Dataset, reference: Dataset | None, settings: Any, actor: str) -> str:
+    """Scan a dataset in the background with the detectors of curation.scan."""
+    from curation.workbench import scan_dataset
+
+    config = {"dataset": dataset.name, "dataset_id": dataset.id, "reference": reference.name if reference else None,
+              "settings": settings.model_dump() if hasattr(settings, "model_dump") else settings, "actor": actor}
+
+    def work(progress: Progress) -> dict[str, Any]:
+        scan_id, findings, timings = scan_dataset(ws, dataset, reference, settings=settings, progress=progress)
+        return {"scan_id": scan_id, "n_findings": len(findings), "seconds": round(sum(timings.values()), 1)}
+
+    return start(ws, "scan", f"scan:{ws.root}:{dataset.id}", config, dataset.content_hash, work)

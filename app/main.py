@@ -1,0 +1,99 @@
+"""Entry point of the review workbench: `curate app` runs `streamlit run app/main.py`.
+
+Resolves who is using the app (local mode: $USER as admin; team mode: sign-in), draws the
+sidebar (workspace, dataset picker, person, background jobs) and the navigation, showing
+only the pages the person's role allows. Each page checks the role again.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts app/ first, not the repository
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from app.components import context  # noqa: E402
+from app.components.context import Ctx  # noqa: E402
+
+PAGES = {  # section -> (file, title, icon, permission)
+    "Review": [("overview.py", "Overview", ":material/dashboard:", "review"),
+               ("duplicates.py", "Duplicates", ":material/content_copy:", "review"),
+               ("contradictions.py", "Contradictions", ":material/compare_arrows:", "review"),
+               ("gaps.py", "Coverage gaps", ":material/add_circle:", "review"),
+               ("findings.py", "Other findings", ":material/flag:", "review"),
+               ("browser.py", "Example browser", ":material/search:", "review")],
+    "Curate": [("data.py", "Data & scans", ":material/database:", "scan"),
+               ("team.py", "Team review", ":material/groups:", "adjudicate"),
+               ("export.py", "Export", ":material/download:", "export")],
+    "Models": [("compare.py", "Compare models", ":material/balance:", "review")],
+    "Admin": [("users.py", "Users", ":material/manage_accounts:", "manage_users")],
+}
+
+
+def login_page() -> None:
+    st.title("Sign in")
+    st.caption("This workbench runs in team mode: sign in with the name and password an admin gave you "
+               "(`curate users add NAME --role annotator --password ...`).")
+    ws = context.open_workspace(context.workspace_path())
+    with st.form("login"):
+        name = st.text_input("Name", key="login_name")
+        password = st.text_input("Password", type="password", key="login_password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        if context.sign_in(ws, name, password):
+            st.rerun()
+        st.error("Unknown name or wrong password.")
+
+
+def sidebar(ctx: Ctx) -> None:
+    with st.sidebar:
+        if not ctx.team:
+            path = st.text_input("Workspace folder", value=str(ctx.ws.root), key="workspace_input",
+                                 help="Any folder holding a workspace (created by `curate ingest` or `curate demo`).")
+            if path != str(ctx.ws.root) and Path(path).expanduser().is_dir():
+                st.session_state["workspace_path"] = str(Path(path).expanduser())
+                st.session_state.pop("dataset_id", None)
+                st.rerun()
+        else:
+            st.caption(f"Workspace: {ctx.ws.root}")
+        sets = ctx.ws.datasets(include_reference=False)
+        if sets:
+            names = {d.id: f"{d.name} ({d.n_examples:,} examples)" for d in sets}
+            st.selectbox("Dataset", list(names), format_func=names.get, key="dataset_id")
+        st.caption(f"Signed in as **{ctx.user}** ({ctx.role})" if ctx.team else
+                   f"Local mode: **{ctx.user}** ({ctx.role})")
+        if ctx.team and st.button("Sign out", key="sign_out"):
+            context.sign_out()
+            st.rerun()
+        running = [r for r in ctx.ws.runs() if r["status"] == "running" and r["kind"] in ("scan", "map")]
+        for run in running:
+            m = run["metrics"]
+            st.progress(min(1.0, m.get("done", 0) / max(1, m.get("total", 1))), text=f"{run['kind']}: {m.get('stage')}")
+
+
+def main() -> None:
+    st.set_page_config(page_title="Curation workbench", page_icon=":material/fact_check:", layout="wide")
+    ws = context.open_workspace(context.workspace_path())
+    who = context.person(ws)
+    if who is None:
+        st.navigation([st.Page(login_page, title="Sign in", url_path="login")]).run()
+        return
+    ctx = Ctx(ws, context.pick_dataset(ws), who[0], who[1], context.team_mode())
+    context.set_current(ctx)
+    sections = {}
+    for section, pages in PAGES.items():
+        visible = [st.Page(f"pages/{file}", title=title, icon=icon, default=file == "overview.py")
+                   for file, title, icon, permission in pages if ctx.can(permission)]
+        if visible:
+            sections[section] = visible
+    nav = st.navigation(sections)
+    sidebar(ctx)
+    context.show_flash()
+    nav.run()
+
+
+main()

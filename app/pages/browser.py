@@ -1,0 +1,84 @@
+"""Example browser: search and filter by finding, status, category and source; open any
+example with its findings and the history of decisions on it; see the added examples."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from app.components import text
+from app.components.context import require
+from app.lib import browse
+from curation.schema import FINDING_KINDS
+
+STATUSES = ["unchanged", "kept", "dropped", "edited", "added"]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def facets(_ws, root: str, dataset_id: int, content_hash: str) -> dict[str, list[str]]:
+    """Category and source values, once per dataset (the workspace itself is not hashed)."""
+    found = browse.facets(_ws, dataset_id)
+    return {k: sorted(v) for k, v in found.items()}
+
+
+def when(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
+
+
+ctx = require("review")
+ws, ds = ctx.ws, ctx.dataset
+st.title("Example browser")
+text.style()
+values = facets(ws, str(ws.root), ds.id, ds.content_hash)
+c1, c2, c3, c4, c5, c6 = st.columns([3, 2, 2, 2, 2, 1])
+search = c1.text_input("Search example text", key="br_search")
+kind = c2.selectbox("Finding", ["any", "none", *FINDING_KINDS], key="br_kind")
+status = c3.selectbox("Status", ["any", *STATUSES], key="br_status")
+category = c4.selectbox("Category", ["any", *values["category"]], key="br_category")
+source = c5.selectbox("Source", ["any", *values["source"]], key="br_source")
+page_no = int(c6.number_input("Page", min_value=1, value=1, key="br_page"))
+
+if status == "added":
+    _, added = browse.curated_statuses(ws.decisions(ds.id))
+    st.caption(f"{len(added)} example(s) written by reviewers; they are exported marked as added.")
+    for r in added:
+        d = r.decision
+        st.caption(f"decision {d.id} · {d.actor} · {when(d.created_at)} · {text.preview(d.reason, 80)}")
+        st.html("".join(f'<div class="cw-role">{text.safe_html(t.role)}</div>'
+                        f'<div class="cw-text">{text.safe_html(t.content)}</div>' for t in r.turns))
+    st.stop()
+
+page = browse.browse(ws, ds.id, search=search.strip(), kind=None if kind == "any" else kind,
+                     status=None if status == "any" else status, category=None if category == "any" else category,
+                     source=None if source == "any" else source, page=page_no, page_size=25)
+st.caption(f"{page.total:,} example(s) match · page {page_no} of {max(1, -(-page.total // 25))}")
+if page.examples:
+    st.dataframe(pd.DataFrame([{"row": ex.row, "id": ex.source_id, "category": ex.record.get("category"),
+                                "source": ex.record.get("source"), "status": page.statuses[ex.row],
+                                "findings": ", ".join(page.kinds[ex.row]), "request": text.preview(ex.user_request),
+                                "answer": text.preview(ex.answer)} for ex in page.examples]),
+                 hide_index=True, width="stretch")
+    rows = [ex.row for ex in page.examples]
+    row = st.selectbox("Open example", rows, key="br_open")
+    ex = next(e for e in page.examples if e.row == row)
+    left, right = st.columns([3, 2])
+    with left:
+        text.card(ex, f"status {page.statuses[row]}", show_system=True)
+    with right:
+        decisions, found = browse.history(ws, ds.id, row)
+        st.markdown("**Findings**")
+        for f in found:
+            st.caption(f"{f.kind} · score {f.score:.2f} · rows {', '.join(map(str, f.rows[:10]))} · {f.finding_id}")
+            text.plain(f.reason)
+        if not found:
+            st.caption("None in the latest scan.")
+        st.markdown("**History of decisions**")
+        undone = {d.undoes for d in decisions if d.action == "undo"}
+        if decisions:
+            st.dataframe(pd.DataFrame([{"id": d.id, "when": when(d.created_at), "who": d.actor, "action": d.action,
+                                        "reason": d.reason, "undone": d.id in undone} for d in decisions]),
+                         hide_index=True, width="stretch")
+        else:
+            st.caption("No decision touched this example yet.")

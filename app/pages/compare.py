@@ -1,0 +1,119 @@
+"""Compare models: each prompt with the arms' answers side by side, and a blind A/B mode
+(random order, hidden labels, revealed after judging; judgements stored as ``judge``
+decisions) with the running win rate, its 95% CI and a left/right position-bias check."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app.components import text
+from app.components.context import flash, require
+from app.lib import comparison
+from curation import review
+
+VERDICTS = {"A": "A is better", "B": "B is better", "tie": "Tie", "both_bad": "Both bad"}
+
+ctx = require("review")
+ws, ds = ctx.ws, ctx.dataset
+st.title("Compare models")
+text.style()
+folders = comparison.candidates(ws)
+if not folders:
+    st.info(f"No comparison yet. A comparison run writes report.json and generations.jsonl into a folder under "
+            f"{ws.runs_dir} (see app/lib/comparison.py for the format).")
+    st.stop()
+folder = st.selectbox("Comparison", folders, format_func=lambda p: p.name, key="cmp_folder")
+cmp = comparison.load(Path(folder))
+if cmp.metrics:
+    st.dataframe(pd.DataFrame(cmp.metrics).T, width="stretch")
+
+
+def judgements(actor: str | None = None) -> list[dict]:
+    """Live A/B judgements on this comparison (everyone's, or one person's)."""
+    decisions = ws.decisions(ds.id, actor=actor)
+    undone = {d.undoes for d in ws.decisions(ds.id) if d.action == "undo"}
+    return [d.payload | {"id": d.id, "actor": d.actor} for d in decisions
+            if d.action == "judge" and d.id not in undone and d.payload.get("kind") == "ab"
+            and d.payload.get("comparison") == cmp.name]
+
+
+def judge(pid: str, left: str, right: str, verdict: str) -> None:
+    ws.record_decision(ds.id, "judge", ctx.user, (), None, {"kind": "ab", "comparison": cmp.name, "prompt_id": pid,
+                                                            "left": left, "right": right, "verdict": verdict},
+                       reason=f"blind A/B: {VERDICTS[verdict]}", role=ctx.role)
+    st.session_state["cmp_reveal"] = (pid, left, right, verdict)
+
+
+def undo_judgement() -> None:
+    mine = judgements(ctx.user)
+    if mine:
+        ws.undo(ds.id, mine[-1]["id"], ctx.user)
+        st.session_state.pop("cmp_reveal", None)
+        flash("info", "Withdrew your last judgement.")
+
+
+side, blind = st.tabs(["Side by side", "Blind A/B"])
+with side:
+    per_page = 5
+    n_pages = max(1, -(-len(cmp.prompts) // per_page))
+    page = int(st.number_input(f"Page (of {n_pages})", 1, n_pages, 1, key="cmp_page"))
+    for p in cmp.prompts[(page - 1) * per_page: page * per_page]:
+        with st.container(border=True):
+            text.plain(p["prompt"], f"prompt {p['id']}")
+            if p.get("reference"):
+                text.plain(p["reference"], "reference")
+            arms = [a for a in cmp.arms if a in p["answers"]]
+            for col, arm in zip(st.columns(max(1, len(arms))), arms):
+                with col:
+                    text.plain(p["answers"][arm], arm)
+
+with blind:
+    if len(cmp.arms) < 2:
+        st.info("A blind comparison needs two arms.")
+        st.stop()
+    c1, c2 = st.columns(2)
+    first = c1.selectbox("Arm", cmp.arms, index=len(cmp.arms) - 2, key="cmp_arm1")
+    second = c2.selectbox("against", [a for a in cmp.arms if a != first], key="cmp_arm2")
+    pair = {first, second}
+    done = {j["prompt_id"] for j in judgements(ctx.user) if {j["left"], j["right"]} == pair}
+    todo = sorted((p for p in cmp.prompts if pair <= set(p["answers"]) and p["id"] not in done),
+                  key=lambda p: hashlib.sha1(f"{ctx.user}|{cmp.name}|{p['id']}".encode()).hexdigest())
+    reveal = st.session_state.get("cmp_reveal")
+    if reveal:
+        pid, left, right, verdict = reveal
+        text.plain(f"Prompt {pid}: A was {left}, B was {right}; you chose {VERDICTS[verdict].lower()}.", "revealed")
+    if todo:
+        p = todo[0]
+        swap = int(hashlib.sha1(f"{ctx.user}|{p['id']}|{sorted(pair)}".encode()).hexdigest(), 16) % 2
+        left, right = (second, first) if swap else (first, second)
+        st.caption(f"{len(todo)} prompt(s) left for you in this pair.")
+        text.plain(p["prompt"], "prompt")
+        ca, cb = st.columns(2)
+        with ca:
+            text.plain(p["answers"][left], "answer A")
+        with cb:
+            text.plain(p["answers"][right], "answer B")
+        cols = st.columns(5)
+        for col, (key, label), shortcut in zip(cols, VERDICTS.items(), "1234"):
+            col.button(f"{label} ({shortcut})", key=f"cmp_{key}", shortcut=shortcut, width="stretch",
+                       on_click=judge, args=(p["id"], left, right, key))
+        cols[4].button("Undo (U)", key="cmp_undo", shortcut="U", width="stretch", on_click=undo_judgement)
+    else:
+        st.success("You judged every prompt of this pair.")
+        st.button("Undo my last judgement", key="cmp_undo_done", on_click=undo_judgement)
+    everyone = judgements()
+    stats = review.ab_summary(everyone, second, first)
+    if stats["n"]:
+        lo, hi = stats["ci"]
+        m = st.columns(4)
+        m[0].metric(f"{second} win rate vs {first}", f"{stats['win_rate']:.0%}", help="Ties and both-bad count half.")
+        m[1].metric("95% CI", f"{lo:.0%} – {hi:.0%}")
+        m[2].metric("Judgements", f"{stats['n']} ({stats['ties']} ties)")
+        m[3].metric("Left answer won", f"{stats['left_wins']} of {stats['left_wins'] + stats['right_wins']}",
+                    help=f"Position-bias check: two-sided binomial p = {stats['position_p']:.3f}")
+        if stats["position_p"] < 0.05:
+            st.warning("The left-shown answer wins more often than chance: judgements may be position-biased.")

@@ -1,0 +1,51 @@
+"""Contradictions: the answers side by side with the differing words highlighted; pick the
+right one, edit one into the right answer (the others are dropped), drop all, or keep all."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.components import queue_ui, text
+from app.components.context import require
+
+KIND = "contradiction"
+ctx = require("review")
+item, ids = queue_ui.show(ctx, KIND, "Contradictions")
+if item is not None:
+    f = item.finding
+    rows = [r for r in f.rows if r in item.examples]
+    note = queue_ui.note_key(KIND, item)
+    first = item.examples[rows[0]] if rows else None
+    for group in text.members_grid([item.examples[r] for r in rows]):
+        for col, ex in zip(st.columns(3), group):
+            with col:
+                other = item.examples[rows[1]] if ex.row == rows[0] and len(rows) > 1 else first
+                text.card(ex, f"answer {rows.index(ex.row) + 1}", compare_answer=other.answer)
+                n = rows.index(ex.row) + 1
+                st.button(f"This one is right ({n})" if n <= 9 else "This one is right", key=f"con_pick_{ex.row}",
+                          shortcut=str(n) if n <= 9 else None, type="primary", width="stretch",
+                          on_click=queue_ui.act,
+                          args=(ctx, item, [("pick", f.rows, {"keep_row": ex.row})], f"picked row {ex.row}", note))
+    if f.evidence.get("values"):
+        st.caption("Conflicting values: " + " vs ".join(map(str, f.evidence["values"])))
+    c1, c2 = st.columns(2)
+    c1.button("All wrong: drop all (D)", key="con_drop", shortcut="D", width="stretch", on_click=queue_ui.act,
+              args=(ctx, item, [("drop", f.rows, {})], "dropped all answers", note))
+    c2.button("No contradiction: keep all (K)", key="con_keep", shortcut="K", width="stretch", on_click=queue_ui.act,
+              args=(ctx, item, [("keep", f.rows, {})], "not a contradiction, kept all", note))
+    with st.expander("Edit one into the right answer (the others are dropped)", expanded=False):
+        target = st.selectbox("Answer to edit", rows, format_func=lambda r: f"answer {rows.index(r) + 1} (row {r})",
+                              key=f"con_target_{f.finding_id}")
+        edit_key = f"con_edit_{f.finding_id}_{target}"
+        st.text_area("Right answer", value=item.examples[target].answer, key=edit_key, height=160)
+
+        def save_edit(row: int = target, key: str = edit_key) -> None:
+            answer = (st.session_state.get(key) or "").strip()
+            if not answer:
+                queue_ui.flash("error", "The edited answer is empty.")
+                return
+            queue_ui.act(ctx, item, [("pick", f.rows, {"keep_row": row}), ("edit", (row,), {"answer": answer})],
+                         f"edited row {row} into the right answer", note)
+
+        st.button("Save as the right answer", key="con_save_edit", on_click=save_edit)
+    queue_ui.common_bar(ctx, KIND, item, ids)

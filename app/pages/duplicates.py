@@ -1,0 +1,48 @@
+"""Duplicates: each group side by side, differences from the representative highlighted;
+merge onto the representative, keep one, keep several, or keep all (not duplicates)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.components import queue_ui, text
+from app.components.context import require
+
+KIND = "duplicate"
+ctx = require("review")
+item, ids = queue_ui.show(ctx, KIND, "Duplicates")
+if item is not None:
+    f = item.finding
+    rows = [r for r in f.rows if r in item.examples]
+    rep = int(f.evidence.get("representative", rows[0] if rows else 0))
+    rep_ex = item.examples.get(rep)
+    members = f.evidence.get("members") or {}
+    note = queue_ui.note_key(KIND, item)
+    ordered = [rep] + [r for r in rows if r != rep] if rep in item.examples else rows
+    for group in text.members_grid([item.examples[r] for r in ordered]):
+        for col, ex in zip(st.columns(3), group):
+            with col:
+                is_rep = ex.row == rep
+                info = members.get(str(ex.row)) or {}
+                sim = f" · similarity {info['similarity']:.2f}" if isinstance(info.get("similarity"), float) else ""
+                title = ("★ representative" if is_rep else "member") + sim
+                text.card(ex, title, compare_answer=None if is_rep or rep_ex is None else rep_ex.answer,
+                          compare_request=None if is_rep or rep_ex is None else rep_ex.user_request)
+                st.button(f"Keep only row {ex.row}", key=f"dup_only_{ex.row}", width="stretch",
+                          on_click=queue_ui.act,
+                          args=(ctx, item, [("merge", f.rows, {"keep_row": ex.row})], f"kept only row {ex.row}", note))
+    st.caption("Highlighted words differ from the representative.")
+    c1, c2, c3 = st.columns(3)
+    c1.button(f"Merge: keep representative {rep} (M)", key="dup_merge", type="primary", shortcut="M",
+              width="stretch", on_click=queue_ui.act,
+              args=(ctx, item, [("merge", f.rows, {"keep_row": rep})], f"merged onto row {rep}", note))
+    c2.button("Not duplicates: keep all (K)", key="dup_keep", shortcut="K", width="stretch", on_click=queue_ui.act,
+              args=(ctx, item, [("keep", f.rows, {})], "not duplicates, kept all", note))
+    c3.button("Drop the whole group (D)", key="dup_drop", shortcut="D", width="stretch", on_click=queue_ui.act,
+              args=(ctx, item, [("drop", f.rows, {})], "dropped the whole group", note))
+    several = st.multiselect("Keep several (the rest are dropped)", rows, default=[rep] if rep in rows else [],
+                             key=f"dup_several_{f.finding_id}")
+    st.button("Keep the selected rows", key="dup_keep_several", disabled=not several, on_click=queue_ui.act,
+              args=(ctx, item, [("merge", f.rows, {"keep_rows": sorted(several)})],
+                    f"kept rows {', '.join(map(str, sorted(several)))}", note))
+    queue_ui.common_bar(ctx, KIND, item, ids)

@@ -1,0 +1,51 @@
+"""Other findings (quality, leakage and any kind a detector adds): keep, drop or edit."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import streamlit as st
+
+from app.components import queue_ui, text
+from app.components.context import flash, require
+from curation.migrations import metadata
+
+OWN_PAGES = {"duplicate", "contradiction", "coverage_gap"}
+ctx = require("review")
+scan_id = ctx.ws.latest_scan_id(ctx.dataset.id)
+c = metadata.tables["findings"].c
+with ctx.ws.engine.connect() as conn:
+    kinds = sorted(k for (k,) in conn.execute(sa.select(c.kind).where(c.scan_id == scan_id).distinct())
+                   if k not in OWN_PAGES) if scan_id else []
+if not kinds:
+    st.title("Other findings")
+    st.success("The latest scan found nothing besides duplicates, contradictions and gaps.")
+    st.stop()
+kind = st.segmented_control("Kind", kinds, default=kinds[0], key="other_kind") or kinds[0]
+item, ids = queue_ui.show(ctx, kind, f"Other findings · {kind}")
+if item is not None:
+    f = item.finding
+    note = queue_ui.note_key(kind, item)
+    for group in text.members_grid(list(item.examples.values())):
+        for col, ex in zip(st.columns(3), group):
+            with col:
+                text.card(ex)
+    c1, c2 = st.columns(2)
+    c1.button("Fine as it is: keep (K)", key=f"{kind}_keep", shortcut="K", width="stretch", on_click=queue_ui.act,
+              args=(ctx, item, [("keep", f.rows, {})], f"kept ({kind} finding dismissed)", note))
+    c2.button("Drop (D)", key=f"{kind}_drop", shortcut="D", type="primary", width="stretch", on_click=queue_ui.act,
+              args=(ctx, item, [("drop", f.rows, {})], f"dropped ({kind})", note))
+    if len(item.examples) == 1:
+        ex = next(iter(item.examples.values()))
+        with st.expander("Edit the answer instead"):
+            key = f"{kind}_edit_{f.finding_id}"
+            st.text_area("Answer", value=ex.answer, key=key, height=140)
+
+            def save_edit() -> None:
+                answer = (st.session_state.get(key) or "").strip()
+                if not answer:
+                    flash("error", "The edited answer is empty.")
+                    return
+                queue_ui.act(ctx, item, [("edit", (ex.row,), {"answer": answer})], f"edited row {ex.row}", note)
+
+            st.button("Save the edit", key=f"{kind}_save_edit", on_click=save_edit)
+    queue_ui.common_bar(ctx, kind, item, ids)

@@ -1,0 +1,60 @@
+"""Coverage gaps: the reference prompts the training data does not cover and the nearest
+training examples; write new examples (``add`` decisions, exported marked as added)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.components import queue_ui, text
+from app.components.context import flash, require
+
+KIND = "coverage_gap"
+ctx = require("review")
+item, ids = queue_ui.show(ctx, KIND, "Coverage gaps")
+if item is not None:
+    f = item.finding
+    gap = str(f.evidence.get("label") or "gap")
+    note = queue_ui.note_key(KIND, item)
+    left, right = st.columns(2)
+    with left:
+        st.subheader(f"Uncovered reference prompts · {gap}")
+        for row, ex in item.references.items():
+            text.plain(ex.user_request or ex.request, f"ref {row}")
+        if not item.references:
+            st.caption("The reference prompts are not in this workspace.")
+    with right:
+        st.subheader("Nearest training examples")
+        for row, ex in item.examples.items():
+            text.card(ex)
+        if not item.examples:
+            st.caption("No training example is near.")
+    added = [d for d in ctx.ws.decisions(ctx.dataset.id, finding_id=f.finding_id) if d.action == "add"]
+    if added:
+        st.caption(f"{len(added)} example(s) already written for this gap.")
+
+    st.subheader("Write a new example")
+    first_ref = next(iter(item.references.values()), None)
+    fid = f.finding_id
+    st.text_input("System prompt (optional)", key=f"gap_system_{fid}")
+    st.text_area("User request", value=first_ref.user_request if first_ref else "", key=f"gap_prompt_{fid}")
+    st.text_area("Answer", key=f"gap_answer_{fid}", height=160)
+
+    def add_example() -> None:
+        system = (st.session_state.get(f"gap_system_{fid}") or "").strip()
+        prompt = (st.session_state.get(f"gap_prompt_{fid}") or "").strip()
+        answer = (st.session_state.get(f"gap_answer_{fid}") or "").strip()
+        if not prompt or not answer:
+            flash("error", "A new example needs a user request and an answer.")
+            return
+        messages = ([{"role": "system", "content": system}] if system else []) + [
+            {"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]
+        queue_ui.act(ctx, item, [("add", (), {"messages": messages, "gap": gap})],
+                     f"added an example for the gap '{gap}'", note)
+        st.session_state[f"gap_answer_{fid}"] = ""
+
+    c1, c2 = st.columns(2)
+    c1.button("Add this example (A)", key="gap_add", type="primary", shortcut="A", width="stretch",
+              on_click=add_example)
+    c2.button("No example needed (K)", key="gap_accept", shortcut="K", width="stretch", on_click=queue_ui.act,
+              args=(ctx, item, [("keep", (), {})], f"gap '{gap}' accepted without new examples", note))
+    queue_ui.common_bar(ctx, KIND, item, ids)
