@@ -86,7 +86,7 @@ def main() -> None:
     context.set_current(ctx)
     sections = {}
     for section, pages in PAGES.items():
-        visible = [st.Page(f"pages/{file}", title=title, icon=icon, default=file == "overview.py")
+        visible = [st.Page(f"views/{file}", title=title, icon=icon, default=file == "overview.py")
                    for file, title, icon, permission in pages if ctx.can(permission)]
         if visible:
             sections[section] = visible

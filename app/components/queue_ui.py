@@ -44,6 +44,7 @@ def act(ctx: Ctx, item: review.QueueItem, steps: Sequence[review.Step], what: st
         st.session_state[f"{item.finding.kind}_focus"] = item.finding.finding_id
         return
     st.session_state.pop(f"{item.finding.kind}_pinned", None)
+    st.session_state.pop(f"{item.finding.kind}_focus", None)  # the queue's next item takes focus
     st.session_state[note_key] = ""
     flash("success", f"Recorded: {what}.")
 

@@ -77,7 +77,8 @@ with blind:
         st.stop()
     c1, c2 = st.columns(2)
     first = c1.selectbox("Arm", cmp.arms, index=len(cmp.arms) - 2, key="cmp_arm1")
-    second = c2.selectbox("against", [a for a in cmp.arms if a != first], key="cmp_arm2")
+    others = [a for a in cmp.arms if a != first]
+    second = c2.selectbox("against", others, index=len(others) - 1, key="cmp_arm2")
     pair = {first, second}
     done = {j["prompt_id"] for j in judgements(ctx.user) if {j["left"], j["right"]} == pair}
     todo = sorted((p for p in cmp.prompts if pair <= set(p["answers"]) and p["id"] not in done),

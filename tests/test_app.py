@@ -1,0 +1,251 @@
+"""The review workbench through streamlit.testing (AppTest): pages, decisions, safety.
+
+Every test opens a fresh workspace built by ``test_app_fixture`` (no models, no network).
+Local mode acts as an admin; team-mode and role tests are in test_app_roles.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from curation import review
+from curation.curate import derive
+from test_app_fixture import build_workspace
+
+APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
+PAGES = ["overview", "duplicates", "contradictions", "gaps", "findings", "browser", "data", "team", "export",
+         "compare", "users"]
+
+
+@pytest.fixture
+def fx(tmp_path, monkeypatch):
+    ws, ds = build_workspace(tmp_path)
+    monkeypatch.setenv("CURATE_WORKSPACE", str(ws.root))
+    monkeypatch.delenv("CURATE_TEAM_MODE", raising=False)
+    monkeypatch.setenv("USER", "tester")
+    return ws, ds
+
+
+def open_page(page: str = "overview") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    if page != "overview":
+        at.switch_page(f"views/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def mine(ws, ds, actor="tester"):
+    undone = {d.undoes for d in ws.decisions(ds) if d.action == "undo"}
+    return [d for d in ws.decisions(ds, actor=actor) if d.action != "undo" and d.id not in undone]
+
+
+def statuses(ws, ds) -> dict:
+    return {r.row: r.status for r in derive(ws.examples(ds), ws.decisions(ds))}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders(fx, page):
+    at = open_page(page)
+    assert at.title and not at.error
+
+
+def test_overview_shows_counts_map_and_coverage(fx):
+    at = open_page()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Examples"] == "14" and metrics["Findings"] == "8"
+    assert len(at.get("plotly_chart")) == 4  # kinds, lengths, map, coverage
+    assert not any("Computing" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("button, action, payload", [
+    ("dup_merge", "merge", {"keep_row": 7}),
+    ("dup_only_8", "merge", {"keep_row": 8}),
+    ("dup_keep", "keep", {}),
+    ("dup_drop", "drop", {}),
+], ids=["merge", "keep-one", "keep-all", "drop-all"])
+def test_duplicate_decisions(fx, button, action, payload):
+    ws, ds = fx
+    at = open_page("duplicates")
+    at.button(key=button).click().run()
+    (d,) = mine(ws, ds)
+    assert (d.action, d.rows, {k: v for k, v in d.payload.items() if k != "group"}) == (action, (7, 8), payload)
+    assert any("Recorded" in s.value for s in at.success)
+    assert at.selectbox(key="duplicate_focus").value != d.finding_id  # the next item is in focus
+
+
+def test_duplicates_keep_several_and_note(fx):
+    ws, ds = fx
+    at = open_page("duplicates")
+    group = review.queue(ws, ds, "duplicate", "tester").items[1].finding
+    at.selectbox(key="duplicate_focus").select(group.finding_id).run()
+    at.multiselect(key=f"dup_several_{group.finding_id}").set_value([0, 2]).run()
+    at.text_input(key=f"duplicate_note_{group.finding_id}").input("row 1 is lower-cased").run()
+    at.button(key="dup_keep_several").click().run()
+    (d,) = mine(ws, ds)
+    assert d.payload["keep_rows"] == [0, 2] and d.reason == "row 1 is lower-cased"
+    assert statuses(ws, ds)[1] == "dropped" and statuses(ws, ds)[2] == "kept"
+
+
+def test_duplicates_highlight_differences_escaped(fx):
+    at = open_page("duplicates")
+    group = review.queue(fx[0], fx[1], "duplicate", "tester").items[1].finding
+    at.selectbox(key="duplicate_focus").select(group.finding_id).run()
+    bodies = " ".join(h.value for h in at.html)
+    assert "★ representative" in bodies and '<mark class="cw-diff">' in bodies
+
+
+@pytest.mark.parametrize("button, action, keep", [
+    ("con_pick_3", "pick", 3), ("con_pick_4", "pick", 4), ("con_drop", "drop", None), ("con_keep", "keep", None),
+])
+def test_contradiction_decisions(fx, button, action, keep):
+    ws, ds = fx
+    open_page("contradictions").button(key=button).click().run()
+    (d,) = mine(ws, ds)
+    assert d.action == action and d.rows == (3, 4) and d.payload.get("keep_row") == keep
+
+
+def test_contradiction_edit_one_into_the_right_answer(fx):
+    ws, ds = fx
+    at = open_page("contradictions")
+    fid = at.selectbox(key="contradiction_focus").value
+    at.selectbox(key=f"con_target_{fid}").select(4).run()
+    at.text_area(key=f"con_edit_{fid}_4").input("Notable Pro costs $12 per month, billed monthly.").run()
+    at.button(key="con_save_edit").click().run()
+    assert [d.action for d in mine(ws, ds)] == ["pick", "edit"]
+    rows = {r.row: r for r in derive(ws.examples(ds), ws.decisions(ds))}
+    assert rows[3].status == "dropped" and rows[4].status == "edited"
+    assert rows[4].turns[-1].content.startswith("Notable Pro costs $12")
+    at.button(key="contradiction_undo").click().run()  # one undo withdraws both steps
+    assert mine(ws, ds) == [] and set(statuses(ws, ds).values()) == {"unchanged"}
+
+
+def test_gap_add_writes_an_example_marked_added(fx):
+    ws, ds = fx
+    at = open_page("gaps")
+    fid = at.selectbox(key="coverage_gap_focus").value
+    assert at.text_area(key=f"gap_prompt_{fid}").value == "Can I share a notebook with my team?"
+    at.button(key="gap_add").click().run()  # no answer yet: refused
+    assert mine(ws, ds) == [] and any("needs a user request and an answer" in e.value for e in at.error)
+    at.text_area(key=f"gap_answer_{fid}").input("Yes: open the notebook, click Share and invite them by email.")
+    at.button(key="gap_add").click().run()
+    (d,) = mine(ws, ds)
+    assert d.action == "add" and d.finding_id == fid and d.payload["messages"][-1]["role"] == "assistant"
+    added = [r for r in derive(ws.examples(ds), ws.decisions(ds)) if r.status == "added"]
+    assert len(added) == 1 and added[0].turns[0].content == "Can I share a notebook with my team?"
+
+
+def test_gap_accepted_without_examples(fx):
+    ws, ds = fx
+    open_page("gaps").button(key="gap_accept").click().run()
+    (d,) = mine(ws, ds)
+    assert d.action == "keep" and d.rows == ()
+    assert review.queue(ws, ds, "coverage_gap", "tester").total == 1
+
+
+def test_skip_comes_back_later_next_moves_and_undo(fx):
+    ws, ds = fx
+    at = open_page("duplicates")
+    top = at.selectbox(key="duplicate_focus").value
+    at.button(key="duplicate_skip").click().run()
+    queue = review.queue(ws, ds, "duplicate", "tester")
+    assert [i.finding.finding_id for i in queue.items] == [at.selectbox(key="duplicate_focus").value, top]
+    assert queue.items[-1].state.status == "skipped"  # it comes back after the open one
+    at.button(key="duplicate_next").click().run()
+    assert at.selectbox(key="duplicate_focus").value == top
+    at.button(key="duplicate_undo").click().run()
+    assert mine(ws, ds) == [] and any("Undid" in i.value for i in at.info)
+
+
+def test_conflict_shows_that_the_item_changed_and_lets_choose_again(fx):
+    ws, ds = fx
+    at = open_page("duplicates")
+    item = review.queue(ws, ds, "duplicate", "tester").items[0]
+    review.decide(ws, ds, item.finding.finding_id, item.state.version, [("drop", item.finding.rows, {})],
+                  "bob", "annotator")  # someone else decides while the page is open
+    at.button(key="dup_merge").click().run()
+    assert mine(ws, ds) == []
+    assert any("changed since you opened it" in w.value and "bob" in w.value for w in at.warning)
+    assert at.selectbox(key="duplicate_focus").value == item.finding.finding_id  # shown again, fresh
+    at.button(key="dup_merge").click().run()
+    assert [d.action for d in mine(ws, ds)] == ["merge"]
+    assert statuses(ws, ds)[7] == "kept" and statuses(ws, ds)[8] == "dropped"
+
+
+@pytest.mark.parametrize("kind, button, action", [
+    ("leakage", "leakage_drop", "drop"), ("leakage", "leakage_keep", "keep"), ("quality", "quality_drop", "drop"),
+])
+def test_other_findings(fx, kind, button, action):
+    ws, ds = fx
+    at = open_page("findings")
+    at.segmented_control(key="other_kind").set_value(kind).run()
+    at.button(key=button).click().run()
+    (d,) = mine(ws, ds)
+    assert d.action == action and ws.finding(ds, d.finding_id).kind == kind
+
+
+def test_other_findings_edit(fx):
+    ws, ds = fx
+    at = open_page("findings")
+    at.segmented_control(key="other_kind").set_value("quality").run()
+    fid = at.selectbox(key="quality_focus").value
+    at.text_area(key=f"quality_edit_{fid}").input("Okay, I have noted that.").run()
+    at.button(key="quality_save_edit").click().run()
+    rows = {r.row: r for r in derive(ws.examples(ds), ws.decisions(ds))}
+    assert rows[12].status == "edited" and rows[12].turns[-1].content == "Okay, I have noted that."
+
+
+def test_example_text_is_always_escaped(fx):
+    at = open_page("browser")
+    at.selectbox(key="br_open").select(11).run()
+    html = " ".join(h.value for h in at.html)
+    assert "&#60;script&#62;" in html and "<script" not in html and "<b>" not in html
+    assert "&#91;alert&#93;" in html  # a Streamlit colour directive stays text
+    markdown = " ".join(m.value for m in at.markdown)
+    assert "evil.example" not in markdown and "alert" not in markdown
+
+
+def test_browser_filters_and_history(fx):
+    ws, ds = fx
+    at = open_page("duplicates")
+    at.button(key="dup_merge").click().run()
+    at.switch_page("views/browser.py").run()
+    at.text_input(key="br_search").input("password").run()
+    assert at.dataframe[0].value["row"].tolist() == [0, 1, 2]
+    at.text_input(key="br_search").input("").run()
+    at.selectbox(key="br_status").select("dropped").run()
+    assert at.dataframe[0].value["row"].tolist() == [8]
+    history = at.dataframe[1].value
+    assert history["action"].tolist() == ["merge"] and history["who"].tolist() == ["tester"]
+    at.selectbox(key="br_status").select("any").run()
+    at.selectbox(key="br_category").select("billing").run()
+    assert at.dataframe[0].value["row"].tolist() == [3, 4]
+    at.selectbox(key="br_category").select("any").run()
+    at.selectbox(key="br_kind").select("leakage").run()
+    assert at.dataframe[0].value["row"].tolist() == [13]
+
+
+def test_export_shows_the_plan_then_writes_inside_exports(fx):
+    ws, ds = fx
+    at = open_page("duplicates")
+    at.button(key="dup_merge").click().run()
+    at.switch_page("views/export.py").run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Source examples"] == "14" and metrics["Exported"] == "13" and metrics["Dropped"] == "1"
+    assert "dropped: merged onto row 7" in at.dataframe[0].value["change"].tolist()
+    at.text_input(key="exp_name_jsonl").input("../../escape.jsonl").run()
+    at.button(key="exp_write").click().run()
+    out = ws.exports_dir / "escape.jsonl"
+    assert out.is_file() and not (ws.root.parent / "escape.jsonl").exists()
+    assert len(out.read_text().splitlines()) == 13 and Path(f"{out}.manifest.json").is_file()
+    assert any("Wrote 13 of 14" in s.value for s in at.success)
+
+
+def test_export_csv(fx):
+    ws, ds = fx
+    at = open_page("export")
+    at.selectbox(key="exp_format").select("csv").run()
+    at.button(key="exp_write").click().run()
+    assert (ws.exports_dir / "train-curated.csv").is_file()

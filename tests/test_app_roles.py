@@ -1,0 +1,196 @@
+"""Team mode, roles and the curator/admin pages (AppTest): sign-in, role checks on every
+page, double-blind routing and adjudication, users, data import limits, model comparison."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app.lib import paths
+from curation import review
+from test_app_fixture import build_workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app" / "main.py")
+RESTRICTED = {"data": "scan", "team": "adjudicate", "export": "export", "users": "manage_users"}
+
+
+@pytest.fixture
+def fx(tmp_path, monkeypatch):
+    ws, ds = build_workspace(tmp_path)
+    monkeypatch.setenv("CURATE_WORKSPACE", str(ws.root))
+    monkeypatch.setenv("CURATE_TEAM_MODE", "1")
+    return ws, ds
+
+
+def signed_in(user: str | None, page: str = "overview") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if user:
+        at.session_state["user"] = user
+    at.run()
+    if page != "overview":
+        at.switch_page(f"views/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_team_mode_without_sign_in_shows_only_the_login(fx):
+    at = signed_in(None)
+    assert [t.value for t in at.title] == ["Sign in"] and not at.metric
+    for page in ("overview", "duplicates", "export", "users"):
+        with pytest.raises(ValueError, match="not a registered page|Could not find a navigation page"):
+            at.switch_page(f"views/{page}.py")
+
+
+@pytest.mark.parametrize("password, ok", [("ann-pw", True), ("wrong", False), ("", False)])
+def test_sign_in_checks_the_scrypt_hash(fx, password, ok):
+    at = signed_in(None)
+    at.text_input(key="login_name").input("ann")
+    at.text_input(key="login_password").input(password)
+    at.button[0].click().run()
+    assert (at.title[0].value != "Sign in") == ok
+    assert ok or any("wrong password" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize("user, visible", [
+    ("ann", set()), ("cora", {"data", "team", "export"}), ("root", {"data", "team", "export", "users"}),
+])
+def test_navigation_shows_only_what_the_role_allows(fx, user, visible):
+    at = signed_in(user)
+    for page in RESTRICTED:
+        if page in visible:
+            at.switch_page(f"views/{page}.py")
+        else:
+            with pytest.raises(ValueError):
+                at.switch_page(f"views/{page}.py")
+
+
+@pytest.mark.parametrize("page", sorted(RESTRICTED))
+def test_every_restricted_page_checks_the_role_itself(fx, page):
+    ws, _ = fx
+    script = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+import runpy
+from app.components.context import Ctx, open_workspace, set_current
+ws = open_workspace({str(ws.root)!r})
+set_current(Ctx(ws, ws.datasets(include_reference=False)[-1], "ann", "annotator", True))
+runpy.run_path({str(ROOT / "app" / "views" / f"{page}.py")!r})
+"""
+    at = AppTest.from_string(script, default_timeout=60).run()
+    assert any(f"does not allow this page ({RESTRICTED[page]})" in e.value for e in at.error)
+    assert not at.button and not at.text_input
+
+
+def test_an_annotator_reviews_but_sees_no_export_or_users(fx):
+    ws, ds = fx
+    at = signed_in("ann", "duplicates")
+    at.button(key="dup_merge").click().run()
+    (d,) = ws.decisions(ds)
+    assert d.actor == "ann" and d.action == "merge"
+    assert "ann" in at.sidebar.caption[-1].value and "annotator" in at.sidebar.caption[-1].value
+
+
+def test_a_removed_role_takes_effect_at_once(fx):
+    ws, _ = fx
+    at = signed_in("cora", "export")
+    ws.add_user("cora", "annotator", ws.user("cora")["password_hash"])
+    at.run()
+    assert not any(m.label == "Exported" for m in at.metric)
+
+
+def test_blind_routing_and_adjudication(fx):
+    ws, ds = fx
+    at = signed_in("cora", "team")
+    at.checkbox(key="team_blind").check()
+    at.multiselect(key="team_annotators").set_value(["ann", "bob"])
+    at.button[0].click().run()
+    assert review.load_settings(ws, ds) == review.ReviewSettings(True, ("ann", "bob"))
+    votes = {"ann": ("con_pick_3", "pick"), "bob": ("con_drop", "drop")}
+    for who, (button, _) in votes.items():
+        signed_in(who, "contradictions").button(key=button).click().run()
+    at = signed_in("cora", "team")
+    assert {m.label: m.value for m in at.metric}["Items with two votes"] == "1"
+    keys = [b.key for b in at.button if b.key and b.key.startswith("adj_")]
+    assert len(keys) == 2
+    at.button(key=next(k for k in keys if k.endswith("_bob"))).click().run()
+    d = [d for d in ws.decisions(ds) if d.actor == "cora"]
+    assert [x.action for x in d] == ["drop"] and "bob" in d[0].reason
+    assert review.adjudication_queue(ws, ds).total == 0
+
+
+def test_admin_adds_a_user(fx):
+    ws, _ = fx
+    at = signed_in("root", "users")
+    at.text_input(key="user_name").input("dana")
+    at.selectbox(key="user_role").select("curator")
+    at.text_input(key="user_password").input("long-enough-pw")
+    at.button[0].click().run()
+    assert ws.user("dana")["role"] == "curator"
+    at.text_input(key="user_name").input("eve")
+    at.text_input(key="user_password").input("short")
+    at.button[0].click().run()
+    assert ws.user("eve") is None and at.error
+
+
+def test_data_page_ingests_only_from_allowed_folders(fx, tmp_path):
+    ws, _ = fx
+    inside = ws.root / "more.jsonl"
+    inside.write_text(json.dumps({"instruction": "Say hi", "input": "", "output": "Hi!"}) + "\n")
+    at = signed_in("cora", "data")
+    at.text_input(key="data_path").input(str(tmp_path / "train.jsonl")).run()
+    at.button(key="data_ingest_path").click().run()
+    assert any("outside the allowed folders" in e.value for e in at.error)
+    at.text_input(key="data_path").input("more.jsonl").run()
+    at.button(key="data_ingest_path").click().run()
+    assert any("Ingested more: 1 examples" in s.value for s in at.success)
+
+
+@pytest.mark.parametrize("name, safe", [("../../etc/passwd", "passwd"), (".hidden.jsonl", "hidden.jsonl"),
+                                        ("my data (1).jsonl", "my-data-1-.jsonl"), ("", "export")])
+def test_export_and_upload_names_stay_inside_their_folder(fx, name, safe):
+    ws, _ = fx
+    assert paths.export_path(ws, name) == ws.exports_dir / safe
+
+
+def test_upload_size_is_limited(fx):
+    ws, _ = fx
+    with pytest.raises(paths.PathError, match="limit"):
+        paths.upload_path(ws, "big.jsonl", (paths.MAX_UPLOAD_MB + 1) * 2**20)
+    assert paths.upload_path(ws, "../x.jsonl", 10).parent == ws.root / "uploads"
+
+
+def write_comparison(ws) -> Path:
+    folder = ws.runs_dir / "compare-demo"
+    folder.mkdir(parents=True)
+    prompts = [{"id": f"p{i}", "prompt": f"How much is Notable Pro? ({i})", "reference": "$12 per month"}
+               for i in range(3)]
+    (folder / "report.json").write_text(json.dumps({"name": "compare-demo", "arms": ["base", "raw", "curated"],
+                                                    "metrics": {"raw": {"accuracy": 0.4}, "curated": {"accuracy": 0.7}},
+                                                    "prompts": prompts}))
+    gens = [{"prompt_id": p["id"], "arm": arm, "output": f"{arm} says <i>${12 if arm == 'curated' else 15}</i>"}
+            for p in prompts for arm in ("base", "raw", "curated")]
+    (folder / "generations.jsonl").write_text("".join(json.dumps(g) + "\n" for g in gens))
+    return folder
+
+
+def test_compare_models_side_by_side_and_blind_judging(fx):
+    ws, ds = fx
+    write_comparison(ws)
+    at = signed_in("ann", "compare")
+    html = " ".join(h.value for h in at.html)
+    assert "curated says &#60;i&#62;" in html and "<i>" not in html
+    for _ in range(3):
+        at.button(key="cmp_A").click().run()
+        assert any("A was" in h.value for h in at.html)
+    judged = [d for d in ws.decisions(ds) if d.action == "judge"]
+    assert len(judged) == 3 and all(d.payload["kind"] == "ab" for d in judged)
+    assert {frozenset((d.payload["left"], d.payload["right"])) for d in judged} == {frozenset(("raw", "curated"))}
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Judgements"].startswith("3") and "Left answer won" in metrics
+    assert any("judged every prompt" in s.value for s in at.success)
+    at.button(key="cmp_undo_done").click().run()
+    assert len([d for d in ws.decisions(ds) if d.action == "undo"]) == 1
