@@ -1,0 +1,11 @@
+"""Detectors: importing this package registers every built-in detector in ``REGISTRY``."""
+
+from curation.detectors import (  # noqa: F401  (imported for registration)
+    duplicates,
+    exact,
+    minhash,
+    semantic,
+)
+from curation.detectors.base import REGISTRY, Detector, ScanContext, register
+
+__all__ = ["REGISTRY", "Detector", "ScanContext", "register"]

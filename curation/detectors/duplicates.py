@@ -1,0 +1,47 @@
+"""The duplicate graph detector: exact, MinHash and semantic edges in one union-find.
+
+Field-aware: a pair joins a group only when its request AND its answer match (prompt-only
+data: the prompt). The same request with a materially different answer is a contradiction
+candidate, never a duplicate, and such pairs are cannot-links: a chain of near-duplicate
+edges may not pull two conflicting rows into one group. One finding per group, naming the
+representative to keep and, per member, the edge type that linked it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar
+
+from pydantic import Field
+
+from curation.detectors.base import Detector, ScanContext, register
+from curation.detectors.exact import ExactDuplicates
+from curation.detectors.features import fields
+from curation.detectors.graph import group_findings
+from curation.detectors.minhash import MinHashDuplicates
+from curation.detectors.semantic import SemanticDuplicates
+from curation.schema import Finding
+
+
+@register
+class Duplicates(Detector):
+    """One ``duplicate`` finding per group of rows that repeat a request and its answer."""
+
+    name: ClassVar[str] = "duplicates"
+    kinds: ClassVar[tuple[str, ...]] = ("duplicate",)
+
+    exact: ExactDuplicates | None = Field(default_factory=ExactDuplicates, description="exact edges (None: off)")
+    minhash: MinHashDuplicates | None = Field(default_factory=MinHashDuplicates, description="MinHash edges (None: off)")
+    semantic: SemanticDuplicates | None = Field(default_factory=SemanticDuplicates, description="embedding edges (None: off)")
+
+    def detect(self, ctx: ScanContext) -> list[Finding]:
+        edges = []
+        timings = ctx.cache.setdefault("timings", {})
+        for part in (self.exact, self.minhash, self.semantic):
+            if part is not None:
+                t0 = time.perf_counter()
+                edges.extend(part.edges(ctx))
+                timings[f"duplicates.{part.name}"] = round(time.perf_counter() - t0, 3)
+        cannot = [pair for pair, jd in ctx.cache.get("judged", {}).items() if jd.conflict_candidate]
+        thresholds = {p.name: p.settings() for p in (self.exact, self.minhash, self.semantic) if p}
+        return group_findings(edges, fields(ctx), thresholds, cannot_link=cannot)

@@ -1,0 +1,100 @@
+"""Per-scan derived data shared by detectors, memoised in ``ScanContext.cache``.
+
+Requests, answers, their normalised forms and request embeddings are computed once per scan
+no matter how many detectors read them. Answer embeddings are computed only for the rows a
+detector asks for: most answers never need one (lexical checks settle them), and answers are
+the long, expensive texts to embed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from curation.detectors.base import ScanContext
+from curation.detectors.boilerplate import strip_answer, strip_request
+from curation.detectors.text import normalize
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Column views of the scanned examples (index i = ctx.examples[i])."""
+
+    rows: tuple[int, ...]
+    request: tuple[str, ...]
+    answer: tuple[str, ...]
+    request_norm: tuple[str, ...]
+    answer_norm: tuple[str, ...]
+    request_core: tuple[str, ...]  # boilerplate wrappers stripped (see ``boilerplate``)
+    answer_core: tuple[str, ...]
+    request_core_norm: tuple[str, ...]
+    answer_core_norm: tuple[str, ...]
+
+    def pair(self, i: int, j: int) -> tuple:
+        """The arguments ``matching.judge_pair`` takes for positions i and j (cores)."""
+        return ((self.request_core[i], self.request_core[j]),
+                (self.request_core_norm[i], self.request_core_norm[j]),
+                (self.answer_core[i], self.answer_core[j]),
+                (self.answer_core_norm[i], self.answer_core_norm[j]))
+
+    @property
+    def prompt_only(self) -> bool:
+        """True when no example has an answer: dedupe on the prompt alone."""
+        return not any(self.answer)
+
+
+def fields(ctx: ScanContext) -> Fields:
+    """The memoised ``Fields`` of the scan's examples."""
+    if "fields" not in ctx.cache:
+        ex = ctx.examples
+        req = tuple(e.request for e in ex)
+        ans = tuple(e.answer for e in ex)
+        rcore = tuple(strip_request(t) for t in req)
+        acore = tuple(strip_answer(t) for t in ans)
+        ctx.cache["fields"] = Fields(
+            rows=tuple(e.row for e in ex),
+            request=req,
+            answer=ans,
+            request_norm=tuple(normalize(t) for t in req),
+            answer_norm=tuple(normalize(t) for t in ans),
+            request_core=rcore,
+            answer_core=acore,
+            request_core_norm=tuple(normalize(t) for t in rcore),
+            answer_core_norm=tuple(normalize(t) for t in acore),
+        )
+    return ctx.cache["fields"]
+
+
+def _embedder(ctx: ScanContext):
+    if ctx.embedder is None:
+        raise RuntimeError("this detector needs an embedder: pass one in ScanContext (run_scan does)")
+    return ctx.embedder
+
+
+def request_embeddings(ctx: ScanContext) -> np.ndarray:
+    """Embeddings of every example's request (n x d, unit rows)."""
+    if "request_emb" not in ctx.cache:
+        f = fields(ctx)
+        ctx.progress("embed requests", 0, len(f.request))
+        ctx.cache["request_emb"] = _embedder(ctx).encode(list(f.request), progress=ctx.progress)
+    return ctx.cache["request_emb"]
+
+
+def reference_embeddings(ctx: ScanContext) -> np.ndarray:
+    """Embeddings of the reference prompts (their user request)."""
+    if "reference_emb" not in ctx.cache:
+        texts = [e.user_request or e.request for e in (ctx.reference or ())]
+        ctx.cache["reference_emb"] = _embedder(ctx).encode(texts, progress=ctx.progress)
+    return ctx.cache["reference_emb"]
+
+
+def answer_embeddings(ctx: ScanContext, idx: list[int] | np.ndarray) -> dict[int, np.ndarray]:
+    """Embeddings of the answers at positions ``idx``; computed once per position per scan."""
+    memo: dict[int, np.ndarray] = ctx.cache.setdefault("answer_emb", {})
+    todo = sorted({int(i) for i in idx} - memo.keys())
+    if todo:
+        f = fields(ctx)
+        vecs = _embedder(ctx).encode([f.answer[i] for i in todo], progress=ctx.progress)
+        memo.update(zip(todo, vecs))
+    return memo

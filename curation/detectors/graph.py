@@ -1,0 +1,134 @@
+"""The duplicate graph: typed, scored edges -> union-find groups -> one finding per group.
+
+Every group names a representative to keep: the most complete answer (ends like a finished
+sentence, longest), ties broken by the lowest row, so a reviewer can merge with one click.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterable
+
+from curation.detectors.features import Fields
+from curation.schema import Finding
+
+EDGE_STRENGTH = {"exact": 0, "near": 1, "semantic": 2}
+_TERMINAL = (".", "!", "?", "`", ")", '"', "'", "”", "’", "*", "]")
+
+
+@dataclass(frozen=True)
+class Edge:
+    """Positions ``i < j`` in the scan's examples are duplicates of ``type`` with ``score``."""
+
+    i: int
+    j: int
+    type: str  # exact | near | semantic
+    score: float
+    how: str = ""  # e.g. "answer cut short", "request reworded"
+
+
+class UnionFind:
+    """Union-find with cannot-link constraints: two groups never merge if they hold a pair
+    known to conflict (so a chain of near-duplicates cannot join two contradicting rows)."""
+
+    def __init__(self, cannot_link: Iterable[tuple[int, int]] = ()) -> None:
+        self.parent: dict[int, int] = {}
+        self.members: dict[int, set[int]] = {}
+        self.forbid: dict[int, set[int]] = defaultdict(set)
+        for a, b in cannot_link:
+            self.forbid[a].add(b)
+            self.forbid[b].add(a)
+
+    def find(self, x: int) -> int:
+        if x not in self.parent:
+            self.parent[x], self.members[x] = x, {x}
+        root = x
+        while root != self.parent[root]:
+            root = self.parent[root]
+        while x != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def union(self, a: int, b: int) -> bool:
+        """Merge the groups of ``a`` and ``b``; False if they are already one or may not merge."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        small, big = sorted((ra, rb), key=lambda r: len(self.members[r]))
+        if any(self.forbid.get(m, set()) & self.members[big] for m in self.members[small]):
+            return False
+        keep, gone = min(ra, rb), max(ra, rb)
+        self.parent[gone] = keep
+        self.members[keep] = self.members[keep] | self.members.pop(gone)
+        return True
+
+    def groups(self) -> list[list[int]]:
+        return sorted(sorted(m) for r, m in self.members.items() if len(m) > 1)
+
+
+def best_edges(edges: Iterable[Edge]) -> dict[tuple[int, int], Edge]:
+    """One edge per pair: the strongest type, then the highest score."""
+    best: dict[tuple[int, int], Edge] = {}
+    for e in edges:
+        key = (min(e.i, e.j), max(e.i, e.j))
+        old = best.get(key)
+        if old is None or (EDGE_STRENGTH[e.type], -e.score) < (EDGE_STRENGTH[old.type], -old.score):
+            best[key] = e
+    return best
+
+
+def representative(group: list[int], f: Fields) -> tuple[int, str]:
+    """The member to keep, and why."""
+    def rank(i: int) -> tuple:
+        ans = f.answer[i].strip() or f.request[i].strip()
+        return (not ans.endswith(_TERMINAL), -len(ans), f.rows[i])
+
+    best = min(group, key=rank)
+    text = f.answer[best].strip() if not f.prompt_only else f.request[best].strip()
+    why = "longest complete answer" if not f.prompt_only else "longest prompt"
+    if not text.endswith(_TERMINAL):
+        why = "longest answer (none ends like a finished sentence)" if not f.prompt_only else why
+    return best, why
+
+
+def group_findings(edges: Iterable[Edge], f: Fields, thresholds: dict,
+                   cannot_link: Iterable[tuple[int, int]] = ()) -> list[Finding]:
+    """Union the edges (strongest first) into groups, one ``duplicate`` finding per group."""
+    best = best_edges(edges)
+    uf = UnionFind(cannot_link)
+    used = []
+    for e in sorted(best.values(), key=lambda e: (EDGE_STRENGTH[e.type], -e.score, e.i, e.j)):
+        if uf.union(e.i, e.j) or uf.find(e.i) == uf.find(e.j):
+            used.append(e)
+    by_member: dict[int, list[Edge]] = defaultdict(list)
+    for e in used:
+        by_member[e.i].append(e)
+        by_member[e.j].append(e)
+    findings = []
+    for group in uf.groups():
+        rep, why = representative(group, f)
+        members, types = [], set()
+        for m in group:
+            if m == rep:
+                continue
+            e = min(by_member[m], key=lambda e: (EDGE_STRENGTH[e.type], -e.score))
+            other = e.j if e.i == m else e.i
+            types.add(e.type)
+            members.append({"row": f.rows[m], "edge": e.type, "similarity": round(e.score, 4),
+                            "linked_to": f.rows[other], "how": e.how})
+        weakest = max(types, key=EDGE_STRENGTH.__getitem__)
+        detector = {"exact": "exact", "near": "minhash", "semantic": "semantic"}[weakest]
+        score = min(m["similarity"] for m in members)
+        rows = tuple(sorted(f.rows[m] for m in group))
+        what = "prompt" if f.prompt_only else "request and answer"
+        kinds = ", ".join(sorted(types, key=EDGE_STRENGTH.__getitem__))
+        reason = (f"{len(group)} rows have the same {what} ({kinds} match); "
+                  f"keep row {f.rows[rep]} ({why}) and drop the others.")
+        findings.append(Finding(
+            kind="duplicate", detector=detector, rows=rows, score=max(0.0, min(1.0, score)),
+            reason=reason,
+            evidence={"representative": f.rows[rep], "representative_reason": why,
+                      "members": members, "edge_types": sorted(types), "thresholds": thresholds},
+        ))
+    return findings

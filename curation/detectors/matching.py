@@ -1,0 +1,159 @@
+"""Field-aware pair judgements: is this the same request? the same answer? do they clash?
+
+The duplicate and contradiction detectors both call these, so a pair can never be both a
+duplicate (same request, same answer) and a contradiction (same request, answers that
+assert different things). Lexical evidence comes first (cheap, explainable); an embedding
+cosine, when given, only settles pairs the lexical checks leave open, and never overrides a
+key-term conflict (a different number, named entity or polarity).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+
+from curation.detectors import text as tx
+
+
+@lru_cache(maxsize=100_000)
+def _terms(text: str) -> tuple[frozenset[str], frozenset[str], frozenset[str], bool]:
+    """(numbers, named terms, content words, has negation) of a text, memoised."""
+    return tx.numbers(text), tx.named_terms(text), frozenset(tx.content_words(text)), tx.has_negation(text)
+
+
+def fuzzy_in(word: str, pool: frozenset[str] | set[str]) -> bool:
+    """True if ``word`` or a spelling variant (1-2 edits, or a shared long prefix) is in ``pool``."""
+    if word in pool:
+        return True
+    if len(word) < 4:
+        return False
+    for other in pool:
+        if len(other) < 4 or abs(len(other) - len(word)) > 2:
+            continue
+        if OSA.distance(word, other, score_cutoff=2) <= (1 if min(len(word), len(other)) < 8 else 2):
+            return True
+    return False
+
+
+def unmatched(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> set[str]:
+    """Words of ``a`` with no exact or fuzzy match in ``b``."""
+    return {w for w in a if not fuzzy_in(w, b)}
+
+
+def key_conflicts(a: str, b: str, one_way: bool = False, wording: bool = False) -> list[str]:
+    """Differences that change what a text asserts: numbers, named terms, negation and,
+    with ``wording``, content words swapped for others (for texts that are otherwise equal).
+
+    ``one_way``: only look for terms of ``a`` missing from ``b`` (``a`` is a cut-short or
+    wrapped copy, so ``b`` may legitimately say more).
+    """
+    na, ea, ca, ga = _terms(a)
+    nb, eb, cb, gb = _terms(b)
+    out = []
+    miss_num = na - nb if one_way else na ^ nb
+    if miss_num:
+        out.append(f"numbers differ ({', '.join(sorted(miss_num)[:4])})")
+    miss_ent = unmatched(ea, cb | eb) | (set() if one_way else unmatched(eb, ca | ea))
+    if miss_ent:
+        out.append(f"names differ ({', '.join(sorted(miss_ent)[:4])})")
+    short = len(ca) <= 25 and len(cb) <= 25  # a flipped or swapped word matters in a short text
+    if ga != gb and short:
+        out.append("one is negated")
+    if wording and short:
+        ua, ub = unmatched(ca, cb), (set() if one_way else unmatched(cb, ca))
+        if ua and (ub or one_way):
+            out.append(f"different words ({', '.join(sorted(ua)[:3])} / {', '.join(sorted(ub)[:3])})")
+    return out
+
+
+def wording_only(conflicts: list[str]) -> bool:
+    """True if no conflict is about numbers, names or negation (rewording may explain it)."""
+    return all(c.startswith("different words") for c in conflicts)
+
+
+@dataclass(frozen=True)
+class Relation:
+    """The outcome of comparing two fields."""
+
+    same: bool
+    kind: str  # exact | near | contained | semantic | different
+    score: float
+    conflicts: list[str] = field(default_factory=list)
+
+
+def compare_texts(a: str, b: str, a_norm: str, b_norm: str, cos: float | None = None, *,
+                  near: float = 0.85, contained: float = 0.9, semantic: float = 0.92,
+                  min_contained_words: int = 3) -> Relation:
+    """Same text up to normalisation, typos, a wrapper, truncation, or (with ``cos``) rewording."""
+    if a_norm == b_norm:
+        return Relation(True, "exact", 1.0)
+    if not a_norm or not b_norm:
+        return Relation(False, "different", 0.0)
+    ratio = fuzz.ratio(a_norm, b_norm) / 100.0
+    (s, s_norm), (l, l_norm) = sorted(((a, a_norm), (b, b_norm)), key=lambda t: len(t[1]))
+    lexical: list[str] = []
+    if ratio >= near:
+        # compare terms inside the shared span only: the longer text may be the uncut one
+        conflicts = key_conflicts(s, l, one_way=True, wording=True)
+        conflicts += [c for c in key_conflicts(l[: len(s) + 10], s, one_way=True)
+                      if c not in conflicts]
+        if not conflicts or not wording_only(conflicts) or cos is None:
+            return Relation(not conflicts, "near", ratio, conflicts)
+        lexical = conflicts
+    if s_norm.count(" ") + 1 >= min_contained_words:
+        part = fuzz.partial_ratio(s_norm, l_norm) / 100.0
+        if part >= contained:
+            conflicts = key_conflicts(s, l, one_way=True, wording=True)
+            if not conflicts or not wording_only(conflicts) or cos is None:
+                return Relation(not conflicts, "contained", part, conflicts)
+            lexical = conflicts
+    if cos is not None and cos >= semantic:
+        conflicts = key_conflicts(a, b)
+        return Relation(not conflicts, "semantic", float(cos), conflicts)
+    return Relation(False, "different", max(ratio, float(cos or 0.0)), lexical)
+
+
+def compare_requests(a: str, b: str, a_norm: str, b_norm: str, cos: float | None = None, *,
+                     semantic: float = 0.9) -> Relation:
+    """Same request: as ``compare_texts`` but rewording is judged on content words too."""
+    rel = compare_texts(a, b, a_norm, b_norm, None, near=0.85, contained=0.92)
+    if rel.same or cos is None or not wording_only(rel.conflicts):
+        return rel
+    if cos >= semantic:
+        conflicts = key_conflicts(a, b)
+        if not conflicts:
+            return Relation(True, "semantic", float(cos))
+        return Relation(False, "different", float(cos), conflicts)
+    return rel
+
+
+@dataclass(frozen=True)
+class PairJudgement:
+    """Both fields of a pair compared: ``duplicate`` needs the same request and answer;
+    ``conflict_candidate`` is the same request with a different answer."""
+
+    request: Relation
+    answer: Relation | None  # None for prompt-only pairs
+
+    @property
+    def duplicate(self) -> bool:
+        return self.request.same and (self.answer is None or self.answer.same)
+
+    @property
+    def conflict_candidate(self) -> bool:
+        return self.request.same and self.answer is not None and not self.answer.same
+
+
+def judge_pair(req: tuple[str, str], req_norm: tuple[str, str], ans: tuple[str, str],
+               ans_norm: tuple[str, str], req_cos: float | None = None,
+               ans_cos: float | None = None, *, request_semantic: float = 0.9,
+               answer_semantic: float = 0.92) -> PairJudgement:
+    """Compare two examples field by field (answers only when both have one)."""
+    r = compare_requests(req[0], req[1], req_norm[0], req_norm[1], req_cos, semantic=request_semantic)
+    if not (ans[0] or ans[1]):
+        return PairJudgement(r, None)
+    a = compare_texts(ans[0], ans[1], ans_norm[0], ans_norm[1], ans_cos, semantic=answer_semantic)
+    return PairJudgement(r, a)

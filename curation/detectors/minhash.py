@@ -1,0 +1,150 @@
+"""Near duplicates by MinHash LSH over character n-gram shingles, verified field by field.
+
+Stages (each vectorised in numpy, no per-shingle Python): ``shingle_hashes`` rolls a hash
+over the bytes of every normalised text at once; ``signatures`` takes per-permutation
+minima with ``np.minimum.reduceat``; ``candidate_pairs`` buckets band hashes. Candidates are
+then verified on the real texts (rapidfuzz ratio / containment + key-term checks, see
+``matching``), so the LSH threshold only trades speed for recall, never precision.
+
+Character shingles catch typos and re-casing that word shingles miss. Texts are capped
+(``max_chars`` per field) because a long shared prefix already decides a near duplicate.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from pydantic import Field
+
+from curation.detectors.base import Detector, ScanContext, register
+from curation.detectors.features import fields
+from curation.detectors.graph import Edge, group_findings
+from curation.detectors.matching import judge_pair
+from curation.schema import Finding
+
+_MASK32 = np.uint64(0xFFFFFFFF)
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: spreads rolling-hash bits before the permutation hashes."""
+    h = h ^ (h >> np.uint64(30))
+    h = h * np.uint64(0xBF58476D1CE4E5B9)
+    h = h ^ (h >> np.uint64(27))
+    h = h * np.uint64(0x94D049BB133111EB)
+    return h ^ (h >> np.uint64(31))
+
+
+def shingle_hashes(texts: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of all byte n-grams of all texts, grouped by text: (hashes, doc index per hash).
+
+    A text shorter than ``n`` bytes contributes one shingle: itself.
+    """
+    enc = [t.encode("utf-8") for t in texts]
+    lens = np.fromiter((len(b) for b in enc), dtype=np.int64, count=len(enc))
+    buf = np.frombuffer(b"\x00".join(enc) + b"\x00" * n, dtype=np.uint8).astype(np.uint64)
+    total = int(lens.sum() + len(enc) - 1) if enc else 0
+    h = np.zeros(max(total, 0), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(n):
+            h = h * np.uint64(1099511628211) + buf[k : k + total]
+        h = _mix(h)
+    doc = np.repeat(np.arange(len(enc)), lens + 1)[:total]
+    pos = np.arange(total) - np.repeat(np.cumsum(lens + 1) - (lens + 1), lens + 1)[:total]
+    valid = pos + n <= lens[doc]
+    short = np.flatnonzero((lens < n) & (lens > 0))
+    starts = np.cumsum(lens + 1) - (lens + 1)
+    hs, ds = [h[valid]], [doc[valid]]
+    if len(short):  # whole short text as its single shingle: the hash of its first window
+        hs.append(h[starts[short]])
+        ds.append(short)
+    hh, dd = np.concatenate(hs), np.concatenate(ds)
+    order = np.argsort(dd, kind="stable")
+    return hh[order], dd[order]
+
+
+def signatures(hashes: np.ndarray, docs: np.ndarray, n_docs: int, num_perm: int,
+               seed: int = 1) -> np.ndarray:
+    """MinHash signatures (n_docs x num_perm, uint32); all-ones for texts with no shingle."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) | np.uint64(1)
+    b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
+    sig = np.full((n_docs, num_perm), 0xFFFFFFFF, dtype=np.uint32)
+    if not len(hashes):
+        return sig
+    present, starts = np.unique(docs, return_index=True)
+    with np.errstate(over="ignore"):
+        for p in range(num_perm):
+            v = ((hashes * a[p] + b[p]) >> np.uint64(32)) & _MASK32
+            sig[present, p] = np.minimum.reduceat(v, starts).astype(np.uint32)
+    return sig
+
+
+def candidate_pairs(sig: np.ndarray, bands: int, max_bucket: int = 40) -> set[tuple[int, int]]:
+    """Pairs that agree on all rows of at least one band (stars for very large buckets)."""
+    n, num_perm = sig.shape
+    r = num_perm // bands
+    pairs: set[tuple[int, int]] = set()
+    empty = (sig == 0xFFFFFFFF).all(axis=1)
+    for band in range(bands):
+        block = np.ascontiguousarray(sig[:, band * r : (band + 1) * r])
+        key = block.view(np.dtype((np.void, block.dtype.itemsize * r))).ravel()
+        order = np.argsort(key, kind="stable")
+        k = key[order]
+        bounds = np.concatenate(([0], np.flatnonzero(k[1:] != k[:-1]) + 1, [n]))
+        for s, e in zip(bounds[:-1], bounds[1:]):
+            if e - s < 2 or empty[order[s]]:
+                continue
+            run = np.sort(order[s:e])
+            if len(run) <= max_bucket:
+                pairs.update((int(x), int(y)) for i, x in enumerate(run) for y in run[i + 1 :])
+            else:
+                pairs.update((int(run[0]), int(y)) for y in run[1:])
+                pairs.update((int(x), int(y)) for x, y in zip(run[1:], run[2:]))
+    return pairs
+
+
+@register
+class MinHashDuplicates(Detector):
+    """Near-duplicate rows (typos, re-casing, wrappers, truncation) via MinHash LSH."""
+
+    name: ClassVar[str] = "minhash"
+    kinds: ClassVar[tuple[str, ...]] = ("duplicate",)
+
+    ngram: int = Field(5, ge=2, le=12, description="character shingle length")
+    num_perm: int = Field(32, ge=8, le=256, description="MinHash permutations")
+    bands: int = Field(8, ge=1, description="LSH bands (num_perm must divide evenly)")
+    max_chars: int = Field(600, ge=50, description="characters of each field that are shingled")
+
+    def candidates(self, ctx: ScanContext) -> set[tuple[int, int]]:
+        """LSH candidate pairs (positions i < j)."""
+        f = fields(ctx)
+        texts = [r[: self.max_chars] + "\x1f" + a[: self.max_chars]
+                 for r, a in zip(f.request_norm, f.answer_norm)]
+        ctx.progress("minhash", 0, len(texts))
+        hashes, docs = shingle_hashes(texts, self.ngram)
+        sig = signatures(hashes, docs, len(texts), self.num_perm)
+        pairs = candidate_pairs(sig, self.bands)
+        ctx.progress("minhash", len(texts), len(texts))
+        return pairs
+
+    def edges(self, ctx: ScanContext) -> list[Edge]:
+        """Verified ``near`` (or ``exact``) edges; judgements are kept for other detectors."""
+        f = fields(ctx)
+        judged = ctx.cache.setdefault("judged", {})
+        out = []
+        for i, j in sorted(self.candidates(ctx)):
+            jd = judged.get((i, j))
+            if jd is None:
+                jd = judge_pair(*f.pair(i, j))
+                judged[(i, j)] = jd
+            if jd.duplicate:
+                kinds = {jd.request.kind} | ({jd.answer.kind} if jd.answer else set())
+                etype = "exact" if kinds == {"exact"} else "near"
+                score = min(jd.request.score, jd.answer.score if jd.answer else 1.0)
+                how = ", ".join(sorted(k for k in kinds if k != "exact")) or "identical"
+                out.append(Edge(i, j, etype, score, how))
+        return out
+
+    def detect(self, ctx: ScanContext) -> list[Finding]:
+        return group_findings(self.edges(ctx), fields(ctx), self.settings())

