@@ -1,6 +1,7 @@
 """Detectors: importing this package registers every built-in detector in ``REGISTRY``."""
 
 from curation.detectors import (  # noqa: F401  (imported for registration)
+    contradiction,
     duplicates,
     exact,
     minhash,

@@ -1,0 +1,171 @@
+"""Contradictions: the same (or an equivalent) request answered in ways that cannot both hold.
+
+Candidates are request-equivalent pairs (identical after normalisation and boilerplate
+stripping, or reworded: see ``semantic``) whose answers are not duplicates. Each candidate is
+judged on what the answers *assert*, not on how similar their wording is:
+
+- a number, a named term or a negation that differs inside otherwise matching answers;
+- a flipped verdict (yes/no, true/false) or a flipped negation;
+- for short answers, the claim left after removing the words the request already contains
+  ("The capital is Paris." asserts {paris}, as does "Paris"): if neither claim contains the
+  other, they assert different things, unless their embeddings say they are rewordings.
+
+Long free-form answers with no such conflict are not flagged: two different poems for one
+request are both fine. An optional model judge (NLI cross-encoder or instruction-tuned LLM,
+see ``judges``) can replace the claim comparison for the short-answer case.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import numpy as np
+from pydantic import Field
+
+from curation.detectors import text as tx
+from curation.detectors.base import Detector, ScanContext, register
+from curation.detectors.exact import exact_groups
+from curation.detectors.features import answer_embeddings, fields
+from curation.detectors.graph import UnionFind
+from curation.detectors.matching import fuzzy_in, judge_pair, unmatched, wording_only
+from curation.detectors.semantic import SemanticDuplicates
+from curation.schema import Finding
+
+_VERDICT = {"yes": "yes", "no": "no", "true": "yes", "false": "no", "correct": "yes",
+            "incorrect": "no", "right": "yes", "wrong": "no"}
+
+
+def verdict(answer: str) -> str | None:
+    """'yes'/'no' when the answer opens with a verdict word, else None."""
+    w = tx.words(answer[:40])
+    return _VERDICT.get(w[0]) if w else None
+
+
+def claim(answer: str, request: str) -> set[str]:
+    """Content words of the answer that the request does not already contain."""
+    echo = set(tx.content_words(request))
+    return {w for w in tx.content_words(answer) if not fuzzy_in(w, echo)}
+
+
+@register
+class Contradictions(Detector):
+    """Rows that answer an equivalent request with conflicting facts, numbers or verdicts."""
+
+    name: ClassVar[str] = "contradiction"
+    kinds: ClassVar[tuple[str, ...]] = ("contradiction",)
+    _memo: ClassVar[dict] = {}  # loaded judge models, shared across scans
+
+    candidate_threshold: float = Field(0.8, ge=0, le=1, description="request cosine to consider a pair")
+    request_threshold: float = Field(0.9, ge=0, le=1, description="request cosine: reworded but equivalent")
+    agree_cosine: float = Field(0.9, ge=0, le=1, description="answers this similar with no conflicting term agree")
+    short_answer_words: int = Field(60, ge=1, description="answers up to this long get the claim comparison")
+    max_group: int = Field(50, ge=2, description="rows compared per identical request")
+    judge: Literal["rules", "nli", "llm"] = Field("rules", description="who judges short-answer claims")
+    judge_model: str | None = Field(None, description="model id or local path for the nli/llm judge")
+    judge_threshold: float = Field(0.5, ge=0, le=1, description="judge probability that counts as a conflict")
+
+    def candidates(self, ctx: ScanContext) -> dict[tuple[int, int], float | None]:
+        """Request-equivalent pairs (i < j) with their request cosine when known."""
+        f = fields(ctx)
+        pairs: dict[tuple[int, int], float | None] = {}
+        by_request: dict[str, list[int]] = {}
+        for i, r in enumerate(f.request_core_norm):
+            if r and f.answer[i]:
+                by_request.setdefault(r, []).append(i)
+        for g in by_request.values():
+            g = g[: self.max_group]
+            pairs.update(((a, b), None) for k, a in enumerate(g) for b in g[k + 1 :])
+        for g in exact_groups(ctx, on="request"):
+            g = g[: self.max_group]
+            pairs.update(((a, b), None) for k, a in enumerate(g) for b in g[k + 1 :])
+        if ctx.embedder is not None:
+            sem = SemanticDuplicates(candidate_threshold=self.candidate_threshold,
+                                     request_threshold=self.request_threshold)
+            for a, b, c, jd in sem.judged(ctx):
+                if jd.request.same:
+                    pairs[(a, b)] = c
+        for (a, b), jd in ctx.cache.get("judged", {}).items():
+            if jd.request.same and (a, b) not in pairs:
+                pairs[(a, b)] = None
+        return pairs
+
+    def assess(self, ctx: ScanContext, i: int, j: int, req_cos: float | None
+               ) -> tuple[str, float, list[str], dict]:
+        """(status, score, reasons, evidence) for one request-equivalent pair; status is
+        "conflict", "agree", or "open" (not decidable without world knowledge: not flagged)."""
+        f = fields(ctx)
+        jd = judge_pair(*f.pair(i, j), req_cos=req_cos)
+        if jd.answer is None or jd.answer.same:
+            return "agree", 0.0, [], {}
+        hard = [c for c in jd.answer.conflicts if not c.startswith("different words")]
+        if hard:
+            return "conflict", 0.9, hard, {"answer_similarity": round(jd.answer.score, 4)}
+        a, b = f.answer_core[i], f.answer_core[j]
+        if max(len(tx.words(a)), len(tx.words(b))) > self.short_answer_words:
+            return "open", 0.0, [], {}
+        va, vb = verdict(a), verdict(b)
+        if va and vb and va != vb:
+            return "conflict", 0.95, [f"one answers {va}, the other {vb}"], {}
+        reasons = []
+        na, nb = tx.numbers(a), tx.numbers(b)
+        if na != nb and na and nb:
+            reasons.append(f"different numbers ({', '.join(sorted(na ^ nb)[:4])})")
+        if tx.has_negation(a) != tx.has_negation(b):
+            reasons.append("one answer is negated")
+        request = f.request_core[i] + " " + f.request_core[j]
+        ca, cb = claim(a, request), claim(b, request)
+        ua, ub = unmatched(ca, cb), unmatched(cb, ca)
+        ev = {"claims": [sorted(ca)[:8], sorted(cb)[:8]]}
+        if self.judge != "rules":
+            p = self._judge_model().contradiction(f.request_core[i], a, b)
+            ev["judge_probability"] = round(p, 4)
+            status = "conflict" if p >= self.judge_threshold else "agree"
+            return status, p, reasons or [f"the {self.judge} judge finds them conflicting"], ev
+        if reasons:
+            return "conflict", 0.85, reasons, ev
+        if not ua or not ub:
+            return "agree", 0.0, [], ev  # one claim contains the other
+        vecs = answer_embeddings(ctx, [i, j]) if ctx.embedder is not None else None
+        cos = float(np.dot(vecs[i], vecs[j])) if vecs else 0.0
+        ev["answer_cosine"] = round(cos, 4)
+        if cos >= self.agree_cosine and wording_only(jd.answer.conflicts):
+            return "agree", 0.0, [], ev
+        overlap = len(ca & cb) / max(1, len(ca | cb))
+        score = float(np.clip(0.5 + 0.5 * (1 - overlap) - 0.3 * max(cos, 0), 0.05, 1.0))
+        return "conflict", score, [f"they assert different things ({', '.join(sorted(ua)[:3])} vs "
+                             f"{', '.join(sorted(ub)[:3])})"], ev
+
+    def _judge_model(self):
+        key = ("contradiction_judge", self.judge, self.judge_model)
+        if key not in self._memo:
+            from curation.detectors.judges import load_judge
+
+            self._memo[key] = load_judge(self.judge, self.judge_model)
+        return self._memo[key]
+
+    def detect(self, ctx: ScanContext) -> list[Finding]:
+        f = fields(ctx)
+        conflicts, agree = [], UnionFind()
+        for (i, j), cos in sorted(self.candidates(ctx).items()):
+            status, score, reasons, ev = self.assess(ctx, i, j, cos)
+            if status == "conflict":
+                conflicts.append((i, j, score, reasons, ev, cos))
+            elif status == "agree":
+                agree.union(i, j)
+        best: dict[tuple[int, int], tuple] = {}
+        for c in conflicts:  # one finding per pair of answer classes (agreeing rows merged)
+            key = tuple(sorted((agree.find(c[0]), agree.find(c[1]))))
+            if key not in best or c[2] > best[key][2]:
+                best[key] = c
+        out = []
+        for i, j, score, reasons, ev, cos in best.values():
+            rows = (f.rows[i], f.rows[j])
+            out.append(Finding(
+                kind="contradiction", detector=self.name, rows=rows, score=round(score, 4),
+                reason=f"Rows {rows[0]} and {rows[1]} answer the same request differently: "
+                       f"{'; '.join(reasons)}.",
+                evidence={**ev, "request_cosine": None if cos is None else round(cos, 4),
+                          "conflicts": reasons, "judge": self.judge,
+                          "thresholds": self.settings()},
+            ))
+        return out
