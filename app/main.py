@@ -14,10 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts app/ first, not the repository
     sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from app.components import context  # noqa: E402
-from app.components.context import Ctx  # noqa: E402
+from app.components import context
+from app.components.context import Ctx
 
 PAGES = {  # section -> (file, title, icon, permission)
     "Review": [("overview.py", "Overview", ":material/dashboard:", "review"),

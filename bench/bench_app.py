@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.lib import browse  # noqa: E402
-from curation import review  # noqa: E402
-from curation.schema import Finding  # noqa: E402
-from curation.store import Workspace  # noqa: E402
-from curation.workbench import finding_status, ingest_file  # noqa: E402
+from app.lib import browse
+from curation import review
+from curation.schema import Finding
+from curation.store import Workspace
+from curation.workbench import finding_status, ingest_file
 
 PRODUCTS = ["Notable", "Parcelly", "BudgetBee", "TripNest", "FitLoop", "DocuMint", "ChatDesk", "PhotoVault"]
 TOPICS = [("reset my password", "Open Settings > Account > Reset password; a link arrives by email."),
@@ -118,7 +118,7 @@ def main() -> None:
           f"{time.perf_counter() - start:.1f}s ({root})")
 
     rows = []
-    t_queue, page = timed(lambda: review.queue(ws, ds, "duplicate", "ann", page_size=10))
+    t_queue, _ = timed(lambda: review.queue(ws, ds, "duplicate", "ann", page_size=10))
     rows.append(("open the Duplicates queue (page 1 of to-do, 10 groups + examples)", t_queue))
     rows.append(("  same, page 50", timed(lambda: review.queue(ws, ds, "duplicate", "ann", page=50))[0]))
     rows.append(("  same, searching example text", timed(lambda: review.queue(ws, ds, "duplicate", "ann",

@@ -21,8 +21,9 @@ import json
 import math
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_app_fixture import build_workspace
 
 from curation import review
 from curation.curate import derive
-from test_app_fixture import build_workspace
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 PAGES = ["overview", "duplicates", "contradictions", "gaps", "findings", "browser", "data", "team", "export",
@@ -208,7 +208,6 @@ def test_example_text_is_always_escaped(fx):
 
 
 def test_browser_filters_and_history(fx):
-    ws, ds = fx
     at = open_page("duplicates")
     at.button(key="dup_merge").click().run()
     at.switch_page("views/browser.py").run()
@@ -228,7 +227,7 @@ def test_browser_filters_and_history(fx):
 
 
 def test_export_shows_the_plan_then_writes_inside_exports(fx):
-    ws, ds = fx
+    ws, _ = fx
     at = open_page("duplicates")
     at.button(key="dup_merge").click().run()
     at.switch_page("views/export.py").run()
@@ -244,7 +243,7 @@ def test_export_shows_the_plan_then_writes_inside_exports(fx):
 
 
 def test_export_csv(fx):
-    ws, ds = fx
+    ws, _ = fx
     at = open_page("export")
     at.selectbox(key="exp_format").select("csv").run()
     at.button(key="exp_write").click().run()

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_app_fixture import build_workspace
 
 from app.lib import paths
 from curation import review
-from test_app_fixture import build_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app" / "main.py")

@@ -8,7 +8,7 @@ is shown again, fresh. Keyboard shortcuts are Streamlit's own (``shortcut=``).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 import streamlit as st
@@ -117,9 +117,9 @@ def common_bar(ctx: Ctx, kind: str, item: review.QueueItem, ids: list[str]) -> N
     key = note_key(kind, item)
     st.text_input("Note (optional, saved with the decision)", key=key)
     c1, c2, c3 = st.columns(3)
-    c1.button("Skip for now (S)", key=f"{kind}_skip", shortcut="S", width="stretch",
+    c1.button("Skip for now", key=f"{kind}_skip", shortcut="S", width="stretch",
               on_click=act, args=(ctx, item, [("skip", (), {})], "skipped for now", key))
-    c2.button("Next (N)", key=f"{kind}_next", shortcut="N", width="stretch",
+    c2.button("Next", key=f"{kind}_next", shortcut="N", width="stretch",
               on_click=next_item, args=(f"{kind}_focus", ids))
     with c3:
         _undo_button(ctx, kind)
@@ -128,5 +128,5 @@ def common_bar(ctx: Ctx, kind: str, item: review.QueueItem, ids: list[str]) -> N
 
 
 def _undo_button(ctx: Ctx, kind: str) -> None:
-    st.button("Undo my last (U)", key=f"{kind}_undo", shortcut="U", width="stretch", on_click=undo, args=(ctx,))
+    st.button("Undo my last", key=f"{kind}_undo", shortcut="U", width="stretch", on_click=undo, args=(ctx,))
 

@@ -9,9 +9,8 @@ only markup in the output is ours. Word differences come from ``difflib``.
 from __future__ import annotations
 
 import difflib
-import html
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import streamlit as st
 
@@ -59,13 +58,13 @@ def card(ex: Example, title: str = "", compare_answer: str | None = None, compar
     category = ex.record.get("category") if hasattr(ex.record, "get") else None
     if category:
         meta.append(str(category))
-    parts = [f'<div class="cw-card"><div class="cw-meta">{safe_html(title)}{" · " if title else ""}'
-             f'{safe_html(" · ".join(meta))}</div>']
+    head = f'{safe_html(title)}{" · " if title else ""}{safe_html(" · ".join(meta))}'
+    parts = [f'<div class="cw-card"><div class="cw-meta">{head}</div>']
     request_turns = [t for t in ex.request_turns if show_system or t.role != "system"]
     for i, t in enumerate(request_turns):
         body = diff_html(t.content, compare_request) if compare_request is not None and i == len(request_turns) - 1 \
             else safe_html(t.content)
-        parts.append(f'<div class="cw-role">{t.role}</div><div class="cw-text">{body}</div>')
+        parts.append(f'<div class="cw-role">{safe_html(t.role)}</div><div class="cw-text">{body}</div>')
     if ex.has_answer:
         body = diff_html(ex.answer, compare_answer) if compare_answer is not None else safe_html(ex.answer)
         parts.append(f'<div class="cw-role">assistant</div><div class="cw-text cw-answer">{body}</div>')

@@ -13,7 +13,8 @@ import threading
 import time
 import traceback
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from curation.store import Dataset, Workspace
 
@@ -52,7 +53,7 @@ def start(ws: Workspace, kind: str, key: str, config: dict, data_hash: str,
             try:
                 result = work(report)
                 ws.record_run(run_id, config, data_hash, "done", result, kind=kind)
-            except Exception as err:  # a failed job must say why on the page, not kill the server
+            except Exception as err:  # noqa: BLE001  a failed job must say why on the page, not kill the server
                 ws.record_run(run_id, config, data_hash, "failed",
                               {"error": f"{type(err).__name__}: {err}", "trace": traceback.format_exc()[-2000:]},
                               kind=kind)

@@ -100,9 +100,9 @@ with blind:
             text.plain(p["answers"][right], "answer B")
         cols = st.columns(5)
         for col, (key, label), shortcut in zip(cols, VERDICTS.items(), "1234"):
-            col.button(f"{label} ({shortcut})", key=f"cmp_{key}", shortcut=shortcut, width="stretch",
+            col.button(label, key=f"cmp_{key}", shortcut=shortcut, width="stretch",
                        on_click=judge, args=(p["id"], left, right, key))
-        cols[4].button("Undo (U)", key="cmp_undo", shortcut="U", width="stretch", on_click=undo_judgement)
+        cols[4].button("Undo", key="cmp_undo", shortcut="U", width="stretch", on_click=undo_judgement)
     else:
         st.success("You judged every prompt of this pair.")
         st.button("Undo my last judgement", key="cmp_undo_done", on_click=undo_judgement)

@@ -22,16 +22,16 @@ if item is not None:
                 other = item.examples[rows[1]] if ex.row == rows[0] and len(rows) > 1 else first
                 text.card(ex, f"answer {rows.index(ex.row) + 1}", compare_answer=other.answer)
                 n = rows.index(ex.row) + 1
-                st.button(f"This one is right ({n})" if n <= 9 else "This one is right", key=f"con_pick_{ex.row}",
+                st.button("This one is right", key=f"con_pick_{ex.row}",
                           shortcut=str(n) if n <= 9 else None, type="primary", width="stretch",
                           on_click=queue_ui.act,
                           args=(ctx, item, [("pick", f.rows, {"keep_row": ex.row})], f"picked row {ex.row}", note))
     if f.evidence.get("values"):
         st.caption("Conflicting values: " + " vs ".join(map(str, f.evidence["values"])))
     c1, c2 = st.columns(2)
-    c1.button("All wrong: drop all (D)", key="con_drop", shortcut="D", width="stretch", on_click=queue_ui.act,
+    c1.button("All wrong: drop all", key="con_drop", shortcut="D", width="stretch", on_click=queue_ui.act,
               args=(ctx, item, [("drop", f.rows, {})], "dropped all answers", note))
-    c2.button("No contradiction: keep all (K)", key="con_keep", shortcut="K", width="stretch", on_click=queue_ui.act,
+    c2.button("No contradiction: keep all", key="con_keep", shortcut="K", width="stretch", on_click=queue_ui.act,
               args=(ctx, item, [("keep", f.rows, {})], "not a contradiction, kept all", note))
     with st.expander("Edit one into the right answer (the others are dropped)", expanded=False):
         target = st.selectbox("Answer to edit", rows, format_func=lambda r: f"answer {rows.index(r) + 1} (row {r})",

@@ -83,7 +83,7 @@ else:
     if st.button("Start the scan in the background", key="scan_start", type="primary"):
         try:
             settings = ScanSettings.model_validate(json.loads(raw_settings))
-        except Exception as err:  # a JSON or validation error names the field
+        except ValueError as err:  # JSON and pydantic validation errors are ValueErrors naming the field
             st.error(f"Invalid settings: {err}")
         else:
             dataset = ws.dataset(int(target_id))

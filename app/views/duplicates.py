@@ -33,12 +33,12 @@ if item is not None:
                           args=(ctx, item, [("merge", f.rows, {"keep_row": ex.row})], f"kept only row {ex.row}", note))
     st.caption("Highlighted words differ from the representative.")
     c1, c2, c3 = st.columns(3)
-    c1.button(f"Merge: keep representative {rep} (M)", key="dup_merge", type="primary", shortcut="M",
+    c1.button(f"Merge: keep representative {rep}", key="dup_merge", type="primary", shortcut="M",
               width="stretch", on_click=queue_ui.act,
               args=(ctx, item, [("merge", f.rows, {"keep_row": rep})], f"merged onto row {rep}", note))
-    c2.button("Not duplicates: keep all (K)", key="dup_keep", shortcut="K", width="stretch", on_click=queue_ui.act,
+    c2.button("Not duplicates: keep all", key="dup_keep", shortcut="K", width="stretch", on_click=queue_ui.act,
               args=(ctx, item, [("keep", f.rows, {})], "not duplicates, kept all", note))
-    c3.button("Drop the whole group (D)", key="dup_drop", shortcut="D", width="stretch", on_click=queue_ui.act,
+    c3.button("Drop the whole group", key="dup_drop", shortcut="D", width="stretch", on_click=queue_ui.act,
               args=(ctx, item, [("drop", f.rows, {})], "dropped the whole group", note))
     several = st.multiselect("Keep several (the rest are dropped)", rows, default=[rep] if rep in rows else [],
                              key=f"dup_several_{f.finding_id}")

@@ -30,9 +30,9 @@ if item is not None:
             with col:
                 text.card(ex)
     c1, c2 = st.columns(2)
-    c1.button("Fine as it is: keep (K)", key=f"{kind}_keep", shortcut="K", width="stretch", on_click=queue_ui.act,
+    c1.button("Fine as it is: keep", key=f"{kind}_keep", shortcut="K", width="stretch", on_click=queue_ui.act,
               args=(ctx, item, [("keep", f.rows, {})], f"kept ({kind} finding dismissed)", note))
-    c2.button("Drop (D)", key=f"{kind}_drop", shortcut="D", type="primary", width="stretch", on_click=queue_ui.act,
+    c2.button("Drop", key=f"{kind}_drop", shortcut="D", type="primary", width="stretch", on_click=queue_ui.act,
               args=(ctx, item, [("drop", f.rows, {})], f"dropped ({kind})", note))
     if len(item.examples) == 1:
         ex = next(iter(item.examples.values()))

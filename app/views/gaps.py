@@ -53,8 +53,8 @@ if item is not None:
         st.session_state[f"gap_answer_{fid}"] = ""
 
     c1, c2 = st.columns(2)
-    c1.button("Add this example (A)", key="gap_add", type="primary", shortcut="A", width="stretch",
+    c1.button("Add this example", key="gap_add", type="primary", shortcut="A", width="stretch",
               on_click=add_example)
-    c2.button("No example needed (K)", key="gap_accept", shortcut="K", width="stretch", on_click=queue_ui.act,
+    c2.button("No example needed", key="gap_accept", shortcut="K", width="stretch", on_click=queue_ui.act,
               args=(ctx, item, [("keep", (), {})], f"gap '{gap}' accepted without new examples", note))
     queue_ui.common_bar(ctx, KIND, item, ids)

@@ -1,0 +1,219 @@
+"""End to end in a real headless Chromium: `curate app --team` on a temporary workspace.
+
+Builds the workspace with `curate ingest` + `curate scan` on data/demo when the demo data
+and the detectors are present (else the small fixture of tests/test_app_fixture.py), adds
+a curator with `curate users add`, starts the server, signs in, resolves one duplicate
+group (by keyboard shortcut), one contradiction and one coverage gap (writing a new
+example), exports, and checks the exported file and its manifest. Screenshots of every
+page go to docs/screenshots/ for the README. Run with `pytest -m e2e`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "docs" / "screenshots"
+DEMO = ROOT / "data" / "demo"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
+              pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="playwright is missing")]
+CURATE = [sys.executable, "-m", "curation.cli"]
+ENV = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+
+
+def curate(*args: str, timeout: float = 900) -> str:
+    done = subprocess.run([*CURATE, *args], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=timeout,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def build(ws: Path) -> str:
+    """The demo workspace when possible, else the fixture; returns which."""
+    have_scan = importlib.util.find_spec("curation.scan") is not None
+    if (DEMO / "train.jsonl").exists() and (DEMO / "reference.jsonl").exists() and have_scan:
+        curate("scan", str(DEMO / "train.jsonl"), "--reference", str(DEMO / "reference.jsonl"),
+               "--findings-out", str(ws / "findings.jsonl"), "-w", str(ws))
+        source = "demo"
+    else:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from test_app_fixture import build_workspace
+
+        build_workspace(ws.parent / "fixture", users=False)
+        shutil.move(str(ws.parent / "fixture" / "ws"), str(ws))
+        source = "fixture"
+    curate("users", "add", "cora", "--role", "curator", "--password", "cora-password", "-w", str(ws))
+    write_comparison(ws)
+    return source
+
+
+def write_comparison(ws: Path) -> None:
+    """A small model comparison so the Compare models page has something to show."""
+    folder = ws / "runs" / "compare-demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    prompts = [("How much is the Pro plan?", {"raw": "Pro is $15 per month.", "curated": "Pro costs $12 per month."}),
+               ("Can I share a notebook?", {"raw": "No.", "curated": "Yes: open it, click Share, invite by email."})]
+    (folder / "report.json").write_text(json.dumps({
+        "name": "compare-demo", "arms": ["raw", "curated"],
+        "metrics": {"raw": {"accuracy": 0.42}, "curated": {"accuracy": 0.67}},
+        "prompts": [{"id": f"p{i}", "prompt": p} for i, (p, _) in enumerate(prompts)]}))
+    (folder / "generations.jsonl").write_text("".join(
+        json.dumps({"prompt_id": f"p{i}", "arm": arm, "output": text}) + "\n"
+        for i, (_, answers) in enumerate(prompts) for arm, text in answers.items()))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    ws = tmp_path / "ws"
+    source = build(ws)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with open(tmp_path / "server.log", "w") as log:
+        proc = subprocess.Popen([*CURATE, "app", "--team", "-w", str(ws), "--port", str(port),
+                                 "--address", "127.0.0.1"], cwd=tmp_path, env=ENV, stdout=log,
+                                stderr=subprocess.STDOUT)
+        yield from _serve(proc, url, ws, source, tmp_path)
+
+
+def _serve(proc, url, ws, source, tmp_path):
+    try:
+        for _ in range(120):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the app did not start: " + (tmp_path / "server.log").read_text()[-2000:])
+        yield url, ws, source
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def settle(page) -> None:
+    """Wait until Streamlit has finished the current rerun."""
+    page.wait_for_timeout(300)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
+    page.wait_for_timeout(200)
+
+
+def goto(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+    settle(page)
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
+def recorded(page) -> None:
+    page.get_by_text("Recorded:").first.wait_for(timeout=30_000)
+
+
+def test_review_export_in_chromium(server):
+    from playwright.sync_api import sync_playwright
+
+    url, ws, source = server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.goto(url)
+        page.get_by_role("heading", name="Sign in").wait_for(timeout=60_000)
+        shot(page, "00-sign-in")
+        page.locator(".st-key-login_name input").fill("cora")
+        page.locator(".st-key-login_password input").fill("cora-password")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Overview").wait_for(timeout=60_000)
+        settle(page)
+        page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+        shot(page, "01-overview")
+
+        goto(page, "Duplicates")
+        page.wait_for_selector(".st-key-dup_merge button")
+        shot(page, "02-duplicates")
+        page.get_by_role("heading", name="Duplicates").click()  # focus the page, not an input
+        page.keyboard.press("m")  # Merge onto the representative, by keyboard
+        recorded(page)
+        settle(page)
+
+        goto(page, "Contradictions")
+        page.wait_for_selector('[class*="st-key-con_pick_"] button')
+        shot(page, "03-contradictions")
+        page.locator('[class*="st-key-con_pick_"] button').first.click()
+        recorded(page)
+        settle(page)
+
+        goto(page, "Coverage gaps")
+        answer = page.locator('[class*="st-key-gap_answer_"] textarea').first
+        answer.wait_for()
+        # typed key by key: the single-letter shortcuts (a, k, s, n, u, d, m) must not fire in a text box
+        answer.press_sequentially("Yes. Open the notebook, click Share, and invite your team by email; "
+                                  "they can edit at once. Undo, skip and next do not apply here.", delay=5)
+        answer.press("Control+Enter")
+        settle(page)
+        shot(page, "04-coverage-gaps")
+        page.locator(".st-key-gap_add button").click()
+        recorded(page)
+        settle(page)
+
+        goto(page, "Example browser")
+        page.locator(".st-key-br_status").click()
+        page.get_by_role("option", name="dropped").click()
+        settle(page)
+        shot(page, "05-example-browser")
+
+        goto(page, "Team review")
+        shot(page, "06-team-review")
+        goto(page, "Compare models")
+        page.get_by_role("tab", name="Blind A/B").click()
+        page.locator(".st-key-cmp_A button").click()
+        settle(page)
+        page.get_by_text("A was").first.wait_for()
+        shot(page, "07-compare-models")
+        goto(page, "Data & scans")
+        shot(page, "08-data-and-scans")
+
+        goto(page, "Export")
+        page.locator(".st-key-exp_write button").wait_for()
+        shot(page, "09-export-plan")
+        page.locator(".st-key-exp_write button").click()
+        page.get_by_text("Wrote").first.wait_for(timeout=60_000)
+        settle(page)
+        shot(page, "10-export-written")
+        browser.close()
+
+    exports = sorted(p for p in (ws / "exports").glob("*.jsonl"))
+    assert len(exports) == 1, exports
+    out = exports[0]
+    manifest = json.loads(Path(f"{out}.manifest.json").read_text())
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert len(lines) == manifest["n_out"] == manifest["n_source"] - manifest["by_status"]["dropped"] + 1
+    assert manifest["by_status"]["added"] == 1 and manifest["by_status"]["dropped"] >= 2
+    assert manifest["reviewers"] == ["cora"]
+    actions = sorted({c["action"] for c in manifest["changes"]})
+    assert actions == ["add", "merge", "pick"], actions
+    assert sum(1 for rec in lines if rec.get("curation_added")) == 1
+    assert source in ("demo", "fixture")
