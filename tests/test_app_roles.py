@@ -4,14 +4,17 @@ page, double-blind routing and adjudication, users, data import limits, model co
 from __future__ import annotations
 
 import json
+import sys
+import types
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel, Field
 from streamlit.testing.v1 import AppTest
 from test_app_fixture import build_workspace
 
-from app.lib import paths
-from curation import review
+from app.lib import datamap, jobs, paths
+from curation import review, workbench
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app" / "main.py")
@@ -194,3 +197,57 @@ def test_compare_models_side_by_side_and_blind_judging(fx):
     assert any("judged every prompt" in s.value for s in at.success)
     at.button(key="cmp_undo_done").click().run()
     assert len([d for d in ws.decisions(ds) if d.action == "undo"]) == 1
+
+
+class FakeSettings(BaseModel):
+    """Stands in for curation.scan.ScanSettings: the page renders any pydantic settings model."""
+
+    threshold: float = Field(0.9, description="similarity above which two rows are duplicates")
+
+
+def test_scan_runs_as_a_background_job_with_persisted_progress(fx, monkeypatch):
+    ws, ds = fx
+    monkeypatch.setitem(sys.modules, "curation.scan", types.SimpleNamespace(ScanSettings=FakeSettings))
+    seen = {}
+
+    def fake_scan(ws_, dataset, reference, settings=None, progress=None):
+        for i in range(3):
+            progress("embed", i + 1, 3)
+        seen["settings"] = settings
+        scan_id = ws_.add_scan(dataset.id, [], {"threshold": settings.threshold}, {"total": 0.01})
+        return scan_id, [], {"total": 0.01}
+
+    monkeypatch.setattr(workbench, "scan_dataset", fake_scan)
+    at = signed_in("cora", "data")
+    at.text_area(key="scan_settings").input('{"threshold": 0.8}')
+    at.button(key="scan_start").click().run()
+    assert any("Scan started" in s.value for s in at.success)
+    jobs.wait(f"scan:{ws.root}:{ds}", 10)
+    (run,) = ws.runs(kind="scan")
+    assert run["status"] == "done" and run["metrics"]["scan_id"] == ws.latest_scan_id(ds)
+    assert seen["settings"] == FakeSettings(threshold=0.8)
+    at.text_area(key="scan_settings").input('{"threshold": "high"}')
+    at.button(key="scan_start").click().run()
+    assert any("Invalid settings" in e.value for e in at.error)
+
+
+def test_a_failed_job_reports_why(fx):
+    ws, _ = fx
+
+    def boom(progress):
+        progress("load", 0, 1)
+        raise RuntimeError("the model folder is missing")
+
+    jobs.start(ws, "scan", "boom", {"dataset": "train"}, "", boom)
+    jobs.wait("boom", 10)
+    (run,) = ws.runs(kind="scan")
+    assert run["status"] == "failed" and "model folder is missing" in run["metrics"]["error"]
+    at = signed_in("cora", "data")
+    assert any("model folder is missing" in e.value for e in at.error)
+
+
+def test_the_example_map_is_computed_once_and_cached(fx):
+    ws, ds = fx
+    signed_in("ann")
+    signed_in("ann")
+    assert len(ws.runs(kind="map")) == 1 and datamap.load(ws, ws.dataset(ds)) is not None
