@@ -18,6 +18,7 @@ import streamlit as st
 
 from app.components import context
 from app.components.context import Ctx
+from app.components.text import md
 
 PAGES = {  # section -> (file, title, icon, permission)
     "Review": [("overview.py", "Overview", ":material/dashboard:", "review"),
@@ -59,13 +60,13 @@ def sidebar(ctx: Ctx) -> None:
                 st.session_state.pop("dataset_id", None)
                 st.rerun()
         else:
-            st.caption(f"Workspace: {ctx.ws.root}")
+            st.caption(f"Workspace: {md(ctx.ws.root)}")
         sets = ctx.ws.datasets(include_reference=False)
         if sets:
             names = {d.id: f"{d.name} ({d.n_examples:,} examples)" for d in sets}
             st.selectbox("Dataset", list(names), format_func=names.get, key="dataset_id")
-        st.caption(f"Signed in as **{ctx.user}** ({ctx.role})" if ctx.team else
-                   f"Local mode: **{ctx.user}** ({ctx.role})")
+        st.caption(f"Signed in as **{md(ctx.user)}** ({ctx.role})" if ctx.team else
+                   f"Local mode: **{md(ctx.user)}** ({ctx.role})")
         if ctx.team and st.button("Sign out", key="sign_out"):
             context.sign_out()
             st.rerun()

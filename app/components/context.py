@@ -123,5 +123,7 @@ def flash(kind: str, message: str) -> None:
 
 
 def show_flash() -> None:
+    from app.components.text import md
+
     for kind, message in st.session_state.pop("_flash", []):
-        getattr(st, kind)(message)
+        getattr(st, kind)(md(message))  # messages quote names and notes: never markdown

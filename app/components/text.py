@@ -17,6 +17,7 @@ import streamlit as st
 from curation.schema import Example
 
 _ACTIVE = re.compile(r"[^A-Za-z0-9\s\u00a0-\uffff]|[\u2028\u2029]")
+_MD = re.compile(r"[!-/:-@\[-`{-~]")
 _WORDS = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
 
 STYLE = """<style>
@@ -34,6 +35,13 @@ def safe_html(text: str) -> str:
     """``text`` as inert HTML: every active character an entity, newlines as <br>."""
     escaped = _ACTIVE.sub(lambda m: f"&#{ord(m.group())};", str(text))
     return escaped.replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def md(text: object) -> str:
+    """``text`` for a Streamlit markdown slot (titles, captions, alerts): every ASCII
+    punctuation character backslash-escaped, so links, images, colour directives, emoji
+    codes and formulas in the data stay plain text."""
+    return _MD.sub(r"\\\g<0>", str(text))
 
 
 def diff_html(text: str, other: str) -> str:

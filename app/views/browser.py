@@ -45,7 +45,7 @@ if status == "added":
     st.caption(f"{len(added)} example(s) written by reviewers; they are exported marked as added.")
     for r in added:
         d = r.decision
-        st.caption(f"decision {d.id} · {d.actor} · {when(d.created_at)} · {text.preview(d.reason, 80)}")
+        st.caption(text.md(f"decision {d.id} · {d.actor} · {when(d.created_at)} · {text.preview(d.reason, 80)}"))
         st.html("".join(f'<div class="cw-role">{text.safe_html(t.role)}</div>'
                         f'<div class="cw-text">{text.safe_html(t.content)}</div>' for t in r.turns))
     st.stop()

@@ -68,7 +68,7 @@ with side:
                 text.plain(p["reference"], "reference")
             arms = [a for a in cmp.arms if a in p["answers"]]
             for col, arm in zip(st.columns(max(1, len(arms))), arms):
-                with col:
+                with col, st.container(border=True):
                     text.plain(p["answers"][arm], arm)
 
 with blind:
@@ -86,18 +86,16 @@ with blind:
     reveal = st.session_state.get("cmp_reveal")
     if reveal:
         pid, left, right, verdict = reveal
-        text.plain(f"Prompt {pid}: A was {left}, B was {right}; you chose {VERDICTS[verdict].lower()}.", "revealed")
+        text.plain(f"Prompt {pid}: A was {left}, B was {right}; you chose: {VERDICTS[verdict]}.", "revealed")
     if todo:
         p = todo[0]
         swap = int(hashlib.sha1(f"{ctx.user}|{p['id']}|{sorted(pair)}".encode()).hexdigest(), 16) % 2
         left, right = (second, first) if swap else (first, second)
         st.caption(f"{len(todo)} prompt(s) left for you in this pair.")
         text.plain(p["prompt"], "prompt")
-        ca, cb = st.columns(2)
-        with ca:
-            text.plain(p["answers"][left], "answer A")
-        with cb:
-            text.plain(p["answers"][right], "answer B")
+        for col, (name, arm) in zip(st.columns(2), (("answer A", left), ("answer B", right))):
+            with col, st.container(border=True):
+                text.plain(p["answers"][arm], name)
         cols = st.columns(5)
         for col, (key, label), shortcut in zip(cols, VERDICTS.items(), "1234"):
             col.button(label, key=f"cmp_{key}", shortcut=shortcut, width="stretch",

@@ -27,7 +27,7 @@ if item is not None:
                           on_click=queue_ui.act,
                           args=(ctx, item, [("pick", f.rows, {"keep_row": ex.row})], f"picked row {ex.row}", note))
     if f.evidence.get("values"):
-        st.caption("Conflicting values: " + " vs ".join(map(str, f.evidence["values"])))
+        st.caption("Conflicting values: " + text.md(" vs ".join(map(str, f.evidence["values"]))))
     c1, c2 = st.columns(2)
     c1.button("All wrong: drop all", key="con_drop", shortcut="D", width="stretch", on_click=queue_ui.act,
               args=(ctx, item, [("drop", f.rows, {})], "dropped all answers", note))

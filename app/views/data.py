@@ -9,6 +9,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from app.components import text
 from app.components.context import require
 from app.lib import jobs, paths
 from curation.formats import DataError
@@ -23,11 +24,11 @@ def ingest(path, is_reference: bool) -> None:
     try:
         ds, created, result = ingest_file(ws, path, is_reference=is_reference)
     except (DataError, ValueError) as err:
-        st.error(f"Could not read {path.name}: {err}")
+        st.error(text.md(f"Could not read {path.name}: {err}"))
         return
     verb = "Ingested" if created else "Already in the workspace:"
-    st.success(f"{verb} {ds.name}: {ds.n_examples:,} examples ({ds.format})"
-               + (f", {len(result.skipped)} bad rows skipped" if result.skipped else ""))
+    st.success(text.md(f"{verb} {ds.name}: {ds.n_examples:,} examples ({ds.format})"
+                       + (f", {len(result.skipped)} bad rows skipped" if result.skipped else "")))
 
 
 st.subheader("Add a dataset")
@@ -40,7 +41,7 @@ with tab_up:
         try:
             target = paths.upload_path(ws, up.name, up.size)
         except paths.PathError as err:
-            st.error(str(err))
+            st.error(text.md(err))
         else:
             target.write_bytes(up.getbuffer())
             ingest(target, ref_up)
@@ -52,7 +53,7 @@ with tab_path:
         try:
             ingest(paths.import_path(ws, raw), ref_path)
         except paths.PathError as err:
-            st.error(str(err))
+            st.error(text.md(err))
 
 st.subheader("Scan")
 sets = ws.datasets(include_reference=False)
@@ -84,7 +85,7 @@ else:
         try:
             settings = ScanSettings.model_validate(json.loads(raw_settings))
         except ValueError as err:  # JSON and pydantic validation errors are ValueErrors naming the field
-            st.error(f"Invalid settings: {err}")
+            st.error(text.md(f"Invalid settings: {err}"))
         else:
             dataset = ws.dataset(int(target_id))
             reference = ws.dataset(int(ref_id)) if ref_id else None
@@ -102,12 +103,14 @@ def job_table() -> None:
         status, m = jobs.job_status(r), r["metrics"]
         label = f"{r['kind']} {r['id']} · {r['config'].get('dataset')} · {status}"
         if status == "running":
-            st.progress(min(1.0, m.get("done", 0) / max(1, m.get("total", 1))), text=f"{label} · {m.get('stage')}")
+            st.progress(min(1.0, m.get("done", 0) / max(1, m.get("total", 1))),
+                        text=text.md(f"{label} · {m.get('stage')}"))
         elif status == "failed":
-            st.error(f"{label}: {m.get('error')}")
+            st.error(text.md(f"{label}: {m.get('error')}"))
         else:
             ago = time.time() - r["updated_at"]
-            st.caption(f"{label} · {', '.join(f'{k} {v}' for k, v in m.items() if k != 'path')} · {ago:.0f}s ago")
+            details = ", ".join(f"{k} {v}" for k, v in m.items() if k != "path")
+            st.caption(text.md(f"{label} · {details} · {ago:.0f}s ago"))
 
 
 st.subheader("Background jobs")

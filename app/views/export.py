@@ -8,6 +8,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from app.components import text
 from app.components.context import require
 from app.lib import paths
 from curation import review
@@ -25,7 +26,7 @@ def counts(_ws, root: str, dataset_id: int, as_of: int) -> dict:
 
 ctx = require("export")
 ws, ds = ctx.ws, ctx.dataset
-st.title(f"Export · {ds.name}")
+st.title(f"Export · {text.md(ds.name)}")
 decisions = ws.decisions(ds.id)
 as_of = decisions[-1].id if decisions else 0
 summary = counts(ws, str(ws.root), ds.id, as_of)
@@ -58,14 +59,14 @@ if st.button("Write export", key="exp_write", type="primary"):
         out = paths.export_path(ws, name)
         manifest = export_dataset(ws, ds, out, fmt)
     except (paths.PathError, ValueError, ImportError) as err:
-        st.error(str(err))
+        st.error(text.md(err))
     else:
         st.session_state["exp_last"] = (str(out), manifest)
 last = st.session_state.get("exp_last")
 if last:
     out, manifest = last
-    st.success(f"Wrote {manifest['n_out']} of {manifest['n_source']} examples to {out} "
-               f"(manifest {out}.manifest.json, sha256 {manifest['output_sha256'][:12]}...).")
+    st.success(text.md(f"Wrote {manifest['n_out']} of {manifest['n_source']} examples to {out} "
+                       f"(manifest {out}.manifest.json, sha256 {manifest['output_sha256'][:12]}...)."))
     with st.expander("Manifest"):
         st.json(json.loads(json.dumps(manifest, default=str)))
     path = paths.Path(out)
@@ -73,4 +74,4 @@ if last:
         st.download_button("Download", path.read_bytes(), file_name=path.name, key="exp_download")
 existing = sorted(p.name for p in ws.exports_dir.iterdir() if not p.name.startswith(".")) if ws.exports_dir.exists() else []
 if existing:
-    st.caption("In exports/: " + ", ".join(existing))
+    st.caption("In exports/: " + text.md(", ".join(existing)))

@@ -10,20 +10,23 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from app.components import text
 from app.components.context import require
 from app.lib import datamap, jobs
 from curation import review
 
 ctx = require("review")
 ws, ds = ctx.ws, ctx.dataset
-st.title(f"Overview · {ds.name}")
+st.title(f"Overview · {text.md(ds.name)}")
 
 evts = review.events(ws, ds.id)
 states = review.states(evts)
 scan_id = ws.latest_scan_id(ds.id)
 findings = ws.findings(ds.id) if scan_id else []
 counts = Counter((f.kind, states.get(f.finding_id, review.OPEN).status) for f in findings)
-by_status = Counter(s for (_, s), n in counts.items() for _ in range(n))
+by_status: Counter = Counter()
+for (_, status), n in counts.items():
+    by_status[status] += n
 
 cols = st.columns(5)
 cols[0].metric("Examples", f"{ds.n_examples:,}")
@@ -64,7 +67,7 @@ if data is None:
 if data is None:
     failed = [r for r in ws.runs(kind="map") if r["status"] == "failed"]
     if failed and failed[0]["config"].get("dataset") == ds.name:
-        st.error(f"The map failed: {failed[0]['metrics'].get('error')}")
+        st.error(text.md(f"The map failed: {failed[0]['metrics'].get('error')}"))
     else:
         st.info("Computing the example map and length statistics in the background (once per dataset)...")
         st.button("Refresh", key="map_refresh")
