@@ -248,3 +248,17 @@ def test_export_csv(fx):
     at.selectbox(key="exp_format").select("csv").run()
     at.button(key="exp_write").click().run()
     assert (ws.exports_dir / "train-curated.csv").is_file()
+
+
+def test_a_refresh_or_restart_loses_nothing(fx):
+    first = open_page("duplicates")
+    first.button(key="dup_merge").click().run()
+    first.switch_page("views/gaps.py").run()
+    fid = first.selectbox(key="coverage_gap_focus").value
+    first.text_area(key=f"gap_answer_{fid}").input("Share it from the Share button.")
+    first.button(key="gap_add").click().run()
+    again = open_page()  # a new browser session: nothing of the first one's memory
+    metrics = {m.label: m.value for m in again.metric}
+    assert metrics["Resolved"] == "2" and metrics["Open"] == "6"
+    again.switch_page("views/duplicates.py").run()
+    assert again.caption[0].value.startswith("1 item(s)")
