@@ -60,11 +60,13 @@ def build_workspace(root: Path, users: bool = True) -> tuple[Workspace, int]:
     rd, _, _ = ingest_file(ws, ref, is_reference=True)
     findings = [
         Finding("duplicate", "minhash", (0, 1, 2), 0.96, "Three rewordings of the password-reset question.",
-                {"representative": 0, "members": {"1": {"similarity": 0.98}, "2": {"similarity": 0.91}}}),
+                {"representative": 0, "representative_reason": "most complete answer",
+                 "members": [{"row": 1, "edge": "near", "similarity": 0.98, "linked_to": 0, "how": "re-cased"},
+                             {"row": 2, "edge": "semantic", "similarity": 0.91, "linked_to": 0, "how": "reworded"}]}),
         Finding("duplicate", "exact", (7, 8), 1.0, "Identical dark-mode question and answer.",
                 {"representative": 7}),
         Finding("contradiction", "numeric", (3, 4), 0.93, "The Pro price differs: $12 vs $15 per month.",
-                {"values": ["$12", "$15"]}),
+                {"conflicts": ["different numbers ($12, $15)"]}),
         Finding("contradiction", "numeric", (5, 6), 0.88, "Free-plan device limit differs: two vs five.",
                 {"values": ["two", "five"]}),
         Finding("coverage_gap", "coverage", (10, 9), 0.81, "No training example covers sharing and collaboration.",

@@ -26,8 +26,10 @@ if item is not None:
                           shortcut=str(n) if n <= 9 else None, type="primary", width="stretch",
                           on_click=queue_ui.act,
                           args=(ctx, item, [("pick", f.rows, {"keep_row": ex.row})], f"picked row {ex.row}", note))
-    if f.evidence.get("values"):
-        st.caption("Conflicting values: " + text.md(" vs ".join(map(str, f.evidence["values"]))))
+    conflicts = f.evidence.get("conflicts") or ([" vs ".join(map(str, f.evidence["values"]))]
+                                                if f.evidence.get("values") else [])
+    if conflicts:
+        st.caption("What differs: " + text.md("; ".join(map(str, conflicts))))
     c1, c2 = st.columns(2)
     c1.button("All wrong: drop all", key="con_drop", shortcut="D", width="stretch", on_click=queue_ui.act,
               args=(ctx, item, [("drop", f.rows, {})], "dropped all answers", note))

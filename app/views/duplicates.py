@@ -16,22 +16,26 @@ if item is not None:
     rows = [r for r in f.rows if r in item.examples]
     rep = int(f.evidence.get("representative", rows[0] if rows else 0))
     rep_ex = item.examples.get(rep)
-    members = f.evidence.get("members") or {}
+    members = f.evidence.get("members") or []  # [{"row", "edge", "similarity", "how", ...}] per member
+    member_info = {int(m["row"]): m for m in members if isinstance(m, dict) and "row" in m} if isinstance(
+        members, list) else {int(k): v for k, v in members.items()}
     note = queue_ui.note_key(KIND, item)
     ordered = [rep] + [r for r in rows if r != rep] if rep in item.examples else rows
     for group in text.members_grid([item.examples[r] for r in ordered]):
         for col, ex in zip(st.columns(3), group):
             with col:
                 is_rep = ex.row == rep
-                info = members.get(str(ex.row)) or {}
+                info = member_info.get(ex.row) or {}
+                how = " · ".join(str(info[k]) for k in ("edge", "how") if info.get(k))
                 sim = f" · similarity {info['similarity']:.2f}" if isinstance(info.get("similarity"), float) else ""
-                title = ("★ representative" if is_rep else "member") + sim
+                title = ("★ representative" if is_rep else "member") + (f" · {how}" if how else "") + sim
                 text.card(ex, title, compare_answer=None if is_rep or rep_ex is None else rep_ex.answer,
                           compare_request=None if is_rep or rep_ex is None else rep_ex.user_request)
                 st.button(f"Keep only row {ex.row}", key=f"dup_only_{ex.row}", width="stretch",
                           on_click=queue_ui.act,
                           args=(ctx, item, [("merge", f.rows, {"keep_row": ex.row})], f"kept only row {ex.row}", note))
-    st.caption("Highlighted words differ from the representative.")
+    why = f.evidence.get("representative_reason")
+    st.caption("Highlighted words differ from the representative" + (f" (kept because: {text.md(why)})." if why else "."))
     c1, c2, c3 = st.columns(3)
     c1.button(f"Merge: keep representative {rep}", key="dup_merge", type="primary", shortcut="M",
               width="stretch", on_click=queue_ui.act,
