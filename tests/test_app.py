@@ -95,7 +95,7 @@ def test_duplicates_highlight_differences_escaped(fx):
     at.selectbox(key="duplicate_focus").select(group.finding_id).run()
     bodies = " ".join(h.value for h in at.html)
     assert "★ representative" in bodies and '<mark class="cw-diff">' in bodies
-    assert "semantic · reworded · similarity 0.91" in bodies
+    assert "semantic · reworded · similarity 0&#46;91" in bodies  # "." is escaped too
 
 
 @pytest.mark.parametrize("button, action, keep", [
