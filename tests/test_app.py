@@ -243,12 +243,14 @@ def test_export_shows_the_plan_then_writes_inside_exports(fx):
     assert any("Wrote 13 of 14" in s.value for s in at.success)
 
 
-def test_export_csv(fx):
+@pytest.mark.parametrize("fmt, name", [("parquet", "train-curated.parquet"), ("csv", "train-curated.csv"),
+                                       ("hf", "train-curated")])
+def test_export_formats(fx, fmt, name):
     ws, _ = fx
     at = open_page("export")
-    at.selectbox(key="exp_format").select("csv").run()
+    at.selectbox(key="exp_format").select(fmt).run()
     at.button(key="exp_write").click().run()
-    assert (ws.exports_dir / "train-curated.csv").is_file()
+    assert (ws.exports_dir / name).exists() and (ws.exports_dir / f"{name}.manifest.json").is_file()
 
 
 def test_a_refresh_or_restart_loses_nothing(fx):
