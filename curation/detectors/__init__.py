@@ -2,9 +2,11 @@
 
 from curation.detectors import (  # noqa: F401  (imported for registration)
     contradiction,
+    coverage,
     duplicates,
     exact,
     minhash,
+    quality,
     semantic,
 )
 from curation.detectors.base import REGISTRY, Detector, ScanContext, register

@@ -1,0 +1,94 @@
+"""Optional model judges for contradiction candidates: NLI cross-encoder or instruction LLM.
+
+Neither ships with the project (no hub access at run time), so both are off by default;
+point ``Contradictions(judge="nli"|"llm", judge_model=ID_OR_PATH)`` at a local model.
+Each returns the probability that two answers to one question contradict each other.
+
+- ``NLIJudge``: any sequence-classification model whose labels include one containing
+  "contradict" (e.g. an MNLI cross-encoder); scored both ways round and averaged.
+- ``LLMJudge``: any causal LM; asked a yes/no question, the probability is the softmax of
+  the next-token logits for "Yes" against "No" (one forward pass, no sampling).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Judge(Protocol):
+    def contradiction(self, question: str, answer_a: str, answer_b: str) -> float: ...
+
+
+class NLIJudge:
+    """Contradiction probability from an NLI sequence classifier."""
+
+    def __init__(self, model: str, device: str = "cpu") -> None:
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        self.torch = torch
+        self.tok = AutoTokenizer.from_pretrained(model)
+        self.model = AutoModelForSequenceClassification.from_pretrained(model).to(device).eval()
+        labels = {int(k): str(v).lower() for k, v in self.model.config.id2label.items()}
+        hits = [k for k, v in labels.items() if "contradict" in v]
+        self.index = hits[0] if hits else 0
+        self.device = device
+
+    def contradiction(self, question: str, answer_a: str, answer_b: str) -> float:
+        premises = [f"{question} {answer_a}", f"{question} {answer_b}"]
+        hypotheses = [f"{question} {answer_b}", f"{question} {answer_a}"]
+        enc = self.tok(premises, hypotheses, return_tensors="pt", padding=True, truncation=True,
+                       max_length=256).to(self.device)
+        with self.torch.no_grad():
+            probs = self.model(**enc).logits.float().softmax(-1)[:, self.index]
+        return float(probs.mean())
+
+
+class LLMJudge:
+    """Contradiction probability from a causal LM's Yes/No next-token logits."""
+
+    PROMPT = ("Question: {q}\nAnswer A: {a}\nAnswer B: {b}\n"
+              "Can answer A and answer B both be true? Reply Yes or No.")
+
+    def __init__(self, model: str, device: str = "cpu") -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.torch = torch
+        self.tok = AutoTokenizer.from_pretrained(model)
+        self.model = AutoModelForCausalLM.from_pretrained(model).to(device).eval()
+        self.device = device
+        self.yes = self._token_id("Yes")
+        self.no = self._token_id("No")
+
+    def _token_id(self, word: str) -> int:
+        for variant in (" " + word, word):
+            ids = self.tok.encode(variant, add_special_tokens=False)
+            if ids:
+                return ids[0]
+        raise ValueError(f"tokenizer cannot encode {word!r}")
+
+    def _prompt(self, question: str, a: str, b: str) -> str:
+        text = self.PROMPT.format(q=question, a=a, b=b)
+        if getattr(self.tok, "chat_template", None):
+            return self.tok.apply_chat_template([{"role": "user", "content": text}],
+                                                tokenize=False, add_generation_prompt=True)
+        return text + "\nAnswer:"
+
+    def contradiction(self, question: str, answer_a: str, answer_b: str) -> float:
+        enc = self.tok(self._prompt(question, answer_a, answer_b), return_tensors="pt").to(self.device)
+        with self.torch.no_grad():
+            logits = self.model(**enc).logits[0, -1].float()
+        both = self.torch.stack([logits[self.yes], logits[self.no]]).softmax(-1)
+        return float(both[1])  # "No, they cannot both be true" = contradiction
+
+
+def load_judge(kind: str, model: str | None) -> Judge:
+    """Build the judge named by ``kind`` ("nli" or "llm") from a model id or local path."""
+    if not model:
+        raise ValueError(f"judge={kind!r} needs judge_model (a model id or local path)")
+    if kind == "nli":
+        return NLIJudge(model)
+    if kind == "llm":
+        return LLMJudge(model)
+    raise ValueError(f"unknown judge {kind!r}: use 'rules', 'nli' or 'llm'")
