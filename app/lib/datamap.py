@@ -1,9 +1,9 @@
 """The Overview's example map and length statistics, computed once per dataset and cached.
 
-The map places every example in 2-D and gives it a cluster. Vectors come from the
-sentence embeddings the scan already cached (``curation.embeddings``, looked up without
-loading a model) when every text is cached; otherwise TF-IDF + truncated SVD, which takes
-seconds on 50,000 rows. The result is one ``.npz`` per dataset content hash under the
+The map places every example in 2-D and gives it a cluster. Vectors are the request
+embeddings the latest scan cached (``curation.scan.make_embedder``: same model and cache
+key, looked up without loading a model) when every request is cached; otherwise TF-IDF +
+truncated SVD, which takes about 10 s on 50,000 rows. The result is one ``.npz`` per dataset content hash under the
 workspace cache, written atomically by a background job (see ``app.lib.jobs``), so a page
 rerun only reads a file.
 """
@@ -43,21 +43,24 @@ def texts_of(examples: list[Example]) -> list[str]:
     return [f"{ex.user_request}\n\n{ex.answer}".strip() for ex in examples]
 
 
-def _cached_embeddings(ws: Workspace, examples: list[Example]) -> np.ndarray | None:
-    """Embeddings the scan already computed, when every text of one candidate form is cached."""
+def _cached_embeddings(ws: Workspace, dataset: Dataset, examples: list[Example]) -> np.ndarray | None:
+    """The request embeddings the latest scan cached (same model, same cache key), when every
+    request is in the cache; None otherwise (no model is ever loaded here)."""
     try:
-        from curation.embeddings import Embedder
+        from curation.scan import ScanSettings, make_embedder
     except ImportError:
         return None
-    embedder = Embedder(cache_dir=ws.cache_dir)
-    if embedder.cache is None:
+    scan_id = ws.latest_scan_id(dataset.id)
+    try:
+        settings = ScanSettings.model_validate(ws.scan_info(scan_id)["settings"]) if scan_id else ScanSettings()
+    except ValueError:  # settings of an older program version
+        settings = ScanSettings()
+    embedder = make_embedder(settings, ws.cache_dir)
+    texts = [ex.request for ex in examples]  # what the scan embeds (curation.detectors.features)
+    if embedder.cache is None or not texts:
         return None
-    for texts in (texts_of(examples), [ex.user_request for ex in examples], [ex.request for ex in examples]):
-        keys = embedder.keys(texts)
-        hit, vecs = embedder.cache.lookup(np.unique(keys))
-        if vecs is not None and bool(hit.all()):
-            return embedder.encode(texts)  # all hits: no model is loaded
-    return None
+    hit, vecs = embedder.cache.lookup(np.unique(embedder.keys(texts)))
+    return embedder.encode(texts) if vecs is not None and bool(hit.all()) else None
 
 
 def _tfidf(texts: list[str]) -> np.ndarray:
@@ -74,7 +77,7 @@ def _tfidf(texts: list[str]) -> np.ndarray:
 def compute(ws: Workspace, dataset: Dataset, progress: Callable[[str, int, int], None] | None = None
             ) -> dict[str, Any]:
     """Compute and cache the map and lengths of ``dataset``; returns a short summary."""
-    from sklearn.cluster import MiniBatchKMeans
+    from sklearn.cluster import KMeans, MiniBatchKMeans
     from sklearn.decomposition import PCA
 
     report = progress or (lambda *_: None)
@@ -82,14 +85,16 @@ def compute(ws: Workspace, dataset: Dataset, progress: Callable[[str, int, int],
     examples = ws.examples(dataset.id)
     n = len(examples)
     report("vectors", 1, 4)
-    vecs = _cached_embeddings(ws, examples)
+    vecs = _cached_embeddings(ws, dataset, examples)
     method = "embeddings" if vecs is not None else "tfidf-svd"
     if vecs is None:
         vecs = _tfidf(texts_of(examples)) if n >= 3 else np.zeros((n, 2), dtype=np.float32)
     report("cluster", 2, 4)
     k = int(min(MAX_CLUSTERS, max(1, n // 25 or 1), n))
     if n >= 2 and k >= 2:
-        clusters = MiniBatchKMeans(n_clusters=k, random_state=0, n_init=3, batch_size=2048).fit_predict(vecs)
+        model = KMeans(n_clusters=k, random_state=0, n_init=1) if n <= 20000 else \
+            MiniBatchKMeans(n_clusters=k, random_state=0, n_init=3, batch_size=2048)
+        clusters = model.fit_predict(vecs)
     else:
         clusters = np.zeros(n, dtype=int)
     report("project", 3, 4)

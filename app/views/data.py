@@ -76,8 +76,8 @@ else:
     fields = getattr(ScanSettings, "model_fields", {})
     if fields:
         with st.expander("What the settings mean"):
-            st.dataframe(pd.DataFrame([{"setting": k, "default": json.dumps(v.default, default=str),
-                                        "meaning": v.description or ""} for k, v in fields.items()]),
+            st.dataframe(pd.DataFrame([{"setting": k, "meaning": v.description or (v.annotation.__doc__ or "")
+                                        .strip().split("\n")[0]} for k, v in fields.items()]),
                          hide_index=True, width="stretch")
     raw_settings = st.text_area("Settings (JSON)", value=defaults.model_dump_json(indent=2), height=220,
                                 key="scan_settings")

@@ -29,6 +29,8 @@ if item is not None:
         for col, ex in zip(st.columns(3), group):
             with col:
                 text.card(ex)
+    for row, ref in item.references.items():  # e.g. the evaluation prompt a training row leaks
+        text.plain(ref.user_request or ref.request, f"reference prompt {row}")
     c1, c2 = st.columns(2)
     c1.button("Fine as it is: keep", key=f"{kind}_keep", shortcut="K", width="stretch", on_click=queue_ui.act,
               args=(ctx, item, [("keep", f.rows, {})], f"kept ({kind} finding dismissed)", note))

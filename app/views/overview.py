@@ -15,6 +15,13 @@ from app.components.context import require
 from app.lib import datamap, jobs
 from curation import review
 
+@st.fragment(run_every=2.0)
+def wait_for_map() -> None:
+    """Polls for the background map job and reruns the page once its file is there."""
+    if datamap.load(ctx.ws, ctx.dataset) is not None:
+        st.rerun(scope="app")
+
+
 ctx = require("review")
 ws, ds = ctx.ws, ctx.dataset
 st.title(f"Overview · {text.md(ds.name)}")
@@ -70,7 +77,7 @@ if data is None:
         st.error(text.md(f"The map failed: {failed[0]['metrics'].get('error')}"))
     else:
         st.info("Computing the example map and length statistics in the background (once per dataset)...")
-        st.button("Refresh", key="map_refresh")
+        wait_for_map()
 else:
     rows = data["rows"]
     kind_of = {}
@@ -79,7 +86,7 @@ else:
     c1, c2 = st.columns(2)
     lengths = pd.DataFrame({"request characters": data["request_len"], "answer characters": data["answer_len"]})
     c1.plotly_chart(px.histogram(lengths.melt(var_name="part", value_name="characters"), x="characters",
-                                 color="part", barmode="overlay", nbins=60, log_y=True, height=340,
+                                 color="part", barmode="overlay", nbins=60, opacity=0.7, height=340,
                                  title="Length distributions"), key="length_chart")
     colour = c2.radio("Colour the map by", ["finding", "cluster"], horizontal=True, key="map_colour")
     shown = np.arange(len(rows))
@@ -89,7 +96,8 @@ else:
                            "finding": [kind_of.get(int(r), "none") for r in rows[shown]],
                            "cluster": [f"c{c}" for c in data["cluster"][shown]]})
     c2.plotly_chart(px.scatter(points, x="x", y="y", color=colour, hover_data=["row"], render_mode="webgl",
-                               height=340, title=f"Map of examples ({data['method']})"), key="map_chart")
+                               color_discrete_map={"none": "#c8c8c8"}, opacity=0.8, height=340,
+                               title=f"Map of examples ({data['method']})"), key="map_chart")
 
 st.subheader("Coverage per edge-case category")
 scan = ws.scan_info(scan_id) if scan_id else None

@@ -148,8 +148,6 @@ def test_review_export_in_chromium(server):
         page.get_by_role("button", name="Sign in").click()
         page.get_by_role("heading", name="Overview").wait_for(timeout=60_000)
         settle(page)
-        page.wait_for_selector(".js-plotly-plot", timeout=60_000)
-        shot(page, "01-overview")
 
         goto(page, "Duplicates")
         page.wait_for_selector(".st-key-dup_merge button")
@@ -203,6 +201,12 @@ def test_review_export_in_chromium(server):
         page.get_by_text("Wrote").first.wait_for(timeout=60_000)
         settle(page)
         shot(page, "10-export-written")
+
+        goto(page, "Overview")  # now with decisions, and the map the background job computed
+        page.set_viewport_size({"width": 1440, "height": 2100})
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=120_000)
+        settle(page)
+        shot(page, "01-overview")
         browser.close()
 
     exports = sorted(p for p in (ws / "exports").glob("*.jsonl"))
