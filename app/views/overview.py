@@ -15,6 +15,7 @@ from app.components.context import require
 from app.lib import datamap, jobs
 from curation import review
 
+
 @st.fragment(run_every=2.0)
 def wait_for_map() -> None:
     """Polls for the background map job and reruns the page once its file is there."""
