@@ -1,0 +1,12 @@
+"""LoRA runs that prove a curation worked: train arms that differ only in data, evaluate them
+against the base model, and compare them with paired statistics.
+
+Entry points (imported lazily by callers; nothing heavy happens at import time):
+
+- ``training.config.RunConfig``: one run, fully described; round-trips to JSON/TOML.
+- ``training.trainer.train``: one LoRA training with checkpoints, resume and progress.
+- ``training.compare.run_comparison``: curated vs baseline vs random control vs base model.
+- ``training.stats``: paired bootstrap, sign test, win rates, position bias.
+
+This package may import ``curation`` (the core) but never the app.
+"""

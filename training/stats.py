@@ -1,0 +1,131 @@
+"""Paired comparison statistics: bootstrap CIs, exact sign tests, win rates, position bias.
+
+Conventions: a paired comparison of arm A against reference B is oriented so that a positive
+``difference`` means A is better (for a lower-is-better metric the difference is B - A). The
+CI is a percentile bootstrap over prompts (resampling pairs, so the pairing is kept); the
+p-value is the exact two-sided sign test on the non-tied pairs, which assumes nothing about the
+distribution of the differences.
+
+Not handled: multiple-comparison correction (the report names one primary metric up front
+and treats the rest as secondary), clustered resampling of prompts that share a fact.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+def _clean_pairs(
+    a: Sequence[float | None], b: Sequence[float | None]
+) -> tuple[np.ndarray, np.ndarray]:
+    if len(a) != len(b):
+        raise ValueError(f"paired samples differ in length: {len(a)} vs {len(b)}")
+    pairs = [
+        (x, y)
+        for x, y in zip(a, b)
+        if x is not None and y is not None and not (math.isnan(x) or math.isnan(y))
+    ]
+    arr = np.array(pairs, dtype=float).reshape(-1, 2)
+    return arr[:, 0], arr[:, 1]
+
+
+def bootstrap_mean_ci(
+    values: Sequence[float], n_boot: int = 10000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float]:
+    """Percentile bootstrap CI of the mean of ``values``."""
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        return (math.nan, math.nan)
+    rng = np.random.default_rng(seed)
+    means = np.empty(n_boot)
+    chunk = max(1, 2_000_000 // x.size)  # bounded memory for large samples
+    for start in range(0, n_boot, chunk):
+        stop = min(n_boot, start + chunk)
+        means[start:stop] = x[rng.integers(0, x.size, size=(stop - start, x.size))].mean(axis=1)
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.percentile(means, [tail, 100 - tail])
+    return float(lo), float(hi)
+
+
+def sign_test(diffs: Sequence[float], tol: float = 0.0) -> dict[str, Any]:
+    """Win/tie/loss counts of ``diffs`` (|d| <= tol is a tie) and the exact two-sided p-value."""
+    from scipy.stats import binomtest
+
+    d = np.asarray(diffs, dtype=float)
+    wins, losses = int((d > tol).sum()), int((d < -tol).sum())
+    ties = int(d.size - wins - losses)
+    p = binomtest(wins, wins + losses, 0.5).pvalue if wins + losses else 1.0
+    return {"wins": wins, "ties": ties, "losses": losses, "p_value": float(p)}
+
+
+def paired_comparison(
+    arm: Sequence[float | None],
+    reference: Sequence[float | None],
+    higher_is_better: bool,
+    n_boot: int = 10000,
+    seed: int = 0,
+    tol: float = 0.0,
+) -> dict[str, Any]:
+    """Arm vs reference on the same prompts: oriented mean difference, bootstrap CI, sign test."""
+    a, b = _clean_pairs(arm, reference)
+    d = (a - b) if higher_is_better else (b - a)
+    lo, hi = bootstrap_mean_ci(d, n_boot, seed)
+    out = {
+        "n": int(d.size),
+        "mean_arm": float(a.mean()) if a.size else math.nan,
+        "mean_reference": float(b.mean()) if b.size else math.nan,
+        "difference": float(d.mean()) if d.size else math.nan,
+        "ci95_low": lo,
+        "ci95_high": hi,
+        **sign_test(d, tol),
+    }
+    out["significant"] = bool(d.size and (lo > 0 or hi < 0))
+    return out
+
+
+def _scores(outcomes: Sequence[Any]) -> np.ndarray:
+    table = {"win": 1.0, "a": 1.0, "tie": 0.5, "loss": 0.0, "b": 0.0}
+    vals = [table[o.lower()] if isinstance(o, str) else float(o) for o in outcomes]
+    return np.asarray(vals, dtype=float)
+
+
+def win_rate(outcomes: Sequence[Any], n_boot: int = 10000, seed: int = 0) -> dict[str, Any]:
+    """Win rate of A over B with ties counted as half a win, bootstrap 95% CI, and sign test.
+
+    Each outcome is 1 / "win" / "A" (A better), 0.5 / "tie", or 0 / "loss" / "B".
+    """
+    s = _scores(outcomes)
+    lo, hi = bootstrap_mean_ci(s, n_boot, seed)
+    test = sign_test(s - 0.5)
+    return {
+        "n": int(s.size),
+        "win_rate": float(s.mean()) if s.size else math.nan,
+        "ci95_low": lo,
+        "ci95_high": hi,
+        **test,
+    }
+
+
+def position_bias(picks: Sequence[str]) -> dict[str, Any]:
+    """Does the judge prefer a side? ``picks`` are "left", "right" or "tie" (shown position
+    of the chosen answer); exact two-sided binomial test of left vs right among non-ties."""
+    from scipy.stats import binomtest
+
+    left = sum(p == "left" for p in picks)
+    right = sum(p == "right" for p in picks)
+    ties = len(picks) - left - right
+    n = left + right
+    p = binomtest(left, n, 0.5).pvalue if n else 1.0
+    return {
+        "n": len(picks),
+        "left": left,
+        "right": right,
+        "ties": ties,
+        "left_rate": left / n if n else math.nan,
+        "p_value": float(p),
+        "biased": bool(n and p < 0.05),
+    }
