@@ -70,7 +70,7 @@ def sidebar(ctx: Ctx) -> None:
         if ctx.team and st.button("Sign out", key="sign_out"):
             context.sign_out()
             st.rerun()
-        running = [r for r in ctx.ws.runs() if r["status"] == "running" and r["kind"] in ("scan", "map")]
+        running = [r for r in ctx.ws.runs() if r["status"] == "running" and r["kind"] in ("scan", "map", "compare")]
         for run in running:
             m = run["metrics"]
             st.progress(min(1.0, m.get("done", 0) / max(1, m.get("total", 1))), text=f"{run['kind']}: {m.get('stage')}")

@@ -9,11 +9,13 @@ stays ``running`` with a stale ``updated_at``: ``job_status`` reports it as
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from curation.store import Dataset, Workspace
@@ -91,3 +93,42 @@ def start_scan(ws: Workspace, dataset: Dataset, reference: Dataset | None, setti
         return {"scan_id": scan_id, "n_findings": len(findings), "seconds": round(sum(timings.values()), 1)}
 
     return start(ws, "scan", f"scan:{ws.root}:{dataset.id}", config, dataset.content_hash, work)
+
+
+class RunsTable:
+    """``training.registry.RunRegistry`` on the workspace runs table (trainings show up there)."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+
+    def record(self, run_id: str, config: dict, data_hash: str, status: str, metrics: dict,
+               artifacts: dict) -> None:
+        self.ws.record_run(run_id, config, data_hash, status, metrics, artifacts, kind="train")
+
+
+def start_comparison(ws: Workspace, dataset: Dataset, eval_path: Path, preset_name: str, actor: str,
+                     general_path: Path | None = None) -> str:
+    """Fine-tune one LoRA on the source data and one on the curated set (plus training's random
+    control) and compare them, in the background; the report lands in runs/compare-<time>/."""
+    from curation.workbench import curated_rows
+    from training.compare import run_comparison
+    from training.config import preset
+
+    def chat(turns: Any) -> list[dict[str, str]]:
+        return [{"role": t.role, "content": t.content} for t in turns]
+
+    def work(progress: Progress) -> dict[str, Any]:
+        baseline = [chat(ex.turns) for ex in ws.examples(dataset.id) if ex.has_answer]
+        curated = [chat(r.turns) for r in curated_rows(ws, dataset) if r.included and r.turns[-1].role == "assistant"]
+        items = [json.loads(x) for x in eval_path.read_text(encoding="utf-8").splitlines() if x.strip()]
+        general = ([json.loads(x) for x in general_path.read_text(encoding="utf-8").splitlines() if x.strip()]
+                   if general_path else None)
+        out = ws.runs_dir / f"compare-{time.strftime('%Y%m%d-%H%M%S')}"
+        report = run_comparison({"curated": curated, "baseline": baseline}, items, preset(preset_name), out,
+                                progress=lambda info: progress(str(info.get("stage")),
+                                                               int(1000 * info.get("fraction", 0)), 1000),
+                                registry=RunsTable(ws), general_items=general)
+        return {"folder": str(out), "verdict": report.get("verdict"), "difference": report.get("difference")}
+
+    config = {"dataset": dataset.name, "eval": str(eval_path), "preset": preset_name, "actor": actor}
+    return start(ws, "compare", f"compare:{ws.root}:{dataset.id}", config, dataset.content_hash, work)

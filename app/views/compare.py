@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app.components import text
+from app.components import launch, text
 from app.components.context import flash, require
 from app.lib import comparison
 from curation import review
@@ -21,13 +21,22 @@ ctx = require("review")
 ws, ds = ctx.ws, ctx.dataset
 st.title("Compare models")
 text.style()
+if ctx.can("train"):
+    launch.panel(ctx)
 folders = comparison.candidates(ws)
 if not folders:
-    st.info(f"No comparison yet. A comparison run writes report.json and generations.jsonl into a folder under "
-            f"{ws.runs_dir} (see app/lib/comparison.py for the format).")
+    st.info(text.md(f"No comparison yet. A comparison writes report.json and eval_rows.jsonl into a folder "
+                    f"under {ws.runs_dir}."))
     st.stop()
 folder = st.selectbox("Comparison", folders, format_func=lambda p: p.name, key="cmp_folder")
 cmp = comparison.load(Path(folder))
+h = cmp.headline
+if "difference" in h:
+    m = st.columns(3)
+    m[0].metric(f"curated − baseline ({h.get('primary_metric', 'primary metric')})", f"{h['difference']:+.3f}")
+    m[1].metric("95% CI", f"{h.get('ci95_low', float('nan')):+.3f} … {h.get('ci95_high', float('nan')):+.3f}")
+    m[2].metric("sign test p", f"{h.get('p_value', float('nan')):.3g}")
+    text.plain(h.get("verdict", ""), "verdict")
 if cmp.metrics:
     st.dataframe(pd.DataFrame(cmp.metrics).T, width="stretch")
 
@@ -63,7 +72,8 @@ with side:
     page = int(st.number_input(f"Page (of {n_pages})", 1, n_pages, 1, key="cmp_page"))
     for p in cmp.prompts[(page - 1) * per_page: page * per_page]:
         with st.container(border=True):
-            text.plain(p["prompt"], f"prompt {p['id']}")
+            text.plain(p["prompt"] or "(the prompt text is not in the comparison output)",
+                       f"prompt {p['id']}" + (f" · {p['category']}" if p.get("category") else ""))
             if p.get("reference"):
                 text.plain(p["reference"], "reference")
             arms = [a for a in cmp.arms if a in p["answers"]]

@@ -1,0 +1,44 @@
+"""Launching a fine-tune comparison from the Compare models page (curators: ``train``).
+
+It trains a LoRA on the source data and one on the curated set of the open dataset (with
+training's random control) and evaluates them on an eval set inside the allowed folders;
+the job runs in the background (``app.lib.jobs.start_comparison``) and its report appears
+in the comparison picker when done.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.components import text
+from app.components.context import Ctx
+from app.lib import jobs, paths
+
+
+def panel(ctx: Ctx) -> None:
+    with st.expander("Launch a fine-tune comparison (curated vs source data)"):
+        try:
+            from training.config import PRESETS
+        except ImportError:
+            st.info("The training package is not installed in this build.")
+            return
+        demo_eval = paths.REPO_DATA / "demo" / "eval.jsonl"
+        preset_name = st.selectbox("Preset", list(PRESETS), key="launch_preset",
+                                   help="quick: the demo on 2 CPU cores in about 20 minutes")
+        eval_raw = st.text_input("Eval set (JSONL of {id, messages, reference, checks})",
+                                 value=str(demo_eval) if demo_eval.exists() else "", key="launch_eval")
+        general_raw = st.text_input("General prompts for a forgetting check (optional)", key="launch_general")
+        if st.button("Launch in the background", key="launch_start", disabled=not eval_raw):
+            try:
+                eval_path = paths.import_path(ctx.ws, eval_raw)
+                general = paths.import_path(ctx.ws, general_raw) if general_raw else None
+            except paths.PathError as err:
+                st.error(text.md(err))
+                return
+            run_id = jobs.start_comparison(ctx.ws, ctx.dataset, eval_path, preset_name, ctx.user, general)
+            st.success(text.md(f"Started {run_id}: it trains and evaluates in the background; "
+                               "follow it in the sidebar."))
+        for run in ctx.ws.runs(kind="compare")[:5]:
+            status, m = jobs.job_status(run), run["metrics"]
+            detail = m.get("error") or m.get("verdict") or m.get("stage") or ""
+            st.caption(text.md(f"{run['id']} · {run['config'].get('preset')} · {status} · {detail}"))
