@@ -72,7 +72,8 @@ def test_a_curator_launches_a_comparison_in_the_background(tmp_path, monkeypatch
         calls.update(arms={k: len(v) for k, v in arms.items()}, n_eval=len(eval_items), preset=config.preset)
         progress({"stage": "train curated", "fraction": 0.5})
         registry.record("curated-abc", {"lora_r": 16}, "h", "done", {"loss": 1.0}, {"adapter": "x"})
-        write_training_output(Path(out_dir))
+        assert (Path(out_dir) / "eval.jsonl").is_file()
+        write_training_output(Path(out_dir), with_eval=False)
         return {"verdict": "curated better than baseline (95% CI above zero)", "difference": 0.3}
 
     monkeypatch.setitem(sys.modules, "training.compare", types.SimpleNamespace(run_comparison=fake_run_comparison))
@@ -91,6 +92,7 @@ def test_a_curator_launches_a_comparison_in_the_background(tmp_path, monkeypatch
     at.run()
     assert at.selectbox(key="cmp_folder").value.name.startswith("compare-")
     assert {m.label for m in at.metric} >= {"95% CI", "sign test p"}
+    assert any("How much is Pro per month?" in h.value for h in at.html)  # prompt text from the copied eval set
 
 
 def test_an_annotator_cannot_launch(tmp_path, monkeypatch):

@@ -124,6 +124,8 @@ def start_comparison(ws: Workspace, dataset: Dataset, eval_path: Path, preset_na
         general = ([json.loads(x) for x in general_path.read_text(encoding="utf-8").splitlines() if x.strip()]
                    if general_path else None)
         out = ws.runs_dir / f"compare-{time.strftime('%Y%m%d-%H%M%S')}"
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "eval.jsonl").write_bytes(eval_path.read_bytes())  # the page shows prompts from it
         report = run_comparison({"curated": curated, "baseline": baseline}, items, preset(preset_name), out,
                                 progress=lambda info: progress(str(info.get("stage")),
                                                                int(1000 * info.get("fraction", 0)), 1000),
