@@ -186,3 +186,27 @@ def test_ab_summary_counts_ties_as_half_and_checks_position():
     assert (s["left_wins"], s["right_wins"]) == (8, 2)
     assert s["position_p"] == pytest.approx(review.binom_two_sided(8, 10))
     assert review.ab_summary([], "a", "b")["win_rate"] is None
+
+
+try:  # the throwaway PostgreSQL server of the store tests (skips itself without the binaries)
+    from test_postgres import pg_url
+except ImportError:  # pragma: no cover
+    pg_url = None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(pg_url is None, reason="tests/test_postgres.py is missing")
+def test_queues_votes_and_browsing_on_postgres(pg_url, tmp_path, monkeypatch):
+    from app.lib import browse
+
+    monkeypatch.setenv("CURATE_DB_URL", pg_url)
+    ws, ds = build_workspace(tmp_path / "pg", users=False)
+    assert ws.engine.dialect.name == "postgresql"
+    assert review.queue(ws, ds, None, "ann", search="PASSWORD").total == 1
+    blind(ws, ds)
+    item = first(ws, ds, "contradiction")
+    for who, action in (("ann", "drop"), ("bob", "keep")):
+        review.decide(ws, ds, item.finding.finding_id, 0, [(action, item.finding.rows, {})], who, "annotator")
+    assert review.adjudication_queue(ws, ds).total == 1 and review.agreement(ws, ds)["n_agree"] == 0
+    assert browse.facets(ws, ds)["category"]["account"] == 3
+    assert browse.browse(ws, ds, category="billing").total == 2
