@@ -27,25 +27,9 @@ from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.exact import exact_groups
 from curation.detectors.features import answer_embeddings, fields
 from curation.detectors.graph import UnionFind
-from curation.detectors.matching import fuzzy_in, judge_pair, unmatched, wording_only
+from curation.detectors.matching import claim, judge_pair, unmatched, verdict, wording_only
 from curation.detectors.semantic import SemanticDuplicates
 from curation.schema import Finding
-
-_VERDICT = {"yes": "yes", "no": "no", "true": "yes", "false": "no", "correct": "yes",
-            "incorrect": "no", "right": "yes", "wrong": "no"}
-
-
-def verdict(answer: str) -> str | None:
-    """'yes'/'no' when the answer opens with a verdict word, else None."""
-    w = tx.words(answer[:40])
-    return _VERDICT.get(w[0]) if w else None
-
-
-def claim(answer: str, request: str) -> set[str]:
-    """Content words of the answer that the request does not already contain."""
-    echo = set(tx.content_words(request))
-    return {w for w in tx.content_words(answer) if not fuzzy_in(w, echo)}
-
 
 @register
 class Contradictions(Detector):
@@ -55,7 +39,7 @@ class Contradictions(Detector):
     kinds: ClassVar[tuple[str, ...]] = ("contradiction",)
     _memo: ClassVar[dict] = {}  # loaded judge models, shared across scans
 
-    candidate_threshold: float = Field(0.8, ge=0, le=1, description="request cosine to consider a pair")
+    candidate_threshold: float = Field(0.7, ge=0, le=1, description="request cosine to consider a pair")
     request_threshold: float = Field(0.9, ge=0, le=1, description="request cosine: reworded but equivalent")
     agree_cosine: float = Field(0.9, ge=0, le=1, description="answers this similar with no conflicting term agree")
     short_answer_words: int = Field(60, ge=1, description="answers up to this long get the claim comparison")
@@ -152,6 +136,7 @@ class Contradictions(Detector):
                 conflicts.append((i, j, score, reasons, ev, cos))
             elif status == "agree":
                 agree.union(i, j)
+        ctx.cache.setdefault("conflict_pairs", set()).update((c[0], c[1]) for c in conflicts)
         best: dict[tuple[int, int], tuple] = {}
         for c in conflicts:  # one finding per pair of answer classes (agreeing rows merged)
             key = tuple(sorted((agree.find(c[0]), agree.find(c[1]))))

@@ -43,5 +43,6 @@ class Duplicates(Detector):
                 edges.extend(part.edges(ctx))
                 timings[f"duplicates.{part.name}"] = round(time.perf_counter() - t0, 3)
         cannot = [pair for pair, jd in ctx.cache.get("judged", {}).items() if jd.conflict_candidate]
+        cannot += ctx.cache.get("conflict_pairs", ())  # set by the contradiction detector
         thresholds = {p.name: p.settings() for p in (self.exact, self.minhash, self.semantic) if p}
         return group_findings(edges, fields(ctx), thresholds, cannot_link=cannot)

@@ -33,6 +33,8 @@ def fuzzy_in(word: str, pool: frozenset[str] | set[str]) -> bool:
     for other in pool:
         if len(other) < 4 or abs(len(other) - len(word)) > 2:
             continue
+        if other.startswith(word) or word.startswith(other):  # stem or cut-off variants
+            return True
         if OSA.distance(word, other, score_cutoff=2) <= (1 if min(len(word), len(other)) < 8 else 2):
             return True
     return False
@@ -130,6 +132,32 @@ def compare_requests(a: str, b: str, a_norm: str, b_norm: str, cos: float | None
     return rel
 
 
+_VERDICT = {"yes": "yes", "no": "no", "true": "yes", "false": "no", "correct": "yes",
+            "incorrect": "no", "right": "yes", "wrong": "no"}
+
+
+def verdict(answer: str) -> str | None:
+    """'yes'/'no' when the answer opens with a verdict word, else None."""
+    w = tx.words(answer[:40])
+    return _VERDICT.get(w[0]) if w else None
+
+
+def claim(answer: str, request: str) -> set[str]:
+    """Content words of the answer that the request does not already contain: what the
+    answer asserts ("The capital is Paris." and "Paris" both claim {paris})."""
+    echo = set(tx.content_words(request))
+    return {w for w in tx.content_words(answer) if not fuzzy_in(w, echo)}
+
+
+def same_claim(a: str, b: str, request: str, max_words: int = 12) -> bool:
+    """Short answers that assert the same thing: equal non-empty claims, same verdict, same
+    numbers, same polarity (a reworded one-liner, not a different fact)."""
+    if max(len(tx.words(a)), len(tx.words(b))) > max_words or key_conflicts(a, b):
+        return False
+    ca, cb = claim(a, request), claim(b, request)
+    return bool(ca) and not unmatched(ca, cb) and not unmatched(cb, ca) and verdict(a) == verdict(b)
+
+
 @dataclass(frozen=True)
 class PairJudgement:
     """Both fields of a pair compared: ``duplicate`` needs the same request and answer;
@@ -156,4 +184,6 @@ def judge_pair(req: tuple[str, str], req_norm: tuple[str, str], ans: tuple[str, 
     if not (ans[0] or ans[1]):
         return PairJudgement(r, None)
     a = compare_texts(ans[0], ans[1], ans_norm[0], ans_norm[1], ans_cos, semantic=answer_semantic)
+    if r.same and not a.same and wording_only(a.conflicts) and same_claim(ans[0], ans[1], req[0] + " " + req[1]):
+        a = Relation(True, "same claim", 0.9)
     return PairJudgement(r, a)

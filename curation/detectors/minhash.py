@@ -140,7 +140,8 @@ class MinHashDuplicates(Detector):
                 judged[(i, j)] = jd
             if jd.duplicate:
                 kinds = {jd.request.kind} | ({jd.answer.kind} if jd.answer else set())
-                etype = "exact" if kinds == {"exact"} else "near"
+                etype = ("exact" if kinds == {"exact"} else
+                         "semantic" if kinds & {"semantic", "same claim"} else "near")
                 score = min(jd.request.score, jd.answer.score if jd.answer else 1.0)
                 how = ", ".join(sorted(k for k in kinds if k != "exact")) or "identical"
                 out.append(Edge(i, j, etype, score, how))

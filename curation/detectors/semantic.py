@@ -21,7 +21,8 @@ from pydantic import Field
 from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.features import answer_embeddings, fields, request_embeddings
 from curation.detectors.graph import Edge, group_findings
-from curation.detectors.matching import judge_pair, wording_only
+from curation.detectors import text as tx
+from curation.detectors.matching import PairJudgement, Relation, judge_pair, wording_only
 from curation.detectors.neighbors import similar_pairs
 from curation.schema import Finding
 
@@ -52,10 +53,10 @@ class SemanticDuplicates(Detector):
     name: ClassVar[str] = "semantic"
     kinds: ClassVar[tuple[str, ...]] = ("duplicate",)
 
-    candidate_threshold: float = Field(0.8, ge=0, le=1, description="request cosine to compare a pair at all")
+    candidate_threshold: float = Field(0.7, ge=0, le=1, description="request cosine to compare a pair at all")
     request_threshold: float = Field(0.9, ge=0, le=1, description="request cosine: reworded but the same request")
     answer_threshold: float = Field(0.92, ge=0, le=1, description="answer cosine: reworded but the same answer")
-    paraphrase_threshold: float = Field(0.8, ge=0, le=1, description="prompt-only: cosine for mutual nearest neighbours")
+    paraphrase_threshold: float = Field(0.7, ge=0, le=1, description="prompt-only: cosine for mutual nearest neighbours")
     paraphrase_strict: float = Field(0.92, ge=0, le=1, description="prompt-only: cosine that needs no mutual-neighbour check")
     max_neighbours: int = Field(20, ge=1, description="pairs kept per row (large identical clusters)")
 
@@ -91,15 +92,26 @@ class SemanticDuplicates(Detector):
         return list(zip(ii, jj, ss, first))
 
     def _judge_prompts(self, ctx, ii, jj, ss) -> list:
+        """Prompt-only pairs: a lexical match, or a mutual nearest neighbour above
+        ``paraphrase_threshold`` (any pair above ``paraphrase_strict``) whose numbers agree.
+        Named terms are not checked here: question capitalisation is too erratic."""
         f = fields(ctx)
         best = np.full(len(f.rows), -1.0)
         for a, b, c in zip(ii, jj, ss):
             best[a], best[b] = max(best[a], c), max(best[b], c)
         out = []
         for a, b, c in zip(ii, jj, ss):
+            jd = judge_pair(*f.pair(a, b))
             mutual = c >= best[a] - 1e-6 and c >= best[b] - 1e-6
             thr = self.paraphrase_threshold if mutual else self.paraphrase_strict
-            out.append((a, b, c, judge_pair(*f.pair(a, b), req_cos=c, request_semantic=thr)))
+            # a near-identical question with a word swapped ("store carrots" / "store
+            # potatoes") is a different question, however close the embeddings are
+            if not jd.request.same and not jd.request.conflicts and c >= thr:
+                na, nb = tx.numbers(f.request_core[a]), tx.numbers(f.request_core[b])
+                rel = Relation(na == nb, "semantic", float(c),
+                               [] if na == nb else [f"numbers differ ({', '.join(sorted(na ^ nb))})"])
+                jd = PairJudgement(rel, None)
+            out.append((a, b, c, jd))
         return out
 
     def edges(self, ctx: ScanContext) -> list[Edge]:
@@ -108,7 +120,8 @@ class SemanticDuplicates(Detector):
             if not jd.duplicate:
                 continue
             kinds = {jd.request.kind} | ({jd.answer.kind} if jd.answer else set())
-            etype = "exact" if kinds == {"exact"} else "semantic" if "semantic" in kinds else "near"
+            etype = ("exact" if kinds == {"exact"} else
+                     "semantic" if kinds & {"semantic", "same claim"} else "near")
             score = min(jd.request.score, jd.answer.score if jd.answer else 1.0)
             how = ", ".join(sorted(k for k in kinds if k != "exact")) or "identical"
             out.append(Edge(a, b, etype, score, how))

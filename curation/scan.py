@@ -1,0 +1,127 @@
+"""The scan facade: run the configured detectors over a dataset and collect their findings.
+
+``run_scan`` is what the CLI and the app call. Settings are one pydantic model
+(``ScanSettings``) that round-trips to JSON, so a scan is fully described by its settings and
+its data. Findings come back sorted deterministically, with stable ids; the embedding model
+is only loaded if a detector needs embeddings and the vector cache misses.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field
+
+import curation.detectors  # noqa: F401  (registers the built-in detectors)
+from curation.detectors.base import REGISTRY, Detector, ScanContext, no_progress
+from curation.detectors.contradiction import Contradictions
+from curation.detectors.coverage import CoverageGaps
+from curation.detectors.duplicates import Duplicates
+from curation.detectors.edge_cases import EdgeCaseCoverage
+from curation.detectors.leakage import Leakage
+from curation.detectors.quality import Quality
+from curation.embeddings import Embedder
+from curation.schema import FINDING_KINDS, Example, Finding
+
+DEFAULT_DETECTORS = ["contradiction", "duplicates", "coverage", "edge_cases", "leakage", "quality"]
+# contradictions first: their pairs become cannot-links for the duplicate graph
+_ORDER = {name: i for i, name in enumerate(DEFAULT_DETECTORS)}
+
+
+class ScanSettings(BaseModel):
+    """Which detectors run, with which settings, and which embedding model they share."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detectors: list[str] = Field(default_factory=lambda: list(DEFAULT_DETECTORS),
+                                 description="registered detector names to run")
+    embedding_model: str | None = Field(None, description="sentence-transformers id or path (None: bundled MiniLM)")
+    embedding_max_seq_length: int | None = Field(256, description="tokens embedded per text (part of the cache key)")
+    embedding_batch_size: int = Field(64, ge=1)
+    duplicates: Duplicates = Field(default_factory=Duplicates)
+    contradiction: Contradictions = Field(default_factory=Contradictions)
+    coverage: CoverageGaps = Field(default_factory=CoverageGaps)
+    edge_cases: EdgeCaseCoverage = Field(default_factory=EdgeCaseCoverage)
+    leakage: Leakage = Field(default_factory=Leakage)
+    quality: Quality = Field(default_factory=Quality)
+    other: dict[str, dict[str, Any]] = Field(default_factory=dict,
+                                             description="settings of other registered detectors, by name")
+
+    def instances(self) -> list[Detector]:
+        """The detectors to run, in dependency order."""
+        out = []
+        for name in sorted(dict.fromkeys(self.detectors), key=lambda n: (_ORDER.get(n, 99), n)):
+            if name in type(self).model_fields and isinstance(getattr(self, name), Detector):
+                out.append(getattr(self, name))
+            elif name in REGISTRY:
+                out.append(REGISTRY[name](**self.other.get(name, {})))
+            else:
+                raise ValueError(f"unknown detector {name!r}; known: {', '.join(sorted(REGISTRY))}")
+        return out
+
+
+@dataclass
+class ScanResult:
+    """Findings (sorted), per-detector timings in seconds, and the settings used."""
+
+    findings: list[Finding]
+    timings: dict[str, float]
+    settings: dict[str, Any]
+    n_examples: int = 0
+    n_reference: int = 0
+    texts_embedded: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def sort_key(f: Finding) -> tuple:
+    kind = FINDING_KINDS.index(f.kind) if f.kind in FINDING_KINDS else len(FINDING_KINDS)
+    return (kind, -round(f.score, 4), f.rows, f.reference_rows, f.detector, f.finding_id)
+
+
+def make_embedder(settings: ScanSettings, cache_dir: str | Path | None, embedder: Any = None) -> Embedder:
+    """An ``Embedder`` for the scan: the given one, a wrapper around a given encoder, or the
+    configured model (loaded lazily), caching vectors under ``cache_dir``/embeddings."""
+    if isinstance(embedder, Embedder):
+        return embedder
+    cache = Path(cache_dir) / "embeddings" if cache_dir else None
+    return Embedder(settings.embedding_model, encoder=embedder, cache_dir=cache,
+                    batch_size=settings.embedding_batch_size,
+                    max_seq_length=settings.embedding_max_seq_length)
+
+
+def run_scan(
+    examples: Sequence[Example],
+    reference: Sequence[Example] | None = None,
+    settings: ScanSettings | None = None,
+    cache_dir: str | Path | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    embedder: Any = None,
+) -> ScanResult:
+    """Run every configured detector and return their findings, sorted deterministically.
+
+    ``embedder``: optional ``Embedder`` or any object with ``.encode(list[str])`` (tests pass
+    a hashing encoder); by default the configured sentence-transformers model.
+    """
+    settings = settings or ScanSettings()
+    emb = make_embedder(settings, cache_dir, embedder)
+    ctx = ScanContext(examples=list(examples), reference=list(reference) if reference else None,
+                      embedder=emb, progress=progress or no_progress)
+    timings: dict[str, float] = {}
+    findings: list[Finding] = []
+    for det in settings.instances():
+        ctx.progress(f"detector {det.name}", 0, 1)
+        t0 = time.perf_counter()
+        findings.extend(det.detect(ctx))
+        timings[det.name] = round(time.perf_counter() - t0, 3)
+        ctx.progress(f"detector {det.name}", 1, 1)
+    timings.update(ctx.cache.get("timings", {}))
+    findings.sort(key=sort_key)
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.kind] = counts.get(f.kind, 0) + 1
+    return ScanResult(findings=findings, timings=timings, settings=settings.model_dump(mode="json"),
+                      n_examples=len(ctx.examples), n_reference=len(ctx.reference or ()),
+                      texts_embedded=emb.n_encoded, counts=counts)

@@ -1,0 +1,140 @@
+"""Exact, MinHash and semantic duplicates, and the field-aware duplicate graph."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from curation.detectors import ScanContext
+from curation.detectors.duplicates import Duplicates
+from curation.detectors.exact import ExactDuplicates
+from curation.detectors.graph import Edge, UnionFind
+from curation.detectors.minhash import MinHashDuplicates, shingle_hashes, signatures
+from curation.detectors.neighbors import knn, similar_pairs
+from curation.detectors.semantic import SemanticDuplicates
+from curation.embeddings import Embedder
+from test_detectors_support import MIXED, build, qa, SynonymEncoder
+
+
+def ctx(examples):
+    return ScanContext(examples=examples, embedder=Embedder(encoder=SynonymEncoder()))
+
+
+def pairs(findings):
+    return {p for f in findings for p in itertools.combinations(sorted(f.rows), 2)}
+
+
+LONG = ("Photosynthesis is the process by which green plants use sunlight, water and carbon "
+        "dioxide to make glucose and release oxygen. It happens mainly in the leaves, inside "
+        "chloroplasts, and it is the basis of almost every food chain on Earth.")
+
+NEAR = build([
+    ("Explain photosynthesis in simple terms.", LONG),
+    ("Explain photosyntesis in simple terms.", LONG.replace("glucose", "glucos")),  # typos
+    ("EXPLAIN PHOTOSYNTHESIS IN SIMPLE TERMS", LONG.upper()),  # re-cased
+    ("Question: Explain photosynthesis in simple terms. Thanks in advance!", "Sure! " + LONG),  # wrapped
+    ("Explain photosynthesis in simple terms.", LONG[:90]),  # truncated answer
+    ("Explain photosynthesis in simple terms.", "Plants eat soil to grow; sunlight plays no part."),
+    ("Describe the water cycle.", "Water evaporates, condenses into clouds and falls as rain."),
+])
+
+
+@pytest.mark.parametrize("detector, expected", [
+    (ExactDuplicates(), {(0, 1), (0, 2), (1, 2)}),
+])
+def test_exact_normalises_case_whitespace_punctuation(detector, expected):
+    assert pairs(detector.detect(ctx(MIXED))) == expected
+
+
+def test_minhash_finds_typos_recasing_wrappers_truncation_not_other_answers():
+    found = pairs(MinHashDuplicates().detect(ctx(NEAR)))
+    assert {(0, 1), (0, 2)} <= found
+    assert not any(5 in p or 6 in p for p in found)
+
+
+def test_duplicate_graph_one_finding_per_group_with_representative():
+    findings = Duplicates().detect(ctx(NEAR))
+    assert len(findings) == 1
+    f = findings[0]
+    assert f.rows == (0, 1, 2, 3, 4)
+    assert f.evidence["representative"] == 3  # the longest complete answer
+    assert {m["edge"] for m in f.evidence["members"]} <= {"exact", "near", "semantic"}
+    assert 5 not in f.rows
+
+
+@pytest.mark.parametrize("a, b, dup", [
+    (("What is the capital of France?", "Paris"), ("What is the capital of France?", "The capital is Paris."), True),
+    (("What is the capital of Australia?", "Sydney"), ("What is the capital of Australia?", "Canberra"), False),
+    (("How many legs does a spider have?", "A spider has 8 legs."), ("How many legs does a spider have?", "A spider has 6 legs."), False),
+    (("What is the best way to store carrots?", "In the fridge."), ("What is the best way to store potatoes?", "In the fridge."), False),
+    (("How old is the universe?", "About 13.8 billion years."), ("How old is the Earth?", "About 13.8 billion years."), False),
+], ids=["same-claim-reworded", "different-entity", "different-number", "different-request", "different-subject"])
+def test_field_aware_rule(a, b, dup):
+    assert bool(Duplicates().detect(ctx(build([a, b])))) is dup
+
+
+def test_contradicting_rows_never_join_through_a_chain():
+    rows = build([("How many legs does a spider have?", "A spider has 8 legs."),
+                  ("How many legs does a spider have?", "A spider has 8 legs!"),
+                  ("How many legs does a spider have?", "A spider has 6 legs.")])
+    assert pairs(Duplicates().detect(ctx(rows))) == {(0, 1)}
+
+
+def test_prompt_only_dedupes_on_the_prompt():
+    # a one-word swap in an otherwise identical question is a different question (sea/land);
+    # rows 0 and 1 are a rewording (the fake encoder treats boost = improve)
+    rows = build([("How can I improve the water pressure in my shower?", None),
+                  ("What can I do to boost the water pressure of my shower?", None),
+                  ("How do I fix a leaking kitchen tap?", None),
+                  ("What is the fastest land animal?", None),
+                  ("What is the fastest sea animal?", None)])
+    assert pairs(Duplicates().detect(ctx(rows))) == {(0, 1)}
+
+
+def test_prompt_only_numbers_must_agree():
+    rows = build([("What rank can I expect with 151 marks in the 2016 exam?", None),
+                  ("What rank can I expect with 134 marks in the 2016 exam?", None)])
+    assert Duplicates().detect(ctx(rows)) == []
+
+
+def test_semantic_detector_alone_reports_groups():
+    found = SemanticDuplicates().detect(ctx(NEAR))
+    assert found and all(f.kind == "duplicate" for f in found)
+
+
+def test_union_find_respects_cannot_links():
+    uf = UnionFind(cannot_link=[(0, 2)])
+    assert uf.union(0, 1) and not uf.union(1, 2)
+    assert uf.groups() == [[0, 1]]
+
+
+def test_group_score_is_weakest_member_link():
+    from curation.detectors.features import fields
+    from curation.detectors.graph import group_findings
+    c = ctx(NEAR)
+    f = group_findings([Edge(0, 1, "exact", 1.0), Edge(1, 2, "semantic", 0.93)], fields(c), {})
+    assert f[0].score == pytest.approx(0.93) and f[0].detector == "semantic"
+
+
+def test_minhash_signatures_estimate_jaccard():
+    texts = ["the quick brown fox jumps over the lazy dog" * 3, "the quick brown fox jumps over the lazy cat" * 3,
+             "completely unrelated text about tax forms"]
+    h, d = shingle_hashes(texts, 5)
+    sig = signatures(h, d, 3, 128)
+    same = (sig[0] == sig[1]).mean()
+    other = (sig[0] == sig[2]).mean()
+    assert same > 0.6 and other < 0.1
+
+
+def test_similar_pairs_inverted_file_matches_exact_search():
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((300, 32)).astype(np.float32)
+    x = np.vstack([base, base + 0.05 * rng.standard_normal((300, 32)).astype(np.float32)])
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    exact = set(zip(*similar_pairs(x, 0.9)[:2]))
+    approx = set(zip(*similar_pairs(x, 0.9, exact_limit=10)[:2]))
+    assert exact and len(approx & exact) / len(exact) > 0.95 and approx <= exact
+    idx, sims = knn(x[:3], x, 2, exclude_self=True)
+    assert (idx[:, 0] == np.arange(3) + 300).all() and (np.diff(sims, axis=1) <= 0).all()
