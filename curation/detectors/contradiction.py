@@ -17,6 +17,7 @@ see ``judges``) can replace the claim comparison for the short-answer case.
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -27,9 +28,34 @@ from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.exact import exact_groups
 from curation.detectors.features import answer_embeddings, fields
 from curation.detectors.graph import UnionFind
-from curation.detectors.matching import claim, judge_pair, unmatched, verdict, wording_only
+from curation.detectors.matching import claim, fuzzy_in, judge_pair, unmatched, verdict, wording_only
 from curation.detectors.semantic import SemanticDuplicates
 from curation.schema import Finding
+
+OPEN_ENDED = re.compile(
+    r"^\W*(please\s+)?(write|compose|generate|create|design|draft|brainstorm|suggest|propose|"
+    r"come up with|invent|imagine|make up|rewrite|paraphrase|rephrase|summari[sz]e|describe|"
+    r"outline|plan|tell me (a|an|some) (story|joke|poem)|give (me )?(some |a few |\d+ )?"
+    r"(ideas|examples|suggestions|tips)|list|name (some|a few|\d+|several))\b",
+    re.IGNORECASE,
+)
+
+
+def open_ended(request: str) -> bool:
+    """Requests with many valid answers (write, generate, suggest, list ...): two different
+    answers to them only conflict on a changed number, name or negation."""
+    return bool(OPEN_ENDED.search(request))
+
+
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*")
+
+
+def proper_names(answer: str, request: str) -> set[str]:
+    """Capitalised words of the answer (any position, stopwords dropped) not in the request."""
+    echo = set(tx.content_words(request))
+    names = {tx.stem(w.casefold()) for w in _CAPITALISED.findall(answer)}
+    return {w for w in names if w not in tx.STOPWORDS and not fuzzy_in(w, echo)}
+
 
 @register
 class Contradictions(Detector):
@@ -85,7 +111,8 @@ class Contradictions(Detector):
         if hard:
             return "conflict", 0.9, hard, {"answer_similarity": round(jd.answer.score, 4)}
         a, b = f.answer_core[i], f.answer_core[j]
-        if max(len(tx.words(a)), len(tx.words(b))) > self.short_answer_words:
+        if (max(len(tx.words(a)), len(tx.words(b))) > self.short_answer_words
+                or open_ended(f.request_core[i]) or open_ended(f.request_core[j])):
             return "open", 0.0, [], {}
         va, vb = verdict(a), verdict(b)
         if va and vb and va != vb:
@@ -109,6 +136,9 @@ class Contradictions(Detector):
             return "conflict", 0.85, reasons, ev
         if not ua or not ub:
             return "agree", 0.0, [], ev  # one claim contains the other
+        pa, pb = proper_names(a, request), proper_names(b, request)
+        if pa and pb and (not unmatched(pa, pb) or not unmatched(pb, pa)):
+            return "agree", 0.0, [], ev  # same people/places, one answer says more
         vecs = answer_embeddings(ctx, [i, j]) if ctx.embedder is not None else None
         cos = float(np.dot(vecs[i], vecs[j])) if vecs else 0.0
         ev["answer_cosine"] = round(cos, 4)

@@ -25,7 +25,9 @@ PLACEHOLDERS = re.compile(
 )
 _DANGLING = re.compile(
     r"(?:[,;:(\-–]|\b(?:the|a|an|and|or|but|of|to|in|on|for|with|that|which|is|are|was|"
-    r"were|be|as|by|from|at|because|if|when|while|so|than|then|this|these|its|their))\s*$",
+    r"were|be|as|by|from|at|because|if|when|while|so|than|then|this|these|its|their|toward|"
+    r"towards|into|about|between|like|such|my|your|his|her|our|each|every|can|will|would|"
+    r"should|could|has|have|had|not|very|more|most))\s*$",
     re.IGNORECASE,
 )
 

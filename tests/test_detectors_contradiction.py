@@ -1,0 +1,114 @@
+"""Contradictions: conflicting facts, numbers and verdicts; never agreeing rewordings."""
+
+from __future__ import annotations
+
+import pytest
+
+from curation.detectors import ScanContext
+from curation.detectors.contradiction import Contradictions
+from curation.detectors.matching import claim, verdict
+from curation.embeddings import Embedder
+from test_detectors_support import MIXED, SynonymEncoder, build
+
+
+def detect(rows, **settings):
+    ctx = ScanContext(examples=rows, embedder=Embedder(encoder=SynonymEncoder()))
+    return Contradictions(**settings).detect(ctx)
+
+
+def flagged(a, b) -> bool:
+    return bool(detect(build([a, b])))
+
+
+Q = "What is the capital of France?"
+
+
+@pytest.mark.parametrize("a, b, conflict", [
+    ((Q, "Paris"), (Q, "The capital is Paris."), False),
+    ((Q, "Paris"), (Q + " Answer concisely.", "Sure! The capital of France is Paris."), False),
+    ((Q, "The capital is Paris."), ("France: what is its capital?", "The capital of France is Paris."), False),
+    ((Q, "Paris"), (Q, "Lyon"), True),
+    ((Q, "The capital is Paris."), (Q, "The capital is Marseille."), True),
+    (("How many legs does a spider have?", "A spider has 8 legs."), ("How many legs does a spider have?", "Spiders have 6 legs."), True),
+    (("Can pigs fly?", "No, pigs cannot fly."), ("Can pigs fly?", "Yes, pigs can fly."), True),
+    (("Is water wet?", "Yes."), ("Is water wet?", "No."), True),
+    (("Can pigs fly?", "No, pigs cannot fly."), ("Can pigs fly?", "No, pigs cannot fly on their own."), False),
+    (("Classify the sentiment: I loved it.", "Positive"), ("Classify the sentiment: I loved it.", "Negative"), True),
+    (("Write a short poem about the sea.", "Waves fold silver light over the sleeping harbour and gulls stitch the grey sky above the quiet town."),
+     ("Write a short poem about the sea.", "The tide comes in with salt and foam and calls the fishing boats back home before the night falls on the bay."), False),
+    (("What is the capital of France?", "Paris"), ("What is the capital of Spain?", "Madrid"), False),
+    (("Who wrote Hamlet?", "William Shakespeare wrote Hamlet."), ("Who wrote Hamlet?", "Hamlet was written by Shakespeare."), False),
+], ids=["short-vs-sentence", "wrapped", "reworded-request", "other-city", "other-city-sentence",
+        "number", "polarity", "verdict", "compatible-elaboration", "label", "two-poems",
+        "different-questions", "same-author-reworded"])
+def test_conflict_or_agreement(a, b, conflict):
+    assert flagged(a, b) is conflict
+
+
+def test_finding_names_both_rows_and_reason():
+    [f] = detect(build([(Q, "Paris"), (Q, "Lyon")]))
+    assert f.rows == (0, 1) and f.kind == "contradiction" and "Paris".lower() in str(f.evidence).lower()
+    assert 0 < f.score <= 1 and "answer the same request differently" in f.reason
+
+
+def test_agreeing_rows_are_one_answer_class():
+    rows = build([(Q, "Paris"), (Q, "The capital is Paris."), (Q, "Lyon")])
+    found = detect(rows)
+    assert len(found) == 1 and 2 in found[0].rows
+
+
+def test_mixed_fixture_flags_the_planted_conflicts_only():
+    pairs = {f.rows for f in detect(MIXED)}
+    assert pairs == {(6, 7), (8, 9), (12, 13)}
+
+
+def test_claim_removes_request_echo_and_verdict_reads_opening_word():
+    assert claim("The capital of France is Paris.", Q) == {"pari"} or claim("The capital of France is Paris.", Q) == {"paris"}
+    assert verdict("No, never.") == "no" and verdict("True, it is.") == "yes" and verdict("Maybe") is None
+
+
+def test_model_judge_needs_a_model():
+    with pytest.raises(ValueError):
+        detect(build([(Q, "Paris"), (Q, "Lyon")]), judge="nli")
+
+
+def _tiny_bert(path):
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(
+        {w for t in ("what is the capital of france paris lyon ?", ) for w in t.split()})
+    (path / "vocab.txt").write_text("\n".join(vocab))
+    BertTokenizerFast(vocab_file=str(path / "vocab.txt")).save_pretrained(path)
+    cfg = BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                     intermediate_size=32, num_labels=3,
+                     id2label={0: "entailment", 1: "neutral", 2: "contradiction"},
+                     label2id={"entailment": 0, "neutral": 1, "contradiction": 2})
+    BertForSequenceClassification(cfg).save_pretrained(path)
+    return path
+
+
+def _tiny_llama(path):
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    words = "<unk> <s> </s> Yes No question answer a b can and both be true reply or paris lyon".split()
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", bos_token="<s>",
+                            eos_token="</s>").save_pretrained(path)
+    cfg = LlamaConfig(vocab_size=len(words), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                      num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=256)
+    LlamaForCausalLM(cfg).save_pretrained(path)
+    return path
+
+
+@pytest.mark.parametrize("kind, build_model", [("nli", _tiny_bert), ("llm", _tiny_llama)])
+def test_model_judges_run_on_a_tiny_local_model(tmp_path, kind, build_model):
+    from curation.detectors.judges import load_judge
+
+    model = build_model(tmp_path)
+    judge = load_judge(kind, str(model))
+    p = judge.contradiction(Q, "Paris", "Lyon")
+    assert 0.0 <= p <= 1.0
+    found = detect(build([(Q, "Paris"), (Q, "Lyon")]), judge=kind, judge_model=str(model), judge_threshold=0.0)
+    assert len(found) == 1 and found[0].evidence["judge"] == kind and "judge_probability" in found[0].evidence

@@ -1,0 +1,67 @@
+"""Embedder: normalised float32 vectors, an on-disk cache that makes re-scans cheap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from curation.embeddings import Embedder, HashingEncoder
+from test_detectors_support import SynonymEncoder
+
+
+def test_vectors_are_unit_float32_in_input_order():
+    e = Embedder(encoder=HashingEncoder())
+    v = e.encode(["a cat", "a dog", "a cat"])
+    assert v.dtype == np.float32 and v.shape == (3, 256)
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(v[0], v[2]) and e.n_encoded == 2  # duplicates encoded once
+
+
+def test_cache_hits_skip_the_model_and_return_identical_vectors(tmp_path):
+    texts = [f"example text {i}" for i in range(500)]
+    first = Embedder(encoder=SynonymEncoder(), cache_dir=tmp_path).encode(texts)
+    enc = SynonymEncoder()
+    again = Embedder(encoder=enc, cache_dir=tmp_path)
+    assert np.array_equal(again.encode(texts), first)
+    assert enc.calls == 0 and again.n_encoded == 0
+    again.encode(texts[:10] + ["something new"])
+    assert again.n_encoded == 1
+
+
+def test_cache_is_keyed_by_model(tmp_path):
+    Embedder(encoder=HashingEncoder(64), cache_dir=tmp_path).encode(["x"])
+    other = Embedder(encoder=HashingEncoder(128), cache_dir=tmp_path)
+    assert other.encode(["x"]).shape == (1, 128) and other.n_encoded == 1
+    short = Embedder(encoder=HashingEncoder(64), cache_dir=tmp_path, max_seq_length=16)
+    short.encode(["x"])
+    assert short.n_encoded == 1
+
+
+def test_many_shards_are_compacted_without_losing_vectors(tmp_path):
+    e = Embedder(encoder=HashingEncoder(), cache_dir=tmp_path)
+    ref = {f"t{i}": e.encode([f"t{i}"])[0] for i in range(40)}
+    assert len(list(tmp_path.rglob("*.keys.npy"))) <= 33
+    fresh = Embedder(encoder=HashingEncoder(), cache_dir=tmp_path)
+    got = fresh.encode(list(ref))
+    assert fresh.n_encoded == 0 and np.array_equal(got, np.stack(list(ref.values())))
+
+
+def test_progress_reports_embedding(tmp_path):
+    seen = []
+    Embedder(encoder=HashingEncoder(), chunk_size=10).encode([str(i) for i in range(25)],
+                                                                progress=lambda *a: seen.append(a))
+    assert seen[0] == ("embed", 0, 25) and seen[-1] == ("embed", 25, 25) and len(seen) == 4
+
+
+def test_empty_input():
+    assert Embedder(encoder=HashingEncoder()).encode([]).shape[0] == 0
+
+
+@pytest.mark.slow
+def test_bundled_minilm_ranks_paraphrases_closer(tmp_path):
+    e = Embedder(cache_dir=tmp_path)
+    v = e.encode(["How do I reset my password?", "I forgot my password, how can I change it?",
+                  "What is the capital of France?"])
+    assert v.shape == (3, 384)
+    assert v[0] @ v[1] > v[0] @ v[2] + 0.2
+    assert Embedder(cache_dir=tmp_path).encode(["What is the capital of France?"]).shape == (1, 384)

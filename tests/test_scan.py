@@ -1,0 +1,66 @@
+"""run_scan: the facade the CLI and the app call."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from curation.detectors.semantic import SemanticDuplicates
+from curation.scan import DEFAULT_DETECTORS, ScanSettings, run_scan
+from curation.schema import Finding
+from test_detectors_support import MIXED, REFERENCE, SynonymEncoder
+
+
+def scan(**kw):
+    return run_scan(MIXED, REFERENCE, embedder=SynonymEncoder(), **kw)
+
+
+def test_findings_sorted_stable_and_serialisable(tmp_path):
+    a, b = scan(cache_dir=tmp_path), scan(cache_dir=tmp_path)
+    assert [f.to_json() for f in a.findings] == [f.to_json() for f in b.findings]
+    kinds = [f.kind for f in a.findings]
+    assert kinds == sorted(kinds, key=["duplicate", "contradiction", "coverage_gap", "leakage", "quality"].index)
+    for f in a.findings:
+        assert Finding.from_json(json.loads(json.dumps(f.to_json()))).finding_id == f.finding_id
+    assert {"duplicate", "contradiction", "quality"} <= set(a.counts)
+
+
+def test_rescan_embeds_nothing_new(tmp_path):
+    first, second = scan(cache_dir=tmp_path), scan(cache_dir=tmp_path)
+    assert first.texts_embedded > 0 and second.texts_embedded == 0
+
+
+def test_duplicates_and_contradictions_never_share_a_pair():
+    res = scan()
+    def pairs(kind):
+        return {(a, b) for f in res.findings if f.kind == kind for a in f.rows for b in f.rows if a < b}
+    assert pairs("duplicate") and pairs("contradiction")
+    assert not pairs("duplicate") & pairs("contradiction")
+
+
+def test_timings_and_settings_dump_round_trip():
+    res = scan()
+    assert set(DEFAULT_DETECTORS) <= set(res.timings)
+    assert ScanSettings(**res.settings) == ScanSettings()
+    assert res.n_examples == len(MIXED) and res.n_reference == len(REFERENCE)
+
+
+def test_detector_selection_and_nested_settings():
+    st = ScanSettings(detectors=["quality", "exact"])
+    res = scan(settings=st)
+    assert {f.kind for f in res.findings} <= {"quality", "duplicate"}
+    st2 = ScanSettings(detectors=["duplicates"])
+    st2.duplicates.__class__(semantic=SemanticDuplicates(request_threshold=0.95))
+    assert scan(settings=st2).findings
+
+
+def test_unknown_detector_is_an_error():
+    with pytest.raises(ValueError, match="unknown detector"):
+        scan(settings=ScanSettings(detectors=["nope"]))
+
+
+def test_progress_callback_sees_every_detector():
+    seen = set()
+    scan(progress=lambda stage, done, total: seen.add(stage))
+    assert {f"detector {d}" for d in DEFAULT_DETECTORS} <= seen
