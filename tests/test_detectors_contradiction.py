@@ -102,6 +102,7 @@ def _tiny_llama(path):
     return path
 
 
+@pytest.mark.slow  # importing transformers alone takes ~8 s on 2 cores
 @pytest.mark.parametrize("kind, build_model", [("nli", _tiny_bert), ("llm", _tiny_llama)])
 def test_model_judges_run_on_a_tiny_local_model(tmp_path, kind, build_model):
     from curation.detectors.judges import load_judge

@@ -29,7 +29,7 @@ def fuzzy_in(word: str, pool: frozenset[str] | set[str]) -> bool:
     if word in pool:
         return True
     if len(word) < 4:
-        return False
+        return len(word) >= 2 and any(_small_typo(word, other) for other in pool if len(other) <= 4)
     for other in pool:
         if len(other) < 4 or abs(len(other) - len(word)) > 2:
             continue
@@ -38,6 +38,16 @@ def fuzzy_in(word: str, pool: frozenset[str] | set[str]) -> bool:
         if OSA.distance(word, other, score_cutoff=2) <= (1 if min(len(word), len(other)) < 8 else 2):
             return True
     return False
+
+
+def _small_typo(a: str, b: str) -> bool:
+    """Two short words one swap, doubling or dropped letter apart ('ni'/'in', 'ca'/'caa'); a
+    changed letter ('cat'/'car') is a different word, not a typo."""
+    if len(a) == len(b):
+        diff = [k for k in range(len(a)) if a[k] != b[k]]
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    short, long_ = sorted((a, b), key=len)
+    return len(long_) - len(short) == 1 and any(long_[:k] + long_[k + 1 :] == short for k in range(len(long_)))
 
 
 def unmatched(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> set[str]:
@@ -62,7 +72,7 @@ def key_conflicts(a: str, b: str, one_way: bool = False, wording: bool = False) 
     if miss_ent:
         out.append(f"names differ ({', '.join(sorted(miss_ent)[:4])})")
     short = len(ca) <= 25 and len(cb) <= 25  # a flipped or swapped word matters in a short text
-    if ga != gb and short:
+    if short and (ga and not gb if one_way else ga != gb):
         out.append("one is negated")
     if wording and short:
         ua, ub = unmatched(ca, cb), (set() if one_way else unmatched(cb, ca))

@@ -1,0 +1,222 @@
+"""Benchmark: our scan (cold and warm cache) against SemHash and datasketch MinHash alone.
+
+usage: python bench/bench_scan.py [--n 50000] [--shared ../shared] [--skip semhash,...]
+
+Builds ``--n`` instruction/answer examples from the public sets in ``shared/data`` (absent in a
+fresh clone: it says so and exits 0), exact-deduplicated, then plants realistic duplicates of
+random rows (copies, typos, re-cased, wrapped, truncated answers). Every method runs in its own
+subprocess (so peak memory is its own) on the same file, in one run:
+
+- ours-cold: ``run_scan`` duplicates detector, empty embedding cache (bundled MiniLM);
+- ours-warm: the same scan again on the now-filled cache (a re-scan);
+- ours-full-warm: every default detector on the warm cache;
+- semhash: ``SemHash.from_records`` on request + answer columns with the same MiniLM, threshold 0.9;
+- datasketch: MinHash LSH (128 perms, threshold 0.8) over word 3-gram shingles alone.
+
+Precision and recall are measured on planted duplicates: a predicted pair counts when it
+touches a planted row (pairs among untouched source rows are ignored, since the sources
+hold near-duplicates of their own that nobody labelled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+WRAP_Q = ["Question: {}", "I need help with something. {}", "{} Answer concisely.", "{} Thanks in advance!"]
+WRAP_A = ["Sure! {}", "Of course! {}", "Here you go: {}", "{} Let me know if you need more detail."]
+
+
+def load_pool(data: Path) -> list[tuple[str, str]]:
+    """(request, answer) pairs from several public instruction sets, exact-deduplicated."""
+    pool: list[tuple[str, str]] = []
+    for name in ("alpagasus_filtered/random_9k.json", "alpagasus_filtered/claude_t45.json",
+                 "alpagasus_filtered/dolly_3k.json", "llamafactory_demo/alpaca_en_demo.json"):
+        for r in json.loads((data / name).read_text()):
+            extra = r.get("input") or r.get("context") or ""
+            pool.append((r["instruction"] + ("\n\n" + extra if extra else ""), r.get("output") or r.get("response", "")))
+    for line in (data / "halueval_general/general_data.json").open():  # JSON Lines despite the name
+        r = json.loads(line)
+        pool.append((r["user_query"], r["chatgpt_response"]))
+    for line in (data / "dolly_open_qa_chinkara/dolly_open_qa.jsonl").open():
+        r = json.loads(line)
+        pool.append((r["instruction"], r["response"]))
+    for f in sorted((data / "t0_p3_per_template").glob("*.jsonl")):
+        for line in f.open():
+            r = json.loads(line)
+            pool.append((r["prompt"].strip(), r["completion"].replace("<|endoftext|>", "").strip()))
+    for f in ("snli_dev_esnli.jsonl", "snli_test_esnli.jsonl"):
+        for line in (data / "esnli_snli_devtest" / f).open():
+            r = json.loads(line)
+            expl = (r.get("explanations") or [""])[0]
+            pool.append((f"Premise: {r['premise']}\nHypothesis: {r['hypothesis']}\n"
+                         "Does the premise entail the hypothesis?", f"{r['label']}. {expl}".strip()))
+    seen, out = set(), []
+    for q, a in pool:
+        key = " ".join((q + "\x1f" + a).casefold().split())
+        if q.strip() and a.strip() and key not in seen:
+            seen.add(key)
+            out.append((q, a))
+    return out
+
+
+def typo(text: str, rng: random.Random, n: int = 3) -> str:
+    chars = list(text)
+    for _ in range(n):
+        i = rng.randrange(len(chars)) if chars else 0
+        if chars and chars[i].isalpha():
+            op = rng.choice(("drop", "double", "swap"))
+            if op == "drop":
+                chars.pop(i)
+            elif op == "double":
+                chars.insert(i, chars[i])
+            elif i + 1 < len(chars):
+                chars[i], chars[i + 1] = chars[i + 1], chars[i]
+    return "".join(chars)
+
+
+def plant(pool: list[tuple[str, str]], n: int, seed: int = 7) -> tuple[list[tuple[str, str]], list[list[int]]]:
+    """``n`` rows: originals plus planted variants of random originals; returns groups."""
+    rng = random.Random(seed)
+    n_planted = n // 6
+    base = rng.sample(pool, min(len(pool), n - n_planted))
+    rows, groups = list(base), []
+    originals = rng.sample(range(len(base)), n_planted * 3 // 4)
+    kinds = ("copy", "typo", "recase", "wrap", "truncate", "combo")
+    for k, o in enumerate(itertools.islice(itertools.cycle(originals), n_planted)):
+        q, a = base[o]
+        kind = kinds[k % len(kinds)]
+        if kind in ("typo", "combo"):
+            q, a = typo(q, rng), typo(a, rng)
+        if kind in ("recase", "combo"):
+            q, a = (q.lower(), a.lower()) if rng.random() < 0.5 else (q.capitalize(), a)
+        if kind in ("wrap", "combo"):
+            q, a = rng.choice(WRAP_Q).format(q), rng.choice(WRAP_A).format(a)
+        if kind == "truncate" and len(a.split()) > 12:
+            words = a.split()
+            a = " ".join(words[: max(8, int(len(words) * rng.uniform(0.4, 0.8)))])
+        groups.append([o, len(rows)])
+        rows.append((q, a))
+    merged: dict[int, set[int]] = {}
+    for o, c in groups:
+        merged.setdefault(o, {o}).add(c)
+    return rows, [sorted(g) for g in merged.values()]
+
+
+def run_phase(phase: str, data_file: Path, cache: Path) -> dict:
+    """Run one method in this process and return its pairs, seconds and peak RSS."""
+    rows = [json.loads(line) for line in data_file.open()]
+    t0 = time.perf_counter()
+    if phase.startswith("ours"):
+        from curation.scan import ScanSettings, run_scan
+        from curation.schema import Example, Turn
+
+        ex = [Example(row=i, turns=(Turn("user", r["request"]), Turn("assistant", r["answer"])))
+              for i, r in enumerate(rows)]
+        settings = ScanSettings() if phase == "ours-full-warm" else ScanSettings(detectors=["duplicates"])
+        res = run_scan(ex, settings=settings, cache_dir=cache)
+        groups = [f.rows for f in res.findings if f.kind == "duplicate"]
+        extra = {"timings": res.timings, "texts_embedded": res.texts_embedded, "counts": res.counts}
+    elif phase == "semhash":
+        from semhash import SemHash
+
+        from curation.embeddings import load_sentence_transformer, DEFAULT_MODEL
+
+        model = load_sentence_transformer(DEFAULT_MODEL)
+        recs = [{"request": r["request"], "answer": r["answer"], "row": str(i)} for i, r in enumerate(rows)]
+        result = SemHash.from_records(recs, columns=["request", "answer"], model=model).self_deduplicate(0.9)
+        groups = [(int(d.record["row"]), int(d.duplicate_of["row"])) for d in result.filtered]
+        extra = {}
+    else:
+        from datasketch import MinHash, MinHashLSH
+
+        lsh, sigs = MinHashLSH(threshold=0.8, num_perm=128), []
+        for i, r in enumerate(rows):
+            toks = (r["request"] + " " + r["answer"]).casefold().split()
+            m = MinHash(num_perm=128)
+            m.update_batch([" ".join(toks[k : k + 3]).encode() for k in range(max(1, len(toks) - 2))])
+            lsh.insert(str(i), m)
+            sigs.append(m)
+        groups = [(i, int(j)) for i, m in enumerate(sigs) for j in lsh.query(m) if int(j) > i]
+        extra = {}
+    took = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+    return {"phase": phase, "seconds": round(took, 1), "peak_gib": round(peak, 2), "groups": groups, **extra}
+
+
+def score(groups: list, planted: list[list[int]]) -> tuple[float, float]:
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for g in groups:
+        for a in g[1:]:
+            parent[find(a)] = find(g[0])
+    comps: dict[int, list[int]] = {}
+    for x in list(parent):
+        comps.setdefault(find(x), []).append(x)
+    pred = {p for c in comps.values() for p in itertools.combinations(sorted(c), 2)}
+    gt = {p for g in planted for p in itertools.combinations(g, 2)}
+    touched = {r for g in planted for r in g}
+    pred = {p for p in pred if p[0] in touched or p[1] in touched}
+    tp = len(pred & gt)
+    return tp / max(1, len(pred)), tp / max(1, len(gt))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=50_000)
+    ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    ap.add_argument("--skip", default="", help="comma-separated phases to skip")
+    ap.add_argument("--phase", help=argparse.SUPPRESS)
+    ap.add_argument("--data", help=argparse.SUPPRESS)
+    ap.add_argument("--cache", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.phase:
+        print(json.dumps(run_phase(args.phase, Path(args.data), Path(args.cache))))
+        return 0
+    data = Path(args.shared) / "data"
+    if not data.is_dir():
+        print(f"no public data at {data}: nothing to benchmark (it ships with ../shared, not the repo)")
+        return 0
+    rows, planted = plant(load_pool(data), args.n)
+    work = Path(tempfile.mkdtemp(prefix="bench_scan_"))
+    data_file = work / "data.jsonl"
+    data_file.write_text("".join(json.dumps({"request": q, "answer": a}) + "\n" for q, a in rows))
+    print(f"{len(rows)} examples, {sum(len(g) - 1 for g in planted)} planted duplicates in "
+          f"{len(planted)} groups; work dir {work}", flush=True)
+    skip = set(filter(None, args.skip.split(",")))
+    for phase in ("ours-cold", "ours-warm", "ours-full-warm", "semhash", "datasketch"):
+        if phase in skip:
+            continue
+        proc = subprocess.run([sys.executable, __file__, "--phase", phase, "--data", str(data_file),
+                               "--cache", str(work / "cache")], capture_output=True, text=True)
+        if proc.returncode:
+            print(f"{phase:15s} FAILED: {proc.stderr.strip().splitlines()[-1:]}", flush=True)
+            continue
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+        p, r = score(out["groups"], planted)
+        extra = {k: out[k] for k in ("texts_embedded", "timings") if k in out}
+        print(f"{phase:15s} {out['seconds']:8.1f} s  peak {out['peak_gib']:5.2f} GiB  "
+              f"precision {p:.3f}  recall {r:.3f}  {json.dumps(extra)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
