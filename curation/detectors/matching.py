@@ -31,10 +31,12 @@ def fuzzy_in(word: str, pool: frozenset[str] | set[str]) -> bool:
     if len(word) < 4:
         return len(word) >= 2 and any(_small_typo(word, other) for other in pool if len(other) <= 4)
     for other in pool:
-        if len(other) < 4 or abs(len(other) - len(word)) > 2:
+        if len(other) < 4 or abs(len(other) - len(word)) > 4:
             continue
         if other.startswith(word) or word.startswith(other):  # stem or cut-off variants
             return True
+        if abs(len(other) - len(word)) > 2:
+            continue
         if OSA.distance(word, other, score_cutoff=2) <= (1 if min(len(word), len(other)) < 8 else 2):
             return True
     return False

@@ -22,7 +22,7 @@ STOPWORDS = frozenset(
     whom whose when where why how all any both each few more most other some such no nor not
     only own same so than too very can will just should could would may might must shall s t
     don't doesn't isn't aren't wasn't weren't can't cannot won't i'm it's that's what's
-    let's please thanks thank also get got one ones like really much many way ways
+    let's please thanks thank also get got one ones like really much many way ways now
     """.split()
 )
 NEGATIONS = frozenset(
@@ -109,7 +109,13 @@ _CAP = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w'’-]*(?:\s+(?:of\s+|de\s+|the
 
 
 def named_terms(text: str) -> frozenset[str]:
-    """Capitalised words not at a sentence start (a cheap named-entity proxy), casefolded."""
+    """Capitalised words not at a sentence start (a cheap named-entity proxy), casefolded.
+
+    Title Case text ("Where Can My Business Grow?") has no usable signal: nothing is named.
+    """
+    long_words = [w for w in _WORD.findall(text) if len(w) > 3]
+    if len(long_words) >= 3 and sum(w[0].isupper() for w in long_words) >= 0.6 * len(long_words):
+        return frozenset()
     return frozenset(stem(w.casefold()) for m in _CAP.finditer(text) for w in m.group(1).split()
                      if w.casefold() not in STOPWORDS)
 
