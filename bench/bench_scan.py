@@ -62,8 +62,9 @@ def load_pool(data: Path) -> list[tuple[str, str]]:
         for line in (data / "esnli_snli_devtest" / f).open():
             r = json.loads(line)
             expl = (r.get("explanations") or [""])[0]
-            pool.append((f"Premise: {r['premise']}\nHypothesis: {r['hypothesis']}\n"
-                         "Does the premise entail the hypothesis?", f"{r['label']}. {expl}".strip()))
+            question = (f"Premise: {r['premise']}\nHypothesis: {r['hypothesis']}\n"
+                        "Does the premise entail the hypothesis?")
+            pool.append((question, f"{r['label']}. {expl}".strip()))
     seen, out = set(), []
     for q, a in pool:
         key = " ".join((q + "\x1f" + a).casefold().split())
@@ -133,7 +134,7 @@ def run_phase(phase: str, data_file: Path, cache: Path) -> dict:
     elif phase == "semhash":
         from semhash import SemHash
 
-        from curation.embeddings import load_sentence_transformer, DEFAULT_MODEL
+        from curation.embeddings import DEFAULT_MODEL, load_sentence_transformer
 
         model = load_sentence_transformer(DEFAULT_MODEL)
         recs = [{"request": r["request"], "answer": r["answer"], "row": str(i)} for i, r in enumerate(rows)]
@@ -206,7 +207,7 @@ def main() -> int:
         if phase in skip:
             continue
         proc = subprocess.run([sys.executable, __file__, "--phase", phase, "--data", str(data_file),
-                               "--cache", str(work / "cache")], capture_output=True, text=True)
+                               "--cache", str(work / "cache")], capture_output=True, text=True, check=False)
         if proc.returncode:
             print(f"{phase:15s} FAILED: {proc.stderr.strip().splitlines()[-1:]}", flush=True)
             continue

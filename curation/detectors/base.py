@@ -6,8 +6,9 @@ shows); ``detect`` returns findings and never mutates its input.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar, Sequence
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 

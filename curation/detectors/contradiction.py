@@ -28,7 +28,14 @@ from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.exact import exact_groups
 from curation.detectors.features import answer_embeddings, fields
 from curation.detectors.graph import UnionFind
-from curation.detectors.matching import claim, fuzzy_in, judge_pair, unmatched, verdict, wording_only
+from curation.detectors.matching import (
+    claim,
+    fuzzy_in,
+    judge_pair,
+    unmatched,
+    verdict,
+    wording_only,
+)
 from curation.detectors.semantic import SemanticDuplicates
 from curation.schema import Finding
 
@@ -146,8 +153,8 @@ class Contradictions(Detector):
             return "agree", 0.0, [], ev
         overlap = len(ca & cb) / max(1, len(ca | cb))
         score = float(np.clip(0.5 + 0.5 * (1 - overlap) - 0.3 * max(cos, 0), 0.05, 1.0))
-        return "conflict", score, [f"they assert different things ({', '.join(sorted(ua)[:3])} vs "
-                             f"{', '.join(sorted(ub)[:3])})"], ev
+        why = f"they assert different things ({', '.join(sorted(ua)[:3])} vs {', '.join(sorted(ub)[:3])})"
+        return "conflict", score, [why], ev
 
     def _judge_model(self):
         key = ("contradiction_judge", self.judge, self.judge_model)

@@ -96,7 +96,7 @@ class EdgeCaseCoverage(Detector):
         out = []
         for cat in load_taxonomy(self.taxonomy):
             hits = [ex.row for ex in ctx.examples if cat.matches(ex)]
-            need = max(cat.min_count, int(round(self.min_share * len(ctx.examples))))
+            need = max(cat.min_count, round(self.min_share * len(ctx.examples)))
             if len(hits) >= need:
                 continue
             out.append(Finding(

@@ -7,8 +7,8 @@ sentence, longest), ties broken by the lowest row, so a reviewer can merge with 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from curation.detectors.features import Fields
 from curation.schema import Finding

@@ -12,6 +12,7 @@ Character shingles catch typos and re-casing that word shingles miss. Texts are 
 
 from __future__ import annotations
 
+import itertools
 from typing import ClassVar
 
 import numpy as np
@@ -92,7 +93,7 @@ def candidate_pairs(sig: np.ndarray, bands: int, max_bucket: int = 40) -> set[tu
         order = np.argsort(key, kind="stable")
         k = key[order]
         bounds = np.concatenate(([0], np.flatnonzero(k[1:] != k[:-1]) + 1, [n]))
-        for s, e in zip(bounds[:-1], bounds[1:]):
+        for s, e in itertools.pairwise(bounds):
             if e - s < 2 or empty[order[s]]:
                 continue
             run = np.sort(order[s:e])
@@ -100,7 +101,7 @@ def candidate_pairs(sig: np.ndarray, bands: int, max_bucket: int = 40) -> set[tu
                 pairs.update((int(x), int(y)) for i, x in enumerate(run) for y in run[i + 1 :])
             else:
                 pairs.update((int(run[0]), int(y)) for y in run[1:])
-                pairs.update((int(x), int(y)) for x, y in zip(run[1:], run[2:]))
+                pairs.update((int(x), int(y)) for x, y in itertools.pairwise(run[1:]))
     return pairs
 
 

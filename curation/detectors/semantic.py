@@ -18,10 +18,10 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field
 
+from curation.detectors import text as tx
 from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.features import answer_embeddings, fields, request_embeddings
 from curation.detectors.graph import Edge, group_findings
-from curation.detectors import text as tx
 from curation.detectors.matching import PairJudgement, Relation, judge_pair, wording_only
 from curation.detectors.neighbors import similar_pairs
 from curation.schema import Finding

@@ -15,20 +15,10 @@ _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)*(?:\.\d+)?%?")
 STOPWORDS = frozenset(
-    """a an the and or but if then else of to in on at by for with from into onto over under
-    about above below up down out off as is are was were be been being am do does did done
-    doing have has had having i me my mine myself we us our ours you your yours he him his she
-    her hers it its they them their theirs this that these those there here what which who
-    whom whose when where why how all any both each few more most other some such no nor not
-    only own same so than too very can will just should could would may might must shall s t
-    don't doesn't isn't aren't wasn't weren't can't cannot won't i'm it's that's what's
-    let's please thanks thank also get got one ones like really much many way ways now
-    """.split()
+    ["a", "an", "the", "and", "or", "but", "if", "then", "else", "of", "to", "in", "on", "at", "by", "for", "with", "from", "into", "onto", "over", "under", "about", "above", "below", "up", "down", "out", "off", "as", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "doing", "have", "has", "had", "having", "i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "you", "your", "yours", "he", "him", "his", "she", "her", "hers", "it", "its", "they", "them", "their", "theirs", "this", "that", "these", "those", "there", "here", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "all", "any", "both", "each", "few", "more", "most", "other", "some", "such", "no", "nor", "not", "only", "own", "same", "so", "than", "too", "very", "can", "will", "just", "should", "could", "would", "may", "might", "must", "shall", "s", "t", "don't", "doesn't", "isn't", "aren't", "wasn't", "weren't", "can't", "cannot", "won't", "i'm", "it's", "that's", "what's", "let's", "please", "thanks", "thank", "also", "get", "got", "one", "ones", "like", "really", "much", "many", "way", "ways", "now"]
 )
 NEGATIONS = frozenset(
-    "no not never none nobody nothing neither nor cannot can't don't doesn't didn't isn't "
-    "aren't wasn't weren't won't wouldn't shouldn't couldn't hasn't haven't hadn't "
-    "without false incorrect".split()
+    ["no", "not", "never", "none", "nobody", "nothing", "neither", "nor", "cannot", "can't", "don't", "doesn't", "didn't", "isn't", "aren't", "wasn't", "weren't", "won't", "wouldn't", "shouldn't", "couldn't", "hasn't", "haven't", "hadn't", "without", "false", "incorrect"]
 )
 _NUM_WORDS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
