@@ -58,7 +58,8 @@ if page.examples:
     st.dataframe(pd.DataFrame([{"row": ex.row, "id": ex.source_id, "category": ex.record.get("category"),
                                 "source": ex.record.get("source"), "status": page.statuses[ex.row],
                                 "findings": ", ".join(page.kinds[ex.row]), "request": text.preview(ex.user_request),
-                                "answer": text.preview(ex.answer)} for ex in page.examples]),
+                                "answer": text.preview(ex.answer)} for ex in page.examples])
+                 .dropna(axis=1, how="all"),  # no category/source columns for data without them
                  hide_index=True, width="stretch")
     rows = [ex.row for ex in page.examples]
     row = st.selectbox("Open example", rows, key="br_open")
