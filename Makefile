@@ -42,6 +42,7 @@ test-all: test test-slow test-e2e
 
 bench: setup
 	$(PY) bench/bench_ingest.py
+	$(PY) bench/bench_app.py
 
 lint: setup
 	$(PY) -m ruff check curation training app tests bench

@@ -254,7 +254,8 @@ def run_app(workspace: Optional[Path] = WorkspaceOpt, port: int = typer.Option(8
     if team:
         env["CURATE_TEAM_MODE"] = "1"
     cmd = [sys.executable, "-m", "streamlit", "run", str(entry), "--server.port", str(port),
-           "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+           "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--server.maxUploadSize", os.environ.get("CURATE_MAX_UPLOAD_MB", "200"), "--client.toolbarMode", "minimal"]
     raise typer.Exit(subprocess.call(cmd, env=env))
 
 
