@@ -188,7 +188,7 @@ def resolve(resolutions: Path = typer.Argument(..., help="JSONL of row-based res
             workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = typer.Option(None),
             actor: str = typer.Option("expert", help="Who the decisions are attributed to.")) -> None:
     """Record a file of expert resolutions as decisions (keep, drop, merge, pick, edit, add)."""
-    from curation.curate import resolution_decisions
+    from curation.curate import attach_findings, resolution_decisions
 
     ws = _open(workspace)
     ds = _dataset(ws, dataset)
@@ -196,11 +196,13 @@ def resolve(resolutions: Path = typer.Argument(..., help="JSONL of row-based res
         lines = [json.loads(x) for x in resolutions.read_text(encoding="utf-8").splitlines() if x.strip()]
     except json.JSONDecodeError as err:
         _fail(f"{resolutions}:{err.lineno}: malformed JSON: {err.msg}")
+    decisions = attach_findings(resolution_decisions(lines, actor=actor), ws.findings(ds.id))
     try:
-        n = ws.record_many(ds.id, resolution_decisions(lines, actor=actor), role="curator")
+        n = ws.record_many(ds.id, decisions, role="curator")
     except (KeyError, ValueError) as err:
         _fail(f"{resolutions}: {err}")
-    typer.echo(f"recorded {n} decisions on {ds.name} as {actor}")
+    linked = sum(1 for d in decisions if d.finding_id)
+    typer.echo(f"recorded {n} decisions on {ds.name} as {actor} ({linked} settle a finding of the latest scan)")
 
 
 @app.command()

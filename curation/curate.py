@@ -115,6 +115,34 @@ def auto_decisions(findings: Sequence[Finding], dataset_id: int = 0) -> list[Dec
     return out
 
 
+ACTION_KINDS = {"merge": ("duplicate",), "pick": ("contradiction",), "edit": ("contradiction", "quality"),
+                "drop": ("duplicate", "contradiction", "quality", "leakage"), "keep": ("duplicate", "contradiction")}
+
+
+def attach_findings(decisions: Sequence[Decision], findings: Sequence[Finding]) -> list[Decision]:
+    """Give row-based decisions the id of the finding they settle (the finding of a fitting
+    kind sharing the most rows with them), so queues show those findings as resolved."""
+    by_row: dict[int, list[Finding]] = {}
+    for f in findings:
+        for r in f.rows:
+            by_row.setdefault(r, []).append(f)
+    out = []
+    for d in decisions:
+        if d.finding_id or not d.rows:
+            out.append(d)
+            continue
+        kinds = ACTION_KINDS.get(d.action, ())
+        candidates = {f.finding_id: f for r in d.rows for f in by_row.get(r, ()) if f.kind in kinds}
+        need = 1 if len(d.rows) == 1 else 2
+        best = max(candidates.values(), default=None,
+                   key=lambda f: (len(set(f.rows) & set(d.rows)), f.score, f.finding_id))
+        if best is not None and len(set(best.rows) & set(d.rows)) >= need:
+            d = Decision(d.id, d.dataset_id, d.action, d.actor, d.rows, best.finding_id, d.payload, d.reason,
+                         d.created_at, d.undoes)
+        out.append(d)
+    return out
+
+
 def resolution_decisions(resolutions: Iterable[Mapping[str, Any]], actor: str = "expert",
                          dataset_id: int = 0) -> list[Decision]:
     """Expert resolutions (row-based records) as decisions, in file order."""

@@ -112,3 +112,18 @@ def test_failed_export_leaves_previous_file(workspace, alpaca_file, tmp_path, mo
         export_dataset(workspace, ds, out, "jsonl")
     assert out.read_bytes() == before
     assert not list(tmp_path.glob(".curated.jsonl.*"))
+
+
+def test_resolutions_are_attached_to_the_findings_they_settle():
+    from curation.curate import attach_findings
+
+    findings = [Finding("duplicate", "exact", (0, 3, 5), 1.0, "same"),
+                Finding("contradiction", "numeric", (3, 4), 0.9, "12 vs 14"),
+                Finding("contradiction", "numeric", (1, 2), 0.8, "yes vs no")]
+    decisions = resolution_decisions([
+        {"action": "merge", "rows": [0, 3, 5], "keep_row": 5},
+        {"action": "pick", "rows": [3, 4], "keep_row": 4},
+        {"action": "pick", "rows": [2, 9], "keep_row": 9},  # shares one row only: not this finding
+        {"action": "add", "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hi!"}]}])
+    attached = attach_findings(decisions, findings)
+    assert [d.finding_id for d in attached] == [findings[0].finding_id, findings[1].finding_id, None, None]
