@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+_EDGE = 160  # characters at each end that may hold a wrapper phrase
+
 REQUEST_PHRASES = (
     "question", "quick question", "task", "can you tell me this", "tell me", "here is my question", "i need help with something", "i have a question",
     "please answer the following question", "answer the following question",
@@ -41,7 +43,10 @@ class Stripper:
 
     def __call__(self, text: str) -> str:
         for _ in range(4):  # a few layers: "Quick question - ... Thanks in advance!"
-            new = self._tail.sub("", self._head.sub("", text))
+            head = self._head.sub("", text[:_EDGE]) + text[_EDGE:]
+            # only the last characters can hold a tail phrase: never scan a long text
+            cut = max(0, len(head) - _EDGE)
+            new = head[:cut] + self._tail.sub("", head[cut:])
             if new == text or not new.strip():
                 break
             text = new

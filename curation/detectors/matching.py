@@ -18,6 +18,9 @@ from rapidfuzz.distance import OSA
 from curation.detectors import text as tx
 
 
+_SPAN = 1200
+
+
 @lru_cache(maxsize=100_000)
 def _terms(text: str) -> tuple[frozenset[str], frozenset[str], frozenset[str], bool]:
     """(numbers, named terms, content words, has negation) of a text, memoised."""
@@ -88,6 +91,16 @@ def wording_only(conflicts: list[str]) -> bool:
     return all(c.startswith("different words") for c in conflicts)
 
 
+def containment_ratio(short: str, long: str) -> float:
+    """How well ``short`` matches some stretch of ``long`` (0..1). Short texts get rapidfuzz's
+    partial_ratio; long ones (quadratic there) are aligned at the start and at the end of
+    ``long``, which covers a cut-off copy and a copy with a wrapper before or after it."""
+    if len(short) <= 200:
+        return fuzz.partial_ratio(short, long) / 100.0
+    n = len(short) + 20
+    return max(fuzz.ratio(short, long[:n]), fuzz.ratio(short, long[-n:])) / 100.0
+
+
 @dataclass(frozen=True)
 class Relation:
     """The outcome of comparing two fields."""
@@ -106,6 +119,9 @@ def compare_texts(a: str, b: str, a_norm: str, b_norm: str, cos: float | None = 
         return Relation(True, "exact", 1.0)
     if not a_norm or not b_norm:
         return Relation(False, "different", 0.0)
+    # edit-distance costs grow with length: long texts are compared on their first
+    # ``_SPAN`` characters, which is where wrappers, typos and cut-offs show anyway
+    a, b, a_norm, b_norm = a[:_SPAN], b[:_SPAN], a_norm[:_SPAN], b_norm[:_SPAN]
     ratio = fuzz.ratio(a_norm, b_norm) / 100.0
     (s, s_norm), (l, l_norm) = sorted(((a, a_norm), (b, b_norm)), key=lambda t: len(t[1]))
     lexical: list[str] = []
@@ -118,7 +134,7 @@ def compare_texts(a: str, b: str, a_norm: str, b_norm: str, cos: float | None = 
             return Relation(not conflicts, "near", ratio, conflicts)
         lexical = conflicts
     if s_norm.count(" ") + 1 >= min_contained_words:
-        part = fuzz.partial_ratio(s_norm, l_norm) / 100.0
+        part = containment_ratio(s_norm, l_norm)
         if part >= contained:
             conflicts = key_conflicts(s, l, one_way=True, wording=True)
             if not conflicts or not wording_only(conflicts) or cos is None:
