@@ -27,6 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from curation.agreement import cohen_kappa
 from curation.migrations import metadata
 from curation.schema import Example, Finding
 from curation.store import Workspace
@@ -284,17 +285,6 @@ def undo_last(ws: Workspace, dataset_id: int, actor: str) -> list[int]:
 
 
 # agreement and progress ---------------------------------------------------------------------
-def cohen_kappa(pairs: Sequence[tuple[str, str]]) -> float | None:
-    """Cohen's kappa of two raters over items (None without items; 1.0 when chance is certain)."""
-    n = len(pairs)
-    if n == 0:
-        return None
-    observed = sum(a == b for a, b in pairs) / n
-    first, second = Counter(a for a, _ in pairs), Counter(b for _, b in pairs)
-    expected = sum(first[k] * second[k] for k in first) / (n * n)
-    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
-
-
 def agreement(ws: Workspace, dataset_id: int) -> dict[str, Any]:
     """Agreement over items with two blind votes: counts, kappa overall and per annotator pair."""
     pairs: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
@@ -336,39 +326,3 @@ def progress(ws: Workspace, dataset_id: int, settings: ReviewSettings | None = N
              **{k: p["actions"].get(k, 0) for k in ("keep", "drop", "merge", "pick", "edit", "add", "skip", "vote")},
              "left": p.get("left"), "last_at": p["last"] or None}
             for name, p in sorted(people.items())]
-
-
-# blind A/B judgements of model answers ------------------------------------------------------
-def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval; ties counted as half a success make it slightly conservative."""
-    if n == 0:
-        return 0.0, 1.0
-    p = successes / n
-    centre, half = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, (centre - half) / (1 + z * z / n)), min(1.0, (centre + half) / (1 + z * z / n))
-
-
-def binom_two_sided(k: int, n: int) -> float:
-    """Exact two-sided binomial test p-value against p = 0.5."""
-    if n == 0:
-        return 1.0
-    probs = [math.comb(n, i) / 2 ** n for i in range(n + 1)]
-    return min(1.0, sum(p for p in probs if p <= probs[k] * (1 + 1e-9)))
-
-
-def ab_summary(judgements: Sequence[dict], arm: str, other: str) -> dict[str, Any]:
-    """Win rate of ``arm`` over ``other`` (ties and both-bad as half) with a 95% CI, and whether
-    the left-shown answer wins more often than chance (position bias).
-
-    A judgement is ``{"left": arm, "right": arm, "verdict": "A" | "B" | "tie" | "both_bad"}``;
-    A is the left answer."""
-    pair = [j for j in judgements if {j["left"], j["right"]} == {arm, other}]
-    wins = sum((j["verdict"] == "A") == (j["left"] == arm) for j in pair if j["verdict"] in ("A", "B"))
-    ties = sum(j["verdict"] in ("tie", "both_bad") for j in pair)
-    decided = [j for j in pair if j["verdict"] in ("A", "B")]
-    left = sum(j["verdict"] == "A" for j in decided)
-    lo, hi = wilson(wins + ties / 2, len(pair))
-    return {"arm": arm, "other": other, "n": len(pair), "wins": wins, "losses": len(decided) - wins,
-            "ties": ties, "win_rate": (wins + ties / 2) / len(pair) if pair else None, "ci": (lo, hi),
-            "left_wins": left, "right_wins": len(decided) - left,
-            "position_p": binom_two_sided(left, len(decided))}

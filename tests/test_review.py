@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from test_app_fixture import build_workspace
 
-from curation import review
+from curation import agreement, review
 from curation.curate import derive
 from curation.store import ConflictError
 
@@ -155,7 +155,7 @@ def test_blind_queue_shows_only_routed_items(fx):
     ([("a", "a")] * 20 + [("a", "b")] * 5 + [("b", "a")] * 10 + [("b", "b")] * 15, 0.4),  # textbook table
 ], ids=["empty", "perfect", "chance", "textbook"])
 def test_cohen_kappa(pairs, expected):
-    got = review.cohen_kappa(pairs)
+    got = agreement.cohen_kappa(pairs)
     assert got == expected if expected is None else got == pytest.approx(expected)
 
 
@@ -172,20 +172,20 @@ def test_progress_counts_live_decisions_per_person(fx):
 
 @pytest.mark.parametrize("k, n, p", [(9, 10, 0.021484375), (5, 10, 1.0), (0, 0, 1.0), (10, 10, 0.001953125)])
 def test_binomial_two_sided(k, n, p):
-    assert review.binom_two_sided(k, n) == pytest.approx(p)
+    assert agreement.binom_two_sided(k, n) == pytest.approx(p)
 
 
 def test_ab_summary_counts_ties_as_half_and_checks_position():
     j = ([{"left": "curated", "right": "raw", "verdict": "A"}] * 6 + [{"left": "raw", "right": "curated", "verdict": "B"}] * 2
          + [{"left": "raw", "right": "curated", "verdict": "A"}] * 2 + [{"left": "raw", "right": "curated", "verdict": "tie"}] * 2
          + [{"left": "base", "right": "raw", "verdict": "A"}] * 3)
-    s = review.ab_summary(j, "curated", "raw")
+    s = agreement.ab_summary(j, "curated", "raw")
     assert (s["n"], s["wins"], s["losses"], s["ties"]) == (12, 8, 2, 2)
     assert s["win_rate"] == pytest.approx(9 / 12)
     assert 0 < s["ci"][0] < s["win_rate"] < s["ci"][1] < 1
     assert (s["left_wins"], s["right_wins"]) == (8, 2)
-    assert s["position_p"] == pytest.approx(review.binom_two_sided(8, 10))
-    assert review.ab_summary([], "a", "b")["win_rate"] is None
+    assert s["position_p"] == pytest.approx(agreement.binom_two_sided(8, 10))
+    assert agreement.ab_summary([], "a", "b")["win_rate"] is None
 
 
 try:  # the throwaway PostgreSQL server of the store tests (skips itself without the binaries)

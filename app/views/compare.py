@@ -13,7 +13,7 @@ import streamlit as st
 from app.components import launch, text
 from app.components.context import flash, require
 from app.lib import comparison
-from curation import review
+from curation import agreement
 
 VERDICTS = {"A": "A is better", "B": "B is better", "tie": "Tie", "both_bad": "Both bad"}
 
@@ -115,7 +115,7 @@ with blind:
         st.success("You judged every prompt of this pair.")
         st.button("Undo my last judgement", key="cmp_undo_done", on_click=undo_judgement)
     everyone = judgements()
-    stats = review.ab_summary(everyone, second, first)
+    stats = agreement.ab_summary(everyone, second, first)
     if stats["n"]:
         lo, hi = stats["ci"]
         m = st.columns(4)
