@@ -16,7 +16,8 @@ import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from curation.curate import CuratedRow
 from curation.formats import to_record

@@ -13,12 +13,14 @@ each file), and tool/function-call turns (rejected as unknown roles).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
+from collections.abc import Iterator, Mapping
 
 from curation.schema import Example, Turn
 
@@ -207,10 +209,9 @@ def _decode_turn_lists(record: dict) -> dict:
     for key in ("messages", "conversations"):
         value = record.get(key)
         if isinstance(value, str) and value[:1] == "[":
-            try:
+            # undecodable text stays text: validation reports it with file, row and field
+            with contextlib.suppress(json.JSONDecodeError):
                 record[key] = json.loads(value)
-            except json.JSONDecodeError:
-                pass  # left as text: validation reports it with file, row and field
     return record
 
 

@@ -7,7 +7,7 @@ transaction and records the version in the ``meta`` table.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import sqlalchemy as sa
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 ROLES = ("system", "user", "assistant")
 
@@ -126,7 +127,7 @@ class Finding:
         return out
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> "Finding":
+    def from_json(cls, d: Mapping[str, Any]) -> Finding:
         return cls(
             kind=d["kind"],
             detector=d["detector"],

@@ -16,7 +16,8 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
+from collections.abc import Iterator, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -246,7 +247,6 @@ class Workspace:
             raise ValueError(f"unknown action '{action}' (choose from {', '.join(ACTIONS)})")
         if not actor:
             raise ValueError("a decision needs an actor (who decided)")
-        c = T["decisions"].c
         with self.tx() as conn:
             if self.engine.dialect.name == "postgresql":
                 # serialize concurrent deciders on one dataset (SQLite's BEGIN IMMEDIATE does this)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 from curation.curate import CuratedRow, derive
 from curation.export import write_export

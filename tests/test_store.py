@@ -16,7 +16,6 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import SUPPORT_QA, write_jsonl
-from curation.formats import read_examples
 from curation.migrations import SCHEMA_VERSION
 from curation.store import ConflictError, Workspace
 from curation.workbench import ingest_file
