@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_detectors_support import MIXED, REFERENCE, SynonymEncoder
 
 from curation.detectors.semantic import SemanticDuplicates
 from curation.scan import DEFAULT_DETECTORS, ScanSettings, run_scan
 from curation.schema import Finding
-from test_detectors_support import MIXED, REFERENCE, SynonymEncoder
 
 
 def scan(**kw):
@@ -64,3 +64,22 @@ def test_progress_callback_sees_every_detector():
     seen = set()
     scan(progress=lambda stage, done, total: seen.add(stage))
     assert {f"detector {d}" for d in DEFAULT_DETECTORS} <= seen
+
+
+@pytest.mark.slow
+def test_real_minilm_scan_finds_reworded_conflicts_and_spares_agreement(tmp_path):
+    from test_detectors_support import build
+
+    rows = build([
+        ("Name the capital city of Kenya.", "Nairobi"),
+        ("Kenya: what is its capital?", "The capital of Kenya is Nairobi."),
+        ("What is the capital of Kenya?", "Mombasa"),
+        ("What is the capital of Peru?", "Lima"),
+        ("How do I reset my password?", "Open Settings > Account > Reset password."),
+        ("how do i reset my password", "Open settings > account > reset password"),
+    ])
+    res = run_scan(rows, settings=ScanSettings(detectors=["contradiction", "duplicates"]), cache_dir=tmp_path)
+    con = {f.rows for f in res.findings if f.kind == "contradiction"}
+    dup = {f.rows for f in res.findings if f.kind == "duplicate"}
+    assert con and all(2 in r and 3 not in r for r in con)
+    assert (0, 1) not in con and (4, 5) in dup
