@@ -27,10 +27,13 @@ TASKS = {"dups": ("dups.jsonl", None), "paraphrase": ("paraphrase.jsonl", None),
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("tasks", nargs="*", default=list(TASKS), choices=list(TASKS))
+    ap.add_argument("tasks", nargs="*", help=f"tasks to score (default: all of {', '.join(TASKS)})")
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
     ap.add_argument("--workspace", default=str(ROOT / ".workspace" / "bench"))
     args = ap.parse_args()
+    unknown = set(args.tasks) - set(TASKS)
+    if unknown:
+        ap.error(f"unknown task(s) {', '.join(sorted(unknown))}")
     sample = Path(args.shared) / "contract" / "sample"
     if not (sample / "truth.json").exists():
         print(f"no sample set at {sample}: nothing to score (it ships with ../shared, not the repo)")
@@ -40,7 +43,7 @@ def main() -> int:
 
     out_dir = Path(args.workspace)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for task in args.tasks:
+    for task in args.tasks or list(TASKS):
         data, ref = TASKS[task]
         examples = read_examples(sample / data).examples
         reference = read_examples(sample / ref).examples if ref else None

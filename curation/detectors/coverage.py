@@ -122,7 +122,10 @@ class CoverageGaps(Detector):
         ref_texts = [e.user_request or e.request for e in ctx.reference]
         views = [drop_self(*knn(ref, np.vstack([ref, train]), k + 1), k)]
         if self.form_view:
-            form = form_neighbours(ref_texts + [e.request for e in ctx.examples], n_r, k)
+            # a template shows at the start and end of a prompt: skip long middles (articles)
+            texts = [t if len(t) <= 600 else t[:400] + " … " + t[-200:]
+                     for t in ref_texts + [e.request for e in ctx.examples]]
+            form = form_neighbours(texts, n_r, k)
             if form is not None:
                 views.append(form)
         expected = n_t / (n_t + n_r - 1)
