@@ -123,20 +123,20 @@ def compare_texts(a: str, b: str, a_norm: str, b_norm: str, cos: float | None = 
     # ``_SPAN`` characters, which is where wrappers, typos and cut-offs show anyway
     a, b, a_norm, b_norm = a[:_SPAN], b[:_SPAN], a_norm[:_SPAN], b_norm[:_SPAN]
     ratio = fuzz.ratio(a_norm, b_norm) / 100.0
-    (s, s_norm), (l, l_norm) = sorted(((a, a_norm), (b, b_norm)), key=lambda t: len(t[1]))
+    (s, s_norm), (lng, lng_norm) = sorted(((a, a_norm), (b, b_norm)), key=lambda t: len(t[1]))
     lexical: list[str] = []
     if ratio >= near:
         # compare terms inside the shared span only: the longer text may be the uncut one
-        conflicts = key_conflicts(s, l, one_way=True, wording=True)
-        conflicts += [c for c in key_conflicts(l[: len(s) + 10], s, one_way=True)
+        conflicts = key_conflicts(s, lng, one_way=True, wording=True)
+        conflicts += [c for c in key_conflicts(lng[: len(s) + 10], s, one_way=True)
                       if c not in conflicts]
         if not conflicts or not wording_only(conflicts) or cos is None:
             return Relation(not conflicts, "near", ratio, conflicts)
         lexical = conflicts
     if s_norm.count(" ") + 1 >= min_contained_words:
-        part = containment_ratio(s_norm, l_norm)
+        part = containment_ratio(s_norm, lng_norm)
         if part >= contained:
-            conflicts = key_conflicts(s, l, one_way=True, wording=True)
+            conflicts = key_conflicts(s, lng, one_way=True, wording=True)
             if not conflicts or not wording_only(conflicts) or cos is None:
                 return Relation(not conflicts, "contained", part, conflicts)
             lexical = conflicts

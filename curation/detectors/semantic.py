@@ -116,7 +116,7 @@ class SemanticDuplicates(Detector):
 
     def edges(self, ctx: ScanContext) -> list[Edge]:
         out = []
-        for a, b, c, jd in self.judged(ctx):
+        for a, b, _cos, jd in self.judged(ctx):
             if not jd.duplicate:
                 continue
             kinds = {jd.request.kind} | ({jd.answer.kind} if jd.answer else set())
