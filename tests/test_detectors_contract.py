@@ -6,10 +6,10 @@ from __future__ import annotations
 import copy
 
 import pytest
+from test_detectors_support import MIXED, REFERENCE, SynonymEncoder
 
 from curation.detectors import REGISTRY, ScanContext
 from curation.embeddings import Embedder
-from test_detectors_support import MIXED, REFERENCE, SynonymEncoder
 
 
 def _ctx(examples, reference=None) -> ScanContext:

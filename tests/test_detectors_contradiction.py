@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from test_detectors_support import MIXED, SynonymEncoder, build
 
 from curation.detectors import ScanContext
 from curation.detectors.contradiction import Contradictions
 from curation.detectors.matching import claim, verdict
 from curation.embeddings import Embedder
-from test_detectors_support import MIXED, SynonymEncoder, build
 
 
 def detect(rows, **settings):
@@ -91,7 +91,7 @@ def _tiny_llama(path):
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-    words = "<unk> <s> </s> Yes No question answer a b can and both be true reply or paris lyon".split()
+    words = ["<unk>", "<s>", "</s>", "Yes", "No", "question", "answer", "a", "b", "can", "and", "both", "be", "true", "reply", "or", "paris", "lyon"]
     tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", bos_token="<s>",

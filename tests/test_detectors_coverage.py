@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_detectors_support import MIXED, SynonymEncoder, build, qa
 
 from curation.detectors import ScanContext
 from curation.detectors.coverage import CoverageGaps, script_of
 from curation.detectors.edge_cases import EdgeCaseCoverage, load_taxonomy, looks_english
 from curation.detectors.leakage import Leakage
 from curation.embeddings import Embedder
-from test_detectors_support import MIXED, SynonymEncoder, build, qa
 
 TOPICS = ["password reset", "billing invoice", "dark mode theme", "sync devices", "export notes pdf"]
 TRAIN = build([(f"How do I handle {t} number {i} in the app?", "Like this.") for i in range(8) for t in TOPICS])

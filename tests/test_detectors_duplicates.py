@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+from test_detectors_support import MIXED, SynonymEncoder, build
 
 from curation.detectors import ScanContext
 from curation.detectors.duplicates import Duplicates
@@ -15,7 +16,6 @@ from curation.detectors.minhash import MinHashDuplicates, shingle_hashes, signat
 from curation.detectors.neighbors import knn, similar_pairs
 from curation.detectors.semantic import SemanticDuplicates
 from curation.embeddings import Embedder
-from test_detectors_support import MIXED, build, qa, SynonymEncoder
 
 
 def ctx(examples):

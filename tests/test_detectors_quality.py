@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from test_detectors_support import MIXED, build, qa
 
 from curation.detectors import ScanContext
 from curation.detectors.quality import Quality, issues
-from test_detectors_support import MIXED, build, qa
 
 
 @pytest.mark.parametrize("request_, answer, expected", [

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_detectors_support import SynonymEncoder
 
 from curation.embeddings import Embedder, HashingEncoder
-from test_detectors_support import SynonymEncoder
 
 
 def test_vectors_are_unit_float32_in_input_order():
