@@ -9,6 +9,8 @@ key-term conflict (a different number, named entity or polarity).
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -86,6 +88,43 @@ def key_conflicts(a: str, b: str, one_way: bool = False, wording: bool = False) 
     return out
 
 
+def _contiguous(needle: tuple, hay: tuple) -> bool:
+    n = len(needle)
+    return any(hay[k : k + n] == needle for k in range(len(hay) - n + 1)) if n else True
+
+
+def order_conflicts(short: str, long: str, same_length: bool) -> list[str]:
+    """Conflicts that sets miss in two near-identical texts: a number changed where the same
+    digits appear elsewhere ('from 1 to 10' / 'from 3 to 10'), names swapped ('Jews beat
+    Christians' / 'Christians beat Jews'), and in short texts of the same length, one word
+    replaced by one the text already uses ('French are French' / 'French are unhygienic')."""
+    out = []
+    ns, nl = tx.number_sequence(short), tx.number_sequence(long)
+    if ns != nl and not (not same_length and _contiguous(ns, nl)):
+        out.append("numbers differ (in order or value)")
+    es, el = _ordered_names(short), _ordered_names(long)
+    if len(es) >= 2 and set(es) == set(el) and es != el:
+        out.append(f"names swapped ({', '.join(es[:3])} / {', '.join(el[:3])})")
+    if same_length:
+        ws, wl = Counter(tx.content_words(short)), Counter(tx.content_words(long))
+        extra_s, extra_l = ws - wl, wl - ws
+        if (max(sum(ws.values()), sum(wl.values())) <= 12 and sum(extra_s.values()) == 1
+                and sum(extra_l.values()) == 1 and not _typos_only(extra_s, extra_l)):
+            out.append(f"a word is replaced ({next(iter(extra_s))} / {next(iter(extra_l))})")
+    return out
+
+
+def _ordered_names(text: str) -> list[str]:
+    words = [tx.stem(w.casefold()) for w in re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]*", text)]
+    return list(dict.fromkeys(w for w in words if w not in tx.STOPWORDS))
+
+
+def _typos_only(extra_a: Counter, extra_b: Counter) -> bool:
+    """True when every surplus word on one side is a spelling variant of one on the other."""
+    pool_b, pool_a = frozenset(extra_b), frozenset(extra_a)
+    return all(fuzzy_in(w, pool_b) for w in extra_a) and all(fuzzy_in(w, pool_a) for w in extra_b)
+
+
 def wording_only(conflicts: list[str]) -> bool:
     """True if no conflict is about numbers, names or negation (rewording may explain it)."""
     return all(c.startswith("different words") for c in conflicts)
@@ -130,6 +169,7 @@ def compare_texts(a: str, b: str, a_norm: str, b_norm: str, cos: float | None = 
         conflicts = key_conflicts(s, lng, one_way=True, wording=True)
         conflicts += [c for c in key_conflicts(lng[: len(s) + 10], s, one_way=True)
                       if c not in conflicts]
+        conflicts += order_conflicts(s, lng, same_length=len(s_norm) >= 0.9 * len(lng_norm))
         if not conflicts or not wording_only(conflicts) or cos is None:
             return Relation(not conflicts, "near", ratio, conflicts)
         lexical = conflicts
@@ -137,6 +177,7 @@ def compare_texts(a: str, b: str, a_norm: str, b_norm: str, cos: float | None = 
         part = containment_ratio(s_norm, lng_norm)
         if part >= contained:
             conflicts = key_conflicts(s, lng, one_way=True, wording=True)
+            conflicts += order_conflicts(s, lng, same_length=False)
             if not conflicts or not wording_only(conflicts) or cos is None:
                 return Relation(not conflicts, "contained", part, conflicts)
             lexical = conflicts
@@ -147,16 +188,20 @@ def compare_texts(a: str, b: str, a_norm: str, b_norm: str, cos: float | None = 
 
 
 def compare_requests(a: str, b: str, a_norm: str, b_norm: str, cos: float | None = None, *,
-                     semantic: float = 0.9) -> Relation:
-    """Same request: as ``compare_texts`` but rewording is judged on content words too."""
+                     semantic: float = 0.9, related: float = 0.8) -> Relation:
+    """Same request: as ``compare_texts``, or reworded: cosine >= ``semantic``, or cosine >=
+    ``related`` when every content word of one request is in the other ("Name the capital
+    city of Japan." / "Japan: what is its capital?"); never with a differing number or name."""
     rel = compare_texts(a, b, a_norm, b_norm, None, near=0.85, contained=0.92)
     if rel.same or cos is None or not wording_only(rel.conflicts):
         return rel
-    if cos >= semantic:
+    if cos >= related:
         conflicts = key_conflicts(a, b)
-        if not conflicts:
+        if conflicts:
+            return Relation(False, "different", float(cos), conflicts)
+        ca, cb = _terms(a)[2], _terms(b)[2]
+        if cos >= semantic or (ca and cb and (not unmatched(ca, cb) or not unmatched(cb, ca))):
             return Relation(True, "semantic", float(cos))
-        return Relation(False, "different", float(cos), conflicts)
     return rel
 
 
@@ -206,9 +251,10 @@ class PairJudgement:
 def judge_pair(req: tuple[str, str], req_norm: tuple[str, str], ans: tuple[str, str],
                ans_norm: tuple[str, str], req_cos: float | None = None,
                ans_cos: float | None = None, *, request_semantic: float = 0.9,
-               answer_semantic: float = 0.92) -> PairJudgement:
+               request_related: float = 0.8, answer_semantic: float = 0.92) -> PairJudgement:
     """Compare two examples field by field (answers only when both have one)."""
-    r = compare_requests(req[0], req[1], req_norm[0], req_norm[1], req_cos, semantic=request_semantic)
+    r = compare_requests(req[0], req[1], req_norm[0], req_norm[1], req_cos, semantic=request_semantic,
+                         related=request_related)
     if not (ans[0] or ans[1]):
         return PairJudgement(r, None)
     a = compare_texts(ans[0], ans[1], ans_norm[0], ans_norm[1], ans_cos, semantic=answer_semantic)

@@ -90,6 +90,11 @@ def numbers(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def number_sequence(text: str) -> tuple[str, ...]:
+    """Digit numbers in order of appearance ('from 1 to 10' -> ('1', '10'))."""
+    return tuple(m.group().replace(",", "").rstrip("%").lstrip("+") for m in _NUMBER.finditer(text))
+
+
 def has_negation(text: str) -> bool:
     """True if the text contains a negation word (not, never, no, can't, ...)."""
     return any(w in NEGATIONS for w in words(text))
@@ -103,8 +108,8 @@ def named_terms(text: str) -> frozenset[str]:
 
     Title Case text ("Where Can My Business Grow?") has no usable signal: nothing is named.
     """
-    long_words = [w for w in _WORD.findall(text) if len(w) > 3]
-    if len(long_words) >= 3 and sum(w[0].isupper() for w in long_words) >= 0.6 * len(long_words):
+    long_words = [w for w in _WORD.findall(text)[1:] if len(w) > 3]
+    if len(long_words) >= 4 and sum(w[0].isupper() for w in long_words) >= 0.75 * len(long_words):
         return frozenset()
     return frozenset(stem(w.casefold()) for m in _CAP.finditer(text) for w in m.group(1).split()
                      if w.casefold() not in STOPWORDS)
