@@ -72,8 +72,8 @@ class Contradictions(Detector):
     kinds: ClassVar[tuple[str, ...]] = ("contradiction",)
     _memo: ClassVar[dict] = {}  # loaded judge models, shared across scans
 
-    candidate_threshold: float = Field(0.7, ge=0, le=1, description="request cosine to consider a pair")
-    request_threshold: float = Field(0.9, ge=0, le=1, description="request cosine: reworded but equivalent")
+    semantic: SemanticDuplicates = Field(default_factory=SemanticDuplicates,
+                                         description="how reworded requests are matched")
     agree_cosine: float = Field(0.9, ge=0, le=1, description="answers this similar with no conflicting term agree")
     short_answer_words: int = Field(60, ge=1, description="answers up to this long get the claim comparison")
     max_group: int = Field(50, ge=2, description="rows compared per identical request")
@@ -96,9 +96,7 @@ class Contradictions(Detector):
             g = g[: self.max_group]
             pairs.update(((a, b), None) for k, a in enumerate(g) for b in g[k + 1 :])
         if ctx.embedder is not None:
-            sem = SemanticDuplicates(candidate_threshold=self.candidate_threshold,
-                                     request_threshold=self.request_threshold)
-            for a, b, c, jd in sem.judged(ctx):
+            for a, b, c, jd in self.semantic.judged(ctx):
                 if jd.request.same:
                     pairs[(a, b)] = c
         for (a, b), jd in ctx.cache.get("judged", {}).items():

@@ -27,6 +27,16 @@ from curation.detectors.neighbors import similar_pairs
 from curation.schema import Finding
 
 
+def mutual_or_close(i: np.ndarray, j: np.ndarray, s: np.ndarray, n: int, strict: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs that are each other's most similar pair, or at least ``strict`` similar."""
+    best = np.full(n, -1.0)
+    np.maximum.at(best, i, s)
+    np.maximum.at(best, j, s)
+    keep = ((s >= best[i] - 1e-6) & (s >= best[j] - 1e-6)) | (s >= strict)
+    return i[keep], j[keep], s[keep]
+
+
 def cap_neighbours(i: np.ndarray, j: np.ndarray, s: np.ndarray, k: int
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keep a pair only if it is among the ``k`` most similar pairs of one of its rows."""
@@ -53,12 +63,14 @@ class SemanticDuplicates(Detector):
     name: ClassVar[str] = "semantic"
     kinds: ClassVar[tuple[str, ...]] = ("duplicate",)
 
-    candidate_threshold: float = Field(0.7, ge=0, le=1, description="request cosine to compare a pair at all")
+    candidate_threshold: float = Field(0.8, ge=0, le=1, description="request cosine to compare a pair at all")
     request_threshold: float = Field(0.9, ge=0, le=1, description="request cosine: reworded but the same request")
+    request_related: float = Field(0.8, ge=0, le=1, description="request cosine: the same request if one's "
+                                   "content words are all in the other")
     answer_threshold: float = Field(0.92, ge=0, le=1, description="answer cosine: reworded but the same answer")
     paraphrase_threshold: float = Field(0.7, ge=0, le=1, description="prompt-only: cosine for mutual nearest neighbours")
     paraphrase_strict: float = Field(0.92, ge=0, le=1, description="prompt-only: cosine that needs no mutual-neighbour check")
-    max_neighbours: int = Field(20, ge=1, description="pairs kept per row (large identical clusters)")
+    max_neighbours: int = Field(10, ge=1, description="pairs kept per row (large identical clusters)")
 
     def judged(self, ctx: ScanContext) -> list[tuple[int, int, float, object]]:
         """Every candidate pair with its request cosine and ``PairJudgement`` (memoised)."""
@@ -67,7 +79,12 @@ class SemanticDuplicates(Detector):
             return ctx.cache[key]
         f = fields(ctx)
         emb = request_embeddings(ctx)
-        i, j, s = cap_neighbours(*similar_pairs(emb, self.candidate_threshold), self.max_neighbours)
+        # with answers, only requests this close can be the same (see matching.compare_requests)
+        thr = min(self.candidate_threshold, self.paraphrase_threshold) if f.prompt_only else \
+            min(self.candidate_threshold, self.request_related)
+        i, j, s = cap_neighbours(*similar_pairs(emb, thr), self.max_neighbours)
+        if f.prompt_only:  # only mutual nearest neighbours or very close pairs can qualify
+            i, j, s = mutual_or_close(i, j, s, len(f.rows), self.paraphrase_strict)
         ctx.progress("semantic pairs", len(i), len(i))
         cache = ctx.cache.setdefault("judged", {})
         judge = self._judge_prompts if f.prompt_only else self._judge_pairs
@@ -79,7 +96,8 @@ class SemanticDuplicates(Detector):
 
     def _judge_pairs(self, ctx, ii, jj, ss) -> list:
         f = fields(ctx)
-        thr = {"request_semantic": self.request_threshold, "answer_semantic": self.answer_threshold}
+        thr = {"request_semantic": self.request_threshold, "request_related": self.request_related,
+               "answer_semantic": self.answer_threshold}
         first = [judge_pair(*f.pair(a, b), req_cos=c, **thr) for a, b, c in zip(ii, jj, ss)]
         # answers the lexical checks left open (same request, different words, no conflict)
         open_ = [k for k, jd in enumerate(first) if jd.request.same and jd.answer is not None
