@@ -7,8 +7,7 @@ import math
 
 import numpy as np
 import pytest
-
-torch = pytest.importorskip("torch")
+import torch
 
 from training.compare import run_comparison
 from training.config import RunConfig
@@ -123,7 +122,7 @@ def test_leaked_eval_prompt_is_dropped_with_a_reason(comparison):
 
 
 def test_runs_are_registered_and_progress_is_reported(comparison):
-    out, report, events = comparison
+    out, _, events = comparison
     runs = JsonRegistry(out / "runs.json").runs()
     assert sorted(r.split("-")[0] for r in runs) == ["baseline", "curated", "random"]
     assert all(r["status"] == "done" and r["data_hash"] for r in runs.values())

@@ -6,13 +6,13 @@ import math
 
 import pytest
 
-pytestmark = pytest.mark.slow
-
 from training.config import RunConfig
 from training.data import IGNORE, encode
 from training.generate import GenerationSettings, active_adapter, generate_answers
 from training.model import attach_adapters, load_base
 from training.trainer import train
+
+pytestmark = pytest.mark.slow
 
 CONVS = [
     [

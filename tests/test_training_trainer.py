@@ -11,8 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-torch = pytest.importorskip("torch")
+import torch
 
 from training.config import RunConfig
 from training.data import collate, encode

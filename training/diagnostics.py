@@ -69,7 +69,10 @@ def spectrum_stats(s: Sequence[float]) -> dict[str, float]:
             "energy_top_half": math.nan,
         }
     p = [x / total for x in s if x > 0]
-    top = lambda k: sum(x * x for x in s[: max(1, k)]) / energy
+
+    def top(k: int) -> float:
+        return sum(x * x for x in s[: max(1, k)]) / energy
+
     return {
         "effective_rank": math.exp(-sum(q * math.log(q) for q in p)),
         "stable_rank": energy / (s[0] ** 2),

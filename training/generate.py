@@ -132,7 +132,7 @@ def generate_answers(
             keys[i]: tokenizer.decode(out[r, width:], skip_special_tokens=True).strip()
             for r, i in enumerate(idx)
         }
-        for r, i in enumerate(idx):
+        for i in idx:
             answers[i] = new[keys[i]]
         cache.put(new)
         bar.update(len(idx))

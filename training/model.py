@@ -115,7 +115,10 @@ def load_base(config: RunConfig, dtype: Any = None) -> tuple[Any, Any]:
     tok = AutoTokenizer.from_pretrained(path)
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, attn_implementation="sdpa")
+    # On CPU, eager attention beat SDPA by ~15% per LoRA step on short chat rows (the bf16
+    # flash-attention backward kernel is slow there); on CUDA SDPA is the better choice.
+    attn = "sdpa" if device.startswith("cuda") else "eager"
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, attn_implementation=attn)
     model.to(device).eval()
     model.requires_grad_(False)
     return model, tok

@@ -128,7 +128,7 @@ def train(
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(config, total))
-    state = {"step": 0, "losses": [], "tokens": 0, "padded": 0, "elapsed": 0.0}
+    state = {"step": 0, "losses": [], "tokens": 0, "padded": 0, "elapsed": 0.0, "cpu": 0.0}
     resumed_from = None
     ckpt = _latest_checkpoint(run_dir)
     if ckpt is not None:
@@ -188,7 +188,7 @@ def train(
     try:
         report("running")
         while state["step"] < total:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             batches = [
                 collate([encoded[i] for i in b], tok.pad_token_id)
                 for b in micro_batches(state["step"])
@@ -212,6 +212,7 @@ def train(
             state["step"] += 1
             state["losses"].append(step_loss)
             state["elapsed"] += time.perf_counter() - t0
+            state["cpu"] += time.process_time() - c0
             log.write(
                 json.dumps({"step": state["step"], "loss": step_loss, "lr": sched.get_last_lr()[0]})
                 + "\n"
@@ -246,6 +247,7 @@ def train(
         "tokens": state["tokens"],
         "padding_frac": 1 - state["tokens"] / max(1, state["padded"]),
         "train_seconds": state["elapsed"],
+        "train_cpu_seconds": state.get("cpu", 0.0),
         "tokens_per_s": state["tokens"] / max(1e-9, state["elapsed"]),
         "resumed_from": resumed_from,
         "training_key": ident["training_key"],
