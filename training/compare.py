@@ -31,11 +31,13 @@ from training.metrics import DESCRIPTIONS, METRICS, Encoder, default_encoder
 from training.model import adapter_hash, attach_adapters, load_base
 from training.registry import JsonRegistry, RunRegistry
 from training.report import write_report
-from training.split import check_leakage, random_control
+from training.split import check_leakage, random_control, split_eval
 from training.stats import paired_comparison
-from training.trainer import ModelLoader, Progress, train, write_json
+from training.checkpoint import write_json
+from training.trainer import ModelLoader, Progress, train
 
 CONTROL = "random"
+__all__ = ["run_comparison", "split_eval", "check_leakage", "random_control", "CONTROL"]
 
 
 class _Tracker:
@@ -213,6 +215,12 @@ def run_comparison(
     head = comparisons[pm]["curated_vs_baseline"]
     control = comparisons[pm].get(f"curated_vs_{CONTROL}", {})
     better = "lower" if not METRICS[pm] else "higher"
+    sign = 1.0 if METRICS[pm] else -1.0
+    per_prompt = {
+        c["id"]: sign * (c[pm] - b[pm])
+        for c, b in zip(evals["curated"], evals["baseline"])
+        if c[pm] is not None and b[pm] is not None
+    }
     report = {
         "primary_metric": pm,
         "primary_metric_description": DESCRIPTIONS[pm],
@@ -251,6 +259,7 @@ def run_comparison(
         "forgetting": forgetting(gen_evals, config.n_bootstrap, config.seed) if gen_evals else None,
         "general": {arm: summarize(rows, metrics) for arm, rows in gen_evals.items()} or None,
         "rank": rank,
+        "primary_differences": per_prompt,
         "n_eval_items": len(items),
         "n_train": {n: len(c) for n, c in arms.items()},
         "config": config.to_dict(),

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from training.trainer import write_json
+from training.checkpoint import write_json
 
 
 class RunRegistry(Protocol):

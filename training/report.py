@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from training.trainer import write_json
+from training.checkpoint import write_json
 
 
 def _f(x: Any, nd: int = 3) -> str:
@@ -52,6 +52,17 @@ def write_plots(report: dict[str, Any], out_dir: Path) -> list[str]:
     fig.savefig(out_dir / "primary_metric.png", dpi=110)
     files.append("primary_metric.png")
     plt.close(fig)
+    diffs = list((report.get("primary_differences") or {}).values())
+    if diffs:
+        fig, ax = plt.subplots(figsize=(5, 3))
+        ax.hist(diffs, bins=30, color="#2a7")
+        ax.axvline(0, color="k", lw=1)
+        ax.set_xlabel(f"curated vs baseline on {pm} (+ = curated better)")
+        ax.set_ylabel("eval prompts")
+        fig.tight_layout()
+        fig.savefig(out_dir / "differences.png", dpi=110)
+        files.append("differences.png")
+        plt.close(fig)
     curves = report.get("loss_curves") or {}
     if curves:
         fig, ax = plt.subplots(figsize=(5, 3))

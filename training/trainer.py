@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint, write_json
 from training.config import RunConfig
 from training.data import (
     Conversation,
@@ -41,7 +42,6 @@ from training.model import add_lora, label_nll, load_base, merge_and_save
 
 Progress = Callable[[dict[str, Any]], None]
 ModelLoader = Callable[[RunConfig], tuple[Any, Any]]
-KEEP_CHECKPOINTS = 2
 
 
 @dataclass
@@ -59,14 +59,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Atomic JSON write: readers never see a half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2)
-    os.replace(tmp, path)
 
 
 def lr_lambda(config: RunConfig, total: int) -> Callable[[int], float]:
@@ -93,8 +85,6 @@ def train(
 ) -> TrainResult:
     """Train one LoRA adapter on ``conversations``; resumes from ``run_dir`` when possible."""
     import torch
-    from peft import get_peft_model_state_dict, set_peft_model_state_dict
-    from safetensors.torch import load_file, save_file
     from tqdm import tqdm
 
     run_dir = Path(run_dir)
@@ -130,14 +120,9 @@ def train(
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(config, total))
     state = {"step": 0, "losses": [], "tokens": 0, "padded": 0, "elapsed": 0.0, "cpu": 0.0}
     resumed_from = None
-    ckpt = _latest_checkpoint(run_dir)
+    ckpt = latest_checkpoint(run_dir)
     if ckpt is not None:
-        set_peft_model_state_dict(model, load_file(str(ckpt / "adapter.safetensors")))
-        saved = torch.load(ckpt / "state.pt", weights_only=False)
-        opt.load_state_dict(saved["optimizer"])
-        sched.load_state_dict(saved["scheduler"])
-        _set_rng(saved["rng"])
-        state = saved["state"]
+        state = load_checkpoint(ckpt, model, opt, sched)
         resumed_from = state["step"]
 
     epoch_batches: dict[int, list[list[int]]] = {}
@@ -222,9 +207,7 @@ def train(
             bar.set_postfix(loss=f"{step_loss:.3f}")
             report("running")
             if state["step"] % config.checkpoint_every == 0 and state["step"] < total:
-                _save_checkpoint(
-                    run_dir, state, get_peft_model_state_dict(model), opt, sched, save_file
-                )
+                save_checkpoint(run_dir, state, model, opt, sched)
     except BaseException as exc:
         report("failed", error=f"{type(exc).__name__}: {exc}")
         raise
@@ -271,54 +254,3 @@ def _claim(run_dir: Path, ident: dict[str, Any]) -> None:
             )
         return
     write_json(path, ident)
-
-
-def _get_rng() -> dict[str, Any]:
-    import numpy as np
-    import torch
-
-    return {
-        "torch": torch.get_rng_state(),
-        "python": random.getstate(),
-        "numpy": np.random.get_state(),
-    }
-
-
-def _set_rng(rng: dict[str, Any]) -> None:
-    import numpy as np
-    import torch
-
-    torch.set_rng_state(rng["torch"])
-    random.setstate(rng["python"])
-    np.random.set_state(rng["numpy"])
-
-
-def _save_checkpoint(
-    run_dir: Path, state: dict, lora: dict, opt: Any, sched: Any, save_file: Any
-) -> None:
-    import torch
-
-    root = run_dir / "checkpoints"
-    root.mkdir(exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
-    save_file(
-        {k: v.detach().contiguous().cpu() for k, v in lora.items()},
-        str(tmp / "adapter.safetensors"),
-    )
-    payload = {
-        "optimizer": opt.state_dict(),
-        "scheduler": sched.state_dict(),
-        "rng": _get_rng(),
-        "state": state,
-    }
-    torch.save(payload, tmp / "state.pt")
-    os.replace(tmp, root / f"step-{state['step']:06d}")
-    for old in sorted(root.glob("step-*"))[:-KEEP_CHECKPOINTS]:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _latest_checkpoint(run_dir: Path) -> Path | None:
-    done = [
-        p for p in sorted((run_dir / "checkpoints").glob("step-*")) if (p / "state.pt").exists()
-    ]
-    return done[-1] if done else None
