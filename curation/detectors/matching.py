@@ -10,11 +10,12 @@ key-term conflict (a different number, named entity or polarity).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from curation.detectors import text as tx
@@ -29,22 +30,27 @@ def _terms(text: str) -> tuple[frozenset[str], frozenset[str], frozenset[str], b
     return tx.numbers(text), tx.named_terms(text), frozenset(tx.content_words(text)), tx.has_negation(text)
 
 
+@lru_cache(maxsize=20_000)
+def _index(pool: frozenset[str]) -> tuple[list[str], list[str]]:
+    """A pool's words sorted (for prefix search and rapidfuzz), and its short words."""
+    words = sorted(pool)
+    return words, [w for w in words if len(w) <= 4]
+
+
 def fuzzy_in(word: str, pool: frozenset[str] | set[str]) -> bool:
     """True if ``word`` or a spelling variant (1-2 edits, or a shared long prefix) is in ``pool``."""
     if word in pool:
         return True
+    words, short = _index(pool if isinstance(pool, frozenset) else frozenset(pool))
     if len(word) < 4:
-        return len(word) >= 2 and any(_small_typo(word, other) for other in pool if len(other) <= 4)
-    for other in pool:
-        if len(other) < 4 or abs(len(other) - len(word)) > 4:
-            continue
-        if other.startswith(word) or word.startswith(other):  # stem or cut-off variants
-            return True
-        if abs(len(other) - len(word)) > 2:
-            continue
-        if OSA.distance(word, other, score_cutoff=2) <= (1 if min(len(word), len(other)) < 8 else 2):
-            return True
-    return False
+        return len(word) >= 2 and any(_small_typo(word, other) for other in short)
+    k = bisect_left(words, word)  # a pool word that extends this one ('program' -> 'programs')
+    if k < len(words) and words[k].startswith(word) and len(words[k]) - len(word) <= 4:
+        return True
+    if any(word[:n] in pool for n in range(max(4, len(word) - 4), len(word))):
+        return True  # this word extends a pool word
+    hit = process.extractOne(word, words, scorer=OSA.distance, score_cutoff=2)
+    return bool(hit) and len(hit[0]) >= 4 and hit[1] <= (1 if min(len(word), len(hit[0])) < 8 else 2)
 
 
 def _small_typo(a: str, b: str) -> bool:
