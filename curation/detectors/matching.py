@@ -31,19 +31,27 @@ def _terms(text: str) -> tuple[frozenset[str], frozenset[str], frozenset[str], b
 
 
 @lru_cache(maxsize=20_000)
-def _index(pool: frozenset[str]) -> tuple[list[str], list[str]]:
-    """A pool's words sorted (for prefix search and rapidfuzz), and its short words."""
-    words = sorted(pool)
-    return words, [w for w in words if len(w) <= 4]
+def _index(pool: frozenset[str]) -> tuple[list[str], frozenset[str]]:
+    """A pool's words sorted (for prefix search and rapidfuzz), and every short pool word
+    with one letter dropped (so a short word missing a letter is found by lookup)."""
+    dropped = frozenset(w[:k] + w[k + 1 :] for w in pool if len(w) <= 4 for k in range(len(w)))
+    return sorted(pool), dropped
 
 
 def fuzzy_in(word: str, pool: frozenset[str] | set[str]) -> bool:
-    """True if ``word`` or a spelling variant (1-2 edits, or a shared long prefix) is in ``pool``."""
+    """True if ``word`` or a spelling variant is in ``pool``: 1-2 edits or a shared long prefix
+    for words of 4+ letters; for shorter ones only a swap, a doubled or a dropped letter
+    ('ni'/'in', 'caa'/'ca'), since a changed letter ('cat'/'car') makes another word."""
     if word in pool:
         return True
-    words, short = _index(pool if isinstance(pool, frozenset) else frozenset(pool))
+    pool = pool if isinstance(pool, frozenset) else frozenset(pool)
+    words, dropped = _index(pool)
     if len(word) < 4:
-        return len(word) >= 2 and any(_small_typo(word, other) for other in short)
+        if len(word) < 2:
+            return False
+        swaps = (word[:k] + word[k + 1] + word[k] + word[k + 2 :] for k in range(len(word) - 1))
+        drops = (word[:k] + word[k + 1 :] for k in range(len(word)))
+        return word in dropped or any(w in pool for w in swaps) or any(w in pool for w in drops)
     k = bisect_left(words, word)  # a pool word that extends this one ('program' -> 'programs')
     if k < len(words) and words[k].startswith(word) and len(words[k]) - len(word) <= 4:
         return True
@@ -51,16 +59,6 @@ def fuzzy_in(word: str, pool: frozenset[str] | set[str]) -> bool:
         return True  # this word extends a pool word
     hit = process.extractOne(word, words, scorer=OSA.distance, score_cutoff=2)
     return bool(hit) and len(hit[0]) >= 4 and hit[1] <= (1 if min(len(word), len(hit[0])) < 8 else 2)
-
-
-def _small_typo(a: str, b: str) -> bool:
-    """Two short words one swap, doubling or dropped letter apart ('ni'/'in', 'ca'/'caa'); a
-    changed letter ('cat'/'car') is a different word, not a typo."""
-    if len(a) == len(b):
-        diff = [k for k in range(len(a)) if a[k] != b[k]]
-        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
-    short, long_ = sorted((a, b), key=len)
-    return len(long_) - len(short) == 1 and any(long_[:k] + long_[k + 1 :] == short for k in range(len(long_)))
 
 
 def unmatched(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> set[str]:
