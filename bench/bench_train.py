@@ -14,7 +14,8 @@ loss" is judged on the same footing, not on differently batched training losses.
 The reference is what a careful plain setup looks like: fp32, random batches padded to the
 longest in the batch (DataCollatorForSeq2Seq), full-vocabulary logits, SDPA attention.
 Ours: bf16 frozen weights where the CPU has AVX512-BF16 (LoRA weights fp32), length-grouped
-batches, output head only on labelled positions. Figures, not pass/fail.
+batches, output head only on labelled positions, eager attention on CPU. Both run with the same
+OpenMP wait policy (PASSIVE unless set). Figures, not pass/fail.
 """
 
 from __future__ import annotations
@@ -229,7 +230,14 @@ def main() -> None:
             args.eval,
         ]
         load_before = os.getloadavg()[0]
-        subprocess.run(cmd, check=True, env={**os.environ, "TQDM_DISABLE": "1"})
+        # Same OpenMP wait policy for both (training/__init__ sets PASSIVE for ours; on a shared
+        # box spinning waits alone cost the reference an order of magnitude).
+        env = {
+            **os.environ,
+            "TQDM_DISABLE": "1",
+            "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE"),
+        }
+        subprocess.run(cmd, check=True, env=env)
         results[impl] = json.loads((out / "result.json").read_text()) | {
             "load_avg_before": load_before
         }

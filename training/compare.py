@@ -17,6 +17,7 @@ another is passed), ``generations.jsonl`` (cache), ``eval_rows.jsonl`` (per prom
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -103,8 +104,10 @@ def run_comparison(
     arms = {k: list(v) for k, v in arms.items()}
     arms.setdefault(CONTROL, random_control(arms["baseline"], len(arms["curated"]), config.seed))
     items, leakage = check_leakage(eval_items, arms, config.leakage_jaccard)
-    items = items[: config.max_eval_items] if config.max_eval_items else items
-    general = list(general_items or [])[: config.max_general_items or None]
+    items = _subsample(items, config.max_eval_items, f"eval:{config.seed}")
+    general = _subsample(
+        list(general_items or []), config.max_general_items, f"general:{config.seed}"
+    )
     if not items:
         raise ValueError("no eval items left after the leakage check")
     registry = registry or JsonRegistry(out / "runs.json")
@@ -272,6 +275,14 @@ def run_comparison(
     tracker.done = tracker.n
     tracker.emit("done", 0.0, state="done", verdict=report["verdict"])
     return report
+
+
+def _subsample(items: Sequence[dict[str, Any]], limit: int, seed: str) -> list[dict[str, Any]]:
+    """At most ``limit`` items (0 = all), a seeded sample in original order (files are often
+    sorted by category, so the first N would not be representative)."""
+    if not limit or len(items) <= limit:
+        return list(items)
+    return [items[i] for i in sorted(random.Random(seed).sample(range(len(items)), limit))]
 
 
 def _verdict(comp: Mapping[str, Any], other: str) -> str:

@@ -176,7 +176,7 @@ PRESETS: dict[str, RunConfig] = {
         max_seq_len=256,
         max_new_tokens=48,
         gen_batch_size=24,
-        max_general_items=40,
+        max_general_items=50,
         n_bootstrap=5000,
         checkpoint_every=25,
     ),
