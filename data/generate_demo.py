@@ -2893,7 +2893,7 @@ def howto_multi(rng: Rng, p: Procedure, follows: list[tuple[str, str]]) -> Row:
 # --------------------------------------------------------------------------------------
 
 DUP_KINDS = ("exact", "format", "typo", "wrapper", "truncated", "paraphrase")
-DUP_WEIGHTS = (3, 3, 3, 2, 2, 2)
+DUP_WEIGHTS = (3, 3, 3, 2, 2, 3)
 WRAPPERS = L("""
 Hi! Quick question: {u} Thanks!
 Hello, hope you're well. {u} Thank you!
@@ -3064,14 +3064,30 @@ N_HOWTO_SINGLE = 9
 GREETING_LEADS = (SMALL_TALK[0], SMALL_TALK[1], SMALL_TALK[8])
 
 
+# How-tos a user plausibly asked about just before a question on the topic.
+TOPIC_PROCEDURES = {
+    "pricing": ("upgrade_plan", "cancel_subscription", "download_invoice"),
+    "billing": ("upgrade_plan", "cancel_subscription", "download_invoice"),
+    "plans_limits": ("upgrade_plan", "invite_member", "export_workspace"),
+    "data_retention": ("restore_trash", "delete_account", "export_workspace"),
+    "security": ("enable_2fa", "reset_password", "change_email"),
+    "support": ("fix_sync", "reset_password", "delete_account"),
+    "shortcuts": ("change_theme", "duplicate_page", "move_note", "create_template"),
+    "platforms": ("fix_sync", "change_theme"),
+    "api": ("api_key", "connect_calendar"),
+    "integrations": ("connect_calendar", "share_public_link"),
+    "errors": ("fix_sync", "share_public_link", "invite_member"),
+}
+
+
 def choose_lead(rng: Rng, f: Fact):
-    """A first exchange for a multi-turn row that states no contradicted value."""
+    """A first exchange for a multi-turn row, on a related topic, that states no changed value."""
     related = [s for s in FACTS if not s.contradicted and s.topic == f.topic and s.key != f.key]
     if rng.chance(0.05):
         return rng.choice(GREETING_LEADS)
     if related and rng.chance(0.5):
         return rng.choice(related)
-    return rng.choice(PROCEDURES)
+    return PROC_BY_KEY[rng.choice(TOPIC_PROCEDURES[f.topic])]
 
 
 class Planter:
