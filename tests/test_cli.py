@@ -113,3 +113,32 @@ def test_resolve_and_export_from_the_command_line(tmp_path, alpaca_file):
     assert len(rows) == 7 and rows[-1]["curation_added"] is True
     manifest = json.loads(Path(f"{out}.manifest.json").read_text())
     assert manifest["reviewers"] == ["dana"] and manifest["by_status"]["dropped"] == 1
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "contract" / "sample"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SAMPLE.exists(), reason="../shared/contract/sample is not in a fresh clone")
+def test_scan_contract_on_every_sample_file(tmp_path):
+    """`curate scan` on the public development files (alpaca, messages, dolly-style, prompt-only)
+    exits 0 and writes one valid finding per line."""
+    from curation.schema import Finding
+
+    for name in ("dups", "paraphrase", "contra", "coverage_train"):
+        out = tmp_path / f"{name}.findings.jsonl"
+        args = [sys.executable, "-m", "training.cli", "scan", str(SAMPLE / f"{name}.jsonl"), "--findings-out", str(out),
+                "--workspace", str(tmp_path / "ws")]
+        if name == "coverage_train":
+            args += ["--reference", str(SAMPLE / "coverage_ref.jsonl")]
+        proc = subprocess.run(args, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        n_rows = len((SAMPLE / f"{name}.jsonl").read_text().splitlines())
+        lines = out.read_text(encoding="utf-8").splitlines()
+        assert lines, name
+        for line in lines:
+            f = json.loads(line)
+            assert {"finding_id", "kind", "rows", "score", "detector", "reason"} <= set(f)
+            assert 0 <= f["score"] <= 1 and f["reason"]
+            assert all(0 <= r < n_rows for r in f["rows"])
+            Finding.from_json(f)
