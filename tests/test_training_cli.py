@@ -18,7 +18,9 @@ DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 
 def test_demo_arms_apply_the_expert_resolutions():
     arms, items, general = demo_arms()
-    res = [json.loads(x) for x in (DEMO / "resolutions.jsonl").read_text().splitlines() if x.strip()]
+    res = [
+        json.loads(x) for x in (DEMO / "resolutions.jsonl").read_text().splitlines() if x.strip()
+    ]
     added = sum(1 for r in res if r["action"] == "add")
     assert len(arms["baseline"]) == len((DEMO / "train.jsonl").read_text().splitlines())
     assert len(arms["curated"]) < len(arms["baseline"]) + added
@@ -26,7 +28,9 @@ def test_demo_arms_apply_the_expert_resolutions():
     assert items and all(i["reference"] and i["messages"] for i in items)
     assert general
     facts = json.loads((DEMO / "facts.json").read_text())["facts"]
-    outdated = [v for f in facts if f.get("outdated_check_values") for v in f["outdated_check_values"]]
+    outdated = [
+        v for f in facts if f.get("outdated_check_values") for v in f["outdated_check_values"]
+    ]
 
     def mentions(arm: str) -> int:
         return sum(any(v in c[-1]["content"] for v in outdated) for c in arms[arm])
@@ -34,11 +38,17 @@ def test_demo_arms_apply_the_expert_resolutions():
     assert outdated and mentions("curated") < mentions("baseline") / 3
 
 
-@pytest.mark.parametrize("second,expected", [
-    ('{"prompt": "x"}', "eval.jsonl:2: an eval item needs a text reference answer (line 2, field 'reference')"),
-    ('{"prompt": "x", "reference": ', "eval.jsonl:2: malformed JSON"),
-    ('{"reference": "y"}', "eval.jsonl:2: an eval item needs 'messages' or 'prompt'"),
-])
+@pytest.mark.parametrize(
+    "second,expected",
+    [
+        (
+            '{"prompt": "x"}',
+            "eval.jsonl:2: an eval item needs a text reference answer (line 2, field 'reference')",
+        ),
+        ('{"prompt": "x", "reference": ', "eval.jsonl:2: malformed JSON"),
+        ('{"reference": "y"}', "eval.jsonl:2: an eval item needs 'messages' or 'prompt'"),
+    ],
+)
 def test_eval_file_errors_name_file_line_and_field(tmp_path, second, expected):
     bad = tmp_path / "eval.jsonl"
     bad.write_text('{"prompt": "How much is Pro?", "reference": "$14 per month"}\n' + second + "\n")
@@ -59,13 +69,32 @@ def test_train_command_on_a_local_model_folder(tmp_path):
     tiny_model(len(tok)).save_pretrained(folder)
     tok.save_pretrained(folder)
     data = tmp_path / "train.jsonl"
-    data.write_text("".join(json.dumps({"messages": [{"role": "user", "content": f"Price of plan {i}?"},
-                                                      {"role": "assistant", "content": f"${i} per month."}]}) + "\n"
-                            for i in range(12)))
+    data.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "messages": [
+                        {"role": "user", "content": f"Price of plan {i}?"},
+                        {"role": "assistant", "content": f"${i} per month."},
+                    ]
+                }
+            )
+            + "\n"
+            for i in range(12)
+        )
+    )
     cfg = tmp_path / "run.json"
-    RunConfig(base_model=str(folder), max_steps=3, batch_size=4, checkpoint_every=2, device="cpu",
-              precision="fp32").save(cfg)
-    result = runner.invoke(app, ["train", str(cfg), "--data", str(data), "--out", str(tmp_path / "run")])
+    RunConfig(
+        base_model=str(folder),
+        max_steps=3,
+        batch_size=4,
+        checkpoint_every=2,
+        device="cpu",
+        precision="fp32",
+    ).save(cfg)
+    result = runner.invoke(
+        app, ["train", str(cfg), "--data", str(data), "--out", str(tmp_path / "run")]
+    )
     assert result.exit_code == 0, result.output
     assert "adapter in" in result.output
     assert list((tmp_path / "run").rglob("adapter_config.json"))

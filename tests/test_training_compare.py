@@ -270,3 +270,27 @@ def test_rank_report_lists_every_adapted_module_type(comparison):
     assert 0 < rank["mean_effective_rank"] <= CFG.lora_r
     model, _ = tiny_loader(CFG)
     assert rank_report(model, "default")["modules"] == {}
+
+
+def test_verdict_flags_a_mean_carried_by_few_prompts():
+    from training.compare import _verdict
+
+    comp = {
+        "difference": 0.2,
+        "ci95_low": 0.1,
+        "ci95_high": 0.3,
+        "wins": 30,
+        "losses": 70,
+        "p_value": 1e-4,
+    }
+    assert _verdict(comp, "baseline").startswith("curated better than baseline")
+    assert "worse on more prompts" in _verdict(comp, "baseline")
+    assert "but" not in _verdict({**comp, "wins": 70, "losses": 30}, "baseline")
+    assert _verdict({**comp, "ci95_low": -0.1}, "baseline").startswith("no clear difference")
+
+
+def test_primary_metric_is_broken_down_by_category(comparison):
+    _, report, _ = comparison
+    by_cat = report["primary_by_category"]["curated_vs_baseline"]
+    assert set(by_cat) == {"math", "sums"}
+    assert sum(c["n"] for c in by_cat.values()) == report["n"]

@@ -52,3 +52,10 @@ def test_real_model_trains_and_generates(tmp_path, base):
     assert "Paris" in answer
     with active_adapter(model, "team"):
         assert generate_answers(model, tok, prompt, GenerationSettings(16, 1), "team")[0]
+
+
+def test_real_model_training_is_reproducible(tmp_path):
+    cfg = CFG.with_(max_steps=2)
+    a = train(CONVS, cfg, tmp_path / "a")
+    b = train(CONVS, cfg, tmp_path / "b")
+    assert a.metrics["losses"] == b.metrics["losses"]

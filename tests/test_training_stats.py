@@ -81,3 +81,11 @@ def test_position_bias():
     assert biased["biased"] and biased["left_rate"] == pytest.approx(0.8) and biased["ties"] == 5
     fair = position_bias(["left", "right"] * 20)
     assert not fair["biased"] and fair["p_value"] == pytest.approx(1.0)
+
+
+def test_bootstrap_p_value_agrees_with_the_ci():
+    rng = np.random.default_rng(3)
+    clear = paired_comparison(list(rng.normal(1, 1, 100)), [0.0] * 100, True, n_boot=2000)
+    assert clear["ci95_low"] > 0 and clear["p_value_bootstrap"] < 0.05
+    null = paired_comparison(list(rng.normal(0, 1, 100)), [0.0] * 100, True, n_boot=2000)
+    assert (null["ci95_low"] < 0 < null["ci95_high"]) == (null["p_value_bootstrap"] >= 0.05)

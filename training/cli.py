@@ -26,8 +26,9 @@ class WorkspaceRegistry:
     def __init__(self, ws: Any) -> None:
         self.ws = ws
 
-    def record(self, run_id: str, config: dict, data_hash: str, status: str, metrics: dict,
-               artifacts: dict) -> None:
+    def record(
+        self, run_id: str, config: dict, data_hash: str, status: str, metrics: dict, artifacts: dict
+    ) -> None:
         self.ws.record_run(run_id, config, data_hash, status, metrics, artifacts, kind="train")
 
 
@@ -80,14 +81,19 @@ def demo_arms() -> tuple[dict[str, list], list[dict], list[dict]]:
     examples = _read(DEMO_DIR / "train.jsonl")
     lines = (DEMO_DIR / "resolutions.jsonl").read_text(encoding="utf-8").splitlines()
     resolutions = [json.loads(x) for x in lines if x.strip()]
-    curated = [conversation(r.turns) for r in derive(examples, resolution_decisions(resolutions)) if r.included]
+    curated = [
+        conversation(r.turns)
+        for r in derive(examples, resolution_decisions(resolutions))
+        if r.included
+    ]
     baseline = [conversation(ex.turns) for ex in examples]
     general = _items(DEMO_DIR / "general.jsonl") if (DEMO_DIR / "general.jsonl").exists() else []
     return {"curated": curated, "baseline": baseline}, _items(DEMO_DIR / "eval.jsonl"), general
 
 
-def dataset_arms(path: Path, eval_path: Optional[Path], ws_dir: Optional[Path], seed: int,
-                 eval_frac: float = 0.1) -> tuple[dict[str, list], list[dict]]:
+def dataset_arms(
+    path: Path, eval_path: Optional[Path], ws_dir: Optional[Path], seed: int, eval_frac: float = 0.1
+) -> tuple[dict[str, list], list[dict]]:
     """Any dataset: scan it, hold out eval prompts by duplicate group (before any arm is
     built) unless an eval file is given, then curated = the no-review policy."""
     from curation.workbench import ingest_file, scan_dataset
@@ -107,7 +113,9 @@ def dataset_arms(path: Path, eval_path: Optional[Path], ws_dir: Optional[Path], 
         for f in findings:
             if f.kind == "duplicate":
                 group.update({r: f.finding_id for r in f.rows})
-        train_convs, eval_items = split_eval(convs, [group.get(ex.row) for ex in examples], eval_frac, seed)
+        train_convs, eval_items = split_eval(
+            convs, [group.get(ex.row) for ex in examples], eval_frac, seed
+        )
         kept = {id(c) for c in train_convs}
         held_out = {ex.row for ex, c in zip(examples, convs) if id(c) not in kept}
     else:
@@ -134,12 +142,18 @@ def _progress_bar():
 
 
 @app.command()
-def compare(dataset: Optional[Path] = typer.Argument(None, help="Dataset file (default: the demo data)."),
-            eval_file: Optional[Path] = typer.Option(None, "--eval", help="Eval prompts with references (JSONL)."),
-            out: Path = typer.Option(..., "--out", help="Output folder (report.json, report.md, runs/)."),
-            preset_name: str = typer.Option("quick", "--preset", help="quick or full."),
-            config: Optional[Path] = typer.Option(None, "--config", help="A run config file (overrides --preset)."),
-            workspace: Optional[Path] = WorkspaceOpt) -> None:
+def compare(
+    dataset: Optional[Path] = typer.Argument(None, help="Dataset file (default: the demo data)."),
+    eval_file: Optional[Path] = typer.Option(
+        None, "--eval", help="Eval prompts with references (JSONL)."
+    ),
+    out: Path = typer.Option(..., "--out", help="Output folder (report.json, report.md, runs/)."),
+    preset_name: str = typer.Option("quick", "--preset", help="quick or full."),
+    config: Optional[Path] = typer.Option(
+        None, "--config", help="A run config file (overrides --preset)."
+    ),
+    workspace: Optional[Path] = WorkspaceOpt,
+) -> None:
     """Fine-tune LoRA on curated vs uncurated data (and a random same-size control), evaluate
     them and the base model on held-out prompts, and report the difference with a 95% CI."""
     from training.compare import run_comparison
@@ -156,19 +170,31 @@ def compare(dataset: Optional[Path] = typer.Argument(None, help="Dataset file (d
     registry = WorkspaceRegistry(_open(workspace)) if workspace else None
     bar = _progress_bar()
     try:
-        report = run_comparison(arms, items, cfg, out, progress=bar, registry=registry, general_items=general)
+        report = run_comparison(
+            arms, items, cfg, out, progress=bar, registry=registry, general_items=general
+        )
     finally:
         bar.close()
-    typer.echo(f"{report['primary_metric']}: difference {report['difference']:+.4f} (positive = curated better; "
-               f"95% CI {report['ci95_low']:+.4f} .. {report['ci95_high']:+.4f}, sign test p = {report['p_value']:.3g})")
+    typer.echo(
+        f"{report['primary_metric']}: difference {report['difference']:+.4f} (positive = curated better; "
+        f"95% CI {report['ci95_low']:+.4f} .. {report['ci95_high']:+.4f}, sign test p = {report['p_value']:.3g})"
+    )
     typer.echo(f"{report['verdict']}\nreport: {out / 'report.md'}")
 
 
 @app.command("train")
-def train_cmd(config: Path = typer.Argument(..., help="Run config (JSON or TOML; see training/config.py)."),
-              data: Optional[Path] = typer.Option(None, "--data", help="Training data (default: config's data_path)."),
-              out: Path = typer.Option(Path("runs/train"), "--out", help="Run folder (resumes when it exists)."),
-              merge: bool = typer.Option(False, "--merge", help="Also save the adapter merged into the base.")) -> None:
+def train_cmd(
+    config: Path = typer.Argument(..., help="Run config (JSON or TOML; see training/config.py)."),
+    data: Optional[Path] = typer.Option(
+        None, "--data", help="Training data (default: config's data_path)."
+    ),
+    out: Path = typer.Option(
+        Path("runs/train"), "--out", help="Run folder (resumes when it exists)."
+    ),
+    merge: bool = typer.Option(
+        False, "--merge", help="Also save the adapter merged into the base."
+    ),
+) -> None:
     """Train one LoRA adapter from a config; resumes from the last checkpoint after a kill."""
     from training.config import RunConfig
     from training.trainer import train
@@ -178,7 +204,9 @@ def train_cmd(config: Path = typer.Argument(..., help="Run config (JSON or TOML;
     if path is None:
         _fail(f"{config}: no data_path in the config and no --data given")
     convs = [conversation(ex.turns) for ex in _read(path)]
-    result = train(convs, cfg.with_(data_path=str(path), merge_adapter=merge or cfg.merge_adapter), out)
+    result = train(
+        convs, cfg.with_(data_path=str(path), merge_adapter=merge or cfg.merge_adapter), out
+    )
     typer.echo(f"trained on {len(convs)} conversations; adapter in {result.adapter_dir}")
 
 

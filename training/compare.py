@@ -246,6 +246,7 @@ def run_comparison(
                 "n",
             )
         },
+        "p_value_bootstrap": head["p_value_bootstrap"],
         "verdict": _verdict(head, "baseline"),
         "verdict_vs_random": _verdict(control, "the random control of the same size")
         if control
@@ -263,6 +264,10 @@ def run_comparison(
         "general": {arm: summarize(rows, metrics) for arm, rows in gen_evals.items()} or None,
         "rank": rank,
         "primary_differences": per_prompt,
+        "primary_by_category": {
+            f"curated_vs_{b}": _by_category(evals, pm, "curated", b, config)
+            for b in ("baseline", CONTROL)
+        },
         "n_eval_items": len(items),
         "n_train": {n: len(c) for n, c in arms.items()},
         "config": config.to_dict(),
@@ -287,7 +292,36 @@ def _subsample(items: Sequence[dict[str, Any]], limit: int, seed: str) -> list[d
 
 def _verdict(comp: Mapping[str, Any], other: str) -> str:
     if comp["ci95_low"] > 0:
-        return f"curated better than {other} (95% CI above zero)"
-    if comp["ci95_high"] < 0:
-        return f"curated worse than {other} (95% CI below zero)"
-    return f"no clear difference from {other} (95% CI includes zero)"
+        text = f"curated better than {other} (95% CI above zero)"
+    elif comp["ci95_high"] < 0:
+        text = f"curated worse than {other} (95% CI below zero)"
+    else:
+        return f"no clear difference from {other} (95% CI includes zero)"
+    mean_sign = comp["difference"] > 0
+    if comp["p_value"] < 0.05 and (comp["wins"] > comp["losses"]) != mean_sign:
+        text += (
+            f", but it is {'worse' if mean_sign else 'better'} on more prompts than not"
+            f" ({comp['wins']} wins / {comp['losses']} losses, sign test p={comp['p_value']:.2g}):"
+            " the mean is carried by a subset of prompts (see the per-category breakdown)"
+        )
+    return text
+
+
+def _by_category(
+    evals: Mapping[str, list[dict[str, Any]]], metric: str, arm: str, other: str, config: RunConfig
+) -> dict[str, dict[str, Any]]:
+    """The primary comparison within each eval category: where the difference comes from."""
+    cats = sorted({r["category"] for r in evals[arm] if r.get("category")})
+    out = {}
+    for cat in cats:
+        idx = [i for i, r in enumerate(evals[arm]) if r.get("category") == cat]
+        comp = paired_comparison(
+            [evals[arm][i][metric] for i in idx],
+            [evals[other][i][metric] for i in idx],
+            bool(METRICS[metric]),
+            min(config.n_bootstrap, 2000),
+            config.seed,
+        )
+        if comp["n"]:
+            out[cat] = comp
+    return out

@@ -113,6 +113,18 @@ def render_markdown(report: dict[str, Any], plots: list[str]) -> str:
             rows,
         ),
     ]
+    by_cat = (report.get("primary_by_category") or {}).get("curated_vs_baseline") or {}
+    if by_cat:
+        md += [
+            "### Where the difference comes from (curated vs baseline, by category)\n",
+            _table(
+                ["category", "n", "difference", "95% CI", "wins/ties/losses"],
+                [
+                    [cat, c["n"], c["difference"], _ci(c), f"{c['wins']}/{c['ties']}/{c['losses']}"]
+                    for cat, c in by_cat.items()
+                ],
+            ),
+        ]
     metrics = [
         m
         for m in ("ref_nll", "check_pass", "token_f1", "embed_sim", "n_words")

@@ -33,21 +33,26 @@ def _clean_pairs(
     return arr[:, 0], arr[:, 1]
 
 
+def bootstrap_means(values: Sequence[float], n_boot: int = 10000, seed: int = 0) -> np.ndarray:
+    """Means of ``n_boot`` resamples (with replacement) of ``values``."""
+    x = np.asarray(values, dtype=float)
+    rng = np.random.default_rng(seed)
+    means = np.empty(n_boot)
+    chunk = max(1, 2_000_000 // max(1, x.size))  # bounded memory for large samples
+    for start in range(0, n_boot, chunk):
+        stop = min(n_boot, start + chunk)
+        means[start:stop] = x[rng.integers(0, x.size, size=(stop - start, x.size))].mean(axis=1)
+    return means
+
+
 def bootstrap_mean_ci(
     values: Sequence[float], n_boot: int = 10000, seed: int = 0, level: float = 0.95
 ) -> tuple[float, float]:
     """Percentile bootstrap CI of the mean of ``values``."""
-    x = np.asarray(values, dtype=float)
-    if x.size == 0:
+    if len(values) == 0:
         return (math.nan, math.nan)
-    rng = np.random.default_rng(seed)
-    means = np.empty(n_boot)
-    chunk = max(1, 2_000_000 // x.size)  # bounded memory for large samples
-    for start in range(0, n_boot, chunk):
-        stop = min(n_boot, start + chunk)
-        means[start:stop] = x[rng.integers(0, x.size, size=(stop - start, x.size))].mean(axis=1)
     tail = (1 - level) / 2 * 100
-    lo, hi = np.percentile(means, [tail, 100 - tail])
+    lo, hi = np.percentile(bootstrap_means(values, n_boot, seed), [tail, 100 - tail])
     return float(lo), float(hi)
 
 
@@ -73,7 +78,13 @@ def paired_comparison(
     """Arm vs reference on the same prompts: oriented mean difference, bootstrap CI, sign test."""
     a, b = _clean_pairs(arm, reference)
     d = (a - b) if higher_is_better else (b - a)
-    lo, hi = bootstrap_mean_ci(d, n_boot, seed)
+    lo = hi = math.nan
+    p_boot = 1.0
+    if d.size:
+        means = bootstrap_means(d, n_boot, seed)
+        lo, hi = (float(x) for x in np.percentile(means, [2.5, 97.5]))
+        # two-sided bootstrap p-value of "mean difference = 0", consistent with the CI
+        p_boot = min(1.0, 2 * min((means <= 0).mean(), (means >= 0).mean()))
     out = {
         "n": int(d.size),
         "mean_arm": float(a.mean()) if a.size else math.nan,
@@ -83,6 +94,8 @@ def paired_comparison(
         "ci95_high": hi,
         **sign_test(d, tol),
     }
+    out["p_value_bootstrap"] = float(p_boot)
+    out["median_difference"] = float(np.median(d)) if d.size else math.nan
     out["significant"] = bool(d.size and (lo > 0 or hi < 0))
     return out
 
