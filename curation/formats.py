@@ -152,13 +152,18 @@ def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict] | DataError]:
             yield line_no, obj
 
 
-def _iter_json(path: Path) -> Iterator[tuple[int, dict] | DataError]:
+def _read_text(path: Path) -> str:
+    """The whole file as UTF-8 text (BOM dropped); DataError names the line of a bad byte."""
     raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8").lstrip("\ufeff")
+        return raw.decode("utf-8").lstrip("\ufeff")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise DataError(path, "bytes that are not UTF-8", line) from None
+
+
+def _iter_json(path: Path) -> Iterator[tuple[int, dict] | DataError]:
+    text = _read_text(path)
     if not text.strip():
         raise DataError(path, "empty file: no examples found")
     try:
@@ -181,14 +186,7 @@ def _iter_json(path: Path) -> Iterator[tuple[int, dict] | DataError]:
 
 
 def _iter_csv(path: Path) -> Iterator[tuple[int, dict] | DataError]:
-    with open(path, "rb") as fh:
-        raw = fh.read()
-    try:
-        text = raw.decode("utf-8").lstrip("\ufeff")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise DataError(path, "bytes that are not UTF-8", line) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(_read_text(path), newline=""))
     header = next(reader, None)
     if not header:
         raise DataError(path, "empty file: no header row")
