@@ -1,6 +1,6 @@
 """Inline fixtures for the detector tests: small hand-written examples and a fake encoder.
 
-No model, no network, no ../shared: the fake encoder maps a few synonyms to one token, then
+No model, no network, nothing from the shared development data: the fake encoder maps a few synonyms to one token, then
 hashes words and character trigrams (``HashingEncoder``), so rewordings built from those
 synonyms land close together while unrelated texts do not.
 """
