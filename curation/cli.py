@@ -249,8 +249,6 @@ def demo(workspace: Path = typer.Option(Path("workspace/demo"), "--workspace", "
 def run_app(workspace: Optional[Path] = WorkspaceOpt, port: int = typer.Option(8501),
             address: str = typer.Option("localhost"), team: bool = typer.Option(False, help="Require sign-in.")) -> None:
     """Start the review workbench (Streamlit) on a workspace."""
-    import subprocess
-
     entry = Path(__file__).resolve().parents[1] / "app" / "main.py"
     env = dict(os.environ, CURATE_WORKSPACE=str((workspace or Path("workspace")).resolve()))
     if team:
@@ -258,7 +256,8 @@ def run_app(workspace: Optional[Path] = WorkspaceOpt, port: int = typer.Option(8
     cmd = [sys.executable, "-m", "streamlit", "run", str(entry), "--server.port", str(port),
            "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--server.maxUploadSize", os.environ.get("CURATE_MAX_UPLOAD_MB", "200"), "--client.toolbarMode", "minimal"]
-    raise typer.Exit(subprocess.call(cmd, env=env))
+    # replace this process with streamlit, so signals (Ctrl+C, terminate) reach the server itself
+    os.execve(sys.executable, cmd, env)
 
 
 @users_app.command("add")
