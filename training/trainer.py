@@ -85,6 +85,7 @@ def train(
 ) -> TrainResult:
     """Train one LoRA adapter on ``conversations``; resumes from ``run_dir`` when possible."""
     import torch
+    from peft.helpers import disable_input_dtype_casting
     from tqdm import tqdm
 
     run_dir = Path(run_dir)
@@ -182,7 +183,11 @@ def train(
             step_loss = 0.0
             for batch in batches:
                 batch = {k: v.to(device) for k, v in batch.items()}
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                # under autocast PEFT's own cast of the LoRA input to fp32 is a wasted copy
+                with (
+                    torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16),
+                    disable_input_dtype_casting(model, active=bf16),
+                ):
                     nll, _ = label_nll(model, batch)
                     loss = nll.sum() / n_labels
                 loss.backward()
