@@ -23,6 +23,7 @@ from curation.detectors.coverage import CoverageGaps
 from curation.detectors.duplicates import Duplicates
 from curation.detectors.edge_cases import EdgeCaseCoverage
 from curation.detectors.leakage import Leakage
+from curation.detectors.memo import save_memos
 from curation.detectors.quality import Quality
 from curation.embeddings import Embedder
 from curation.schema import FINDING_KINDS, Example, Finding
@@ -109,7 +110,8 @@ def run_scan(
     settings = settings or ScanSettings()
     emb = make_embedder(settings, cache_dir, embedder)
     ctx = ScanContext(examples=list(examples), reference=list(reference) if reference else None,
-                      embedder=emb, progress=progress or no_progress)
+                      embedder=emb, progress=progress or no_progress,
+                      memo_dir=Path(cache_dir) / "memo" if cache_dir else None)
     timings: dict[str, float] = {}
     findings: list[Finding] = []
     for det in settings.instances():
@@ -118,6 +120,7 @@ def run_scan(
         findings.extend(det.detect(ctx))
         timings[det.name] = round(time.perf_counter() - t0, 3)
         ctx.progress(f"detector {det.name}", 1, 1)
+    save_memos(ctx)
     timings.update(ctx.cache.get("timings", {}))
     findings.sort(key=sort_key)
     counts: dict[str, int] = {}

@@ -88,3 +88,24 @@ def test_leakage_finds_eval_prompts_copied_into_training():
                  ("Translate this sentence into French: the cat is on the table.", None)])
     [f] = Leakage().detect(ctx(TRAIN, ref))
     assert f.kind == "leakage" and f.reference_rows == (0,) and f.rows == (5,)
+
+
+def test_classifier_density_ratio_separates_a_templated_gap_from_covered_prompts():
+    """The reference-vs-training classifier: ratio near 1 where training covers the prompts,
+    near 0 for a phrasing the training data never uses, even on the same topics."""
+    import numpy as np
+
+    from curation.detectors.coverage import classifier_support
+
+    verbs = ["handle", "fix", "set up", "change", "find", "turn off"]
+    train_q = [f"How do I {v} {t} on device {i}?" for i in range(6) for v in verbs for t in TOPICS]
+    covered = [f"How do I {v} {t} on device {i}?" for i in (1, 4) for v in verbs[:3] for t in TOPICS]
+    gap = [f"Answer in one word, but explain in full detail: how do I {v} {t}?" for v in verbs for t in TOPICS]
+    enc = SynonymEncoder()
+    ref_texts = covered + gap
+    ratio = classifier_support(enc.encode(ref_texts), enc.encode(train_q), ref_texts, train_q)
+    assert ratio.shape == (len(ref_texts),)
+    assert np.median(ratio[len(covered):]) < 0.05 < 0.3 < np.median(ratio[: len(covered)])
+    # deterministic: same inputs, same ratios
+    again = classifier_support(enc.encode(ref_texts), enc.encode(train_q), ref_texts, train_q)
+    assert np.array_equal(ratio, again)

@@ -11,6 +11,7 @@ from test_detectors_support import MIXED, SynonymEncoder, build
 from curation.detectors import ScanContext
 from curation.detectors.duplicates import Duplicates
 from curation.detectors.exact import ExactDuplicates
+from curation.detectors.features import request_embeddings
 from curation.detectors.graph import Edge, UnionFind
 from curation.detectors.minhash import MinHashDuplicates, shingle_hashes, signatures
 from curation.detectors.neighbors import knn, similar_pairs
@@ -138,3 +139,54 @@ def test_similar_pairs_inverted_file_matches_exact_search():
     assert exact and len(approx & exact) / len(exact) > 0.95 and approx <= exact
     idx, sims = knn(x[:3], x, 2, exclude_self=True)
     assert (idx[:, 0] == np.arange(3) + 300).all() and (np.diff(sims, axis=1) <= 0).all()
+
+
+TRIAL = "The free trial lasts 10 days and your notes stay if you do not upgrade."
+SAME_ANSWER = build([
+    ("How long is the free trial?", TRIAL),
+    ("When does my free trial end, how long is it?", TRIAL),  # reworded, answer copied
+    ("How long does the Pro trial last?", TRIAL),  # names a plan the others lack
+    ("What colour is the logo?", TRIAL),  # unrelated request, same (wrong) answer
+    ("Is there a free trial?", "Yes."),  # short stock answer
+    ("Can I get a free trial?", "Yes."),
+])
+
+
+def test_identical_specific_answer_makes_a_reworded_request_a_duplicate():
+    found = pairs(SemanticDuplicates().detect(ctx(SAME_ANSWER)))
+    assert (0, 1) in found
+    assert not any(3 in p for p in found)  # unrelated request: not the same request
+    assert not any(2 in p for p in found)  # "Pro" is named in one request only
+    assert (4, 5) not in found  # "Yes." is too short to identify a request
+
+
+def test_follow_up_in_a_conversation_is_not_the_first_question_again():
+    from test_detectors_support import qa
+
+    from curation.detectors.contradiction import Contradictions
+    from curation.schema import Example, Turn
+
+    question = "How can I delete all my data and my account?"
+    single = qa(0, question, "Open Settings > Account > Delete account and confirm with your password.")
+    convo = Example(row=1, turns=(
+        Turn("user", question),
+        Turn("assistant", "Settings > Account > Delete account."),
+        Turn("user", "ok and export?"),
+        Turn("assistant", "Notes can be exported to Markdown, PDF and HTML."),
+    ), record={})
+    c = ctx([single, convo])
+    emb = request_embeddings(c)
+    assert float(emb[0] @ emb[1]) >= 0.8  # close enough to be compared at all
+    assert not Duplicates().detect(c)
+    assert not Contradictions().detect(c)
+
+
+def test_answer_label_is_a_wrapper_not_a_name():
+    rows = build([
+        ("What Windows version do I need?", "Tidebook for Windows supports Windows 10 (64-bit) and later."),
+        ("  What Windows version do I need? ", "**Answer:** Tidebook for Windows supports Windows 10 (64-bit) and later."),
+    ])
+    from curation.detectors.contradiction import Contradictions
+
+    assert pairs(Duplicates().detect(ctx(rows))) == {(0, 1)}
+    assert not Contradictions().detect(ctx(rows))

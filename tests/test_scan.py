@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_detectors_support import MIXED, REFERENCE, SynonymEncoder
+from test_detectors_support import MIXED, REFERENCE, SynonymEncoder, qa
 
 from curation.detectors.semantic import SemanticDuplicates
 from curation.scan import DEFAULT_DETECTORS, ScanSettings, run_scan
@@ -29,6 +29,45 @@ def test_findings_sorted_stable_and_serialisable(tmp_path):
 def test_rescan_embeds_nothing_new(tmp_path):
     first, second = scan(cache_dir=tmp_path), scan(cache_dir=tmp_path)
     assert first.texts_embedded > 0 and second.texts_embedded == 0
+
+
+def test_rescan_reuses_signatures_and_pair_judgements(tmp_path, monkeypatch):
+    """A re-scan of unchanged data judges no pair again and loads MinHash signatures; the
+    findings are the same. A changed row is judged afresh; a corrupt memo is a cache miss."""
+    import curation.detectors.minhash as minhash
+    import curation.detectors.semantic as semantic
+
+    calls = {"judge": 0, "shingle": 0}
+
+    def counting(fn, name):
+        def wrapped(*a, **kw):
+            calls[name] += 1
+            return fn(*a, **kw)
+        return wrapped
+
+    monkeypatch.setattr(minhash, "judge_pair", counting(minhash.judge_pair, "judge"))
+    monkeypatch.setattr(semantic, "judge_pair", counting(semantic.judge_pair, "judge"))
+    monkeypatch.setattr(minhash, "shingle_hashes", counting(minhash.shingle_hashes, "shingle"))
+    settings = ScanSettings(detectors=["duplicates"])
+    first = run_scan(MIXED, settings=settings, embedder=SynonymEncoder(), cache_dir=tmp_path)
+    assert calls["judge"] > 0 and calls["shingle"] == 1
+    calls.update(judge=0, shingle=0)
+    second = run_scan(MIXED, settings=settings, embedder=SynonymEncoder(), cache_dir=tmp_path)
+    assert calls == {"judge": 0, "shingle": 0}
+    assert [f.to_json() for f in first.findings] == [f.to_json() for f in second.findings]
+
+    changed = list(MIXED)
+    changed[2] = qa(2, "How do I reset my password? Thanks!", MIXED[0].answer)  # new wording
+    third = run_scan(changed, settings=settings, embedder=SynonymEncoder(), cache_dir=tmp_path)
+    assert calls["judge"] > 0 and calls["shingle"] == 1
+    assert any({0, 1, 2} <= set(f.rows) for f in third.findings)
+
+    for p in (tmp_path / "memo").iterdir():
+        p.write_bytes(b"not a memo")
+    calls.update(judge=0, shingle=0)
+    fourth = run_scan(MIXED, settings=settings, embedder=SynonymEncoder(), cache_dir=tmp_path)
+    assert calls["judge"] > 0 and calls["shingle"] == 1
+    assert [f.to_json() for f in fourth.findings] == [f.to_json() for f in first.findings]
 
 
 def test_duplicates_and_contradictions_never_share_a_pair():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -24,13 +25,15 @@ def no_progress(stage: str, done: int, total: int) -> None:
 @dataclass
 class ScanContext:
     """What a detector may read: the examples, an optional reference prompt set, shared
-    resources (the embedder), and a progress callback."""
+    resources (the embedder), a progress callback, and where work that outlives the scan
+    may be kept (``memo_dir``, see ``memo``; None keeps nothing)."""
 
     examples: Sequence[Example]
     reference: Sequence[Example] | None = None
     embedder: object | None = None  # curation.embeddings.Embedder, created lazily by the scan
     progress: ProgressFn = no_progress
     cache: dict = field(default_factory=dict)  # per-scan memo shared by detectors
+    memo_dir: Path | None = None
 
 
 class Detector(BaseModel):

@@ -32,13 +32,22 @@ ANSWER_PHRASES = (
 )
 
 
-class Stripper:
-    """Removes any of ``phrases`` (case-insensitive, punctuation-tolerant) from both ends."""
+# Field labels that open a text only as "Label:" ("**Answer:** ...", "Response: ..."); without
+# the colon they are ordinary words ("Answer the call ...") and stay.
+REQUEST_LABELS = ("question", "q", "instruction", "input", "prompt", "user")
+ANSWER_LABELS = ("answer", "a", "response", "reply", "output", "assistant")
 
-    def __init__(self, phrases: tuple[str, ...]) -> None:
+
+class Stripper:
+    """Removes any of ``phrases`` (case-insensitive, punctuation-tolerant) from both ends,
+    and any of ``labels`` followed by a colon from the start."""
+
+    def __init__(self, phrases: tuple[str, ...], labels: tuple[str, ...] = ()) -> None:
         alts = "|".join(r"\W+".join(map(re.escape, p.split()))
                         for p in sorted(phrases, key=len, reverse=True))
-        self._head = re.compile(rf"^[\W_]*(?:{alts})\b[\W_]*", re.IGNORECASE)
+        label = "|".join(map(re.escape, sorted(labels, key=len, reverse=True)))
+        opener = rf"(?:{alts})\b" + (rf"|(?:{label})\s*\**\s*[:：]" if labels else "")
+        self._head = re.compile(rf"^[\W_]*(?:{opener})[\W_]*", re.IGNORECASE)
         self._tail = re.compile(rf"[\W_]*\b(?:{alts})[\W_]*$", re.IGNORECASE)
 
     def __call__(self, text: str) -> str:
@@ -53,5 +62,5 @@ class Stripper:
         return text.strip()
 
 
-strip_request = Stripper(REQUEST_PHRASES)
-strip_answer = Stripper(ANSWER_PHRASES)
+strip_request = Stripper(REQUEST_PHRASES, REQUEST_LABELS)
+strip_answer = Stripper(ANSWER_PHRASES, ANSWER_LABELS)

@@ -28,6 +28,7 @@ from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.exact import exact_groups
 from curation.detectors.features import answer_embeddings, fields
 from curation.detectors.graph import UnionFind
+from curation.detectors.memo import embedder_key, pair_key, pair_memo
 from curation.detectors.matching import (
     claim,
     fuzzy_in,
@@ -165,8 +166,16 @@ class Contradictions(Detector):
     def detect(self, ctx: ScanContext) -> list[Finding]:
         f = fields(ctx)
         conflicts, agree = [], UnionFind()
+        memo, model = pair_memo(ctx), embedder_key(ctx)
         for (i, j), cos in sorted(self.candidates(ctx).items()):
-            status, score, reasons, ev = self.assess(ctx, i, j, cos)
+            # the same two texts, cosine and settings were assessed by an earlier scan
+            key = pair_key(f.pair(i, j), None if cos is None else round(cos, 5), self.key(), model,
+                           "contradiction")
+            verdict_ = memo.get(key)
+            if verdict_ is None:
+                verdict_ = self.assess(ctx, i, j, cos)
+                memo.put(key, verdict_)
+            status, score, reasons, ev = verdict_
             if status == "conflict":
                 conflicts.append((i, j, score, reasons, ev, cos))
             elif status == "agree":

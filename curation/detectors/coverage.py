@@ -95,6 +95,50 @@ def form_neighbours(texts: list[str], n_ref: int, k: int, block: int = 512
     return idx, sims
 
 
+def classifier_support(ref: np.ndarray, train: np.ndarray, ref_texts: list[str],
+                       train_texts: list[str], folds: int = 5, max_train: int = 20_000,
+                       seed: int = 0) -> np.ndarray:
+    """Training support of each reference prompt as a density ratio, estimated by a classifier.
+
+    A logistic regression learns to tell reference prompts from training prompts (sentence
+    embedding + word 1-3-gram TF-IDF features); its out-of-fold probability ``p`` that a
+    reference prompt is a reference prompt gives the ratio of training to reference density
+    there, ``(1 - p) / p * n_ref / n_train``: about 1 where the training data covers the
+    prompt, near 0 in a region only the reference set reaches (a task family, a phrasing, an
+    edge case such as "answer in one word but explain in detail" that no neighbour count sees
+    because the topic words match). Out-of-fold, so a prompt never scores itself.
+    """
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    n_r = len(ref)
+    pick = np.arange(len(train))
+    if len(pick) > max_train:  # the ratio needs a fair sample of the training data, not all of it
+        pick = np.sort(np.random.default_rng(seed).choice(len(pick), max_train, replace=False))
+    n_t = len(pick)
+    folds = int(min(folds, n_r, n_t))
+    if folds < 2:
+        return np.ones(n_r)
+    vec = TfidfVectorizer(ngram_range=(1, 3), min_df=2, sublinear_tf=True,
+                          token_pattern=r"(?u)\b\w+\b|[?!]", dtype=np.float32)
+    try:
+        words = vec.fit_transform(ref_texts + [train_texts[i] for i in pick])
+    except ValueError:  # empty vocabulary
+        words = sparse.csr_matrix((n_r + n_t, 0), dtype=np.float32)
+    # unit embeddings are scaled up so that meaning weighs about as much as wording
+    x = sparse.hstack([sparse.csr_matrix(np.vstack([ref, train[pick]]) * 4.0), words]).tocsr()
+    y = np.r_[np.ones(n_r), np.zeros(n_t)]
+    p = np.full(n_r, n_r / (n_r + n_t))
+    for fit, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
+        model = LogisticRegression(C=1.0, max_iter=2000).fit(x[fit], y[fit])
+        held = held[held < n_r]
+        p[held] = model.predict_proba(x[held])[:, 1]
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return (1 - p) / p * (n_r / n_t)
+
+
 @register
 class CoverageGaps(Detector):
     """Reference regions (task families, topics, languages) with too little training support."""
@@ -109,6 +153,10 @@ class CoverageGaps(Detector):
     link_cosine: float = Field(0.3, ge=-1, le=1, description="flagged prompts this similar are one region")
     nearest_rows: int = Field(5, ge=0, description="training rows listed per gap")
     form_view: bool = Field(True, description="also compare prompt form (frequent word n-grams)")
+    classifier_view: bool = Field(True, description="also estimate support with a reference-vs-training "
+                                  "classifier (density ratio)")
+    classifier_max_support: float = Field(0.05, ge=0, le=1, description="flag when the classifier's "
+                                          "density ratio is below this (it is noisier than the neighbour views)")
 
     def _support(self, idx: np.ndarray, n_r: int, expected: float) -> np.ndarray:
         return (idx >= n_r).mean(axis=1) / expected
@@ -130,14 +178,21 @@ class CoverageGaps(Detector):
                 views.append(form)
         expected = n_t / (n_t + n_r - 1)
         supports = [self._support(idx, n_r, expected) for idx, _ in views]
+        by_classifier = np.zeros(n_r, bool)
+        if self.classifier_view:
+            ratio = classifier_support(ref, train, ref_texts,
+                                       [e.user_request or e.request for e in ctx.examples])
+            by_classifier = ratio < self.classifier_max_support
+            # on the neighbour views' scale: flagged exactly when below its own threshold
+            supports.append(ratio * self.max_support / max(self.classifier_max_support, 1e-9))
         support = np.min(supports, axis=0)
         flagged = support < self.max_support
         uf = UnionFind()
         for r in np.flatnonzero(flagged):
             uf.find(int(r))
             for (idx, sims), sup in zip(views, supports):
-                if sup[r] >= self.max_support:
-                    continue  # link through the view in which this prompt is unsupported
+                if sup[r] >= self.max_support and not by_classifier[r]:
+                    continue  # link through a view in which this prompt is unsupported
                 for nb, s in zip(idx[r], sims[r]):
                     if nb < n_r and flagged[nb] and s >= self.link_cosine:
                         uf.union(int(r), int(nb))

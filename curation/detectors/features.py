@@ -30,6 +30,12 @@ class Fields:
     answer_core: tuple[str, ...]
     request_core_norm: tuple[str, ...]
     answer_core_norm: tuple[str, ...]
+    user_turns: tuple[int, ...] = ()  # user turns before the last answer (follow-ups count)
+
+    def same_shape(self, i: int, j: int) -> bool:
+        """True when both requests have as many user turns: a follow-up question in a
+        conversation is never the same request as a first question, however close the text."""
+        return not self.user_turns or self.user_turns[i] == self.user_turns[j]
 
     def pair(self, i: int, j: int) -> tuple:
         """The arguments ``matching.judge_pair`` takes for positions i and j (cores)."""
@@ -50,7 +56,9 @@ def fields(ctx: ScanContext) -> Fields:
         ex = ctx.examples
         req = tuple(e.request for e in ex)
         ans = tuple(e.answer for e in ex)
-        rcore = tuple(strip_request(t) for t in req)
+        # the system prompt is context, not the question: two rows asking the same thing
+        # under different personas ask the same thing (it still counts in exact duplicates)
+        rcore = tuple(strip_request(e.user_request or e.request) for e in ex)
         acore = tuple(strip_answer(t) for t in ans)
         ctx.cache["fields"] = Fields(
             rows=tuple(e.row for e in ex),
@@ -62,6 +70,7 @@ def fields(ctx: ScanContext) -> Fields:
             answer_core=acore,
             request_core_norm=tuple(normalize(t) for t in rcore),
             answer_core_norm=tuple(normalize(t) for t in acore),
+            user_turns=tuple(sum(t.role == "user" for t in e.request_turns) for e in ex),
         )
     return ctx.cache["fields"]
 
@@ -73,11 +82,12 @@ def _embedder(ctx: ScanContext):
 
 
 def request_embeddings(ctx: ScanContext) -> np.ndarray:
-    """Embeddings of every example's request (n x d, unit rows)."""
+    """Embeddings of every example's user request (system prompt left out; n x d, unit rows)."""
     if "request_emb" not in ctx.cache:
         f = fields(ctx)
         ctx.progress("embed requests", 0, len(f.request))
-        ctx.cache["request_emb"] = _embedder(ctx).encode(list(f.request), progress=ctx.progress)
+        texts = [e.user_request or e.request for e in ctx.examples]
+        ctx.cache["request_emb"] = _embedder(ctx).encode(texts, progress=ctx.progress)
     return ctx.cache["request_emb"]
 
 

@@ -255,13 +255,23 @@ class PairJudgement:
 def judge_pair(req: tuple[str, str], req_norm: tuple[str, str], ans: tuple[str, str],
                ans_norm: tuple[str, str], req_cos: float | None = None,
                ans_cos: float | None = None, *, request_semantic: float = 0.9,
-               request_related: float = 0.8, answer_semantic: float = 0.92) -> PairJudgement:
-    """Compare two examples field by field (answers only when both have one)."""
+               request_related: float = 0.8, answer_semantic: float = 0.92,
+               same_answer_request: float | None = None, same_answer_words: int = 6) -> PairJudgement:
+    """Compare two examples field by field (answers only when both have one).
+
+    With ``same_answer_request``: requests at least this similar count as the same request
+    when the answers are identical (after normalisation), at least ``same_answer_words``
+    long, and the requests differ in no number or name (a reworded question with the
+    answer copied word for word)."""
     r = compare_requests(req[0], req[1], req_norm[0], req_norm[1], req_cos, semantic=request_semantic,
                          related=request_related)
     if not (ans[0] or ans[1]):
         return PairJudgement(r, None)
     a = compare_texts(ans[0], ans[1], ans_norm[0], ans_norm[1], ans_cos, semantic=answer_semantic)
+    if (not r.same and a.kind == "exact" and same_answer_request is not None and req_cos is not None
+            and req_cos >= same_answer_request and ans_norm[0].count(" ") + 1 >= same_answer_words
+            and wording_only(r.conflicts) and not key_conflicts(req[0], req[1])):
+        r = Relation(True, "semantic", float(req_cos))
     if r.same and not a.same and wording_only(a.conflicts) and same_claim(ans[0], ans[1], req[0] + " " + req[1]):
         a = Relation(True, "same claim", 0.9)
     return PairJudgement(r, a)

@@ -22,6 +22,7 @@ from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.features import fields
 from curation.detectors.graph import Edge, group_findings
 from curation.detectors.matching import judge_pair
+from curation.detectors.memo import CODE, SignatureMemo, pair_key, pair_memo, text_key
 from curation.schema import Finding
 
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -123,21 +124,42 @@ class MinHashDuplicates(Detector):
         texts = [r[: self.max_chars] + "\x1f" + a[: self.max_chars]
                  for r, a in zip(f.request_norm, f.answer_norm)]
         ctx.progress("minhash", 0, len(texts))
-        hashes, docs = shingle_hashes(texts, self.ngram)
-        sig = signatures(hashes, docs, len(texts), self.num_perm)
+        sig = self._signatures(ctx, texts)
         pairs = candidate_pairs(sig, self.bands)
         ctx.progress("minhash", len(texts), len(texts))
         return pairs
+
+    def _signatures(self, ctx: ScanContext, texts: list[str]) -> np.ndarray:
+        """Signatures of ``texts``, reusing those of texts seen by the last scan."""
+        memo = SignatureMemo(ctx.memo_dir, f"minhash-{self.ngram}-{self.num_perm}")
+        keys = np.fromiter((text_key(CODE, t) for t in texts), np.uint64, len(texts))
+        hit, cached = memo.lookup(keys, self.num_perm)
+        sig = np.empty((len(texts), self.num_perm), np.uint32)
+        sig[hit] = cached
+        miss = np.flatnonzero(~hit)
+        if len(miss):
+            hashes, docs = shingle_hashes([texts[k] for k in miss], self.ngram)
+            sig[miss] = signatures(hashes, docs, len(miss), self.num_perm)
+            memo.store(keys, sig)
+        return sig
 
     def edges(self, ctx: ScanContext) -> list[Edge]:
         """Verified ``near`` (or ``exact``) edges; judgements are kept for other detectors."""
         f = fields(ctx)
         judged = ctx.cache.setdefault("judged", {})
+        memo = pair_memo(ctx)
         out = []
         for i, j in sorted(self.candidates(ctx)):
+            if not f.same_shape(i, j):
+                continue
             jd = judged.get((i, j))
             if jd is None:
-                jd = judge_pair(*f.pair(i, j))
+                texts = f.pair(i, j)
+                key = pair_key(texts, "minhash")
+                jd = memo.get(key)
+                if jd is None:
+                    jd = judge_pair(*texts)
+                    memo.put(key, jd)
                 judged[(i, j)] = jd
             if jd.duplicate:
                 kinds = {jd.request.kind} | ({jd.answer.kind} if jd.answer else set())

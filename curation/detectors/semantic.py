@@ -23,6 +23,7 @@ from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.features import answer_embeddings, fields, request_embeddings
 from curation.detectors.graph import Edge, group_findings
 from curation.detectors.matching import PairJudgement, Relation, judge_pair, wording_only
+from curation.detectors.memo import embedder_key, pair_key, pair_memo
 from curation.detectors.neighbors import similar_pairs
 from curation.schema import Finding
 
@@ -71,6 +72,9 @@ class SemanticDuplicates(Detector):
     paraphrase_threshold: float = Field(0.7, ge=0, le=1, description="prompt-only: cosine for mutual nearest neighbours")
     paraphrase_strict: float = Field(0.92, ge=0, le=1, description="prompt-only: cosine that needs no mutual-neighbour check")
     max_neighbours: int = Field(10, ge=1, description="pairs kept per row (large identical clusters)")
+    same_answer_request: float = Field(0.5, ge=0, le=1, description="request cosine: a reworded request "
+                                       "if the answers are identical and specific")
+    same_answer_words: int = Field(6, ge=1, description="words an identical answer needs to count as specific")
 
     def judged(self, ctx: ScanContext) -> list[tuple[int, int, float, object]]:
         """Every candidate pair with its request cosine and ``PairJudgement`` (memoised)."""
@@ -82,7 +86,11 @@ class SemanticDuplicates(Detector):
         # with answers, only requests this close can be the same (see matching.compare_requests)
         thr = min(self.candidate_threshold, self.paraphrase_threshold) if f.prompt_only else \
             min(self.candidate_threshold, self.request_related)
-        i, j, s = cap_neighbours(*similar_pairs(emb, thr), self.max_neighbours)
+        i, j, s = similar_pairs(emb, thr)
+        shape = np.array([f.same_shape(a, b) for a, b in zip(i.tolist(), j.tolist())], bool)
+        i, j, s = cap_neighbours(i[shape], j[shape], s[shape], self.max_neighbours)
+        if not f.prompt_only:
+            i, j, s = self._with_same_answer_pairs(f, emb, i, j, s)
         if f.prompt_only:  # only mutual nearest neighbours or very close pairs can qualify
             i, j, s = mutual_or_close(i, j, s, len(f.rows), self.paraphrase_strict)
         ctx.progress("semantic pairs", len(i), len(i))
@@ -94,19 +102,56 @@ class SemanticDuplicates(Detector):
         ctx.cache[key] = out
         return out
 
+    def _with_same_answer_pairs(self, f, emb, i, j, s):
+        """Add pairs whose answers are identical (after normalisation) and specific, with a
+        related request below the candidate threshold: "How long is the free trial?" and
+        "When does my trial end?" both answered "The trial is 10 days." word for word."""
+        groups: dict[str, list[int]] = {}
+        for k, a in enumerate(f.answer_core_norm):
+            if a.count(" ") + 1 >= self.same_answer_words:
+                groups.setdefault(a, []).append(k)
+        have = set(zip(i.tolist(), j.tolist()))
+        extra = []
+        for g in groups.values():
+            if len(g) < 2 or len(g) > 100:
+                continue  # a stock answer shared by very many requests says nothing
+            sims = emb[g] @ emb[g].T
+            for x in range(len(g)):
+                for y in range(x + 1, len(g)):
+                    a, b = g[x], g[y]
+                    if (sims[x, y] >= self.same_answer_request and (a, b) not in have
+                            and f.same_shape(a, b)):
+                        extra.append((a, b, float(sims[x, y])))
+        if not extra:
+            return i, j, s
+        ea, eb, es = map(np.array, zip(*extra))
+        ea, eb, es = cap_neighbours(ea, eb, es.astype(s.dtype), self.max_neighbours)
+        order = np.lexsort((np.r_[j, eb], np.r_[i, ea]))
+        return np.r_[i, ea][order], np.r_[j, eb][order], np.r_[s, es][order]
+
     def _judge_pairs(self, ctx, ii, jj, ss) -> list:
         f = fields(ctx)
         thr = {"request_semantic": self.request_threshold, "request_related": self.request_related,
-               "answer_semantic": self.answer_threshold}
-        first = [judge_pair(*f.pair(a, b), req_cos=c, **thr) for a, b, c in zip(ii, jj, ss)]
+               "answer_semantic": self.answer_threshold, "same_answer_request": self.same_answer_request,
+               "same_answer_words": self.same_answer_words}
+        # judgements of the same two texts with the same cosine and thresholds are reused
+        memo, model = pair_memo(ctx), embedder_key(ctx)
+        keys = [pair_key(f.pair(a, b), round(c, 5), sorted(thr.items()), model)
+                for a, b, c in zip(ii, jj, ss)]
+        first = [memo.get(key) for key in keys]
+        todo = [k for k, jd in enumerate(first) if jd is None]
+        for k in todo:
+            first[k] = judge_pair(*f.pair(ii[k], jj[k]), req_cos=ss[k], **thr)
         # answers the lexical checks left open (same request, different words, no conflict)
-        open_ = [k for k, jd in enumerate(first) if jd.request.same and jd.answer is not None
-                 and not jd.answer.same and wording_only(jd.answer.conflicts)]
+        open_ = [k for k in todo if first[k].request.same and first[k].answer is not None
+                 and not first[k].answer.same and wording_only(first[k].answer.conflicts)]
         if open_:
             vecs = answer_embeddings(ctx, [x for k in open_ for x in (ii[k], jj[k])])
             for k in open_:
                 cos = float(np.dot(vecs[ii[k]], vecs[jj[k]]))
                 first[k] = judge_pair(*f.pair(ii[k], jj[k]), req_cos=ss[k], ans_cos=cos, **thr)
+        for k in todo:
+            memo.put(keys[k], first[k])
         return list(zip(ii, jj, ss, first))
 
     def _judge_prompts(self, ctx, ii, jj, ss) -> list:

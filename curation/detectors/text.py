@@ -100,17 +100,22 @@ def has_negation(text: str) -> bool:
     return any(w in NEGATIONS for w in words(text))
 
 
-_CAP = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w'’-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w'’-]*)*)")
+_CAP = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w'’-]*(?:[ \t]+(?:of[ \t]+|de[ \t]+|the[ \t]+)?[A-Z][\w'’-]*)*)",
+                  re.MULTILINE)
+_INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
 
 
 def named_terms(text: str) -> frozenset[str]:
-    """Capitalised words not at a sentence start (a cheap named-entity proxy), casefolded.
+    """Capitalised words not at a sentence or line start (a cheap named-entity proxy),
+    casefolded. A line start counts as a sentence start: a system prompt, a greeting on its
+    own line or a list item begins with a capital without naming anything.
 
     Title Case text ("Where Can My Business Grow?") has no usable signal: nothing is named.
     """
     long_words = [w for w in _WORD.findall(text)[1:] if len(w) > 3]
     if len(long_words) >= 4 and sum(w[0].isupper() for w in long_words) >= 0.75 * len(long_words):
         return frozenset()
+    text = _INDENT.sub("", text)
     return frozenset(stem(w.casefold()) for m in _CAP.finditer(text) for w in m.group(1).split()
                      if w.casefold() not in STOPWORDS)
 

@@ -1,0 +1,163 @@
+"""Work that outlives one scan: MinHash signatures per text and judgements per pair, on disk.
+
+A re-scan of mostly unchanged data should redo only what changed. Embeddings already have
+their cache (``curation.embeddings``); this module keeps the two other costly stages:
+
+- ``SignatureMemo``: MinHash signature of each text, keyed by a hash of the text and the
+  shingling settings (``keys.npy`` + ``sigs.npy``).
+- ``PairMemo``: the field-by-field ``PairJudgement`` of a candidate pair, keyed by a hash of
+  both examples' texts, the cosines that were given, and every threshold used (a pickle).
+
+Every key also holds a hash of the detectors' source code (``CODE``), so an upgrade never
+reuses a judgement the new code would make differently.
+
+Both live in ``<cache_dir>/memo/`` and are rewritten at the end of a scan with the entries
+that scan used (so they never grow beyond one scan's worth); files are replaced atomically,
+so a crash leaves the old memo. A missing, stale or corrupt file is a cache miss, never an
+error. Without a cache folder (``cache_dir=None``) both are in-memory no-ops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FORMAT = 1  # bump when the stored layout changes
+
+
+def _code_version() -> str:
+    """Hash of the detectors' source: a judgement made by other code is never reused."""
+    h = hashlib.blake2b(digest_size=8)
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+CODE = _code_version()
+
+
+def text_key(*parts: Any) -> int:
+    """A stable 64-bit key for any sequence of strings/numbers."""
+    h = hashlib.blake2b(digest_size=8)
+    for p in parts:
+        h.update(repr(p).encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return int.from_bytes(h.digest(), "little")
+
+
+def _replace(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class SignatureMemo:
+    """Per-text signature rows (any dtype) under ``folder`` / ``name``."""
+
+    def __init__(self, folder: Path | None, name: str) -> None:
+        self.base = folder / name if folder else None
+        self.hits = 0
+
+    def lookup(self, keys: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """(hit mask, signatures of the hits in order)."""
+        empty = np.zeros(len(keys), bool), np.zeros((0, width), np.uint32)
+        if self.base is None:
+            return empty
+        try:
+            stored = np.load(f"{self.base}.keys.npy")
+            sigs = np.load(f"{self.base}.sigs.npy", mmap_mode="r")
+        except (OSError, ValueError):
+            return empty
+        if sigs.ndim != 2 or sigs.shape[1] != width or len(sigs) != len(stored) or not len(stored):
+            return empty
+        pos = np.clip(np.searchsorted(stored, keys), 0, len(stored) - 1)
+        hit = stored[pos] == keys
+        self.hits = int(hit.sum())
+        return hit, np.asarray(sigs[pos[hit]])
+
+    def store(self, keys: np.ndarray, sigs: np.ndarray) -> None:
+        """Keep exactly these (the scan's texts), sorted by key."""
+        if self.base is None:
+            return
+        keys, first = np.unique(keys, return_index=True)
+        _replace(Path(f"{self.base}.keys.npy"), lambda f: np.save(f, keys))
+        _replace(Path(f"{self.base}.sigs.npy"), lambda f: np.save(f, np.ascontiguousarray(sigs[first])))
+
+
+class PairMemo:
+    """Pair key -> judgement, loaded once per scan, saved with the entries the scan used."""
+
+    def __init__(self, folder: Path | None, name: str = "pairs") -> None:
+        self.path = folder / f"{name}.pkl" if folder else None
+        self._old: dict[int, Any] = {}
+        self._used: dict[int, Any] = {}
+        self.hits = 0
+        if self.path is not None and self.path.exists():
+            try:
+                with self.path.open("rb") as f:
+                    fmt, data = pickle.load(f)
+                self._old = data if fmt == FORMAT and isinstance(data, dict) else {}
+            except Exception:  # noqa: BLE001 - a broken memo is only a cache miss
+                self._old = {}
+
+    def get(self, key: int) -> Any:
+        if key in self._used:
+            return self._used[key]
+        value = self._old.get(key)
+        if value is not None:
+            self._used[key] = value
+            self.hits += 1
+        return value
+
+    def put(self, key: int, value: Any) -> None:
+        self._used[key] = value
+
+    def save(self) -> None:
+        if self.path is None or (not self._used and not self._old):
+            return
+        if self._used.keys() == self._old.keys():
+            return  # nothing new: the file already holds exactly this
+        payload = (FORMAT, self._used)
+        _replace(self.path, lambda f: pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def pair_key(texts: Sequence[Any], *extra: Any) -> int:
+    """Key of a pair judgement: both examples' texts plus cosines and thresholds."""
+    return text_key(FORMAT, CODE, *texts, *extra)
+
+
+def pair_memo(ctx: Any) -> PairMemo:
+    """The scan's shared pair-judgement memo (created on first use)."""
+    memo = ctx.cache.get("pair_memo")
+    if memo is None:
+        memo = ctx.cache["pair_memo"] = PairMemo(ctx.memo_dir)
+    return memo
+
+
+def save_memos(ctx: Any) -> None:
+    """Write what the scan memoised; run_scan calls this once all detectors are done."""
+    memo = ctx.cache.get("pair_memo")
+    if memo is not None:
+        memo.save()
+
+
+def embedder_key(ctx: Any) -> str:
+    """Which embedding model produced the cosines a judgement used (part of its key)."""
+    emb = ctx.embedder
+    if emb is None:
+        return ""
+    key = getattr(emb, "_model_key", None)
+    return key() if callable(key) else type(emb).__qualname__
