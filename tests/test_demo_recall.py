@@ -68,8 +68,8 @@ def test_demo_planted_defects_are_found(tmp_path, capsys):
 
     # measured 2026-11-28: exact/format/wrapper 1.00, typo 0.93, truncated 0.85, paraphrase
     # 0.59, pair precision 0.90; every contradiction kind 1.00 with 0.91 of findings inside one
-    # planted group; gaps: language 0.94, injection 0.66, conflict 0.25, refuse 0.19,
-    # clarify 0.16 of their reference prompts
+    # planted group; gap prompts listed: conflict 1.00, language 1.00, injection 0.78, refuse
+    # 0.72, clarify 0.50 (7 other reference prompts)
     dups = result["duplicates"]
     for kind in ("exact", "format", "typo", "wrapper", "truncated"):
         assert dups["recall_by_kind"][kind] >= 0.8, (kind, dups)
@@ -82,9 +82,5 @@ def test_demo_planted_defects_are_found(tmp_path, capsys):
     assert contra["precision"] >= 0.85, contra
 
     gaps = result["gaps"]
-    assert gaps["recall_by_category"]["language"] >= 0.8, gaps
-    assert gaps["recall_by_category"]["injection"] >= 0.5, gaps
-    assert gaps["listed_outside_gaps"] <= 10, gaps
-    # not yet: clarify, refuse and conflict prompts look like covered questions to the
-    # reference-density views (the request is on a covered topic; what differs is the answer
-    # the case needs), so fewer than half of their reference prompts are listed
+    assert gaps["found"] == 5, gaps  # at least half of each category's prompts listed
+    assert gaps["listed_outside_gaps"] <= 15, gaps

@@ -79,8 +79,23 @@ def test_edge_case_categories_count_matching_examples(tmp_path):
                           "example_rows": [5, 6, 7, 8, 9]}
 
 
-def test_edge_cases_skip_when_a_reference_is_given():
-    assert EdgeCaseCoverage().detect(ctx(MIXED, REF)) == []
+def test_edge_cases_against_a_reference_compare_shares_and_list_reference_prompts():
+    conflicting = [f"Answer in one word, but explain it in full detail: how do I handle {t}?" for t in TOPICS]
+    german = ["Wie kann ich mein Passwort zurücksetzen?", "Wo finde ich meine Rechnung?"]
+    ref = build([(q, None) for q in conflicting + german] + [(f"How do I handle {t} today?", None) for t in TOPICS])
+    found = {f.detector: f for f in EdgeCaseCoverage().detect(ctx(TRAIN, ref))}
+    gap = found["edge_cases.conflicting_instructions"]
+    assert gap.kind == "coverage_gap" and gap.reference_rows == (0, 1, 2, 3, 4)
+    assert gap.evidence["count"] == 0 and gap.evidence["reference_count"] == 5
+    assert "5 reference prompts" in gap.reason
+    # two German prompts are below min_reference; covered questions are never listed
+    assert "edge_cases.other_language" not in found
+    assert not any(set(f.reference_rows) & set(range(7, 12)) for f in found.values())
+    # the same category equally common in training: no gap
+    train = TRAIN + build([(q, "One word: Trash. In detail: ...") for q in conflicting for _ in range(3)])
+    assert "edge_cases.conflicting_instructions" not in {
+        f.detector for f in EdgeCaseCoverage().detect(ctx(train, ref))}
+    assert EdgeCaseCoverage(only_without_reference=True).detect(ctx(MIXED, REF)) == []
 
 
 def test_leakage_finds_eval_prompts_copied_into_training():

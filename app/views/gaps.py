@@ -24,7 +24,7 @@ if item is not None:
             st.caption("The reference prompts are not in this workspace.")
     with right:
         st.subheader("Nearest training examples")
-        for row, ex in item.examples.items():
+        for ex in item.examples.values():
             text.card(ex)
         if not item.examples:
             st.caption("No training example is near.")

@@ -6,7 +6,9 @@ long inputs, noisy text, other languages, multi-turn follow-ups, numeric boundar
 prompt injection. Each example is matched against each category's rules (regexes on the
 request or answer, length bounds, number of user turns, a script/stopword language check);
 a category with fewer matches than its threshold is one ``coverage_gap`` finding with the
-count, the threshold and the example rows that did match. Rules are heuristics: they count
+count, the threshold and the example rows that did match. With a reference prompt set, the
+category's share of the reference is compared with its share of the training data instead,
+and the finding lists the reference prompts of the category. Rules are heuristics: they count
 what is clearly there, and a reviewer reads the matched rows to judge the rest.
 """
 
@@ -61,15 +63,30 @@ def _compiled(patterns: tuple[str, ...]) -> list[re.Pattern]:
     return [re.compile(p, re.IGNORECASE | re.MULTILINE) for p in patterns]
 
 
+# Frequent function words of other Latin-script languages (es, de, fr, it, pt, nl) that are
+# not English words: evidence FOR another language, where missing English words are not (a
+# terse "Tidebook Pro monthly price" has no English function word either).
+_FOREIGN = frozenset(
+    "el los las del que y por para con una mi cómo qué puedo tiene está son".split()  # es
+    + "der die das und ist ich nicht mit für wie kann mein meine ein eine zu auf wird bitte".split()  # de
+    + "le les des et est je pas pour avec mon comment une sont dans".split()  # fr
+    + "il che è per non come mio della".split()  # it
+    + "não com uma meu você".split()  # pt
+    + "het een niet ik mijn hoe".split()  # nl
+)
+
+
 def looks_english(text: str) -> bool:
-    """Latin script and, for 4+ words, some common English function words, few accents."""
+    """Latin script without accents typical of other languages, and no more function words of
+    other languages than of English; text with neither kind of word counts as English."""
     if not text.strip() or script_of(text) != "latin":
         return not text.strip() or script_of(text) == "symbols"
+    if re.search(r"[à-ÿāăąčďēęěğīıłńňōőřśşšţťūůűźżž¿¡]", text.lower()):  # no IGNORECASE: ı folds to I
+        return False
     words = tx.words(text)
-    if len(words) < 4:
-        return not re.search(r"[à-ÿāăąčďēęěğīıłńňōőřśşšţťūůűźżž]", text, re.IGNORECASE)
-    english = sum(w in tx.STOPWORDS for w in words) / len(words)
-    return english >= 0.12
+    foreign = sum(w in _FOREIGN for w in words)
+    english = sum(w in tx.STOPWORDS and w not in _FOREIGN for w in words)
+    return foreign <= english or foreign == 0
 
 
 def load_taxonomy(path: str | Path | None = None) -> list[Category]:
@@ -87,8 +104,13 @@ class EdgeCaseCoverage(Detector):
 
     taxonomy: str | None = Field(None, description="path of a taxonomy JSON (default: bundled)")
     min_share: float = Field(0.001, ge=0, le=1, description="also require this share of the data")
-    only_without_reference: bool = Field(True, description="skip when a reference set is given")
+    only_without_reference: bool = Field(False, description="skip when a reference set is given")
     example_rows: int = Field(5, ge=0, description="matched rows listed per category")
+    min_reference: int = Field(3, ge=1, description="with a reference set: reference prompts a category "
+                               "needs before its share is compared")
+    max_share_ratio: float = Field(0.35, ge=0, le=1, description="with a reference set: flag when the "
+                                   "category's share of training data is below this fraction of its share "
+                                   "of the reference")
 
     def detect(self, ctx: ScanContext) -> list[Finding]:
         if not ctx.examples or (ctx.reference and self.only_without_reference):
@@ -96,6 +118,10 @@ class EdgeCaseCoverage(Detector):
         out = []
         for cat in load_taxonomy(self.taxonomy):
             hits = [ex.row for ex in ctx.examples if cat.matches(ex)]
+            if ctx.reference:
+                found = self._against_reference(ctx, cat, hits)
+                out.extend([found] if found else [])
+                continue
             need = max(cat.min_count, round(self.min_share * len(ctx.examples)))
             if len(hits) >= need:
                 continue
@@ -108,3 +134,24 @@ class EdgeCaseCoverage(Detector):
                           "threshold": need, "example_rows": hits[: self.example_rows]},
             ))
         return out
+
+    def _against_reference(self, ctx: ScanContext, cat: Category, hits: list[int]) -> Finding | None:
+        """A category the reference prompts need much more often than the training data has it:
+        "12% of the reference prompts ask with conflicting instructions, 0% of training rows"."""
+        ref_hits = [r.row for r in ctx.reference if cat.matches(r)]
+        if len(ref_hits) < self.min_reference:
+            return None
+        ref_share = len(ref_hits) / len(ctx.reference)
+        train_share = len(hits) / len(ctx.examples)
+        ratio = train_share / ref_share
+        if ratio >= self.max_share_ratio:
+            return None
+        return Finding(
+            kind="coverage_gap", detector=f"{self.name}.{cat.id}", rows=tuple(hits[: self.example_rows]),
+            reference_rows=tuple(ref_hits), score=round(float(1.0 - ratio), 4),
+            reason=f"Edge case '{cat.label}': {len(ref_hits)} reference prompts ({ref_share:.1%}) but "
+                   f"{len(hits)} training examples ({train_share:.1%}); add examples of this kind.",
+            evidence={"category": cat.id, "label": cat.label, "count": len(hits),
+                      "reference_count": len(ref_hits), "share_ratio": round(ratio, 4),
+                      "example_rows": hits[: self.example_rows], "thresholds": self.settings()},
+        )
