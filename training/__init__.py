@@ -10,7 +10,8 @@ Entry points (imported lazily by callers; nothing heavy happens at import time):
 
 This package may import ``curation`` (the core) but never the app.
 
-OpenMP wait policy: importing this package sets ``OMP_WAIT_POLICY=PASSIVE`` when other
+OpenMP wait policy: ``choose_wait_policy()`` (called when ``training.model``, the module that
+loads torch for training, is imported) sets ``OMP_WAIT_POLICY=PASSIVE`` when other
 processes keep the CPUs busy (measured over 0.2 s from /proc/stat, minus this process's own
 use; the load average where /proc is missing) and the variable is unset; it only takes effect
 if torch is not loaded yet. On a shared CPU, OpenMP threads that spin at barriers while their
@@ -21,6 +22,7 @@ with other jobs on the same 2 cores); on an idle 2-core machine passive waiting 
 """
 
 import os
+import sys
 import time
 
 
@@ -52,5 +54,7 @@ def _busy(window: float = 0.2) -> bool:
     return others >= 0.5
 
 
-if "OMP_WAIT_POLICY" not in os.environ and _busy():
-    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+def choose_wait_policy() -> None:
+    """Set the wait policy once, before torch loads; commands that never train pay nothing."""
+    if "OMP_WAIT_POLICY" not in os.environ and "torch" not in sys.modules and _busy():
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"

@@ -24,8 +24,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from training import choose_wait_policy
 from training.config import BUNDLED_MODEL, RunConfig
 from training.data import IGNORE
+
+choose_wait_policy()  # before anything here imports torch
 
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
