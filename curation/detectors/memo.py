@@ -135,7 +135,7 @@ class PairMemo:
 
 
 def pair_key(texts: Sequence[Any], *extra: Any) -> int:
-    """Key of a pair judgement: both examples' texts plus cosines and thresholds."""
+    """Key of a pair judgement: both examples' texts plus the settings it depended on."""
     return text_key(FORMAT, CODE, *texts, *extra)
 
 
