@@ -70,6 +70,29 @@ def test_rescan_reuses_signatures_and_pair_judgements(tmp_path, monkeypatch):
     assert [f.to_json() for f in fourth.findings] == [f.to_json() for f in first.findings]
 
 
+def test_rescan_after_cold_scan_reuses_judgements_when_the_model_loads_lazily(tmp_path, monkeypatch):
+    """As with the real CLI: the cold scan loads the model (cache misses), the warm re-scan
+    never does. Both must key their pair judgements the same way."""
+    import curation.embeddings as embeddings
+    import curation.detectors.semantic as semantic
+    from curation.embeddings import Embedder
+
+    loads, judged = [], []
+    monkeypatch.setattr(embeddings, "load_sentence_transformer",
+                        lambda *a, **kw: loads.append(a) or SynonymEncoder())
+    real = semantic.judge_pair
+    monkeypatch.setattr(semantic, "judge_pair", lambda *a, **kw: judged.append(a) or real(*a, **kw))
+    settings = ScanSettings(detectors=["duplicates"])
+    cold = run_scan(MIXED, settings=settings, cache_dir=tmp_path,
+                    embedder=Embedder("some/model", cache_dir=tmp_path / "emb"))
+    assert loads and judged
+    loads.clear(), judged.clear()
+    warm = run_scan(MIXED, settings=settings, cache_dir=tmp_path,
+                    embedder=Embedder("some/model", cache_dir=tmp_path / "emb"))
+    assert loads == [] and judged == []
+    assert [f.to_json() for f in warm.findings] == [f.to_json() for f in cold.findings]
+
+
 def test_duplicates_and_contradictions_never_share_a_pair():
     res = scan()
     def pairs(kind):

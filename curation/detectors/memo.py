@@ -159,5 +159,7 @@ def embedder_key(ctx: Any) -> str:
     emb = ctx.embedder
     if emb is None:
         return ""
-    key = getattr(emb, "_model_key", None)
-    return key() if callable(key) else type(emb).__qualname__
+    # the key fixed when the Embedder was made: recomputing it after the model loaded named
+    # the loaded object's class instead, so a cold scan (which loads the model) and the warm
+    # re-scan after it (which never does) keyed every judgement differently
+    return getattr(emb, "model_key", None) or type(emb).__qualname__
