@@ -57,6 +57,27 @@ def cap_neighbours(i: np.ndarray, j: np.ndarray, s: np.ndarray, k: int
     return i[keep][back], j[keep][back], s[keep][back]
 
 
+def prompt_differences(a: str, b: str, lexical: list[str]) -> tuple[list[str], list[str]]:
+    """(hard, soft) differences between two prompts (see ``_judge_prompts``); ``lexical``
+    holds the conflicts the lexical comparison found in near-identical texts.
+
+    Numbers count only when both prompts have some and they differ: a number one prompt
+    adds is a detail ("best coding bootcamp 2016" / "best coding bootcamps"). Names are
+    compared only in near-identical texts, and softly: question capitalisation is erratic
+    and a reworded question often names more ("Gorbachev" / "Mikhail Gorbachev"), but
+    "companies similar to IDEO" / "... to IDEO in Paris" is another question."""
+    hard, soft = [], []
+    na, nb = tx.numbers(a), tx.numbers(b)
+    if na - nb and nb - na:
+        hard.append(f"numbers differ ({', '.join(sorted(na ^ nb)[:4])})")
+    for c in lexical:
+        if c.startswith(("different words", "a word is replaced", "names differ")):
+            soft.append(c)
+        elif c.startswith(("one is negated", "names swapped")) or c.endswith("(in order or value)"):
+            hard.append(c)
+    return hard, soft
+
+
 @register
 class SemanticDuplicates(Detector):
     """Rows whose request and answer say the same thing, possibly in other words."""
@@ -158,8 +179,13 @@ class SemanticDuplicates(Detector):
 
     def _judge_prompts(self, ctx, ii, jj, ss) -> list:
         """Prompt-only pairs: a lexical match, or a mutual nearest neighbour above
-        ``paraphrase_threshold`` (any pair above ``paraphrase_strict``) whose numbers agree.
-        Named terms are not checked here: question capitalisation is too erratic."""
+        ``paraphrase_threshold`` (any pair above ``paraphrase_strict``) with no hard conflict.
+
+        Hard (never a paraphrase): numbers on both sides that differ ("lose 4 kg" / "lose 10
+        kg"), a flipped negation, swapped names or reordered numbers in near-identical texts.
+        Soft (a paraphrase only at ``paraphrase_strict``): a content word replaced in
+        otherwise identical texts: "calls for" / "urges" (cosine 0.97), but "store carrots" /
+        "store potatoes" is another question."""
         f = fields(ctx)
         best = np.full(len(f.rows), -1.0)
         for a, b, c in zip(ii, jj, ss):
@@ -167,15 +193,14 @@ class SemanticDuplicates(Detector):
         out = []
         for a, b, c in zip(ii, jj, ss):
             jd = judge_pair(*f.pair(a, b))
-            mutual = c >= best[a] - 1e-6 and c >= best[b] - 1e-6
-            thr = self.paraphrase_threshold if mutual else self.paraphrase_strict
-            # a near-identical question with a word swapped ("store carrots" / "store
-            # potatoes") is a different question, however close the embeddings are
-            if not jd.request.same and not jd.request.conflicts and c >= thr:
-                na, nb = tx.numbers(f.request_core[a]), tx.numbers(f.request_core[b])
-                rel = Relation(na == nb, "semantic", float(c),
-                               [] if na == nb else [f"numbers differ ({', '.join(sorted(na ^ nb))})"])
-                jd = PairJudgement(rel, None)
+            if not jd.request.same:
+                hard, soft = prompt_differences(f.request_core[a], f.request_core[b], jd.request.conflicts)
+                mutual = c >= best[a] - 1e-6 and c >= best[b] - 1e-6
+                thr = self.paraphrase_threshold if mutual and not soft else self.paraphrase_strict
+                if not hard and c >= thr:
+                    jd = PairJudgement(Relation(True, "semantic", float(c)), None)
+                elif c >= thr:
+                    jd = PairJudgement(Relation(False, "semantic", float(c), hard), None)
             out.append((a, b, c, jd))
         return out
 
