@@ -96,8 +96,71 @@ def test_prompt_only_dedupes_on_the_prompt():
 
 def test_prompt_only_numbers_must_agree():
     rows = build([("What rank can I expect with 151 marks in the 2016 exam?", None),
-                  ("What rank can I expect with 134 marks in the 2016 exam?", None)])
+                  ("What rank can I expect with 134 marks in the 2016 exam?", None),
+                  ("Is 3 kg of feathers heavier than 5 kg of steel?", None),
+                  ("Is 5 kg of feathers heavier than 3 kg of steel?", None)])
     assert Duplicates().detect(ctx(rows)) == []
+
+
+def test_prompt_only_a_number_one_prompt_adds_is_a_detail():
+    rows = build([("What is the best online coding bootcamp 2016?", None),
+                  ("What are the best online coding bootcamps?", None),
+                  ("How do I fix a leaking kitchen tap?", None)])
+    assert pairs(Duplicates().detect(ctx(rows))) == {(0, 1)}
+
+
+def test_prompt_only_replaced_word_needs_the_strict_cosine():
+    # near-identical texts with one word replaced: a synonym keeps the meaning (the fake
+    # encoder maps approves = confirms: cosine 1.0); another noun does not (land/sea: 0.8)
+    rows = build([("Senate confirms Obama nominee to key appeals court", None),
+                  ("Senate approves Obama nominee to key appeals court", None),
+                  ("What is the fastest land animal?", None),
+                  ("What is the fastest sea animal?", None)])
+    found = Duplicates().detect(ctx(rows))
+    assert pairs(found) == {(0, 1)}
+
+
+def _tiny_pair_classifier(path, positive_logit: float, num_labels: int = 2):
+    """A tiny BERT pair classifier whose duplicate label gets a fixed large bias, so the
+    judge's verdict is known: positive_logit > 0 says 'duplicate' for every pair."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "what", "is", "the", "fastest", "land",
+             "sea", "animal", "?"]
+    path.mkdir()
+    (path / "vocab.txt").write_text("\n".join(vocab))
+    BertTokenizerFast(vocab_file=str(path / "vocab.txt")).save_pretrained(path)
+    labels = {0: "not_duplicate", 1: "duplicate"} if num_labels == 2 else {0: "LABEL_0"}
+    cfg = BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                     intermediate_size=32, num_labels=num_labels, id2label=labels,
+                     label2id={v: k for k, v in labels.items()})
+    model = BertForSequenceClassification(cfg)
+    with torch.no_grad():
+        model.classifier.weight.zero_()
+        model.classifier.bias.fill_(0.0)
+        model.classifier.bias[-1] = positive_logit
+    model.save_pretrained(path)
+    return str(path)
+
+
+@pytest.mark.slow  # importing transformers alone takes ~8 s on 2 cores
+@pytest.mark.parametrize("num_labels", [2, 1])
+def test_paraphrase_judge_decides_prompt_only_candidates(tmp_path, num_labels):
+    from curation.detectors.judges import ParaphraseJudge
+
+    rows = build([("What is the fastest land animal?", None), ("What is the fastest sea animal?", None)])
+    assert pairs(Duplicates().detect(ctx(rows))) == set()  # the cosine rules: another question
+    yes = _tiny_pair_classifier(tmp_path / "yes", 8.0, num_labels)
+    no = _tiny_pair_classifier(tmp_path / "no", -8.0, num_labels)
+    assert ParaphraseJudge(yes).probabilities([("a", "b")])[0] > 0.99
+    found = Duplicates(semantic=SemanticDuplicates(paraphrase_judge_model=yes)).detect(ctx(rows))
+    assert pairs(found) == {(0, 1)} and "judge" in str(found[0].evidence)
+    # and a judge saying no overrules a cosine that alone would make a paraphrase
+    water = build([("How can I improve the water pressure in my shower?", None),
+                   ("What can I do to boost the water pressure of my shower?", None)])
+    assert pairs(Duplicates().detect(ctx(water))) == {(0, 1)}
+    assert Duplicates(semantic=SemanticDuplicates(paraphrase_judge_model=no)).detect(ctx(water)) == []
 
 
 def test_semantic_detector_alone_reports_groups():

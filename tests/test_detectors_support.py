@@ -15,7 +15,7 @@ from curation.embeddings import HashingEncoder
 from curation.schema import Example, Turn
 
 SYNONYMS = {"boost": "improve", "increase": "improve", "fix": "repair", "automobile": "car",
-            "quickest": "fastest", "speediest": "fastest", "named": "called"}
+            "quickest": "fastest", "speediest": "fastest", "named": "called", "approves": "confirms"}
 
 
 class SynonymEncoder:

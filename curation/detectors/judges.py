@@ -1,13 +1,19 @@
-"""Optional model judges for contradiction candidates: NLI cross-encoder or instruction LLM.
+"""Optional model judges: contradiction candidates (NLI cross-encoder or instruction LLM)
+and prompt-only paraphrase candidates (a duplicate-question cross-encoder).
 
-Neither ships with the project (no hub access at run time), so both are off by default;
-point ``Contradictions(judge="nli"|"llm", judge_model=ID_OR_PATH)`` at a local model.
-Each returns the probability that two answers to one question contradict each other.
+None ships with the project (no hub access at run time), so all are off by default; point
+``Contradictions(judge="nli"|"llm", judge_model=ID_OR_PATH)`` or
+``SemanticDuplicates(paraphrase_judge_model=ID_OR_PATH)`` at a local model. Each returns a
+probability: that two answers to one question contradict each other, or that two prompts
+ask the same thing.
 
 - ``NLIJudge``: any sequence-classification model whose labels include one containing
   "contradict" (e.g. an MNLI cross-encoder); scored both ways round and averaged.
 - ``LLMJudge``: any causal LM; asked a yes/no question, the probability is the softmax of
   the next-token logits for "Yes" against "No" (one forward pass, no sampling).
+- ``ParaphraseJudge``: any sequence-classification cross-encoder for duplicate questions or
+  paraphrases (e.g. one trained on Quora question pairs): one logit (sigmoid) or a label
+  naming duplicates/paraphrases/equivalence; scored both ways round and averaged.
 """
 
 from __future__ import annotations
@@ -81,6 +87,43 @@ class LLMJudge:
             logits = self.model(**enc).logits[0, -1].float()
         both = self.torch.stack([logits[self.yes], logits[self.no]]).softmax(-1)
         return float(both[1])  # "No, they cannot both be true" = contradiction
+
+
+class ParaphraseJudge:
+    """Probability that two prompts are duplicates, from a pair classifier."""
+
+    POSITIVE = ("dup", "paraphrase", "equivalent", "same", "similar")
+
+    def __init__(self, model: str, device: str = "cpu", batch_size: int = 32) -> None:
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        self.torch = torch
+        self.tok = AutoTokenizer.from_pretrained(model)
+        self.model = AutoModelForSequenceClassification.from_pretrained(model).to(device).eval()
+        self.device, self.batch_size = device, batch_size
+        labels = {int(k): str(v).lower() for k, v in self.model.config.id2label.items()}
+        hits = [k for k, v in sorted(labels.items())
+                if any(p in v for p in self.POSITIVE) and not v.startswith(("not", "non"))]
+        # a 2-label model without names ("LABEL_0", "LABEL_1") follows GLUE: 1 = duplicate
+        self.index = hits[0] if hits else max(labels)
+
+    def probabilities(self, pairs: list[tuple[str, str]]) -> list[float]:
+        """P(same request) for each pair, averaged over both orders."""
+        out = []
+        for s in range(0, len(pairs), self.batch_size):
+            part = pairs[s : s + self.batch_size]
+            first = [a for a, b in part] + [b for a, b in part]
+            second = [b for a, b in part] + [a for a, b in part]
+            enc = self.tok(first, second, return_tensors="pt", padding=True, truncation=True,
+                           max_length=256).to(self.device)
+            with self.torch.no_grad():
+                logits = self.model(**enc).logits.float()
+            probs = (logits[:, 0].sigmoid() if logits.shape[1] == 1
+                     else logits.softmax(-1)[:, self.index])
+            both = probs.view(2, len(part)).mean(0)
+            out.extend(float(p) for p in both)
+        return out
 
 
 def load_judge(kind: str, model: str | None) -> Judge:

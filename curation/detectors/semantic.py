@@ -70,10 +70,14 @@ def prompt_differences(a: str, b: str, lexical: list[str]) -> tuple[list[str], l
     na, nb = tx.numbers(a), tx.numbers(b)
     if na - nb and nb - na:
         hard.append(f"numbers differ ({', '.join(sorted(na ^ nb)[:4])})")
+    elif any(c.endswith("(in order or value)") for c in lexical):
+        sa, sb = tx.number_sequence(a), tx.number_sequence(b)
+        if len(sa) > 1 and sorted(sa) == sorted(sb):  # near-identical: "from 1 to 10" / "from 10 to 1"
+            hard.append("numbers in another order")
     for c in lexical:
         if c.startswith(("different words", "a word is replaced", "names differ")):
             soft.append(c)
-        elif c.startswith(("one is negated", "names swapped")) or c.endswith("(in order or value)"):
+        elif c.startswith(("one is negated", "names swapped")):
             hard.append(c)
     return hard, soft
 
@@ -96,6 +100,12 @@ class SemanticDuplicates(Detector):
     same_answer_request: float = Field(0.5, ge=0, le=1, description="request cosine: a reworded request "
                                        "if the answers are identical and specific")
     same_answer_words: int = Field(6, ge=1, description="words an identical answer needs to count as specific")
+    paraphrase_judge_model: str | None = Field(None, description="prompt-only: a duplicate-question "
+                                               "cross-encoder (model id or local path) that decides "
+                                               "candidate paraphrases instead of the cosine rules")
+    paraphrase_judge_threshold: float = Field(0.5, ge=0, le=1, description="judge probability for a paraphrase")
+
+    _judges: ClassVar[dict] = {}  # loaded paraphrase judges, shared across scans
 
     def judged(self, ctx: ScanContext) -> list[tuple[int, int, float, object]]:
         """Every candidate pair with its request cosine and ``PairJudgement`` (memoised)."""
@@ -190,19 +200,46 @@ class SemanticDuplicates(Detector):
         best = np.full(len(f.rows), -1.0)
         for a, b, c in zip(ii, jj, ss):
             best[a], best[b] = max(best[a], c), max(best[b], c)
-        out = []
+        out, ask = [], []
         for a, b, c in zip(ii, jj, ss):
             jd = judge_pair(*f.pair(a, b))
             if not jd.request.same:
                 hard, soft = prompt_differences(f.request_core[a], f.request_core[b], jd.request.conflicts)
                 mutual = c >= best[a] - 1e-6 and c >= best[b] - 1e-6
                 thr = self.paraphrase_threshold if mutual and not soft else self.paraphrase_strict
-                if not hard and c >= thr:
+                if self.paraphrase_judge_model and not hard:
+                    ask.append(len(out))  # the judge decides, whatever the cosine
+                elif not hard and c >= thr:
                     jd = PairJudgement(Relation(True, "semantic", float(c)), None)
                 elif c >= thr:
                     jd = PairJudgement(Relation(False, "semantic", float(c), hard), None)
             out.append((a, b, c, jd))
+        if ask:
+            probs = self._judge_probabilities(ctx, [f.pair(out[k][0], out[k][1])[0] for k in ask])
+            for k, p in zip(ask, probs):
+                a, b, c, _ = out[k]
+                same = p >= self.paraphrase_judge_threshold
+                why = [] if same else [f"the paraphrase judge gives {p:.2f}"]
+                out[k] = (a, b, c, PairJudgement(Relation(same, "judge", round(p, 4), why), None))
         return out
+
+    def _judge_probabilities(self, ctx: ScanContext, pairs: list[tuple[str, str]]) -> list[float]:
+        """The paraphrase judge's probability per request pair, memoised across scans."""
+        memo = pair_memo(ctx)
+        keys = [pair_key(p, "paraphrase-judge", self.paraphrase_judge_model) for p in pairs]
+        probs = [memo.get(k) for k in keys]
+        todo = [k for k, p in enumerate(probs) if p is None]
+        if todo:
+            name = self.paraphrase_judge_model
+            if name not in self._judges:
+                from curation.detectors.judges import ParaphraseJudge
+
+                self._judges[name] = ParaphraseJudge(name)
+            fresh = self._judges[name].probabilities([pairs[k] for k in todo])
+            for k, p in zip(todo, fresh):
+                probs[k] = p
+                memo.put(keys[k], p)
+        return probs
 
     def edges(self, ctx: ScanContext) -> list[Edge]:
         out = []
@@ -211,7 +248,7 @@ class SemanticDuplicates(Detector):
                 continue
             kinds = {jd.request.kind} | ({jd.answer.kind} if jd.answer else set())
             etype = ("exact" if kinds == {"exact"} else
-                     "semantic" if kinds & {"semantic", "same claim"} else "near")
+                     "semantic" if kinds & {"semantic", "same claim", "judge"} else "near")
             score = min(jd.request.score, jd.answer.score if jd.answer else 1.0)
             how = ", ".join(sorted(k for k in kinds if k != "exact")) or "identical"
             out.append(Edge(a, b, etype, score, how))
