@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app_fixture import build_workspace
 
+from app.lib import datamap
 from curation import review
 from curation.curate import derive
 
@@ -53,6 +54,11 @@ def test_every_page_renders(fx, page):
 
 
 def test_overview_shows_counts_map_and_coverage(fx):
+    ws, ds = fx
+    # the first view computes the map in the background and waits 3 s for it, which a busy
+    # machine can miss (then the page says "Computing..."); compute it first so this test
+    # checks the charts, not the race (test_app_roles covers the background job)
+    datamap.compute(ws, ws.dataset(ds))
     at = open_page()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Examples"] == "14" and metrics["Findings"] == "8"
