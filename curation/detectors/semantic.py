@@ -6,8 +6,9 @@ candidate is judged on both fields: the answers are compared lexically first, an
 answers the lexical check cannot settle are embedded (answers are long and expensive).
 
 Prompt-only data (no answers) is deduplicated on the prompt: a pair is a paraphrase when the
-cosine is high, no number or named term differs, and the two are each other's nearest
-neighbour (a shared topic gives many similar questions, a duplicate is the closest one).
+two are each other's nearest neighbour with a high cosine (a shared topic gives many similar
+questions, a duplicate is the closest one) and nothing hard differs (see ``_judge_prompts``);
+an optional duplicate-question cross-encoder (``paraphrase_judge_model``) can decide instead.
 Every judged pair is left in ``ctx.cache`` for the contradiction detector.
 """
 
@@ -165,10 +166,8 @@ class SemanticDuplicates(Detector):
         thr = {"request_semantic": self.request_threshold, "request_related": self.request_related,
                "answer_semantic": self.answer_threshold, "same_answer_request": self.same_answer_request,
                "same_answer_words": self.same_answer_words}
-        # judgements of the same two texts, model and thresholds are reused. The cosine is not
-        # part of the key: it follows from the texts and model, but its last bits vary with
-        # the shape of the matrix product that found the pair, so keying on it missed ~10%
-        # of a 50k re-scan's pairs
+        # judgements of the same two texts, model and thresholds are reused (the cosine
+        # follows from the texts and the model, so it is not part of the key)
         memo, model = pair_memo(ctx), embedder_key(ctx)
         keys = [pair_key(f.pair(a, b), sorted(thr.items()), model) for a, b in zip(ii, jj)]
         first = [memo.get(key) for key in keys]
