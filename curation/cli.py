@@ -112,8 +112,12 @@ def scan(input: Path = typer.Argument(..., help="Dataset file to scan."),
     ref = _ingest(ws, reference, None, None, skip_bad, is_reference=True)[0] if reference else None
     progress = _progress()
     settings = _load_settings(config) if config else None
+    from curation.detectors.judges import JudgeError
+
     try:
         scan_id, findings, timings = scan_dataset(ws, dataset, ref, settings=settings, progress=progress)
+    except JudgeError as err:  # a judge model named in the settings that does not load
+        _fail(f"{config}: {err}")
     finally:
         progress.close()
     write_findings(findings, findings_out)

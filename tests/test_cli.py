@@ -43,6 +43,17 @@ def test_ingest_reports_counts_and_is_idempotent(tmp_path, alpaca_file):
     assert _counts(ws) == (1, 7)
 
 
+def test_scan_settings_naming_a_missing_judge_model_fail_before_scanning(tmp_path, alpaca_file):
+    for section, field in (("duplicates.semantic", "paraphrase_judge_model"), ("contradiction", "judge_model")):
+        cfg = tmp_path / "scan.toml"
+        cfg.write_text(f'[{section}]\n{field} = "{tmp_path / "no-such-model"}"\n')
+        result = curate("scan", alpaca_file, "--findings-out", tmp_path / "f.jsonl", "-w", tmp_path / "ws",
+                        "--config", cfg)
+        assert result.exit_code == 2, result.output
+        assert "scan.toml: invalid scan settings" in result.output and f"{section}.{field}" in result.output
+        assert "does not exist" in result.output and not (tmp_path / "f.jsonl").exists()
+
+
 BAD = {
     "malformed": (b'{"prompt": "a", "response": "b"}\n{"prompt": \n', "bad.jsonl:2: malformed JSON"),
     "missing_field": (b'{"prompt": "a", "response": "b"}\n{"prompt": "c", "completion": null}\n',

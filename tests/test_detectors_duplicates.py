@@ -147,7 +147,7 @@ def _tiny_pair_classifier(path, positive_logit: float, num_labels: int = 2):
 @pytest.mark.slow  # importing transformers alone takes ~8 s on 2 cores
 @pytest.mark.parametrize("num_labels", [2, 1])
 def test_paraphrase_judge_decides_prompt_only_candidates(tmp_path, num_labels):
-    from curation.detectors.judges import ParaphraseJudge
+    from curation.detectors.judges import JudgeError, ParaphraseJudge
 
     rows = build([("What is the fastest land animal?", None), ("What is the fastest sea animal?", None)])
     assert pairs(Duplicates().detect(ctx(rows))) == set()  # the cosine rules: another question
@@ -161,6 +161,9 @@ def test_paraphrase_judge_decides_prompt_only_candidates(tmp_path, num_labels):
                    ("What can I do to boost the water pressure of my shower?", None)])
     assert pairs(Duplicates().detect(ctx(water))) == {(0, 1)}
     assert Duplicates(semantic=SemanticDuplicates(paraphrase_judge_model=no)).detect(ctx(water)) == []
+    (tmp_path / "empty").mkdir()  # a folder that holds no model: a clear error naming it
+    with pytest.raises(JudgeError, match="paraphrase judge could not load .*empty"):
+        ParaphraseJudge(str(tmp_path / "empty"))
 
 
 def test_semantic_detector_alone_reports_groups():

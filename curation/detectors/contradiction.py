@@ -21,13 +21,14 @@ import re
 from typing import ClassVar, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from curation.detectors import text as tx
 from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.exact import exact_groups
 from curation.detectors.features import answer_embeddings, fields
 from curation.detectors.graph import UnionFind
+from curation.detectors.judges import check_model_ref
 from curation.detectors.memo import embedder_key, pair_key, pair_memo
 from curation.detectors.matching import (
     claim,
@@ -80,6 +81,7 @@ class Contradictions(Detector):
     max_group: int = Field(50, ge=2, description="rows compared per identical request")
     judge: Literal["rules", "nli", "llm"] = Field("rules", description="who judges short-answer claims")
     judge_model: str | None = Field(None, description="model id or local path for the nli/llm judge")
+    _check_judge_model = field_validator("judge_model")(check_model_ref)
     judge_threshold: float = Field(0.5, ge=0, le=1, description="judge probability that counts as a conflict")
 
     def candidates(self, ctx: ScanContext) -> dict[tuple[int, int], float | None]:

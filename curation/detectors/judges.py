@@ -18,7 +18,28 @@ ask the same thing.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
+
+
+class JudgeError(RuntimeError):
+    """A judge model that cannot be loaded (the message names it and says why)."""
+
+
+def check_model_ref(value: str | None) -> str | None:
+    """Settings validator: a judge model given as a local path must exist (a hub id cannot be
+    checked offline, so anything that does not look like a path passes)."""
+    if value and (value.startswith((".", "/", "~")) or "\\" in value) and not Path(value).expanduser().exists():
+        raise ValueError(f"model folder {value!r} does not exist")
+    return value
+
+
+def _loading(what: str, model: str, build):
+    """Run ``build()``; a failure becomes a ``JudgeError`` naming the judge and the model."""
+    try:
+        return build()
+    except (OSError, ValueError, KeyError) as err:
+        raise JudgeError(f"the {what} judge could not load {model!r}: {err}") from err
 
 
 class Judge(Protocol):
@@ -33,8 +54,9 @@ class NLIJudge:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         self.torch = torch
-        self.tok = AutoTokenizer.from_pretrained(model)
-        self.model = AutoModelForSequenceClassification.from_pretrained(model).to(device).eval()
+        self.tok, self.model = _loading("nli", model, lambda: (
+            AutoTokenizer.from_pretrained(model),
+            AutoModelForSequenceClassification.from_pretrained(model).to(device).eval()))
         labels = {int(k): str(v).lower() for k, v in self.model.config.id2label.items()}
         hits = [k for k, v in labels.items() if "contradict" in v]
         self.index = hits[0] if hits else 0
@@ -61,8 +83,8 @@ class LLMJudge:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.torch = torch
-        self.tok = AutoTokenizer.from_pretrained(model)
-        self.model = AutoModelForCausalLM.from_pretrained(model).to(device).eval()
+        self.tok, self.model = _loading("llm", model, lambda: (
+            AutoTokenizer.from_pretrained(model), AutoModelForCausalLM.from_pretrained(model).to(device).eval()))
         self.device = device
         self.yes = self._token_id("Yes")
         self.no = self._token_id("No")
@@ -99,8 +121,9 @@ class ParaphraseJudge:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         self.torch = torch
-        self.tok = AutoTokenizer.from_pretrained(model)
-        self.model = AutoModelForSequenceClassification.from_pretrained(model).to(device).eval()
+        self.tok, self.model = _loading("paraphrase", model, lambda: (
+            AutoTokenizer.from_pretrained(model),
+            AutoModelForSequenceClassification.from_pretrained(model).to(device).eval()))
         self.device, self.batch_size = device, batch_size
         labels = {int(k): str(v).lower() for k, v in self.model.config.id2label.items()}
         hits = [k for k, v in sorted(labels.items())

@@ -17,12 +17,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from curation.detectors import text as tx
 from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.features import answer_embeddings, fields, request_embeddings
 from curation.detectors.graph import Edge, group_findings
+from curation.detectors.judges import check_model_ref
 from curation.detectors.matching import PairJudgement, Relation, judge_pair, wording_only
 from curation.detectors.memo import embedder_key, pair_key, pair_memo
 from curation.detectors.neighbors import similar_pairs
@@ -105,6 +106,7 @@ class SemanticDuplicates(Detector):
                                                "cross-encoder (model id or local path) that decides "
                                                "candidate paraphrases instead of the cosine rules")
     paraphrase_judge_threshold: float = Field(0.5, ge=0, le=1, description="judge probability for a paraphrase")
+    _check_judge_model = field_validator("paraphrase_judge_model")(check_model_ref)
 
     _judges: ClassVar[dict] = {}  # loaded paraphrase judges, shared across scans
 
