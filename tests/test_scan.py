@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_detectors_support import MIXED, REFERENCE, SynonymEncoder, qa
+from test_detectors_support import MIXED, REFERENCE, SynonymEncoder, build, qa
 
 from curation.detectors.semantic import SemanticDuplicates
 from curation.scan import DEFAULT_DETECTORS, ScanSettings, run_scan
@@ -31,7 +31,13 @@ def test_rescan_embeds_nothing_new(tmp_path):
     assert first.texts_embedded > 0 and second.texts_embedded == 0
 
 
-def test_rescan_reuses_signatures_and_pair_judgements(tmp_path, monkeypatch):
+PROMPTS = build([(q, None) for q in ("How do I reset my password?", "How do I reset my password??",
+                                       "how do i reset my PASSWORD", "How can I improve my shower's water pressure?",
+                                       "How can I boost my shower's water pressure?", "What is the capital of France?")])
+
+
+@pytest.mark.parametrize("data", [MIXED, PROMPTS], ids=["with answers", "prompt-only"])
+def test_rescan_reuses_signatures_and_pair_judgements(tmp_path, monkeypatch, data):
     """A re-scan of unchanged data judges no pair again and loads MinHash signatures; the
     findings are the same. A changed row is judged afresh; a corrupt memo is a cache miss."""
     import curation.detectors.minhash as minhash
@@ -49,15 +55,16 @@ def test_rescan_reuses_signatures_and_pair_judgements(tmp_path, monkeypatch):
     monkeypatch.setattr(semantic, "judge_pair", counting(semantic.judge_pair, "judge"))
     monkeypatch.setattr(minhash, "shingle_hashes", counting(minhash.shingle_hashes, "shingle"))
     settings = ScanSettings(detectors=["duplicates"])
-    first = run_scan(MIXED, settings=settings, embedder=SynonymEncoder(), cache_dir=tmp_path)
+    first = run_scan(data, settings=settings, embedder=SynonymEncoder(), cache_dir=tmp_path)
     assert calls["judge"] > 0 and calls["shingle"] == 1
+    assert first.findings
     calls.update(judge=0, shingle=0)
-    second = run_scan(MIXED, settings=settings, embedder=SynonymEncoder(), cache_dir=tmp_path)
+    second = run_scan(data, settings=settings, embedder=SynonymEncoder(), cache_dir=tmp_path)
     assert calls == {"judge": 0, "shingle": 0}
     assert [f.to_json() for f in first.findings] == [f.to_json() for f in second.findings]
 
-    changed = list(MIXED)
-    changed[2] = qa(2, "How do I reset my password? Thanks!", MIXED[0].answer)  # new wording
+    changed = list(data)
+    changed[2] = qa(2, "How do I reset my own password?", data[0].answer or None)  # new wording
     third = run_scan(changed, settings=settings, embedder=SynonymEncoder(), cache_dir=tmp_path)
     assert calls["judge"] > 0 and calls["shingle"] == 1
     assert any({0, 1, 2} <= set(f.rows) for f in third.findings)
@@ -65,7 +72,7 @@ def test_rescan_reuses_signatures_and_pair_judgements(tmp_path, monkeypatch):
     for p in (tmp_path / "memo").iterdir():
         p.write_bytes(b"not a memo")
     calls.update(judge=0, shingle=0)
-    fourth = run_scan(MIXED, settings=settings, embedder=SynonymEncoder(), cache_dir=tmp_path)
+    fourth = run_scan(data, settings=settings, embedder=SynonymEncoder(), cache_dir=tmp_path)
     assert calls["judge"] > 0 and calls["shingle"] == 1
     assert [f.to_json() for f in fourth.findings] == [f.to_json() for f in first.findings]
 

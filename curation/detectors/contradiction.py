@@ -167,6 +167,8 @@ class Contradictions(Detector):
 
     def detect(self, ctx: ScanContext) -> list[Finding]:
         f = fields(ctx)
+        if f.prompt_only:
+            return []  # no answers, nothing to contradict
         conflicts, agree = [], UnionFind()
         memo, model = pair_memo(ctx), embedder_key(ctx)
         for (i, j), cos in sorted(self.candidates(ctx).items()):

@@ -9,6 +9,7 @@ the long, expensive texts to embed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -44,9 +45,10 @@ class Fields:
                 (self.answer_core[i], self.answer_core[j]),
                 (self.answer_core_norm[i], self.answer_core_norm[j]))
 
-    @property
+    @cached_property
     def prompt_only(self) -> bool:
-        """True when no example has an answer: dedupe on the prompt alone."""
+        """True when no example has an answer: dedupe on the prompt alone (computed once: a
+        prompt-only file has to be read to the end to know, and groups ask per member)."""
         return not any(self.answer)
 
 

@@ -202,8 +202,13 @@ class SemanticDuplicates(Detector):
         for a, b, c in zip(ii, jj, ss):
             best[a], best[b] = max(best[a], c), max(best[b], c)
         out, ask = [], []
+        memo = pair_memo(ctx)
         for a, b, c in zip(ii, jj, ss):
-            jd = judge_pair(*f.pair(a, b))
+            key = pair_key(f.pair(a, b), "prompt")  # the lexical judgement needs no cosine
+            jd = memo.get(key)
+            if jd is None:
+                jd = judge_pair(*f.pair(a, b))
+                memo.put(key, jd)
             if not jd.request.same:
                 hard, soft = prompt_differences(f.request_core[a], f.request_core[b], jd.request.conflicts)
                 mutual = c >= best[a] - 1e-6 and c >= best[b] - 1e-6
