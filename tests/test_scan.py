@@ -40,6 +40,7 @@ PROMPTS = build([(q, None) for q in ("How do I reset my password?", "How do I re
 def test_rescan_reuses_signatures_and_pair_judgements(tmp_path, monkeypatch, data):
     """A re-scan of unchanged data judges no pair again and loads MinHash signatures; the
     findings are the same. A changed row is judged afresh; a corrupt memo is a cache miss."""
+    import curation.detectors.features as features
     import curation.detectors.minhash as minhash
     import curation.detectors.semantic as semantic
 
@@ -51,7 +52,7 @@ def test_rescan_reuses_signatures_and_pair_judgements(tmp_path, monkeypatch, dat
             return fn(*a, **kw)
         return wrapped
 
-    monkeypatch.setattr(minhash, "judge_pair", counting(minhash.judge_pair, "judge"))
+    monkeypatch.setattr(features, "judge_pair", counting(features.judge_pair, "judge"))
     monkeypatch.setattr(semantic, "judge_pair", counting(semantic.judge_pair, "judge"))
     monkeypatch.setattr(minhash, "shingle_hashes", counting(minhash.shingle_hashes, "shingle"))
     settings = ScanSettings(detectors=["duplicates"])

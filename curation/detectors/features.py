@@ -15,6 +15,8 @@ import numpy as np
 
 from curation.detectors.base import ScanContext
 from curation.detectors.boilerplate import strip_answer, strip_request
+from curation.detectors.matching import PairJudgement, judge_pair
+from curation.detectors.memo import pair_key, pair_memo
 from curation.detectors.text import normalize
 
 
@@ -110,3 +112,16 @@ def answer_embeddings(ctx: ScanContext, idx: list[int] | np.ndarray) -> dict[int
         vecs = _embedder(ctx).encode([f.answer[i] for i in todo], progress=ctx.progress)
         memo.update(zip(todo, vecs))
     return memo
+
+
+def lexical_judgement(ctx: ScanContext, i: int, j: int) -> PairJudgement:
+    """``judge_pair`` of positions i and j without any cosine (the lexical checks alone),
+    memoised across scans: MinHash candidates and prompt-only candidates share it."""
+    f = fields(ctx)
+    memo = pair_memo(ctx)
+    key = pair_key(f.pair(i, j), "lexical")
+    jd = memo.get(key)
+    if jd is None:
+        jd = judge_pair(*f.pair(i, j))
+        memo.put(key, jd)
+    return jd

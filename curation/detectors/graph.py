@@ -28,6 +28,17 @@ class Edge:
     how: str = ""  # e.g. "answer cut short", "request reworded"
 
 
+def duplicate_edge(i: int, j: int, jd) -> Edge:
+    """The edge for a pair judged a duplicate (a ``matching.PairJudgement``): typed by how
+    its fields matched, scored by the weaker field."""
+    kinds = {jd.request.kind} | ({jd.answer.kind} if jd.answer else set())
+    etype = ("exact" if kinds == {"exact"} else
+             "semantic" if kinds & {"semantic", "same claim", "judge"} else "near")
+    score = min(jd.request.score, jd.answer.score if jd.answer else 1.0)
+    how = ", ".join(sorted(k for k in kinds if k != "exact")) or "identical"
+    return Edge(i, j, etype, score, how)
+
+
 class UnionFind:
     """Union-find with cannot-link constraints: two groups never merge if they hold a pair
     known to conflict (so a chain of near-duplicates cannot join two contradicting rows)."""

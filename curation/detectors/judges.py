@@ -42,6 +42,15 @@ def _loading(what: str, model: str, build):
         raise JudgeError(f"the {what} judge could not load {model!r}: {err}") from err
 
 
+def _pair_classifier(what: str, model: str, device: str):
+    """(tokenizer, sequence-classification model in eval mode) for a cross-encoder judge."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    return _loading(what, model, lambda: (
+        AutoTokenizer.from_pretrained(model),
+        AutoModelForSequenceClassification.from_pretrained(model).to(device).eval()))
+
+
 class Judge(Protocol):
     def contradiction(self, question: str, answer_a: str, answer_b: str) -> float: ...
 
@@ -51,12 +60,9 @@ class NLIJudge:
 
     def __init__(self, model: str, device: str = "cpu") -> None:
         import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         self.torch = torch
-        self.tok, self.model = _loading("nli", model, lambda: (
-            AutoTokenizer.from_pretrained(model),
-            AutoModelForSequenceClassification.from_pretrained(model).to(device).eval()))
+        self.tok, self.model = _pair_classifier("nli", model, device)
         labels = {int(k): str(v).lower() for k, v in self.model.config.id2label.items()}
         hits = [k for k, v in labels.items() if "contradict" in v]
         self.index = hits[0] if hits else 0
@@ -118,12 +124,9 @@ class ParaphraseJudge:
 
     def __init__(self, model: str, device: str = "cpu", batch_size: int = 32) -> None:
         import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         self.torch = torch
-        self.tok, self.model = _loading("paraphrase", model, lambda: (
-            AutoTokenizer.from_pretrained(model),
-            AutoModelForSequenceClassification.from_pretrained(model).to(device).eval()))
+        self.tok, self.model = _pair_classifier("paraphrase", model, device)
         self.device, self.batch_size = device, batch_size
         labels = {int(k): str(v).lower() for k, v in self.model.config.id2label.items()}
         hits = [k for k, v in sorted(labels.items())

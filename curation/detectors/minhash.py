@@ -19,10 +19,9 @@ import numpy as np
 from pydantic import Field
 
 from curation.detectors.base import Detector, ScanContext, register
-from curation.detectors.features import fields
-from curation.detectors.graph import Edge, group_findings
-from curation.detectors.matching import judge_pair
-from curation.detectors.memo import CODE, SignatureMemo, pair_key, pair_memo, text_key
+from curation.detectors.features import fields, lexical_judgement
+from curation.detectors.graph import Edge, duplicate_edge, group_findings
+from curation.detectors.memo import CODE, SignatureMemo, text_key
 from curation.schema import Finding
 
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -147,27 +146,15 @@ class MinHashDuplicates(Detector):
         """Verified ``near`` (or ``exact``) edges; judgements are kept for other detectors."""
         f = fields(ctx)
         judged = ctx.cache.setdefault("judged", {})
-        memo = pair_memo(ctx)
         out = []
         for i, j in sorted(self.candidates(ctx)):
             if not f.same_shape(i, j):
                 continue
             jd = judged.get((i, j))
             if jd is None:
-                texts = f.pair(i, j)
-                key = pair_key(texts, "minhash")
-                jd = memo.get(key)
-                if jd is None:
-                    jd = judge_pair(*texts)
-                    memo.put(key, jd)
-                judged[(i, j)] = jd
+                jd = judged[(i, j)] = lexical_judgement(ctx, i, j)
             if jd.duplicate:
-                kinds = {jd.request.kind} | ({jd.answer.kind} if jd.answer else set())
-                etype = ("exact" if kinds == {"exact"} else
-                         "semantic" if kinds & {"semantic", "same claim"} else "near")
-                score = min(jd.request.score, jd.answer.score if jd.answer else 1.0)
-                how = ", ".join(sorted(k for k in kinds if k != "exact")) or "identical"
-                out.append(Edge(i, j, etype, score, how))
+                out.append(duplicate_edge(i, j, jd))
         return out
 
     def detect(self, ctx: ScanContext) -> list[Finding]:

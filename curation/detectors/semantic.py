@@ -21,8 +21,8 @@ from pydantic import Field, field_validator
 
 from curation.detectors import text as tx
 from curation.detectors.base import Detector, ScanContext, register
-from curation.detectors.features import answer_embeddings, fields, request_embeddings
-from curation.detectors.graph import Edge, group_findings
+from curation.detectors.features import answer_embeddings, fields, lexical_judgement, request_embeddings
+from curation.detectors.graph import Edge, duplicate_edge, group_findings
 from curation.detectors.judges import check_model_ref
 from curation.detectors.matching import PairJudgement, Relation, judge_pair, wording_only
 from curation.detectors.memo import embedder_key, pair_key, pair_memo
@@ -202,13 +202,8 @@ class SemanticDuplicates(Detector):
         for a, b, c in zip(ii, jj, ss):
             best[a], best[b] = max(best[a], c), max(best[b], c)
         out, ask = [], []
-        memo = pair_memo(ctx)
         for a, b, c in zip(ii, jj, ss):
-            key = pair_key(f.pair(a, b), "prompt")  # the lexical judgement needs no cosine
-            jd = memo.get(key)
-            if jd is None:
-                jd = judge_pair(*f.pair(a, b))
-                memo.put(key, jd)
+            jd = lexical_judgement(ctx, a, b)
             if not jd.request.same:
                 hard, soft = prompt_differences(f.request_core[a], f.request_core[b], jd.request.conflicts)
                 mutual = c >= best[a] - 1e-6 and c >= best[b] - 1e-6
@@ -250,14 +245,8 @@ class SemanticDuplicates(Detector):
     def edges(self, ctx: ScanContext) -> list[Edge]:
         out = []
         for a, b, _cos, jd in self.judged(ctx):
-            if not jd.duplicate:
-                continue
-            kinds = {jd.request.kind} | ({jd.answer.kind} if jd.answer else set())
-            etype = ("exact" if kinds == {"exact"} else
-                     "semantic" if kinds & {"semantic", "same claim", "judge"} else "near")
-            score = min(jd.request.score, jd.answer.score if jd.answer else 1.0)
-            how = ", ".join(sorted(k for k in kinds if k != "exact")) or "identical"
-            out.append(Edge(a, b, etype, score, how))
+            if jd.duplicate:
+                out.append(duplicate_edge(a, b, jd))
         return out
 
     def detect(self, ctx: ScanContext) -> list[Finding]:
