@@ -45,6 +45,48 @@ def test_conflict_or_agreement(a, b, conflict):
     assert flagged(a, b) is conflict
 
 
+SEATS = "How many seats does the Studio plan need?"
+LIMIT = "What is the upload limit per file?"
+
+
+# Support-bot answers: the same fact with different extra sentences agrees; a changed
+# figure, unit or polarity in the sentence that states it does not.
+@pytest.mark.parametrize("a, b, conflict", [
+    (("What is the support email?", "Email support@example.com. You can also use the in-app chat."),
+     ("What is the support email?", "Email help@example.org. You can also use the in-app chat."), True),
+    (("How much is the Studio plan?", "Studio costs $19 per member per month."),
+     ("How much is the Studio plan?", "Studio is $19 per member per month. Taxes aren't included in that price."), False),
+    ((LIMIT, "Files can be up to 300 MB each."),
+     (LIMIT, "Each file can be up to 300 MB; above that the upload stops with error 413 and you should split it."), False),
+    ((SEATS, "You need at least 4 seats to subscribe to Studio."),
+     (SEATS, "Studio needs at least 4 seats. You can switch plans whenever you like."), False),
+    (("What does error E-22 mean?", "It means the page is locked by another editor. Wait a minute and try again."),
+     ("What does error E-22 mean?", "It means the page is locked by another editor. The log under Help shows who holds it."), False),
+    (("What is the capital of Laos?", "The capital of Laos is Vientiane."), ("What is the capital of Laos?", "The capital is Vientiane."), False),
+    (("What is the capital of Haiti?", "The capital of Haiti is Port-au-Prince."),
+     ("What is the capital of Haiti?", "The capital is Port-au-Prince."), False),
+    ((LIMIT, "Files can be up to 300 MB each."), (LIMIT, "Files can be up to 500 MB each."), True),
+    (("How long is the idle timeout?", "Sessions end after 48 hours without activity."),
+     ("How long is the idle timeout?", "Sessions end after 48 minutes without activity. Sign in again to continue."), True),
+    (("Can I export to PDF?", "You can't export pages to PDF yet. The export menu offers Markdown and HTML."),
+     ("Can I export to PDF?", "Export pages to PDF from the export menu. Markdown and HTML work too."), True),
+    (("What words describe all dentists?", "There are no words that describe all dentists"),
+     ("What words describe all dentists?", "All dentists are rich"), True),
+    (("What is the capital of the Virgin Islands, U.S.?", "The capital is Charlotte Amalie. It is on St. Thomas."),
+     ("What is the capital of the Virgin Islands, U.S.?", "The capital of Virgin Islands, U.S. is Cayenne."), True),
+], ids=["other-address", "extra-negated-sentence", "extra-number", "same-figure-other-details", "same-first-sentence",
+        "request-name-left-out", "hyphenated-name", "other-size", "other-unit", "negated-counterpart",
+        "one-sentence-negation", "abbreviation-is-not-a-sentence-end"])
+def test_answers_with_details(a, b, conflict):
+    assert flagged(a, b) is conflict
+
+
+def test_number_reason_names_each_answers_value():
+    q = "How far back does page history go on Studio?"
+    [f] = detect(build([(q, "Studio keeps every page version for 3 months."), (q, "Studio keeps every page version for 1 year.")]))
+    assert "3 months vs 1 year" in f.reason, f.reason
+
+
 def test_finding_names_both_rows_and_reason():
     [f] = detect(build([(Q, "Paris"), (Q, "Lyon")]))
     assert f.rows == (0, 1) and f.kind == "contradiction" and "Paris".lower() in str(f.evidence).lower()

@@ -71,7 +71,12 @@ def test_duplicate_graph_one_finding_per_group_with_representative():
     (("How many legs does a spider have?", "A spider has 8 legs."), ("How many legs does a spider have?", "A spider has 6 legs."), False),
     (("What is the best way to store carrots?", "In the fridge."), ("What is the best way to store potatoes?", "In the fridge."), False),
     (("How old is the universe?", "About 13.8 billion years."), ("How old is the Earth?", "About 13.8 billion years."), False),
-], ids=["same-claim-reworded", "different-entity", "different-number", "different-request", "different-subject"])
+    (("What is the support email?", "Email support@example.com. You can also use the in-app chat."),
+     ("What is the support email?", "Email help@example.org. You can also use the in-app chat."), False),
+    (("What does error E-22 mean?", "It means the page is locked by another editor."),
+     ("What does error E-22 mean?", "E-22 means the page is locked by another editor."), True),
+], ids=["same-claim-reworded", "different-entity", "different-number", "different-request", "different-subject",
+        "different-address", "request-code-repeated"])
 def test_field_aware_rule(a, b, dup):
     assert bool(Duplicates().detect(ctx(build([a, b])))) is dup
 

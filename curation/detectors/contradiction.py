@@ -4,11 +4,18 @@ Candidates are request-equivalent pairs (identical after normalisation and boile
 stripping, or reworded: see ``semantic``) whose answers are not duplicates. Each candidate is
 judged on what the answers *assert*, not on how similar their wording is:
 
-- a number, a named term or a negation that differs inside otherwise matching answers;
-- a flipped verdict (yes/no, true/false) or a flipped negation;
+- a number, a named term (names, e-mail and web addresses) or a negation that differs
+  inside otherwise matching answers; names and numbers the request itself contains are
+  not assertions ("The capital of Laos is Vientiane." / "The capital is Vientiane.");
+- a flipped verdict (yes/no, true/false); a negated sentence whose counterpart in the other
+  answer is not negated (an added "Prices don't include VAT." flips nothing);
+- numbers each answer gives that the other does not ("3 months" / "1 year"; a number only
+  one answer adds is a detail), or the same number in another unit ("72 hours" / "72 minutes");
 - for short answers, the claim left after removing the words the request already contains
-  ("The capital is Paris." asserts {paris}, as does "Paris"): if neither claim contains the
-  other, they assert different things, unless their embeddings say they are rewordings.
+  ("The capital is Paris." asserts {paris}, as does "Paris"), read from the first sentence
+  when either answer says more: if neither claim contains the other, they assert different
+  things, unless both give the same figures, the same verdict or the same names (the other
+  words are then details) or their embeddings say they are rewordings.
 
 Long free-form answers with no such conflict are not flagged: two different poems for one
 request are both fine. An optional model judge (NLI cross-encoder or instruction-tuned LLM,
@@ -32,6 +39,7 @@ from curation.detectors.judges import check_model_ref
 from curation.detectors.memo import embedder_key, pair_key, pair_memo
 from curation.detectors.matching import (
     claim,
+    request_echo,
     fuzzy_in,
     judge_pair,
     unmatched,
@@ -59,11 +67,45 @@ def open_ended(request: str) -> bool:
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*")
 
 
-def proper_names(answer: str, request: str) -> set[str]:
-    """Capitalised words of the answer (any position, stopwords dropped) not in the request."""
+def proper_names(answer: str, request: str, other: str = "") -> set[str]:
+    """Capitalised words of the answer not in the request, stopwords dropped. A word that
+    opens a sentence counts only if one of the two answers capitalises it mid-sentence too
+    ("Open Settings > Account" names Settings, not Open)."""
     echo = set(tx.content_words(request))
+    inner = tx.named_terms(answer) | tx.named_terms(other)
     names = {tx.stem(w.casefold()) for w in _CAPITALISED.findall(answer)}
-    return {w for w in names if w not in tx.STOPWORDS and not fuzzy_in(w, echo)}
+    return {w for w in names if w not in tx.STOPWORDS and w in inner and not fuzzy_in(w, echo)}
+
+
+def negation_flip(a: str, b: str) -> bool:
+    """One-sentence answers: one is negated, the other not ("No UFO has been shown to be
+    alien" / "Many UFOs are alien"). Longer ones: a negated sentence in one answer whose
+    counterpart in the other (the sentence sharing most of its content words, at least half)
+    is not negated; "Prices don't include VAT." added to a price, or "If you don't see it,
+    update the app." added to steps, flips nothing."""
+    sa, sb = tx.sentences(a), tx.sentences(b)
+    if len(sa) == 1 and len(sb) == 1:
+        return tx.has_negation(a) != tx.has_negation(b)
+    for one, other in ((sa, sb), (sb, sa)):
+        words = [(set(tx.content_words(t)), tx.has_negation(t)) for t in other]
+        for sentence in one:
+            ws = set(tx.content_words(sentence))
+            if not ws or not tx.has_negation(sentence):
+                continue
+            shared, negated = max(((len(ws & w), neg) for w, neg in words), default=(0, False))
+            if shared >= 0.5 * len(ws) and not negated:
+                return True
+    return False
+
+
+def number_phrase(text: str, number: str) -> str:
+    """The number as written with the word after it ('3 months'), for a readable reason."""
+    m = re.search(rf"(?<![\w.]){re.escape(number)}(?:[ -]?[^\W\d_]+)?", text.replace(",", ""))
+    return m.group() if m else number
+
+
+def _values(text: str, numbers: set[str]) -> str:
+    return ", ".join(number_phrase(text, n) for n in sorted(numbers)[:3])
 
 
 @register
@@ -115,10 +157,12 @@ class Contradictions(Detector):
         jd = judge_pair(*f.pair(i, j), req_cos=req_cos)
         if jd.answer is None or jd.answer.same:
             return "agree", 0.0, [], {}
+        a, b = f.answer_core[i], f.answer_core[j]
+        echo_numbers, _ = request_echo(f.request_core[i], f.request_core[j])
+        na, nb = tx.numbers(a) - echo_numbers, tx.numbers(b) - echo_numbers
         hard = [c for c in jd.answer.conflicts if not c.startswith("different words")]
         if hard:
-            return "conflict", 0.9, hard, {"answer_similarity": round(jd.answer.score, 4)}
-        a, b = f.answer_core[i], f.answer_core[j]
+            return "conflict", 0.9, self._readable(hard, a, b, na, nb), {"answer_similarity": round(jd.answer.score, 4)}
         if (max(len(tx.words(a)), len(tx.words(b))) > self.short_answer_words
                 or open_ended(f.request_core[i]) or open_ended(f.request_core[j])):
             return "open", 0.0, [], {}
@@ -126,13 +170,22 @@ class Contradictions(Detector):
         if va and vb and va != vb:
             return "conflict", 0.95, [f"one answers {va}, the other {vb}"], {}
         reasons = []
-        na, nb = tx.numbers(a), tx.numbers(b)
-        if na != nb and na and nb:
-            reasons.append(f"different numbers ({', '.join(sorted(na ^ nb)[:4])})")
-        if tx.has_negation(a) != tx.has_negation(b):
-            reasons.append("one answer is negated")
+        if na - nb and nb - na:  # a number only one answer gives is a detail, not a conflict
+            reasons.append(f"different numbers: {_values(a, na - nb)} vs {_values(b, nb - na)}")
+        ua_, ub_ = tx.number_units(a), tx.number_units(b)
+        units = [f"{n} {ua_[n]} vs {n} {ub_[n]}" for n in sorted(set(ua_) & set(ub_))
+                 if not tx.same_unit(ua_[n], ub_[n])]
+        if units:
+            reasons.append(f"different units: {'; '.join(units[:2])}")
+        if negation_flip(a, b):
+            reasons.append("one answer negates what the other states")
         request = f.request_core[i] + " " + f.request_core[j]
-        ca, cb = claim(a, request), claim(b, request)
+        # what each answer asserts: its first sentence when either says more (the direct
+        # answer; "It means you lack permission." followed by different advice agrees)
+        sa, sb = tx.sentences(a), tx.sentences(b)
+        first = len(sa) > 1 or len(sb) > 1
+        ca = claim(sa[0] if first and sa else a, request)
+        cb = claim(sb[0] if first and sb else b, request)
         ua, ub = unmatched(ca, cb), unmatched(cb, ca)
         ev = {"claims": [sorted(ca)[:8], sorted(cb)[:8]]}
         if self.judge != "rules":
@@ -144,9 +197,13 @@ class Contradictions(Detector):
             return "conflict", 0.85, reasons, ev
         if not ua or not ub:
             return "agree", 0.0, [], ev  # one claim contains the other
-        pa, pb = proper_names(a, request), proper_names(b, request)
+        if na and nb:
+            return "agree", 0.0, [], ev  # the same figures (checked above); other words are details
+        if va and va == vb:
+            return "agree", 0.0, [], ev  # the same verdict, explained differently
+        pa, pb = proper_names(a, request, b), proper_names(b, request, a)
         if pa and pb and (not unmatched(pa, pb) or not unmatched(pb, pa)):
-            return "agree", 0.0, [], ev  # same people/places, one answer says more
+            return "agree", 0.0, [], ev  # same people/places/things, one answer says more
         vecs = answer_embeddings(ctx, [i, j]) if ctx.embedder is not None else None
         cos = float(np.dot(vecs[i], vecs[j])) if vecs else 0.0
         ev["answer_cosine"] = round(cos, 4)
@@ -156,6 +213,19 @@ class Contradictions(Detector):
         score = float(np.clip(0.5 + 0.5 * (1 - overlap) - 0.3 * max(cos, 0), 0.05, 1.0))
         why = f"they assert different things ({', '.join(sorted(ua)[:3])} vs {', '.join(sorted(ub)[:3])})"
         return "conflict", score, [why], ev
+
+    @staticmethod
+    def _readable(conflicts: list[str], a: str, b: str, na: frozenset[str], nb: frozenset[str]) -> list[str]:
+        """The lexical conflicts as a reviewer reads them: the numbers each answer gives
+        ("3 months vs 1 year") instead of one line per number and check."""
+        out = [c for c in conflicts if not c.startswith(("numbers differ", "a word is replaced"))]
+        if len(out) < len(conflicts):
+            if na != nb:
+                out.insert(0, f"different numbers: {_values(a, na - nb) or _values(a, na)} vs "
+                              f"{_values(b, nb - na) or _values(b, nb)}")
+            else:
+                out += [c for c in conflicts if c.startswith(("numbers differ", "a word is replaced"))][:1]
+        return list(dict.fromkeys(out))
 
     def _judge_model(self):
         key = ("contradiction_judge", self.judge, self.judge_model)

@@ -66,20 +66,34 @@ def unmatched(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> set
     return {w for w in a if not fuzzy_in(w, b)}
 
 
-def key_conflicts(a: str, b: str, one_way: bool = False, wording: bool = False) -> list[str]:
+def missing_names(names: frozenset[str], pool: frozenset[str]) -> set[str]:
+    """Named terms with no match in ``pool``; a hyphenated name matches when all its parts
+    do ("Port-au-Prince" is in "the capital is port au prince")."""
+    return {w for w in unmatched(names, pool)
+            if "-" not in w or not all(fuzzy_in(p, pool) for p in w.split("-") if p)}
+
+
+def key_conflicts(a: str, b: str, one_way: bool = False, wording: bool = False,
+                  echo: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())) -> list[str]:
     """Differences that change what a text asserts: numbers, named terms, negation and,
     with ``wording``, content words swapped for others (for texts that are otherwise equal).
 
     ``one_way``: only look for terms of ``a`` missing from ``b`` (``a`` is a cut-short or
     wrapped copy, so ``b`` may legitimately say more).
+    ``echo``: (numbers, content words) the texts may repeat or leave out without asserting
+    anything: the request's, when the texts are two answers to it ("The capital of Laos is
+    Vientiane." / "The capital is Vientiane.").
     """
     na, ea, ca, ga = _terms(a)
     nb, eb, cb, gb = _terms(b)
+    if echo[0] or echo[1]:
+        na, nb = na - echo[0], nb - echo[0]
+        ea, eb = frozenset(missing_names(ea, echo[1])), frozenset(missing_names(eb, echo[1]))
     out = []
     miss_num = na - nb if one_way else na ^ nb
     if miss_num:
         out.append(f"numbers differ ({', '.join(sorted(miss_num)[:4])})")
-    miss_ent = unmatched(ea, cb | eb) | (set() if one_way else unmatched(eb, ca | ea))
+    miss_ent = missing_names(ea, cb | eb) | (set() if one_way else missing_names(eb, ca | ea))
     if miss_ent:
         out.append(f"names differ ({', '.join(sorted(miss_ent)[:4])})")
     short = len(ca) <= 25 and len(cb) <= 25  # a flipped or swapped word matters in a short text
@@ -104,7 +118,7 @@ def order_conflicts(short: str, long: str, same_length: bool) -> list[str]:
     replaced by one the text already uses ('French are French' / 'French are unhygienic')."""
     out = []
     ns, nl = tx.number_sequence(short), tx.number_sequence(long)
-    if ns != nl and not (not same_length and _contiguous(ns, nl)):
+    if ns and nl and ns != nl and not (not same_length and _contiguous(ns, nl)):
         out.append("numbers differ (in order or value)")
     es, el = _ordered_names(short), _ordered_names(long)
     if len(es) >= 2 and set(es) == set(el) and es != el:
@@ -156,8 +170,10 @@ class Relation:
 
 def compare_texts(a: str, b: str, a_norm: str, b_norm: str, cos: float | None = None, *,
                   near: float = 0.85, contained: float = 0.9, semantic: float = 0.92,
-                  min_contained_words: int = 3) -> Relation:
-    """Same text up to normalisation, typos, a wrapper, truncation, or (with ``cos``) rewording."""
+                  min_contained_words: int = 3,
+                  echo: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())) -> Relation:
+    """Same text up to normalisation, typos, a wrapper, truncation, or (with ``cos``) rewording;
+    ``echo`` as in ``key_conflicts``."""
     if a_norm == b_norm:
         return Relation(True, "exact", 1.0)
     if not a_norm or not b_norm:
@@ -170,8 +186,8 @@ def compare_texts(a: str, b: str, a_norm: str, b_norm: str, cos: float | None = 
     lexical: list[str] = []
     if ratio >= near:
         # compare terms inside the shared span only: the longer text may be the uncut one
-        conflicts = key_conflicts(s, lng, one_way=True, wording=True)
-        conflicts += [c for c in key_conflicts(lng[: len(s) + 10], s, one_way=True)
+        conflicts = key_conflicts(s, lng, one_way=True, wording=True, echo=echo)
+        conflicts += [c for c in key_conflicts(lng[: len(s) + 10], s, one_way=True, echo=echo)
                       if c not in conflicts]
         conflicts += order_conflicts(s, lng, same_length=len(s_norm) >= 0.9 * len(lng_norm))
         if not conflicts or not wording_only(conflicts) or cos is None:
@@ -180,13 +196,13 @@ def compare_texts(a: str, b: str, a_norm: str, b_norm: str, cos: float | None = 
     if s_norm.count(" ") + 1 >= min_contained_words:
         part = containment_ratio(s_norm, lng_norm)
         if part >= contained:
-            conflicts = key_conflicts(s, lng, one_way=True, wording=True)
+            conflicts = key_conflicts(s, lng, one_way=True, wording=True, echo=echo)
             conflicts += order_conflicts(s, lng, same_length=False)
             if not conflicts or not wording_only(conflicts) or cos is None:
                 return Relation(not conflicts, "contained", part, conflicts)
             lexical = conflicts
     if cos is not None and cos >= semantic:
-        conflicts = key_conflicts(a, b)
+        conflicts = key_conflicts(a, b, echo=echo)
         return Relation(not conflicts, "semantic", float(cos), conflicts)
     return Relation(False, "different", max(ratio, float(cos or 0.0)), lexical)
 
@@ -235,6 +251,16 @@ def same_claim(a: str, b: str, request: str, max_words: int = 12) -> bool:
     return bool(ca) and not unmatched(ca, cb) and not unmatched(cb, ca) and verdict(a) == verdict(b)
 
 
+@lru_cache(maxsize=20_000)
+def request_echo(a: str, b: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(numbers, content words) of two equivalent requests: an answer that repeats or leaves
+    out "Laos" or "8" from "What is the capital of Laos?" / "3 to the power of 8" asserts
+    nothing by it."""
+    na, _, ca, _ = _terms(a)
+    nb, _, cb, _ = _terms(b)
+    return na | nb, ca | cb
+
+
 @dataclass(frozen=True)
 class PairJudgement:
     """Both fields of a pair compared: ``duplicate`` needs the same request and answer;
@@ -267,7 +293,8 @@ def judge_pair(req: tuple[str, str], req_norm: tuple[str, str], ans: tuple[str, 
                          related=request_related)
     if not (ans[0] or ans[1]):
         return PairJudgement(r, None)
-    a = compare_texts(ans[0], ans[1], ans_norm[0], ans_norm[1], ans_cos, semantic=answer_semantic)
+    echo = request_echo(req[0], req[1]) if r.same else (frozenset(), frozenset())
+    a = compare_texts(ans[0], ans[1], ans_norm[0], ans_norm[1], ans_cos, semantic=answer_semantic, echo=echo)
     if (not r.same and a.kind == "exact" and same_answer_request is not None and req_cos is not None
             and req_cos >= same_answer_request and ans_norm[0].count(" ") + 1 >= same_answer_words
             and wording_only(r.conflicts) and not key_conflicts(req[0], req[1])):

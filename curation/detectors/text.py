@@ -95,6 +95,47 @@ def number_sequence(text: str) -> tuple[str, ...]:
     return tuple(m.group().replace(",", "").rstrip("%").lstrip("+") for m in _NUMBER.finditer(text))
 
 
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?![a-z])|(?<=;)\s+|\n+")  # not inside "U.S. is", "e.g. a"
+UNITS = {u: kind for kind, words in {
+    "time": "second seconds minute minutes min mins hour hours hr hrs day days week weeks month months "
+            "year years decade decades century centuries",
+    "size": "byte bytes kb mb gb tb kib mib gib bit bits",
+    "length": "mm cm m meter meters metre metres km kilometer kilometers kilometre kilometres inch inches "
+              "foot feet ft yard yards mile miles",
+    "mass": "mg g gram grams kg kilogram kilograms lb lbs pound pounds ounce ounces oz ton tons tonne tonnes",
+    "volume": "ml l liter liters litre litres gallon gallons cup cups",
+    "temperature": "degree degrees celsius fahrenheit kelvin",
+    "money": "cent cents dollar dollars euro euros",
+}.items() for u in words.split()}
+
+
+def sentences(text: str) -> list[str]:
+    """The text split after ., ! or ? before anything but a lowercase letter, after ; and at
+    line breaks (empty parts dropped)."""
+    return [s for s in (p.strip() for p in _SENTENCE.split(text)) if s]
+
+
+def number_units(text: str) -> dict[str, str]:
+    """Each digit number followed by a unit word, mapped to the unit ('72 hours' -> {'72': 'hours'})."""
+    out = {}
+    for m in _NUMBER.finditer(text):
+        nxt = _WORD.match(text, m.end() + (1 if text[m.end():m.end() + 1] in " -" else 0))
+        if nxt and nxt.group().casefold() in UNITS:
+            out[m.group().replace(",", "").rstrip("%").lstrip("+")] = nxt.group().casefold()
+    return out
+
+
+def same_unit(a: str, b: str) -> bool:
+    """'hour'/'hours' and 'kg'/'kilograms' name the same unit; 'hours'/'days' do not."""
+    if a == b or stem(a) == stem(b):
+        return True
+    short = {"min": "minute", "mins": "minute", "hr": "hour", "hrs": "hour", "kg": "kilogram", "g": "gram",
+             "km": "kilometer", "m": "meter", "cm": "centimeter", "mm": "millimeter", "lb": "pound",
+             "lbs": "pound", "oz": "ounce", "ft": "foot", "feet": "foot", "l": "liter", "ml": "milliliter"}
+    norm = lambda u: stem(short.get(u, u)).replace("metre", "meter").replace("litre", "liter")  # noqa: E731
+    return norm(a) == norm(b)
+
+
 def has_negation(text: str) -> bool:
     """True if the text contains a negation word (not, never, no, can't, ...)."""
     return any(w in NEGATIONS for w in words(text))
@@ -103,6 +144,10 @@ def has_negation(text: str) -> bool:
 _CAP = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w'’-]*(?:[ \t]+(?:of[ \t]+|de[ \t]+|the[ \t]+)?[A-Z][\w'’-]*)*)",
                   re.MULTILINE)
 _INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
+_COMPOUND = re.compile(r"\w+(?:['’-]\w+)*")
+_IDENTIFIER = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+|www\.\S+|"
+                         r"\b(?:[\w-]+\.)+(?:com|org|net|io|app|dev|ai|edu|gov|co|info|uk|de|fr)\b(?:/\S*)?",
+                         re.IGNORECASE)
 
 
 def named_terms(text: str) -> frozenset[str]:
@@ -110,14 +155,17 @@ def named_terms(text: str) -> frozenset[str]:
     casefolded. A line start counts as a sentence start: a system prompt, a greeting on its
     own line or a list item begins with a capital without naming anything.
 
-    Title Case text ("Where Can My Business Grow?") has no usable signal: nothing is named.
+    Title Case text ("Where Can My Business Grow?") has no usable capitalisation signal.
+    E-mail addresses, web addresses and domain names are named terms wherever they stand
+    ("Email help@example.org." and "Email support@example.com." name different addresses).
     """
-    long_words = [w for w in _WORD.findall(text)[1:] if len(w) > 3]
+    ids = frozenset(m.group().rstrip(".,;:!?)'\"").casefold() for m in _IDENTIFIER.finditer(text))
+    long_words = [w for w in _COMPOUND.findall(text)[1:] if len(w) > 3]  # "Port-au-Prince" is one word
     if len(long_words) >= 4 and sum(w[0].isupper() for w in long_words) >= 0.75 * len(long_words):
-        return frozenset()
-    text = _INDENT.sub("", text)
-    return frozenset(stem(w.casefold()) for m in _CAP.finditer(text) for w in m.group(1).split()
-                     if w.casefold() not in STOPWORDS)
+        return ids
+    text = _INDENT.sub("", _IDENTIFIER.sub(" ", text))
+    return ids | frozenset(stem(w.casefold()) for m in _CAP.finditer(text) for w in m.group(1).split()
+                           if w.casefold() not in STOPWORDS)
 
 
 def char_shingles(text: str, n: int = 5) -> set[str]:
