@@ -26,8 +26,8 @@ are shuffled among unrelated Dolly questions (whose pairs all count as false pos
   demo       this project's demo data (data/demo): answers that state the current and the
              outdated value of one planted fact contradict; two answers stating the same
              value agree; other pairs are scored as false positives
-Peer: the plain similarity baseline the contract quotes (same request, answer cosine below
-0.8 with the bundled MiniLM: contradiction). The ``../shared`` sets are absent in a fresh
+Peer: the plain similarity baseline the contract quotes (request cosine at least 0.9 and
+answer cosine below 0.8 with the bundled MiniLM: contradiction). The ``../shared`` sets are absent in a fresh
 clone: then only the demo set runs.
 """
 
@@ -246,12 +246,10 @@ def main() -> int:
         found = [f for f in result.findings if f.kind == "contradiction"]
         pred = {p for f in found for p in itertools.combinations(sorted(f.rows), 2)}
         ours = score(pred, contra, agree, compatible)
-        by_request: dict[str, list[int]] = {}
-        for i, (q, _) in enumerate(rows):
-            by_request.setdefault(q.strip().casefold(), []).append(i)
-        emb = embedder.encode([a for _, a in rows])
-        base_pred = {(a, b) for g in by_request.values() for a, b in itertools.combinations(g, 2)
-                     if float(np.dot(emb[a], emb[b])) < 0.8}
+        req = embedder.encode([q for q, _ in rows])
+        ans = embedder.encode([a for _, a in rows])
+        same = np.triu(req @ req.T >= 0.9, 1)
+        base_pred = {(int(a), int(b)) for a, b in zip(*np.nonzero(same)) if float(np.dot(ans[a], ans[b])) < 0.8}
         base = score(base_pred, contra, agree, compatible)
         fmt = lambda s: f"{s['p']:.3f}/{s['r']:.3f}/{s['f1']:.3f} ({s['agree_fp']:.3f})"  # noqa: E731
         print(f"{name:10s} {len(rows):5d} {len(contra):6d} {len(agree):5d}  {fmt(ours)} {len(found):6d}"
