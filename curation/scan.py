@@ -23,7 +23,7 @@ from curation.detectors.coverage import CoverageGaps
 from curation.detectors.duplicates import Duplicates
 from curation.detectors.edge_cases import EdgeCaseCoverage
 from curation.detectors.leakage import Leakage
-from curation.detectors.memo import save_memos
+from curation.detectors.memo import memo_folder, save_memos
 from curation.detectors.quality import Quality
 from curation.embeddings import Embedder
 from curation.schema import FINDING_KINDS, Example, Finding
@@ -101,17 +101,21 @@ def run_scan(
     cache_dir: str | Path | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     embedder: Any = None,
+    memo_scope: str | None = None,
 ) -> ScanResult:
     """Run every configured detector and return their findings, sorted deterministically.
 
     ``embedder``: optional ``Embedder`` or any object with ``.encode(list[str])`` (tests pass
     a hashing encoder); by default the configured sentence-transformers model.
+    ``memo_scope``: the dataset's name when several datasets share ``cache_dir``: each keeps
+    its own memo of pair judgements and signatures (see ``memo_folder``), so scanning one
+    does not make the next re-scan of another cold.
     """
     settings = settings or ScanSettings()
     emb = make_embedder(settings, cache_dir, embedder)
     ctx = ScanContext(examples=list(examples), reference=list(reference) if reference else None,
                       embedder=emb, progress=progress or no_progress,
-                      memo_dir=Path(cache_dir) / "memo" if cache_dir else None)
+                      memo_dir=memo_folder(Path(cache_dir), memo_scope) if cache_dir else None)
     timings: dict[str, float] = {}
     findings: list[Finding] = []
     for det in settings.instances():

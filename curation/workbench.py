@@ -37,7 +37,7 @@ def scan_dataset(ws: Workspace, dataset: Dataset, reference: Dataset | None = No
     examples = ws.examples(dataset.id)
     ref_examples = ws.examples(reference.id) if reference else None
     result = run_scan(examples, reference=ref_examples, settings=settings, cache_dir=ws.cache_dir,
-                      progress=progress)
+                      progress=progress, memo_scope=dataset.name)
     scan_id = ws.add_scan(dataset.id, result.findings, settings=result.settings, timings=result.timings,
                           reference_dataset_id=reference.id if reference else None, started_at=started)
     return scan_id, list(result.findings), result.timings

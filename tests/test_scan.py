@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from test_detectors_support import MIXED, REFERENCE, SynonymEncoder, build, qa
 
@@ -99,6 +100,63 @@ def test_rescan_after_cold_scan_reuses_judgements_when_the_model_loads_lazily(tm
                     embedder=Embedder("some/model", cache_dir=tmp_path / "emb"))
     assert loads == [] and judged == []
     assert [f.to_json() for f in warm.findings] == [f.to_json() for f in cold.findings]
+
+
+class TableEncoder:
+    """Vectors picked by hand, so that cosines sit where the test needs them."""
+
+    model_key = "test-table-encoder"
+
+    def __init__(self, table: dict[str, np.ndarray]) -> None:
+        self.table = table
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self.table[t] for t in texts]).astype(np.float32)
+
+
+def test_warm_rescan_equals_cold_scan_when_wrappers_change_the_cosine(tmp_path):
+    """Rows 1 and 2 ask the same core question, row 2 with a greeting that moves its cosine
+    to row 0 below the request threshold. Keyed on the cores alone, one memoised judgement
+    served both pairs and the warm re-scan grouped other rows than the cold scan."""
+    basis = np.eye(8)
+    a, b, b_hi = "Which city is the capital of Japan?", "Tell me Japan's seat of government.", \
+        "Hi! Tell me Japan's seat of government."
+    table = {a: basis[0], b: 0.95 * basis[0] + np.sqrt(1 - 0.95**2) * basis[1],
+             b_hi: 0.85 * basis[0] + np.sqrt(1 - 0.85**2) * basis[2], "Tokyo": basis[3]}
+    rows = build([(a, "Tokyo"), (b, "Tokyo"), (b_hi, "Tokyo")])
+    settings = ScanSettings(detectors=["duplicates", "contradiction"])
+    cold = run_scan(rows, settings=settings, embedder=TableEncoder(table), cache_dir=tmp_path)
+    warm = run_scan(rows, settings=settings, embedder=TableEncoder(table), cache_dir=tmp_path)
+    assert [f.to_json() for f in warm.findings] == [f.to_json() for f in cold.findings]
+    assert [f.rows for f in cold.findings if f.kind == "duplicate"] == [(0, 1, 2)]
+
+
+def test_datasets_sharing_a_workspace_keep_their_own_memo(tmp_path, monkeypatch):
+    """Scanning another dataset in between leaves a dataset's re-scan warm; without scopes
+    the shared memo held only the last scan's judgements and the re-scan judged afresh."""
+    import curation.detectors.features as features
+    import curation.detectors.memo as memo
+    import curation.detectors.semantic as semantic
+
+    judged = []
+    for module in (semantic, features):
+        real = module.judge_pair
+        monkeypatch.setattr(module, "judge_pair", lambda *a, _real=real, **kw: judged.append(a) or _real(*a, **kw))
+    settings = ScanSettings(detectors=["duplicates"])
+
+    def scan_of(data, scope):
+        judged.clear()
+        run_scan(data, settings=settings, embedder=SynonymEncoder(), cache_dir=tmp_path, memo_scope=scope)
+        return len(judged)
+
+    assert scan_of(MIXED, "train") > 0
+    assert scan_of(PROMPTS, "prompts") > 0
+    assert scan_of(MIXED, "train") == 0
+    assert scan_of(MIXED, None) > 0  # the unscoped memo is a separate one
+
+    monkeypatch.setattr(memo, "MAX_SCOPES", 2)
+    scan_of(PROMPTS, "eval")  # third scope: the least recently used one ("prompts") goes
+    assert sorted(p.name.split("-")[0] for p in (tmp_path / "memo").iterdir() if p.is_dir()) == ["eval", "train"]
 
 
 def test_duplicates_and_contradictions_never_share_a_pair():

@@ -242,9 +242,9 @@ class Contradictions(Detector):
         conflicts, agree = [], UnionFind()
         memo, model = pair_memo(ctx), embedder_key(ctx)
         for (i, j), cos in sorted(self.candidates(ctx).items()):
-            # the same two texts, model and settings were assessed by an earlier scan (the
-            # cosine follows from the texts; only whether the pair came from embeddings counts)
-            key = pair_key(f.pair(i, j), cos is None, self.key(), model, "contradiction")
+            # the same two rows' texts, model and settings were assessed by an earlier scan (the
+            # cosines follow from the embedded texts; only whether the pair came from embeddings counts)
+            key = pair_key(f.pair_id(i, j), cos is None, self.key(), model, "contradiction")
             verdict_ = memo.get(key)
             if verdict_ is None:
                 verdict_ = self.assess(ctx, i, j, cos)

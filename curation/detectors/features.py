@@ -16,7 +16,7 @@ import numpy as np
 from curation.detectors.base import ScanContext
 from curation.detectors.boilerplate import strip_answer, strip_request
 from curation.detectors.matching import PairJudgement, judge_pair
-from curation.detectors.memo import pair_key, pair_memo
+from curation.detectors.memo import pair_key, pair_memo, text_key
 from curation.detectors.text import normalize
 
 
@@ -34,6 +34,7 @@ class Fields:
     request_core_norm: tuple[str, ...]
     answer_core_norm: tuple[str, ...]
     user_turns: tuple[int, ...] = ()  # user turns before the last answer (follow-ups count)
+    embedded_request: tuple[str, ...] = ()  # the text whose embedding gives the request cosine
 
     def same_shape(self, i: int, j: int) -> bool:
         """True when both requests have as many user turns: a follow-up question in a
@@ -46,6 +47,19 @@ class Fields:
                 (self.request_core_norm[i], self.request_core_norm[j]),
                 (self.answer_core[i], self.answer_core[j]),
                 (self.answer_core_norm[i], self.answer_core_norm[j]))
+
+    @cached_property
+    def content_keys(self) -> tuple[int, ...]:
+        """Per row, a hash of every text a pair judgement reads: the cores it compares, the
+        request text its cosine comes from and the whole answer that is embedded. Two rows
+        with one core but another wrapper have other cosines, so other keys."""
+        emb = self.embedded_request or self.request
+        return tuple(text_key(*parts) for parts in zip(self.request_core, self.request_core_norm, self.answer_core,
+                                                       self.answer_core_norm, emb, self.answer))
+
+    def pair_id(self, i: int, j: int) -> tuple[int, int]:
+        """What a memoised judgement of positions i and j is keyed on (see ``content_keys``)."""
+        return self.content_keys[i], self.content_keys[j]
 
     @cached_property
     def prompt_only(self) -> bool:
@@ -75,6 +89,7 @@ def fields(ctx: ScanContext) -> Fields:
             request_core_norm=tuple(normalize(t) for t in rcore),
             answer_core_norm=tuple(normalize(t) for t in acore),
             user_turns=tuple(sum(t.role == "user" for t in e.request_turns) for e in ex),
+            embedded_request=tuple(e.user_request or e.request for e in ex),
         )
     return ctx.cache["fields"]
 
@@ -90,8 +105,7 @@ def request_embeddings(ctx: ScanContext) -> np.ndarray:
     if "request_emb" not in ctx.cache:
         f = fields(ctx)
         ctx.progress("embed requests", 0, len(f.request))
-        texts = [e.user_request or e.request for e in ctx.examples]
-        ctx.cache["request_emb"] = _embedder(ctx).encode(texts, progress=ctx.progress)
+        ctx.cache["request_emb"] = _embedder(ctx).encode(list(f.embedded_request), progress=ctx.progress)
     return ctx.cache["request_emb"]
 
 
@@ -119,7 +133,7 @@ def lexical_judgement(ctx: ScanContext, i: int, j: int) -> PairJudgement:
     memoised across scans: MinHash candidates and prompt-only candidates share it."""
     f = fields(ctx)
     memo = pair_memo(ctx)
-    key = pair_key(f.pair(i, j), "lexical")
+    key = pair_key(f.pair_id(i, j), "lexical")
     jd = memo.get(key)
     if jd is None:
         jd = judge_pair(*f.pair(i, j))

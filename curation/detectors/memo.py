@@ -11,7 +11,8 @@ their cache (``curation.embeddings``); this module keeps the two other costly st
 Every key also holds a hash of the detectors' source code (``CODE``), so an upgrade never
 reuses a judgement the new code would make differently.
 
-Both live in ``<cache_dir>/memo/`` and are rewritten at the end of a scan with the entries
+Both live in ``<cache_dir>/memo/`` (one subfolder per dataset name when the caller names
+one: see ``memo_folder``) and are rewritten at the end of a scan with the entries
 that scan used (so they never grow beyond one scan's worth); files are replaced atomically,
 so a crash leaves the old memo. A missing, stale or corrupt file is a cache miss, never an
 error. Without a cache folder (``cache_dir=None``) both are in-memory no-ops.
@@ -22,7 +23,10 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
+import shutil
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -132,6 +136,32 @@ class PairMemo:
             return  # nothing new: the file already holds exactly this
         payload = (FORMAT, self._used)
         _replace(self.path, lambda f: pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+MAX_SCOPES = 8  # datasets whose memos are kept side by side in one cache folder
+
+
+def memo_folder(cache_dir: Path, scope: str | None = None) -> Path:
+    """``<cache_dir>/memo`` or, for a named dataset, ``<cache_dir>/memo/<name>-<hash>``.
+
+    Every scan rewrites its memo with what it used, so two datasets sharing one folder would
+    each find the other's judgements there. Scoped folders keep them apart; the least
+    recently used ones beyond ``MAX_SCOPES`` are removed when a scope is opened.
+    """
+    base = cache_dir / "memo"
+    if not scope:
+        return base
+    name = re.sub(r"[^\w.-]+", "_", scope)[:40] + "-" + hashlib.blake2b(scope.encode(), digest_size=4).hexdigest()
+    folder = base / name
+    folder.mkdir(parents=True, exist_ok=True)
+    scopes = [p for p in base.iterdir() if p.is_dir()]
+    # marked as the most recently used, strictly (two fast scans can share a clock tick)
+    now = max([time.time_ns()] + [p.stat().st_mtime_ns + 1 for p in scopes])
+    os.utime(folder, ns=(now, now))
+    scopes.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in scopes[MAX_SCOPES:]:
+        shutil.rmtree(old, ignore_errors=True)
+    return folder
 
 
 def pair_key(texts: Sequence[Any], *extra: Any) -> int:

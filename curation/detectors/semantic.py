@@ -168,10 +168,10 @@ class SemanticDuplicates(Detector):
         thr = {"request_semantic": self.request_threshold, "request_related": self.request_related,
                "answer_semantic": self.answer_threshold, "same_answer_request": self.same_answer_request,
                "same_answer_words": self.same_answer_words}
-        # judgements of the same two texts, model and thresholds are reused (the cosine
-        # follows from the texts and the model, so it is not part of the key)
+        # judgements of the same two rows' texts, model and thresholds are reused (the cosines
+        # follow from the embedded texts, which the key holds, and the model)
         memo, model = pair_memo(ctx), embedder_key(ctx)
-        keys = [pair_key(f.pair(a, b), sorted(thr.items()), model) for a, b in zip(ii, jj)]
+        keys = [pair_key(f.pair_id(a, b), sorted(thr.items()), model) for a, b in zip(ii, jj)]
         first = [memo.get(key) for key in keys]
         todo = [k for k, jd in enumerate(first) if jd is None]
         for k in todo:
