@@ -13,9 +13,11 @@ from curation.detectors.duplicates import Duplicates
 from curation.detectors.exact import ExactDuplicates
 from curation.detectors.features import request_embeddings
 from curation.detectors.graph import Edge, UnionFind
+from curation.detectors.matching import compare_requests
 from curation.detectors.minhash import MinHashDuplicates, shingle_hashes, signatures
 from curation.detectors.neighbors import knn, similar_pairs
 from curation.detectors.semantic import SemanticDuplicates
+from curation.detectors.text import normalize
 from curation.embeddings import Embedder
 
 
@@ -79,6 +81,28 @@ def test_duplicate_graph_one_finding_per_group_with_representative():
         "different-address", "request-code-repeated"])
 def test_field_aware_rule(a, b, dup):
     assert bool(Duplicates().detect(ctx(build([a, b])))) is dup
+
+
+REVIEW = 'Given this review: "{}"\nWould you recommend this app to a friend? Not at all, No, Maybe, Yes, or Definitely?'
+NLI = "Premise: A chef slices onions in a busy kitchen.\nHypothesis: {}\nDoes the premise entail the hypothesis?"
+
+
+@pytest.mark.parametrize("a, b, same", [
+    (REVIEW.format("crashes every time i open the camera screen"), REVIEW.format("battery drain got terrible after the update"), False),
+    (NLI.format("someone is preparing food."), NLI.format("the chef is asleep at home."), False),
+    ('I run a forum. One post asks "is green tea good for weight loss?" and another asks "what is a credit score?". '
+     'Can I merge them?', 'I run a forum. One post asks "how do i learn rust?" and another asks "best books on rust?". '
+     'Can I merge them?', False),
+    ("How can I improve the water pressure in my shower?", "What can I do to boost the water pressure of my shower?", True),
+    ("What is the best way to learn Python quickly?", "What is the fastest way to learn Python?", True),
+    ("Add a humorous punchline to the following joke: why don't scientists trust atoms?",
+     "Generate a humorous punchline for a joke that starts with: why don't scientists trust atoms?", True),
+], ids=["review-template", "premise-hypothesis", "two-question-template", "reworded", "reworded-2", "reworded-long"])
+def test_template_with_other_content_is_another_request(a, b, same):
+    """Templated requests embed close (cosine 0.95 here) but ask about other content; a
+    rewording shares fewer verbatim runs or changes fewer words."""
+    rel = compare_requests(a, b, normalize(a), normalize(b), 0.95)
+    assert rel.same is same, rel
 
 
 def test_contradicting_rows_never_join_through_a_chain():

@@ -13,6 +13,7 @@ import re
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
@@ -207,6 +208,37 @@ def compare_texts(a: str, b: str, a_norm: str, b_norm: str, cos: float | None = 
     return Relation(False, "different", max(ratio, float(cos or 0.0)), lexical)
 
 
+SLOT_WORDS = 2  # content words each side of one changed span must hold that the other text lacks
+SLOT_SHARED = 0.4  # share of the shorter text's words in runs the two texts have verbatim
+
+
+def slot_conflicts(a: str, b: str) -> list[str]:
+    """Requests built from one template with other content in it: "Given this review:
+    "crashes on start" ... recommend this app?" / "Given this review: "battery drain" ...",
+    or one premise with two hypotheses. The template makes their embeddings close; what
+    differs is what is asked. Such a pair shares runs of words verbatim (at least
+    ``SLOT_SHARED`` of the shorter text, in runs of 2+ words), and one changed span of
+    content words holds, on each side, at least ``SLOT_WORDS`` words found nowhere in the
+    other text. A rewording swaps words one here, one there ("add"/"generate" ...
+    "following"/"starts with"): spans of one word."""
+    wa, wb = tx.words(a), tx.words(b)
+    if not wa or not wb:
+        return []
+    blocks = SequenceMatcher(None, wa, wb, autojunk=False).get_matching_blocks()
+    if sum(m.size for m in blocks if m.size >= 2) < SLOT_SHARED * min(len(wa), len(wb)):
+        return []
+    ta, tb = tx.content_words(a), tx.content_words(b)
+    ca, cb = frozenset(ta), frozenset(tb)
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, ta, tb, autojunk=False).get_opcodes():
+        if op != "replace":
+            continue
+        only_a, only_b = unmatched(set(ta[i1:i2]), cb), unmatched(set(tb[j1:j2]), ca)
+        if len(only_a) >= SLOT_WORDS and len(only_b) >= SLOT_WORDS:
+            return [f"other content in the same wording ({', '.join(sorted(only_a)[:3])} / "
+                    f"{', '.join(sorted(only_b)[:3])})"]
+    return []
+
+
 def compare_requests(a: str, b: str, a_norm: str, b_norm: str, cos: float | None = None, *,
                      semantic: float = 0.9, related: float = 0.8) -> Relation:
     """Same request: as ``compare_texts``, or reworded: cosine >= ``semantic``, or cosine >=
@@ -216,7 +248,7 @@ def compare_requests(a: str, b: str, a_norm: str, b_norm: str, cos: float | None
     if rel.same or cos is None or not wording_only(rel.conflicts):
         return rel
     if cos >= related:
-        conflicts = key_conflicts(a, b)
+        conflicts = key_conflicts(a, b) or slot_conflicts(a, b)
         if conflicts:
             return Relation(False, "different", float(cos), conflicts)
         ca, cb = _terms(a)[2], _terms(b)[2]
