@@ -198,7 +198,7 @@ class Contradictions(Detector):
         if not ua or not ub:
             return "agree", 0.0, [], ev  # one claim contains the other
         if na and nb:
-            return "agree", 0.0, [], ev  # the same figures (checked above); other words are details
+            return "agree", 0.0, [], ev  # figures that agree (checked above; one may add some): the rest is detail
         if va and va == vb:
             return "agree", 0.0, [], ev  # the same verdict, explained differently
         pa, pb = proper_names(a, request, b), proper_names(b, request, a)
