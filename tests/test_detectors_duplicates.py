@@ -255,6 +255,15 @@ def test_identical_specific_answer_makes_a_reworded_request_a_duplicate():
     assert (4, 5) not in found  # "Yes." is too short to identify a request
 
 
+def test_negation_in_a_context_sentence_does_not_keep_same_answer_requests_apart():
+    answer = "PayPal is not accepted at the moment; please pay with a debit or credit card instead."
+    asked = ("Is paying for a subscription with PayPal supported?", answer)
+    context = ("I don't have a credit card. Can I use PayPal to pay for a subscription?", answer)
+    negated = ("Why can't I pay for my subscription with PayPal?", answer)
+    assert pairs(SemanticDuplicates().detect(ctx(build([asked, context])))) == {(0, 1)}
+    assert not pairs(SemanticDuplicates().detect(ctx(build([asked, negated]))))  # asks something else
+
+
 def test_follow_up_in_a_conversation_is_not_the_first_question_again():
     from test_detectors_support import qa
 

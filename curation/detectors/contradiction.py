@@ -42,6 +42,7 @@ from curation.detectors.matching import (
     request_echo,
     fuzzy_in,
     judge_pair,
+    negation_flip,
     unmatched,
     verdict,
     wording_only,
@@ -75,27 +76,6 @@ def proper_names(answer: str, request: str, other: str = "") -> set[str]:
     inner = tx.named_terms(answer) | tx.named_terms(other)
     names = {tx.stem(w.casefold()) for w in _CAPITALISED.findall(answer)}
     return {w for w in names if w not in tx.STOPWORDS and w in inner and not fuzzy_in(w, echo)}
-
-
-def negation_flip(a: str, b: str) -> bool:
-    """One-sentence answers: one is negated, the other not ("No UFO has been shown to be
-    alien" / "Many UFOs are alien"). Longer ones: a negated sentence in one answer whose
-    counterpart in the other (the sentence sharing most of its content words, at least half)
-    is not negated; "Prices don't include VAT." added to a price, or "If you don't see it,
-    update the app." added to steps, flips nothing."""
-    sa, sb = tx.sentences(a), tx.sentences(b)
-    if len(sa) == 1 and len(sb) == 1:
-        return tx.has_negation(a) != tx.has_negation(b)
-    for one, other in ((sa, sb), (sb, sa)):
-        words = [(set(tx.content_words(t)), tx.has_negation(t)) for t in other]
-        for sentence in one:
-            ws = set(tx.content_words(sentence))
-            if not ws or not tx.has_negation(sentence):
-                continue
-            shared, negated = max(((len(ws & w), neg) for w, neg in words), default=(0, False))
-            if shared >= 0.5 * len(ws) and not negated:
-                return True
-    return False
 
 
 def number_phrase(text: str, number: str) -> str:

@@ -283,6 +283,36 @@ def same_claim(a: str, b: str, request: str, max_words: int = 12) -> bool:
     return bool(ca) and not unmatched(ca, cb) and not unmatched(cb, ca) and verdict(a) == verdict(b)
 
 
+def negation_flip(a: str, b: str) -> bool:
+    """One-sentence answers: one is negated, the other not ("No UFO has been shown to be
+    alien" / "Many UFOs are alien"). Longer ones: a negated sentence in one answer whose
+    counterpart in the other (the sentence sharing most of its content words, at least half)
+    is not negated; "Prices don't include VAT." added to a price, or "If you don't see it,
+    update the app." added to steps, flips nothing."""
+    sa, sb = tx.sentences(a), tx.sentences(b)
+    if len(sa) == 1 and len(sb) == 1:
+        return tx.has_negation(a) != tx.has_negation(b)
+    for one, other in ((sa, sb), (sb, sa)):
+        words = [(set(tx.content_words(t)), tx.has_negation(t)) for t in other]
+        for sentence in one:
+            ws = set(tx.content_words(sentence))
+            if not ws or not tx.has_negation(sentence):
+                continue
+            shared, negated = max(((len(ws & w), neg) for w, neg in words), default=(0, False))
+            if shared >= 0.5 * len(ws) and not negated:
+                return True
+    return False
+
+
+def same_answer_conflicts(a: str, b: str) -> list[str]:
+    """What keeps two requests that got one identical, specific answer apart: other numbers,
+    a name only one of them has ("How long does the Pro trial last?" asks about Pro), or a
+    negated statement whose counterpart the other request states. A negation in a sentence
+    of context ("I don't have a credit card. Can I use PayPal?") does not."""
+    return [c for c in key_conflicts(a, b) if c != "one is negated"] + \
+        (["one is negated"] if negation_flip(a, b) else [])
+
+
 @lru_cache(maxsize=20_000)
 def request_echo(a: str, b: str) -> tuple[frozenset[str], frozenset[str]]:
     """(numbers, content words) of two equivalent requests: an answer that repeats or leaves
@@ -329,7 +359,9 @@ def judge_pair(req: tuple[str, str], req_norm: tuple[str, str], ans: tuple[str, 
     a = compare_texts(ans[0], ans[1], ans_norm[0], ans_norm[1], ans_cos, semantic=answer_semantic, echo=echo)
     if (not r.same and a.kind == "exact" and same_answer_request is not None and req_cos is not None
             and req_cos >= same_answer_request and ans_norm[0].count(" ") + 1 >= same_answer_words
-            and wording_only(r.conflicts) and not key_conflicts(req[0], req[1])):
+            and not any(c.startswith(("names swapped", "numbers differ (in order", "other content"))
+                        for c in r.conflicts)
+            and not slot_conflicts(req[0], req[1]) and not same_answer_conflicts(req[0], req[1])):
         r = Relation(True, "semantic", float(req_cos))
     if r.same and not a.same and wording_only(a.conflicts) and same_claim(ans[0], ans[1], req[0] + " " + req[1]):
         a = Relation(True, "same claim", 0.9)
