@@ -39,10 +39,10 @@ from curation.detectors.judges import check_model_ref
 from curation.detectors.memo import embedder_key, pair_key, pair_memo
 from curation.detectors.matching import (
     claim,
-    request_echo,
     fuzzy_in,
     judge_pair,
     negation_flip,
+    request_echo,
     unmatched,
     verdict,
     wording_only,

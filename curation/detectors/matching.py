@@ -359,8 +359,7 @@ def judge_pair(req: tuple[str, str], req_norm: tuple[str, str], ans: tuple[str, 
     a = compare_texts(ans[0], ans[1], ans_norm[0], ans_norm[1], ans_cos, semantic=answer_semantic, echo=echo)
     if (not r.same and a.kind == "exact" and same_answer_request is not None and req_cos is not None
             and req_cos >= same_answer_request and ans_norm[0].count(" ") + 1 >= same_answer_words
-            and not any(c.startswith(("names swapped", "numbers differ (in order", "other content"))
-                        for c in r.conflicts)
+            and not any(c.startswith(("names swapped", "numbers differ (in order")) for c in r.conflicts)
             and not slot_conflicts(req[0], req[1]) and not same_answer_conflicts(req[0], req[1])):
         r = Relation(True, "semantic", float(req_cos))
     if r.same and not a.same and wording_only(a.conflicts) and same_claim(ans[0], ans[1], req[0] + " " + req[1]):

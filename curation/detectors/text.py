@@ -96,17 +96,21 @@ def number_sequence(text: str) -> tuple[str, ...]:
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?![a-z])|(?<=;)\s+|\n+")  # not inside "U.S. is", "e.g. a"
-UNITS = {u: kind for kind, words in {
-    "time": "second seconds minute minutes min mins hour hours hr hrs day days week weeks month months "
-            "year years decade decades century centuries",
-    "size": "byte bytes kb mb gb tb kib mib gib bit bits",
-    "length": "mm cm m meter meters metre metres km kilometer kilometers kilometre kilometres inch inches "
-              "foot feet ft yard yards mile miles",
-    "mass": "mg g gram grams kg kilogram kilograms lb lbs pound pounds ounce ounces oz ton tons tonne tonnes",
-    "volume": "ml l liter liters litre litres gallon gallons cup cups",
-    "temperature": "degree degrees celsius fahrenheit kelvin",
-    "money": "cent cents dollar dollars euro euros",
-}.items() for u in words.split()}
+_UNIT_SPELLINGS = {
+    "second": "second seconds", "minute": "minute minutes min mins", "hour": "hour hours hr hrs",
+    "day": "day days", "week": "week weeks", "month": "month months", "year": "year years",
+    "decade": "decade decades", "century": "century centuries", "byte": "byte bytes", "bit": "bit bits",
+    "kb": "kb", "mb": "mb", "gb": "gb", "tb": "tb", "kib": "kib", "mib": "mib", "gib": "gib",
+    "millimeter": "mm", "centimeter": "cm", "meter": "m meter meters metre metres",
+    "kilometer": "km kilometer kilometers kilometre kilometres", "inch": "inch inches",
+    "foot": "foot feet ft", "yard": "yard yards", "mile": "mile miles", "milligram": "mg",
+    "gram": "g gram grams", "kilogram": "kg kilogram kilograms", "pound": "lb lbs pound pounds",
+    "ounce": "ounce ounces oz", "ton": "ton tons", "tonne": "tonne tonnes", "milliliter": "ml",
+    "liter": "l liter liters litre litres", "gallon": "gallon gallons", "cup": "cup cups",
+    "degree": "degree degrees", "celsius": "celsius", "fahrenheit": "fahrenheit", "kelvin": "kelvin",
+    "cent": "cent cents", "dollar": "dollar dollars", "euro": "euro euros",
+}
+UNITS = {spelling: unit for unit, spellings in _UNIT_SPELLINGS.items() for spelling in spellings.split()}
 
 
 def sentences(text: str) -> list[str]:
@@ -127,13 +131,7 @@ def number_units(text: str) -> dict[str, str]:
 
 def same_unit(a: str, b: str) -> bool:
     """'hour'/'hours' and 'kg'/'kilograms' name the same unit; 'hours'/'days' do not."""
-    if a == b or stem(a) == stem(b):
-        return True
-    short = {"min": "minute", "mins": "minute", "hr": "hour", "hrs": "hour", "kg": "kilogram", "g": "gram",
-             "km": "kilometer", "m": "meter", "cm": "centimeter", "mm": "millimeter", "lb": "pound",
-             "lbs": "pound", "oz": "ounce", "ft": "foot", "feet": "foot", "l": "liter", "ml": "milliliter"}
-    norm = lambda u: stem(short.get(u, u)).replace("metre", "meter").replace("litre", "liter")  # noqa: E731
-    return norm(a) == norm(b)
+    return a == b or UNITS.get(a, a) == UNITS.get(b, b)
 
 
 def has_negation(text: str) -> bool:
