@@ -81,6 +81,12 @@ def test_answers_with_details(a, b, conflict):
     assert flagged(a, b) is conflict
 
 
+def test_answers_that_swap_roles_conflict():
+    q = "Which city has more people, Paris or London?"
+    [f] = detect(build([(q, "London has more people than Paris."), (q, "Paris has more people than London.")]))
+    assert "roles swapped (London / Paris)" in f.reason, f.reason
+
+
 def test_number_reason_names_each_answers_value():
     q = "How far back does page history go on Studio?"
     [f] = detect(build([(q, "Studio keeps every page version for 3 months."), (q, "Studio keeps every page version for 1 year.")]))

@@ -13,7 +13,7 @@ from curation.detectors.duplicates import Duplicates
 from curation.detectors.exact import ExactDuplicates
 from curation.detectors.features import request_embeddings
 from curation.detectors.graph import Edge, UnionFind
-from curation.detectors.matching import compare_requests
+from curation.detectors.matching import compare_requests, role_swaps
 from curation.detectors.minhash import MinHashDuplicates, shingle_hashes, signatures
 from curation.detectors.neighbors import knn, similar_pairs
 from curation.detectors.semantic import SemanticDuplicates
@@ -103,6 +103,44 @@ def test_template_with_other_content_is_another_request(a, b, same):
     rewording shares fewer verbatim runs or changes fewer words."""
     rel = compare_requests(a, b, normalize(a), normalize(b), 0.95)
     assert rel.same is same, rel
+
+
+@pytest.mark.parametrize("a, b, swapped", [
+    ("How do I convert miles to km?", "How do I convert km to miles?", "km / miles"),
+    ("Why do Americans hate Muslims?", "Why do Muslims hate Americans?", "Americans / Muslims"),
+    ("He asked for a passport to return to England through Scotland.",
+     "He asked for a passport to return to Scotland through England.", "England / Scotland"),
+    ("He was trained by his grandfather, Nick Dakin, and is now trained by Geoff Barraclough.",
+     "He was trained by his grandfather, Geoff Barraclough, and is now coached by Nick Dakin.",
+     "Geoff Barraclough / Nick Dakin"),
+    ("What are the pros and cons of GitHub and Bitbucket?", "What are the pros and cons of Bitbucket and GitHub?", None),
+    ("How do I draw bending moment and shear force diagrams?", "How do I draw shear force and bending moment diagrams?", None),
+    ("The man is eating cereal.", "Cereal is being eaten by the man.", None),
+    ("The bones were found in Austria in 1907.", "The bones were found in 1907 in Austria.", None),
+    ("Makers include Citroen, Lancia, Opel and Saab.", "Makers include Opel, Lancia, Citroen and Saab.", None),
+    ("In Paris, in October 1560, he secretly met the ambassador.",
+     "In October 1560, he secretly met the ambassador in Paris.", None),
+], ids=["units", "subject-object", "route", "two-names", "coordinated", "coordinated-phrases",
+        "passive", "number-and-place", "list", "moved-clause"])
+def test_role_swaps(a, b, swapped):
+    """Words that trade places change what is asked; reordered clauses, lists, coordinated
+    words and active/passive do not."""
+    found = role_swaps(a, b)
+    assert (found == []) if swapped is None else (found and swapped in found[0]), found
+
+
+def test_swapped_roles_are_another_request_and_not_a_conflict():
+    """The fake encoder, like a sentence model, cannot see word order: the swapped requests
+    embed identically. Their answers differ, but they answer other questions."""
+    rows = build([("Convert 5 miles to kilometres.", "5 miles is about 8.05 kilometres."),
+                  ("Convert 5 kilometres to miles.", "5 kilometres is about 3.11 miles."),
+                  ("How do I convert miles to km?", None), ("How do I convert km to miles?", None)])
+    assert compare_requests(rows[0].request, rows[1].request, normalize(rows[0].request),
+                            normalize(rows[1].request), 1.0).same is False
+    assert Duplicates().detect(ctx(rows[:2])) == [] and Duplicates().detect(ctx(rows[2:])) == []
+    from curation.detectors.contradiction import Contradictions
+
+    assert Contradictions().detect(ctx(rows[:2])) == []
 
 
 def test_contradicting_rows_never_join_through_a_chain():

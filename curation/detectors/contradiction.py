@@ -43,6 +43,7 @@ from curation.detectors.matching import (
     judge_pair,
     negation_flip,
     request_echo,
+    role_swaps,
     unmatched,
     verdict,
     wording_only,
@@ -141,6 +142,8 @@ class Contradictions(Detector):
         echo_numbers, _ = request_echo(f.request_core[i], f.request_core[j])
         na, nb = tx.numbers(a) - echo_numbers, tx.numbers(b) - echo_numbers
         hard = [c for c in jd.answer.conflicts if not c.startswith("different words")]
+        if not any(c.startswith(("names swapped", "roles swapped")) for c in hard):
+            hard += role_swaps(a, b)  # "London has more people than Paris." / "Paris has more ... London."
         if hard:
             return "conflict", 0.9, self._readable(hard, a, b, na, nb), {"answer_similarity": round(jd.answer.score, 4)}
         if (max(len(tx.words(a)), len(tx.words(b))) > self.short_answer_words

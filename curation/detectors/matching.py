@@ -124,6 +124,8 @@ def order_conflicts(short: str, long: str, same_length: bool) -> list[str]:
     es, el = _ordered_names(short), _ordered_names(long)
     if len(es) >= 2 and set(es) == set(el) and es != el:
         out.append(f"names swapped ({', '.join(es[:3])} / {', '.join(el[:3])})")
+    else:
+        out += role_swaps(short, long)
     if same_length:
         ws, wl = Counter(tx.content_words(short)), Counter(tx.content_words(long))
         extra_s, extra_l = ws - wl, wl - ws
@@ -203,9 +205,95 @@ def compare_texts(a: str, b: str, a_norm: str, b_norm: str, cos: float | None = 
                 return Relation(not conflicts, "contained", part, conflicts)
             lexical = conflicts
     if cos is not None and cos >= semantic:
-        conflicts = key_conflicts(a, b, echo=echo)
+        conflicts = key_conflicts(a, b, echo=echo) + role_swaps(a, b)
         return Relation(not conflicts, "semantic", float(cos), conflicts)
     return Relation(False, "different", max(ratio, float(cos or 0.0)), lexical)
+
+
+_SWAP_TOKEN = re.compile(r"\w+(?:['’]\w+)?|[,;:/&]")
+_COORDINATORS = frozenset({"and", "or", "nor", "vs", "versus", "plus", ",", "&", "/"})
+_PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+(?:\w+\s+){1,3}?by\b", re.I)
+SWAP_SHARED = 0.5  # share of the shorter text's tokens the alignment must match
+SWAP_SPAN = 4  # tokens a changed span may hold on each side for its words to count as swapped
+
+
+def _swap_tokens(text: str) -> tuple[list[str], list[str]]:
+    """Stemmed tokens (commas and slashes kept: they join lists) and their surface forms."""
+    raw = _SWAP_TOKEN.findall(text)
+    return [tx.stem(t.casefold()) if t[0].isalnum() else t for t in raw], raw
+
+
+def _swappable(t: str) -> bool:
+    return t[0].isalnum() and t not in tx.STOPWORDS and (len(t) > 1 or t.isdigit())
+
+
+def _coordinated(tokens: list[str], i: int, j: int) -> bool:
+    """Words next to each other or joined by a coordinator ("GitHub and Bitbucket", a
+    list): their order carries no meaning."""
+    gap = tokens[min(i, j) + 1 : max(i, j)]
+    return not gap or (len(gap) <= 3 and any(t in _COORDINATORS for t in gap))
+
+
+def role_swaps(a: str, b: str) -> list[str]:
+    """Two words that trade places between otherwise matching texts: "convert miles to km" /
+    "convert km to miles", "returned to England through Scotland" / "... to Scotland through
+    England". Sets of words (and embeddings) cannot see it; the two texts say different
+    things. Found by aligning the token sequences: one changed span has x where the other
+    text has y, and another changed span has y where the other has x (or, for neighbours the
+    alignment reads as a move, each word sits between exactly the words the other sat
+    between). Not a swap: coordinated words ("bending moment and shear force" / "shear force
+    and bending moment"), a number against a word, and an active against a passive sentence
+    ("The man is eating cereal" / "Cereal is being eaten by the man")."""
+    if bool(_PASSIVE.search(a)) != bool(_PASSIVE.search(b)):
+        return []
+    (ta, sa), (tb, _) = _swap_tokens(a), _swap_tokens(b)
+    found: dict[frozenset, tuple[str, str]] = {}  # what was swapped, as text a words it
+
+    def keep(x: str, y: str, ia: int, ja: int, ib: int, jb: int, shown: tuple[str, str]) -> None:
+        if (x != y and x.isdigit() == y.isdigit() and not _coordinated(ta, ia, ja)
+                and not _coordinated(tb, ib, jb)):
+            found.setdefault(frozenset(shown), tuple(sorted(shown)))
+
+    sm = SequenceMatcher(None, ta, tb, autojunk=False)
+    if sum(m.size for m in sm.get_matching_blocks()) < SWAP_SHARED * min(len(ta), len(tb)):
+        return []  # other texts: words in common may sit anywhere
+    spans = [(i1, i2, j1, j2) for op, i1, i2, j1, j2 in sm.get_opcodes()
+             if op == "replace" and i2 - i1 <= SWAP_SPAN and j2 - j1 <= SWAP_SPAN]
+    for n, (i1, i2, j1, j2) in enumerate(spans):
+        for p in range(i1, i2):
+            x = ta[p]
+            if not _swappable(x) or x in tb[j1:j2]:
+                continue
+            for q in range(j1, j2):
+                y = tb[q]
+                if not _swappable(y) or y in ta[i1:i2]:
+                    continue
+                for k1, k2, l1, l2 in spans[n + 1 :]:
+                    if y in ta[k1:k2] and x in tb[l1:l2]:
+                        # shown as the two changed spans of text a ("Nick Dakin / Geoff Barraclough")
+                        shown = (" ".join(w for w, t in zip(sa[i1:i2], ta[i1:i2]) if _swappable(t)),
+                                 " ".join(w for w, t in zip(sa[k1:k2], ta[k1:k2]) if _swappable(t)))
+                        keep(x, y, p, ta.index(y, k1, k2), q, tb.index(x, l1, l2), shown)
+
+    def places(tokens: list[str]) -> dict[str, list[tuple[str, str, int]]]:
+        out: dict[str, list[tuple[str, str, int]]] = {}
+        for i, t in enumerate(tokens):
+            if _swappable(t):
+                out.setdefault(t, []).append((tokens[i - 1] if i else "^",
+                                              tokens[i + 1] if i + 1 < len(tokens) else "$", i))
+        return out
+
+    pa, pb = places(ta), places(tb)
+    once = sorted(w for w in pa if len(pa[w]) == 1 and len(pb.get(w, ())) == 1)
+    for n, x in enumerate(once):
+        (xl, xr, xi), (bxl, bxr, bxi) = pa[x][0], pb[x][0]
+        for y in once[n + 1 :]:
+            (yl, yr, yi), (byl, byr, byi) = pa[y][0], pb[y][0]
+            if (xl, xr) == (byl, byr) and (yl, yr) == (bxl, bxr) and (xl, xr) != (yl, yr):
+                keep(x, y, xi, yi, bxi, byi, (sa[xi], sa[yi]))
+    if not found:
+        return []
+    return [f"roles swapped ({'; '.join(f'{x} / {y}' for x, y in sorted(found.values())[:2])})"]
 
 
 SLOT_WORDS = 2  # content words each side of one changed span must hold that the other text lacks
@@ -248,7 +336,7 @@ def compare_requests(a: str, b: str, a_norm: str, b_norm: str, cos: float | None
     if rel.same or cos is None or not wording_only(rel.conflicts):
         return rel
     if cos >= related:
-        conflicts = key_conflicts(a, b) or slot_conflicts(a, b)
+        conflicts = key_conflicts(a, b) or slot_conflicts(a, b) or role_swaps(a, b)
         if conflicts:
             return Relation(False, "different", float(cos), conflicts)
         ca, cb = _terms(a)[2], _terms(b)[2]
@@ -359,7 +447,7 @@ def judge_pair(req: tuple[str, str], req_norm: tuple[str, str], ans: tuple[str, 
     a = compare_texts(ans[0], ans[1], ans_norm[0], ans_norm[1], ans_cos, semantic=answer_semantic, echo=echo)
     if (not r.same and a.kind == "exact" and same_answer_request is not None and req_cos is not None
             and req_cos >= same_answer_request and ans_norm[0].count(" ") + 1 >= same_answer_words
-            and not any(c.startswith(("names swapped", "numbers differ (in order")) for c in r.conflicts)
+            and not any(c.startswith(("names swapped", "roles swapped", "numbers differ (in order")) for c in r.conflicts)
             and not slot_conflicts(req[0], req[1]) and not same_answer_conflicts(req[0], req[1])):
         r = Relation(True, "semantic", float(req_cos))
     if r.same and not a.same and wording_only(a.conflicts) and same_claim(ans[0], ans[1], req[0] + " " + req[1]):
