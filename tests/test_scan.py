@@ -159,6 +159,44 @@ def test_datasets_sharing_a_workspace_keep_their_own_memo(tmp_path, monkeypatch)
     assert sorted(p.name.split("-")[0] for p in (tmp_path / "memo").iterdir() if p.is_dir()) == ["eval", "train"]
 
 
+def test_a_rescan_of_fewer_detectors_keeps_the_others_judgements(tmp_path, monkeypatch):
+    """A duplicates-only re-scan between two full scans used to save only its own
+    judgements: the next full scan assessed every contradiction candidate again."""
+    from curation.detectors.contradiction import Contradictions
+
+    assessed = []
+    real = Contradictions.assess
+    monkeypatch.setattr(Contradictions, "assess", lambda self, *a: assessed.append(a) or real(self, *a))
+
+    def scan_with(detectors):
+        assessed.clear()
+        run_scan(MIXED, settings=ScanSettings(detectors=detectors), embedder=SynonymEncoder(), cache_dir=tmp_path)
+        return len(assessed)
+
+    assert scan_with(["duplicates", "contradiction"]) > 0
+    changed = list(MIXED) + [qa(len(MIXED), "How do I reset my password, please?", MIXED[0].answer)]
+    run_scan(changed, settings=ScanSettings(detectors=["duplicates"]), embedder=SynonymEncoder(), cache_dir=tmp_path)
+    assert scan_with(["duplicates", "contradiction"]) == 0
+
+
+def test_pair_memo_drops_judgements_unused_for_a_few_writes(tmp_path):
+    from curation.detectors.memo import PairMemo
+
+    def write(used: dict[int, str]) -> PairMemo:
+        memo = PairMemo(tmp_path)
+        for k, v in used.items():
+            assert memo.get(k) in (None, v)
+            memo.put(k, v)
+        memo.save()
+        return PairMemo(tmp_path)
+
+    write({1: "a", 2: "b"})
+    for n in range(PairMemo.KEEP_WRITES):
+        kept = write({1: "a", 10 + n: "new"})  # row 2 edited away: its judgement is unused
+        assert kept.get(2) == "b"
+    assert write({1: "a", 99: "new"}).get(2) is None and PairMemo(tmp_path).get(1) == "a"
+
+
 def test_duplicates_and_contradictions_never_share_a_pair():
     res = scan()
     def pairs(kind):

@@ -12,8 +12,9 @@ Every key also holds a hash of the detectors' source code (``CODE``), so an upgr
 reuses a judgement the new code would make differently.
 
 Both live in ``<cache_dir>/memo/`` (one subfolder per dataset name when the caller names
-one: see ``memo_folder``) and are rewritten at the end of a scan with the entries
-that scan used (so they never grow beyond one scan's worth); files are replaced atomically,
+one: see ``memo_folder``). Signatures are rewritten at the end of a scan with the scan's
+texts; pair judgements a scan did not use are kept for a few more writes (see
+``PairMemo``), so the memo stays near one scan's worth; files are replaced atomically,
 so a crash leaves the old memo. A missing, stale or corrupt file is a cache miss, never an
 error. Without a cache folder (``cache_dir=None``) both are in-memory no-ops.
 """
@@ -102,18 +103,30 @@ class SignatureMemo:
 
 
 class PairMemo:
-    """Pair key -> judgement, loaded once per scan, saved with the entries the scan used."""
+    """Pair key -> judgement, loaded once per scan, saved when the scan judged something new.
+
+    Entries a scan did not use are kept for ``KEEP_WRITES`` more writes, then dropped: a
+    re-scan that runs fewer detectors (duplicates only, after a full scan) must not throw
+    away the other detectors' judgements, or the next full re-scan would redo them; and
+    judgements of rows since edited away do not pile up."""
+
+    KEEP_WRITES = 3
 
     def __init__(self, folder: Path | None, name: str = "pairs") -> None:
         self.path = folder / f"{name}.pkl" if folder else None
         self._old: dict[int, Any] = {}
+        self._written: dict[int, int] = {}  # key -> the write that last saw it used
+        self._generation = 0
         self._used: dict[int, Any] = {}
         self.hits = 0
         if self.path is not None and self.path.exists():
             try:
                 with self.path.open("rb") as f:
-                    fmt, data = pickle.load(f)
-                self._old = data if fmt == FORMAT and isinstance(data, dict) else {}
+                    payload = pickle.load(f)
+                if payload[0] == FORMAT and isinstance(payload[1], dict):
+                    self._old = payload[1]
+                    if len(payload) == 4:
+                        self._written, self._generation = payload[2], int(payload[3])
             except Exception:  # noqa: BLE001 - a broken memo is only a cache miss
                 self._old = {}
 
@@ -130,11 +143,16 @@ class PairMemo:
         self._used[key] = value
 
     def save(self) -> None:
-        if self.path is None or (not self._used and not self._old):
-            return
-        if self._used.keys() == self._old.keys():
-            return  # nothing new: the file already holds exactly this
-        payload = (FORMAT, self._used)
+        if self.path is None or not (self._used.keys() - self._old.keys()):
+            return  # nothing new: the file already holds every judgement this scan used
+        generation = self._generation + 1
+        keep = generation - self.KEEP_WRITES
+        data = {k: v for k, v in self._old.items()
+                if k not in self._used and self._written.get(k, 0) >= keep}
+        written = {k: self._written.get(k, 0) for k in data}
+        data.update(self._used)
+        written.update(dict.fromkeys(self._used, generation))
+        payload = (FORMAT, data, written, generation)
         _replace(self.path, lambda f: pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL))
 
 
