@@ -37,11 +37,19 @@ class Duplicates(Detector):
     def detect(self, ctx: ScanContext) -> list[Finding]:
         edges = []
         timings = ctx.cache.setdefault("timings", {})
+        if self.semantic is not None and ctx.embedder is not None:
+            # judge the embedding candidates first, as a full scan does (the contradiction
+            # detector asks for them before this detector runs): a MinHash candidate that is
+            # also one of them is then judged with its cosines, whichever detectors run
+            t0 = time.perf_counter()
+            self.semantic.judged(ctx)
+            timings["duplicates.semantic"] = round(time.perf_counter() - t0, 3)
         for part in (self.exact, self.minhash, self.semantic):
             if part is not None:
                 t0 = time.perf_counter()
                 edges.extend(part.edges(ctx))
-                timings[f"duplicates.{part.name}"] = round(time.perf_counter() - t0, 3)
+                took = round(time.perf_counter() - t0, 3)
+                timings[f"duplicates.{part.name}"] = round(timings.get(f"duplicates.{part.name}", 0) + took, 3)
         cannot = [pair for pair, jd in ctx.cache.get("judged", {}).items() if jd.conflict_candidate]
         cannot += ctx.cache.get("conflict_pairs", ())  # set by the contradiction detector
         thresholds = {p.name: p.settings() for p in (self.exact, self.minhash, self.semantic) if p}
