@@ -43,9 +43,9 @@ from curation.detectors.matching import (
     judge_pair,
     negation_flip,
     request_echo,
-    role_swaps,
     unmatched,
     verdict,
+    with_role_swaps,
     wording_only,
 )
 from curation.detectors.semantic import SemanticDuplicates
@@ -141,9 +141,8 @@ class Contradictions(Detector):
         a, b = f.answer_core[i], f.answer_core[j]
         echo_numbers, _ = request_echo(f.request_core[i], f.request_core[j])
         na, nb = tx.numbers(a) - echo_numbers, tx.numbers(b) - echo_numbers
-        hard = [c for c in jd.answer.conflicts if not c.startswith("different words")]
-        if not any(c.startswith(("names swapped", "roles swapped")) for c in hard):
-            hard += role_swaps(a, b)  # "London has more people than Paris." / "Paris has more ... London."
+        # a swap counts in any two answers ("London has more people than Paris." / the reverse)
+        hard = with_role_swaps([c for c in jd.answer.conflicts if not c.startswith("different words")], a, b)
         if hard:
             return "conflict", 0.9, self._readable(hard, a, b, na, nb), {"answer_similarity": round(jd.answer.score, 4)}
         if (max(len(tx.words(a)), len(tx.words(b))) > self.short_answer_words

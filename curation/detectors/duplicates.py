@@ -48,8 +48,8 @@ class Duplicates(Detector):
             if part is not None:
                 t0 = time.perf_counter()
                 edges.extend(part.edges(ctx))
-                took = round(time.perf_counter() - t0, 3)
-                timings[f"duplicates.{part.name}"] = round(timings.get(f"duplicates.{part.name}", 0) + took, 3)
+                key = f"duplicates.{part.name}"
+                timings[key] = round(timings.get(key, 0) + time.perf_counter() - t0, 3)
         cannot = [pair for pair, jd in ctx.cache.get("judged", {}).items() if jd.conflict_candidate]
         cannot += ctx.cache.get("conflict_pairs", ())  # set by the contradiction detector
         thresholds = {p.name: p.settings() for p in (self.exact, self.minhash, self.semantic) if p}

@@ -296,6 +296,13 @@ def role_swaps(a: str, b: str) -> list[str]:
     return [f"roles swapped ({'; '.join(f'{x} / {y}' for x, y in sorted(found.values())[:2])})"]
 
 
+def with_role_swaps(conflicts: list[str], a: str, b: str) -> list[str]:
+    """``conflicts`` plus ``role_swaps(a, b)``, unless a swap is already among them."""
+    if any(c.startswith(("names swapped", "roles swapped")) for c in conflicts):
+        return conflicts
+    return conflicts + role_swaps(a, b)
+
+
 SLOT_WORDS = 2  # content words each side of one changed span must hold that the other text lacks
 SLOT_SHARED = 0.4  # share of the shorter text's words in runs the two texts have verbatim
 

@@ -24,7 +24,7 @@ from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.features import answer_embeddings, fields, lexical_judgement, request_embeddings
 from curation.detectors.graph import Edge, duplicate_edge, group_findings
 from curation.detectors.judges import check_model_ref
-from curation.detectors.matching import PairJudgement, Relation, judge_pair, role_swaps, wording_only
+from curation.detectors.matching import PairJudgement, Relation, judge_pair, with_role_swaps, wording_only
 from curation.detectors.memo import embedder_key, pair_key, pair_memo
 from curation.detectors.neighbors import similar_pairs
 from curation.schema import Finding
@@ -81,9 +81,7 @@ def prompt_differences(a: str, b: str, lexical: list[str]) -> tuple[list[str], l
             soft.append(c)
         elif c.startswith(("one is negated", "names swapped", "roles swapped")):
             hard.append(c)
-    if not any(c.startswith(("names swapped", "roles swapped")) for c in hard):
-        hard += role_swaps(a, b)  # in any two prompts, not only near-identical ones
-    return hard, soft
+    return with_role_swaps(hard, a, b), soft  # in any two prompts, not only near-identical ones
 
 
 @register
