@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts app/ first, no
 
 import streamlit as st
 
-from app.components import context
+from app.components import context, keys
 from app.components.context import Ctx
 from app.components.text import md
 
@@ -52,6 +52,7 @@ def login_page() -> None:
 
 def sidebar(ctx: Ctx) -> None:
     with st.sidebar:
+        keys.install()
         if not ctx.team:
             path = st.text_input("Workspace folder", value=str(ctx.ws.root), key="workspace_input",
                                  help="Any folder holding a workspace (created by `curate ingest` or `curate demo`).")

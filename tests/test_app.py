@@ -78,7 +78,7 @@ def test_duplicate_decisions(fx, button, action, payload):
     at.button(key=button).click().run()
     (d,) = mine(ws, ds)
     assert (d.action, d.rows, {k: v for k, v in d.payload.items() if k != "group"}) == (action, (7, 8), payload)
-    assert any("Recorded" in s.value for s in at.success)
+    assert any("Recorded" in s.value for s in at.toast)
     assert at.selectbox(key="duplicate_focus").value != d.finding_id  # the next item is in focus
 
 
@@ -135,7 +135,7 @@ def test_gap_add_writes_an_example_marked_added(fx):
     fid = at.selectbox(key="coverage_gap_focus").value
     assert at.text_area(key=f"gap_prompt_{fid}").value == "Can I share a notebook with my team?"
     at.button(key="gap_add").click().run()  # no answer yet: refused
-    assert mine(ws, ds) == [] and any("needs a user request and an answer" in e.value for e in at.error)
+    assert mine(ws, ds) == [] and any("needs a user request and an answer" in e.value for e in at.toast)
     at.text_area(key=f"gap_answer_{fid}").input("Yes: open the notebook, click Share and invite them by email.")
     at.button(key="gap_add").click().run()
     (d,) = mine(ws, ds)
@@ -163,7 +163,7 @@ def test_skip_comes_back_later_next_moves_and_undo(fx):
     at.button(key="duplicate_next").click().run()
     assert at.selectbox(key="duplicate_focus").value == top
     at.button(key="duplicate_undo").click().run()
-    assert mine(ws, ds) == [] and any("Undid" in i.value for i in at.info)
+    assert mine(ws, ds) == [] and any("Undid" in i.value for i in at.toast)
 
 
 def test_conflict_shows_that_the_item_changed_and_lets_choose_again(fx):
@@ -174,7 +174,7 @@ def test_conflict_shows_that_the_item_changed_and_lets_choose_again(fx):
                   "bob", "annotator")  # someone else decides while the page is open
     at.button(key="dup_merge").click().run()
     assert mine(ws, ds) == []
-    assert any("changed since you opened it" in w.value and "bob" in w.value for w in at.warning)
+    assert any("changed since you opened it" in w.value and "bob" in w.value for w in at.toast)
     assert at.selectbox(key="duplicate_focus").value == item.finding.finding_id  # shown again, fresh
     at.button(key="dup_merge").click().run()
     assert [d.action for d in mine(ws, ds)] == ["merge"]

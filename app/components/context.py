@@ -117,13 +117,20 @@ def require(permission: str, need_dataset: bool = True) -> Ctx:
     return ctx
 
 
+FLASH_ICONS = {"success": ":material/check_circle:", "info": ":material/info:", "warning": ":material/warning:",
+               "error": ":material/error:"}
+
+
 def flash(kind: str, message: str) -> None:
-    """A message shown once at the top of the next rerun (set from callbacks)."""
+    """A message shown once on the next rerun (set from callbacks)."""
     st.session_state.setdefault("_flash", []).append((kind, message))
 
 
 def show_flash() -> None:
+    """Pending messages as toasts: they float over the page instead of being drawn above it,
+    so a message appearing or going away never moves the widgets (a moved text field is
+    redrawn and loses the keyboard focus). Warnings and errors stay until closed."""
     from app.components.text import md
 
     for kind, message in st.session_state.pop("_flash", []):
-        getattr(st, kind)(md(message))  # messages quote names and notes: never markdown
+        st.toast(md(message), icon=FLASH_ICONS.get(kind), duration="short" if kind in ("success", "info") else "infinite")

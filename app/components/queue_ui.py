@@ -3,17 +3,20 @@
 Decisions run in button callbacks, before the page reruns, so the queue drawn afterwards
 already reflects them. Each decision carries the item version the page showed; when
 someone else decided in between, ``ConflictError`` is turned into a message and the item
-is shown again, fresh. Keyboard shortcuts are Streamlit's own (``shortcut=``).
+is shown again, fresh. Keys come from ``app.components.keys`` (one document-level handler,
+inert while a text field has focus, queued across reruns); the page binds them in a slot
+drawn right under the title, so binding them never moves anything else.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import pandas as pd
 import streamlit as st
 
-from app.components import text
+from app.components import keys, text
 from app.components.context import Ctx, flash
 from curation import review
 from curation.store import ConflictError
@@ -60,11 +63,21 @@ def next_item(focus_key: str, ids: list[str]) -> None:
     st.session_state[focus_key] = ids[(ids.index(cur) + 1) % len(ids)] if cur in ids else ids[0]
 
 
-def show(ctx: Ctx, kind: str, title: str, page_size: int = 10) -> tuple[review.QueueItem | None, list[str]]:
-    """Filters, the page table and the item picker; returns the focused item (or None) and
-    the ids on the page. An item whose decision just conflicted stays pinned on top."""
+class Shown(NamedTuple):
+    """What ``show`` drew: the focused item (or None), the ids on the page, and the slot
+    under the title where the page's keys are bound (``common_bar`` fills it)."""
+
+    item: review.QueueItem | None
+    ids: list[str]
+    keys_slot: st.delta_generator.DeltaGenerator
+
+
+def show(ctx: Ctx, kind: str, title: str, page_size: int = 10) -> Shown:
+    """Filters, the page table and the item picker. An item whose decision just conflicted
+    stays pinned on top."""
     st.title(title)
     text.style()
+    keys_slot = st.container()
     c1, c2, c3, c4 = st.columns([3, 2, 2, 1])
     search = c1.text_input("Search (reason, evidence or example text)", key=f"{kind}_search")
     status = c2.selectbox("Status", list(STATUS_CHOICES), key=f"{kind}_status")
@@ -82,7 +95,9 @@ def show(ctx: Ctx, kind: str, title: str, page_size: int = 10) -> tuple[review.Q
     if not items:
         st.success("Nothing left here." if status == "to do" else "No item matches.")
         _undo_button(ctx, kind)
-        return None, []
+        with keys_slot:
+            keys.bind(kind, [keys.Binding("u", "undo my last decision", undo, (ctx,))])
+        return Shown(None, [], keys_slot)
     ids = [i.finding.finding_id for i in items]
     focus_key = f"{kind}_focus"
     if st.session_state.get(focus_key) not in ids:
@@ -98,7 +113,7 @@ def show(ctx: Ctx, kind: str, title: str, page_size: int = 10) -> tuple[review.Q
     st.selectbox("Item", ids, format_func=labels.get, key=focus_key)
     item = items[ids.index(st.session_state[focus_key])]
     _item_header(item)
-    return item, ids
+    return Shown(item, ids, keys_slot)
 
 
 def _item_header(item: review.QueueItem) -> None:
@@ -112,21 +127,25 @@ def note_key(kind: str, item: review.QueueItem) -> str:
     return f"{kind}_note_{item.finding.finding_id}"
 
 
-def common_bar(ctx: Ctx, kind: str, item: review.QueueItem, ids: list[str]) -> None:
-    """Note, Skip, Next and Undo (keys S, N, U)."""
+def common_bar(ctx: Ctx, kind: str, shown: Shown, bindings: Sequence[keys.Binding] = ()) -> None:
+    """Note, Skip, Next and Undo, and the page's keys: ``bindings`` plus S, N and U."""
+    item, ids = shown.item, shown.ids
     key = note_key(kind, item)
     st.text_input("Note (optional, saved with the decision)", key=key)
+    skip = keys.Binding("s", "skip for now (it comes back later)", act,
+                        (ctx, item, [("skip", (), {})], "skipped for now", key))
+    nxt = keys.Binding("n", "next item", next_item, (f"{kind}_focus", ids))
     c1, c2, c3 = st.columns(3)
-    c1.button("Skip for now", key=f"{kind}_skip", shortcut="S", width="stretch",
-              on_click=act, args=(ctx, item, [("skip", (), {})], "skipped for now", key))
-    c2.button("Next", key=f"{kind}_next", shortcut="N", width="stretch",
-              on_click=next_item, args=(f"{kind}_focus", ids))
+    c1.button(keys.hint("Skip for now", "s"), key=f"{kind}_skip", width="stretch", on_click=act, args=skip.args)
+    c2.button(keys.hint("Next", "n"), key=f"{kind}_next", width="stretch", on_click=next_item, args=nxt.args)
     with c3:
         _undo_button(ctx, kind)
+    with shown.keys_slot:
+        keys.bind(kind, [*bindings, skip, nxt, keys.Binding("u", "undo my last decision", undo, (ctx,))])
     if item.state.votes and ctx.can("adjudicate"):
         st.caption("Blind votes: " + "; ".join(f"{v.actor}: {v.payload.get('label')}" for v in item.state.votes))
 
 
 def _undo_button(ctx: Ctx, kind: str) -> None:
-    st.button("Undo my last", key=f"{kind}_undo", shortcut="U", width="stretch", on_click=undo, args=(ctx,))
+    st.button(keys.hint("Undo my last", "u"), key=f"{kind}_undo", width="stretch", on_click=undo, args=(ctx,))
 

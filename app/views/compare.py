@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app.components import launch, text
+from app.components import keys, launch, text
 from app.components.context import flash, require
 from app.lib import comparison
 from curation import agreement
@@ -82,6 +82,7 @@ with side:
                     text.plain(p["answers"][arm], arm)
 
 with blind:
+    keys_slot = st.container()
     if len(cmp.arms) < 2:
         st.info("A blind comparison needs two arms.")
         st.stop()
@@ -106,14 +107,18 @@ with blind:
         for col, (name, arm) in zip(st.columns(2), (("answer A", left), ("answer B", right))):
             with col, st.container(border=True):
                 text.plain(p["answers"][arm], name)
+        bindings = [keys.Binding(n, label, judge, (p["id"], left, right, key))
+                    for n, (key, label) in zip("1234", VERDICTS.items())]
         cols = st.columns(5)
-        for col, (key, label), shortcut in zip(cols, VERDICTS.items(), "1234"):
-            col.button(label, key=f"cmp_{key}", shortcut=shortcut, width="stretch",
-                       on_click=judge, args=(p["id"], left, right, key))
-        cols[4].button("Undo", key="cmp_undo", shortcut="U", width="stretch", on_click=undo_judgement)
+        for col, b, key in zip(cols, bindings, VERDICTS):
+            col.button(keys.hint(b.label, b.key), key=f"cmp_{key}", width="stretch", on_click=judge, args=b.args)
+        cols[4].button(keys.hint("Undo", "u"), key="cmp_undo", width="stretch", on_click=undo_judgement)
     else:
+        bindings = []
         st.success("You judged every prompt of this pair.")
         st.button("Undo my last judgement", key="cmp_undo_done", on_click=undo_judgement)
+    with keys_slot:
+        keys.bind("compare", [*bindings, keys.Binding("u", "undo my last judgement", undo_judgement)])
     everyone = judgements()
     stats = agreement.ab_summary(everyone, second, first)
     if stats["n"]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.components import queue_ui, text
+from app.components import keys, queue_ui, text
 from app.components.context import require
 
 KIND = "duplicate"
 ctx = require("review")
-item, ids = queue_ui.show(ctx, KIND, "Duplicates")
+shown = queue_ui.show(ctx, KIND, "Duplicates")
+item = shown.item
 if item is not None:
     f = item.finding
     rows = [r for r in f.rows if r in item.examples]
@@ -36,17 +37,21 @@ if item is not None:
                           args=(ctx, item, [("merge", f.rows, {"keep_row": ex.row})], f"kept only row {ex.row}", note))
     why = f.evidence.get("representative_reason")
     st.caption("Highlighted words differ from the representative" + (f" (kept because: {text.md(why)})." if why else "."))
+    bindings = [
+        keys.Binding("m", f"merge: keep representative {rep}", queue_ui.act,
+                     (ctx, item, [("merge", f.rows, {"keep_row": rep})], f"merged onto row {rep}", note)),
+        keys.Binding("k", "not duplicates: keep all", queue_ui.act,
+                     (ctx, item, [("keep", f.rows, {})], "not duplicates, kept all", note)),
+        keys.Binding("d", "drop the whole group", queue_ui.act,
+                     (ctx, item, [("drop", f.rows, {})], "dropped the whole group", note))]
     c1, c2, c3 = st.columns(3)
-    c1.button(f"Merge: keep representative {rep}", key="dup_merge", type="primary", shortcut="M",
-              width="stretch", on_click=queue_ui.act,
-              args=(ctx, item, [("merge", f.rows, {"keep_row": rep})], f"merged onto row {rep}", note))
-    c2.button("Not duplicates: keep all", key="dup_keep", shortcut="K", width="stretch", on_click=queue_ui.act,
-              args=(ctx, item, [("keep", f.rows, {})], "not duplicates, kept all", note))
-    c3.button("Drop the whole group", key="dup_drop", shortcut="D", width="stretch", on_click=queue_ui.act,
-              args=(ctx, item, [("drop", f.rows, {})], "dropped the whole group", note))
+    for col, b, label, key, btype in zip((c1, c2, c3), bindings, (f"Merge: keep representative {rep}",
+                                        "Not duplicates: keep all", "Drop the whole group"),
+                                        ("dup_merge", "dup_keep", "dup_drop"), ("primary", "secondary", "secondary")):
+        col.button(keys.hint(label, b.key), key=key, type=btype, width="stretch", on_click=b.callback, args=b.args)
     several = st.multiselect("Keep several (the rest are dropped)", rows, default=[rep] if rep in rows else [],
                              key=f"dup_several_{f.finding_id}")
     st.button("Keep the selected rows", key="dup_keep_several", disabled=not several, on_click=queue_ui.act,
               args=(ctx, item, [("merge", f.rows, {"keep_rows": sorted(several)})],
                     f"kept rows {', '.join(map(str, sorted(several)))}", note))
-    queue_ui.common_bar(ctx, KIND, item, ids)
+    queue_ui.common_bar(ctx, KIND, shown, bindings)

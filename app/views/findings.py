@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 import streamlit as st
 
-from app.components import queue_ui, text
+from app.components import keys, queue_ui, text
 from app.components.context import flash, require
 from curation.migrations import metadata
 
@@ -21,7 +21,8 @@ if not kinds:
     st.success("The latest scan found nothing besides duplicates, contradictions and gaps.")
     st.stop()
 kind = st.segmented_control("Kind", kinds, default=kinds[0], key="other_kind") or kinds[0]
-item, ids = queue_ui.show(ctx, kind, f"Other findings · {kind}")
+shown = queue_ui.show(ctx, kind, f"Other findings · {kind}")
+item = shown.item
 if item is not None:
     f = item.finding
     note = queue_ui.note_key(kind, item)
@@ -31,11 +32,14 @@ if item is not None:
                 text.card(ex)
     for row, ref in item.references.items():  # e.g. the evaluation prompt a training row leaks
         text.plain(ref.user_request or ref.request, f"reference prompt {row}")
+    keep = keys.Binding("k", "fine as it is: keep", queue_ui.act,
+                        (ctx, item, [("keep", f.rows, {})], f"kept ({kind} finding dismissed)", note))
+    drop = keys.Binding("d", "drop", queue_ui.act, (ctx, item, [("drop", f.rows, {})], f"dropped ({kind})", note))
     c1, c2 = st.columns(2)
-    c1.button("Fine as it is: keep", key=f"{kind}_keep", shortcut="K", width="stretch", on_click=queue_ui.act,
-              args=(ctx, item, [("keep", f.rows, {})], f"kept ({kind} finding dismissed)", note))
-    c2.button("Drop", key=f"{kind}_drop", shortcut="D", type="primary", width="stretch", on_click=queue_ui.act,
-              args=(ctx, item, [("drop", f.rows, {})], f"dropped ({kind})", note))
+    c1.button(keys.hint("Fine as it is: keep", "k"), key=f"{kind}_keep", width="stretch", on_click=queue_ui.act,
+              args=keep.args)
+    c2.button(keys.hint("Drop", "d"), key=f"{kind}_drop", type="primary", width="stretch", on_click=queue_ui.act,
+              args=drop.args)
     if len(item.examples) == 1:
         ex = next(iter(item.examples.values()))
         with st.expander("Edit the answer instead"):
@@ -50,4 +54,4 @@ if item is not None:
                 queue_ui.act(ctx, item, [("edit", (ex.row,), {"answer": answer})], f"edited row {ex.row}", note)
 
             st.button("Save the edit", key=f"{kind}_save_edit", on_click=save_edit)
-    queue_ui.common_bar(ctx, kind, item, ids)
+    queue_ui.common_bar(ctx, kind, shown, [keep, drop])

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.components import queue_ui, text
+from app.components import keys, queue_ui, text
 from app.components.context import flash, require
 
 KIND = "coverage_gap"
 ctx = require("review")
-item, ids = queue_ui.show(ctx, KIND, "Coverage gaps")
+shown = queue_ui.show(ctx, KIND, "Coverage gaps")
+item = shown.item
 if item is not None:
     f = item.finding
     gap = str(f.evidence.get("label") or "gap")
@@ -52,9 +53,11 @@ if item is not None:
                      f"added an example for the gap '{gap}'", note)
         st.session_state[f"gap_answer_{fid}"] = ""
 
+    accept = keys.Binding("k", "no example needed", queue_ui.act,
+                          (ctx, item, [("keep", (), {})], f"gap '{gap}' accepted without new examples", note))
     c1, c2 = st.columns(2)
-    c1.button("Add this example", key="gap_add", type="primary", shortcut="A", width="stretch",
+    c1.button(keys.hint("Add this example", "a"), key="gap_add", type="primary", width="stretch",
               on_click=add_example)
-    c2.button("No example needed", key="gap_accept", shortcut="K", width="stretch", on_click=queue_ui.act,
-              args=(ctx, item, [("keep", (), {})], f"gap '{gap}' accepted without new examples", note))
-    queue_ui.common_bar(ctx, KIND, item, ids)
+    c2.button(keys.hint("No example needed", "k"), key="gap_accept", width="stretch", on_click=queue_ui.act,
+              args=accept.args)
+    queue_ui.common_bar(ctx, KIND, shown, [keys.Binding("a", "add the example written here", add_example), accept])
