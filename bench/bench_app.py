@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.lib import browse
 from curation import review
-from curation.schema import Finding
+from curation.schema import Decision, Finding
 from curation.store import Workspace
 from curation.workbench import finding_status, ingest_file
 
@@ -69,8 +69,9 @@ def build(root: Path, n: int, n_findings: int) -> tuple[Workspace, int]:
                                     evidence, reference_rows=(1, 2) if kind == "coverage_gap" else ()))
     ws.add_scan(ds.id, findings, {"bench": True}, {"total": 0.0})
     people = ["ann", "bob", "cy", "dee"]
-    for f in rng.sample(findings, 2000):
-        ws.record_decision(ds.id, rng.choice(["keep", "drop", "skip"]), rng.choice(people), f.rows, f.finding_id)
+    ws.record(ds.id, [Decision(0, ds.id, action, rng.choice(people), f.rows if action != "skip" else (), f.finding_id,
+                               {}, "", 0.0)
+                      for f in rng.sample(findings, min(2000, len(findings))) if (action := rng.choice(["keep", "drop", "skip"]))])
     return ws, ds.id
 
 
@@ -129,8 +130,8 @@ def main() -> None:
 
     def decide_one() -> None:
         item = next(items)
-        review.decide(ws, ds, item.finding.finding_id, item.state.version,
-                      [("pick", item.finding.rows, {"keep_row": item.finding.rows[0]})], "ann", "annotator")
+        review.decide(ws, ds, item.finding.finding_id, item.state.version, "pick", item.finding.rows,
+                      {"keep_row": item.finding.rows[0]}, "ann", "annotator")
 
     rows.append(("record a decision (with the version check)", timed(decide_one, repeat=15)[0]))
     rows.append(("undo the last decision", timed(lambda: review.undo_last(ws, ds, "ann"), repeat=5)[0]))

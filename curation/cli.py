@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 
+from curation.cli_common import DatasetOpt, WorkspaceOpt, _dataset, _fail, _open
 from curation.formats import FORMATS, DataError
 from curation.store import Workspace
 
@@ -19,15 +20,9 @@ users_app = typer.Typer(no_args_is_help=True, help="Manage people and roles (tea
 app.add_typer(users_app, name="users")
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
-WorkspaceOpt = typer.Option(None, "--workspace", "-w", help="Workspace folder (default: $CURATE_WORKSPACE or ./workspace).")
 FormatOpt = typer.Option(None, "--format", help=f"Input format when auto-detection is not enough: {', '.join(FORMATS)}.")
 MapOpt = typer.Option(None, "--map", help="Column mapping CANONICAL=SOURCE, e.g. --map instruction=question (repeatable).")
 SkipOpt = typer.Option(False, "--skip-bad", help="Skip bad rows instead of failing; every skipped row is reported.")
-
-
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def _mapping(pairs: Optional[list[str]]) -> dict[str, str] | None:
@@ -40,10 +35,6 @@ def _mapping(pairs: Optional[list[str]]) -> dict[str, str] | None:
         k, v = pair.split("=", 1)
         out[k.strip()] = v.strip()
     return out
-
-
-def _open(workspace: Optional[Path]) -> Workspace:
-    return Workspace(workspace)
 
 
 def _progress():
@@ -145,15 +136,14 @@ def _load_settings(path: Path):
 
 
 @app.command()
-def findings(workspace: Optional[Path] = WorkspaceOpt,
-             dataset: Optional[str] = typer.Option(None, help="Dataset name or id (default: the latest)."),
+def findings(workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = DatasetOpt,
              kind: Optional[str] = typer.Option(None, help="duplicate, contradiction, coverage_gap, quality, leakage."),
-             status: Optional[str] = typer.Option(None, help="open, resolved or skipped."),
+             status: Optional[str] = typer.Option(None, help="open, skipped, voted, disputed or resolved."),
              min_score: Optional[float] = typer.Option(None, help="Only findings scoring at least this."),
              search: Optional[str] = typer.Option(None, help="Text to look for in the reason or evidence."),
              limit: int = typer.Option(50, help="How many to show (0 = all)."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON lines instead of a table.")) -> None:
-    """List findings of the latest scan, highest score first."""
+    """List findings of the latest scan, highest score first, with their review status."""
     from curation.workbench import finding_status
 
     ws = _open(workspace)
@@ -175,62 +165,61 @@ def findings(workspace: Optional[Path] = WorkspaceOpt,
                    f"{rows:<22} {f.reason[:90]}")
 
 
-def _dataset(ws: Workspace, key: Optional[str]):
-    if key is None:
-        sets = ws.datasets(include_reference=False)
-        if not sets:
-            _fail(f"workspace {ws.root} has no dataset yet: run `curate ingest FILE` or `curate demo`")
-        return sets[-1]
-    try:
-        return ws.dataset(int(key) if key.isdigit() else key)
-    except KeyError as err:
-        _fail(str(err.args[0]))
-
-
 @app.command()
 def resolve(resolutions: Path = typer.Argument(..., help="JSONL of row-based resolutions (see data/README.md)."),
-            workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = typer.Option(None),
+            workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = DatasetOpt,
             actor: str = typer.Option("expert", help="Who the decisions are attributed to.")) -> None:
-    """Record a file of expert resolutions as decisions (keep, drop, merge, pick, edit, add)."""
-    from curation.curate import attach_findings, resolution_decisions
+    """Record a file of expert resolutions as decisions (all or nothing; lines recorded before
+    are not recorded again, so a re-run or a retry after a crash is safe)."""
+    from curation import resolutions as res
+    from curation.curate import attach_findings
+    from curation.store import BatchError
 
     ws = _open(workspace)
     ds = _dataset(ws, dataset)
     try:
-        lines = [json.loads(x) for x in resolutions.read_text(encoding="utf-8").splitlines() if x.strip()]
-    except json.JSONDecodeError as err:
-        _fail(f"{resolutions}:{err.lineno}: malformed JSON: {err.msg}")
-    decisions = attach_findings(resolution_decisions(lines, actor=actor), ws.findings(ds.id))
+        parsed = res.read(resolutions, actor=actor, dataset_id=ds.id)
+    except res.ResolutionError as err:
+        _fail_lines([str(p) for p in err.problems], resolutions)
+    linked = attach_findings(parsed.decisions, ws.findings(ds.id))
     try:
-        n = ws.record_many(ds.id, decisions, role="curator")
-    except (KeyError, ValueError) as err:
-        _fail(f"{resolutions}: {err}")
-    linked = sum(1 for d in decisions if d.finding_id)
-    typer.echo(f"recorded {n} decisions on {ds.name} as {actor} ({linked} settle a finding of the latest scan)")
+        done = ws.record(ds.id, linked)
+    except BatchError as err:
+        _fail_lines([str(parsed.where(i, ps[0])) for i, ps in err.errors], resolutions)
+    n_linked = sum(1 for d in linked if d.finding_id)
+    typer.echo(f"recorded {done.new} new decision(s) on {ds.name} as {actor}"
+               + (f"; {done.existing} line(s) were recorded before" if done.existing else "")
+               + f" ({n_linked} settle a finding of the latest scan)")
+
+
+def _fail_lines(lines: list[str], path: Path) -> None:
+    """Every bad line on a line of its own, then exit 2: nothing of the file was stored."""
+    for line in lines[:50]:
+        typer.echo(f"error: {line}", err=True)
+    more = f" ({len(lines) - 50} more not shown)" if len(lines) > 50 else ""
+    _fail(f"{path}: {len(lines)} bad line(s){more}; nothing of this file was recorded")
 
 
 @app.command()
 def export(out: Path = typer.Argument(..., help="Output file (or folder for --format hf)."),
-           workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = typer.Option(None),
+           workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = DatasetOpt,
            fmt: str = typer.Option("jsonl", "--format", help="jsonl (source format), parquet, csv or hf."),
-           auto: bool = typer.Option(False, "--auto", help="Apply the no-review policy to open findings "
-                                     "(drop duplicates but the representative, drop contradiction groups).")) -> None:
+           auto: bool = typer.Option(False, "--auto", help="Apply the no-review policy to the findings nobody "
+                                     "decided (merge duplicates onto the representative, drop contradiction "
+                                     "groups); recorded decisions always win.")) -> None:
     """Write the curated set and a manifest (<out>.manifest.json) saying what changed and why."""
-    from curation.curate import auto_decisions
-    from curation.workbench import export_dataset, finding_status
+    from curation.workbench import export_dataset
 
     ws = _open(workspace)
     ds = _dataset(ws, dataset)
-    extra = []
-    if auto:
-        st = finding_status(ws, ds)
-        extra = auto_decisions([f for f in ws.findings(ds.id) if st.get(f.finding_id, "open") == "open"], ds.id)
-        extra = [d.__class__(**{**d.__dict__, "id": 10**9 + i}) for i, d in enumerate(extra)]
     try:
-        manifest = export_dataset(ws, ds, out, fmt, extra_decisions=extra)
+        manifest = export_dataset(ws, ds, out, fmt, policy=auto)
     except ValueError as err:
         _fail(str(err))
-    typer.echo(f"wrote {manifest['n_out']} of {manifest['n_source']} examples to {out} "
+    for bad in manifest["unapplied"]:
+        typer.echo(f"warning: decision {bad['decision_id']} was not applied: {bad['problem']} "
+                   f"(retract it: curate decisions retract {bad['decision_id']} --reason ...)", err=True)
+    typer.echo(f"wrote {manifest['n_out']} of {manifest['n_source']} examples of {ds.name} to {out} "
                f"({', '.join(f'{k} {v}' for k, v in manifest['by_status'].items())}); manifest {out}.manifest.json")
 
 
@@ -284,6 +273,11 @@ def users_list(workspace: Optional[Path] = WorkspaceOpt) -> None:
     """List people and their roles."""
     for u in _open(workspace).users():
         typer.echo(f"{u['name']:<20} {u['role']}")
+
+
+from curation.cli_decisions import decisions_app  # noqa: E402
+
+app.add_typer(decisions_app, name="decisions")
 
 
 def main() -> None:

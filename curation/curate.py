@@ -1,117 +1,46 @@
-"""The curated set as a pure function of the source examples and the decisions.
+"""The no-review policy, and linking row-based decisions to the findings they settle.
 
-``derive`` replays decisions in order (undone ones removed) and returns one ``CuratedRow``
-per source example plus one per added example, each saying what happened to it and which
-decision did it. ``auto_decisions`` is the no-review policy (drop near-duplicates except
-the representative, drop unresolved contradiction groups); ``resolution_decisions`` turns
-a file of expert resolutions (row-based, see data/README.md) into decisions.
+The curated set itself (``derive``, ``CuratedRow``) is ``curation.decisions``; this module
+only proposes decisions. ``auto_decisions`` is what the workbench does for the findings
+nobody decided: merge a duplicate group onto its representative, drop a contradiction
+group, for the findings none of whose rows a reviewer decided. Its decisions are applied
+*under* the recorded ones (``Ledger.curated(fallback=)``), so a reviewer's decision on a
+row always wins over the policy's.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 
-from curation.schema import Decision, Example, Finding, Turn
+from curation.decisions import ROW_ACTIONS, CuratedRow, Ledger, derive
+from curation.schema import Decision, Finding
 
 POLICY_ACTOR = "policy:auto"
+__all__ = ["POLICY_ACTOR", "CuratedRow", "derive", "auto_decisions", "attach_findings", "ACTION_KINDS"]
 
 
-@dataclass(frozen=True)
-class CuratedRow:
-    """One row of the curated set (or one removed row, for the manifest)."""
+def auto_decisions(findings: Sequence[Finding], dataset_id: int = 0, ledger: Ledger | None = None) -> list[Decision]:
+    """The no-review policy over the findings nobody decided (all of them without a
+    ``ledger``): duplicates first, so a contradiction group keeps no stale copy.
 
-    row: int | None  # source row; None for an added example
-    turns: tuple[Turn, ...]
-    status: str  # unchanged | kept | dropped | edited | added
-    decision: Decision | None = None
-    original: Example | None = None
-
-    @property
-    def included(self) -> bool:
-        return self.status != "dropped"
-
-
-def effective(decisions: Iterable[Decision]) -> list[Decision]:
-    """Decisions in order, minus undone ones and the undo events themselves."""
-    ordered = sorted(decisions, key=lambda d: d.id)
-    undone = {d.undoes for d in ordered if d.action == "undo" and d.undoes is not None}
-    return [d for d in ordered if d.id not in undone and d.action not in ("undo", "skip", "judge")]
-
-
-def derive(examples: Sequence[Example], decisions: Iterable[Decision]) -> list[CuratedRow]:
-    """Replay decisions over the examples; later decisions on a row win."""
-    state: dict[int, CuratedRow] = {ex.row: CuratedRow(ex.row, ex.turns, "unchanged", None, ex) for ex in examples}
-    added: list[CuratedRow] = []
-    for d in effective(decisions):
-        if d.action == "add":
-            turns = turns_from_messages(d.payload.get("messages") or [])
-            added.append(CuratedRow(None, turns, "added", d))
-            continue
-        if d.action == "edit":
-            for row in d.rows:
-                if row in state:
-                    base = state[row].original
-                    turns = _edited_turns(base.turns if base else state[row].turns, d.payload)
-                    state[row] = CuratedRow(row, turns, "edited", d, base)
-            continue
-        keep = set(_keep_rows(d))
-        for row in d.rows:
-            if row not in state:
-                continue
-            cur = state[row]
-            if d.action in ("keep",) or row in keep:
-                status = "edited" if cur.status == "edited" else "kept"
-                state[row] = CuratedRow(row, cur.turns, status, d if status == "kept" else cur.decision, cur.original)
-            elif d.action in ("drop", "merge", "pick"):
-                state[row] = CuratedRow(row, cur.turns, "dropped", d, cur.original)
-    return [state[ex.row] for ex in examples] + added
-
-
-def _keep_rows(d: Decision) -> list[int]:
-    if d.action not in ("merge", "pick"):
-        return []
-    keep = d.payload.get("keep_rows")
-    if keep is None and d.payload.get("keep_row") is not None:
-        keep = [d.payload["keep_row"]]
-    return [int(r) for r in keep or []]
-
-
-def _edited_turns(turns: tuple[Turn, ...], payload: Mapping[str, Any]) -> tuple[Turn, ...]:
-    if payload.get("messages"):
-        return turns_from_messages(payload["messages"])
-    answer = payload.get("answer")
-    if answer is None:
-        raise ValueError("an edit needs 'messages' or 'answer' in its payload")
-    if turns and turns[-1].role == "assistant":
-        return turns[:-1] + (Turn("assistant", str(answer)),)
-    return turns + (Turn("assistant", str(answer)),)
-
-
-def turns_from_messages(messages: Sequence[Mapping[str, Any]]) -> tuple[Turn, ...]:
-    turns = tuple(Turn(str(m["role"]), str(m["content"])) for m in messages)
-    bad = [t.role for t in turns if t.role not in ("system", "user", "assistant")]
-    if bad or not turns:
-        raise ValueError(f"messages must be a non-empty list of system/user/assistant turns (got {bad or 'none'})")
-    return turns
-
-
-def auto_decisions(findings: Sequence[Finding], dataset_id: int = 0) -> list[Decision]:
-    """The no-review policy: merge duplicate groups onto their representative, drop
-    contradiction groups nobody resolved. Duplicates first, so a contradiction group keeps
-    no stale copy."""
+    A finding counts as decided when a live decision resolves it *or touches one of its
+    rows*: a reviewer who picked the right answer of a fact has judged its other pairwise
+    findings too, and the policy must not drop the right answers they left alone (on the
+    demo, dropping both sides of those pairs removed 149 correct rows)."""
+    resolved = {fid for fid, s in ledger.items().items() if s.status == "resolved"} if ledger else set()
+    touched = {r for e in ledger.live if e.action in ROW_ACTIONS for r in e.rows} if ledger else set()
     out: list[Decision] = []
     now = time.time()
-    ordered = sorted(findings, key=lambda f: (f.kind != "duplicate", f.finding_id))
-    for f in ordered:
+    for f in sorted(findings, key=lambda f: (f.kind != "duplicate", f.finding_id)):
+        if f.finding_id in resolved or touched.intersection(f.rows):
+            continue
         if f.kind == "duplicate" and len(f.rows) > 1:
-            rep = f.evidence.get("representative", min(f.rows))
-            out.append(Decision(len(out) + 1, dataset_id, "merge", POLICY_ACTOR, tuple(f.rows), f.finding_id,
-                                {"keep_row": int(rep)}, f"auto: near-duplicate group, kept row {rep}", now))
+            rep = int(f.evidence.get("representative", min(f.rows)))
+            out.append(Decision(-(len(out) + 1), dataset_id, "merge", POLICY_ACTOR, tuple(f.rows), f.finding_id,
+                                {"keep_row": rep}, f"auto: near-duplicate group, kept row {rep}", now))
         elif f.kind == "contradiction":
-            out.append(Decision(len(out) + 1, dataset_id, "drop", POLICY_ACTOR, tuple(f.rows), f.finding_id,
+            out.append(Decision(-(len(out) + 1), dataset_id, "drop", POLICY_ACTOR, tuple(f.rows), f.finding_id,
                                 {}, "auto: unresolved contradiction, all answers dropped", now))
     return out
 
@@ -139,20 +68,6 @@ def attach_findings(decisions: Sequence[Decision], findings: Sequence[Finding]) 
                    key=lambda f: (len(set(f.rows) & set(d.rows)), f.score, f.finding_id))
         if best is not None and len(set(best.rows) & set(d.rows)) >= need:
             d = Decision(d.id, d.dataset_id, d.action, d.actor, d.rows, best.finding_id, d.payload, d.reason,
-                         d.created_at, d.undoes)
+                         d.created_at, d.undoes, d.key, d.role)
         out.append(d)
-    return out
-
-
-def resolution_decisions(resolutions: Iterable[Mapping[str, Any]], actor: str = "expert",
-                         dataset_id: int = 0) -> list[Decision]:
-    """Expert resolutions (row-based records) as decisions, in file order."""
-    out: list[Decision] = []
-    now = time.time()
-    for i, res in enumerate(resolutions, 1):
-        action = res["action"]
-        rows = tuple(int(r) for r in res.get("rows") or ([res["row"]] if "row" in res else []))
-        payload = {k: v for k, v in res.items() if k not in ("action", "rows", "row", "reason")}
-        out.append(Decision(i, dataset_id, action, res.get("actor", actor), rows, res.get("finding_id"),
-                            payload, res.get("reason", ""), now))
     return out

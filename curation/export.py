@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from collections.abc import Sequence
 
-from curation.curate import CuratedRow
+from curation.decisions import CuratedRow
 from curation.formats import to_record
 
 EXPORT_FORMATS = ("jsonl", "parquet", "csv", "hf")
@@ -57,7 +57,8 @@ def _reason(r: CuratedRow) -> str:
 
 
 def write_export(rows: Sequence[CuratedRow], out: str | Path, fmt: str, source_format: str,
-                 input_hash: str, scan: dict | None = None, dataset_name: str = "") -> dict[str, Any]:
+                 input_hash: str, scan: dict | None = None, dataset_name: str = "",
+                 unapplied: dict[int, str] | None = None) -> dict[str, Any]:
     """Write the curated set to ``out`` and ``<out>.manifest.json``; returns the manifest."""
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format '{fmt}' (choose from {', '.join(EXPORT_FORMATS)})")
@@ -78,6 +79,7 @@ def write_export(rows: Sequence[CuratedRow], out: str | Path, fmt: str, source_f
         "as_of_decision": max((r.decision.id for r in rows if r.decision is not None), default=0),
         "scan": {"id": scan.get("id"), "settings": scan.get("settings")} if scan else None,
         "changes": changes,
+        "unapplied": [{"decision_id": i, "problem": why} for i, why in sorted((unapplied or {}).items())],
     }
     _atomic_bytes(Path(f"{out}.manifest.json"),
                   json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True, default=str).encode())

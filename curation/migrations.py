@@ -7,6 +7,7 @@ transaction and records the version in the ``meta`` table.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -79,7 +80,17 @@ sa.Table(
     sa.Column("role", sa.String(32), nullable=False, default="annotator"),
     sa.Column("undoes", sa.Integer, sa.ForeignKey("decisions.id")),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("idem_key", sa.String(200)),
     sa.Index("ix_decisions_dataset", "dataset_id", "id"),
+    sa.Index("ux_decisions_idem_key", "dataset_id", "idem_key", unique=True),
+)
+
+sa.Table(
+    "review_settings", metadata,
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("double_blind", sa.Boolean, nullable=False, default=False),
+    sa.Column("annotators_json", sa.Text, nullable=False, default="[]"),
+    sa.Column("updated_at", sa.Float, nullable=False),
 )
 
 sa.Table(
@@ -105,10 +116,31 @@ sa.Table(
 
 
 def _v0_to_v1(conn: sa.Connection) -> None:
-    metadata.create_all(conn)
+    metadata.create_all(conn)  # a new database gets today's schema (later steps then find nothing to do)
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v0_to_v1]
+def _v1_to_v2(conn: sa.Connection) -> None:
+    """Idempotency keys on decisions; review settings in their own table (were ``runs`` rows)."""
+    inspector = sa.inspect(conn)
+    if "idem_key" not in {c["name"] for c in inspector.get_columns("decisions")}:
+        conn.execute(sa.text("ALTER TABLE decisions ADD COLUMN idem_key VARCHAR(200)"))
+    if "ux_decisions_idem_key" not in {i["name"] for i in inspector.get_indexes("decisions")}:
+        next(i for i in metadata.tables["decisions"].indexes if i.name == "ux_decisions_idem_key").create(conn)
+    metadata.tables["review_settings"].create(conn, checkfirst=True)
+    runs = metadata.tables["runs"]
+    settings = metadata.tables["review_settings"]
+    for r in conn.execute(sa.select(runs).where(runs.c.kind == "settings")).fetchall():
+        if not r.id.startswith("review-settings-"):
+            continue
+        cfg = json.loads(r.config_json)
+        conn.execute(settings.insert().values(dataset_id=int(r.id.rsplit("-", 1)[1]),
+                                              double_blind=bool(cfg.get("double_blind")),
+                                              annotators_json=json.dumps(list(cfg.get("annotators") or [])),
+                                              updated_at=r.updated_at))
+        conn.execute(sa.delete(runs).where(runs.c.id == r.id))
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v0_to_v1, _v1_to_v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -3,7 +3,8 @@
 An ``Example`` is one row of a dataset in canonical form (a list of turns) that keeps
 the original record untouched, so export can write it back in its source format.
 A ``Finding`` is what a detector reports (see shared/contract/FINDINGS.md).
-A ``Decision`` is one append-only event recorded by a person or a policy.
+A ``Decision`` is one append-only event recorded by a person or a policy; what it means is
+``curation.decisions``.
 """
 
 from __future__ import annotations
@@ -22,18 +23,6 @@ FINDING_KINDS = (
     "coverage_gap",
     "leakage",
     "quality",
-)
-
-ACTIONS = (
-    "keep",  # keep the example(s) as they are
-    "drop",  # remove the example(s) from the curated set
-    "edit",  # replace the last answer (or whole turns) with new text
-    "pick",  # keep one example of a contradiction group, drop the others
-    "merge",  # keep one representative of a duplicate group, drop the others
-    "add",  # write a new example (e.g. for a coverage gap)
-    "skip",  # look at it later; changes nothing
-    "undo",  # withdraw an earlier decision (payload names it)
-    "judge",  # a blind A/B judgement of two model answers
 )
 
 
@@ -153,7 +142,9 @@ class Decision:
     payload: dict
     reason: str
     created_at: float
-    undoes: int | None = None
+    undoes: int | None = None  # the decision an undo or retract withdraws
+    key: str | None = None  # idempotency key: a decision with a stored key is not recorded again
+    role: str = ""  # the actor's role when they decided
 
 
 def finding_id(kind: str, detector: str, rows: tuple[int, ...], reference_rows: tuple[int, ...] = ()) -> str:

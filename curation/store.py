@@ -3,8 +3,10 @@
 SQLite file in the workspace folder by default (WAL, foreign keys on); any SQLAlchemy URL
 (PostgreSQL for teams) through ``CURATE_DB_URL`` or the ``db_url`` argument. Every write
 is one transaction, so a crash (even kill -9) leaves either all of it or none of it.
-Decisions are never updated or deleted: an undo is a new event naming the one it undoes,
-and the state of an example is derived from its events (see ``curation.curate``).
+Decisions are never updated or deleted: an undo or a retraction is a new event naming the
+one it withdraws, and what the events mean is ``curation.decisions``. The decision and
+review queries live in ``store_decisions`` and ``store_review`` (mixed into ``Workspace``);
+no other module writes SQL.
 """
 
 from __future__ import annotations
@@ -24,13 +26,11 @@ from sqlalchemy import event
 
 from curation.formats import ReadResult
 from curation.migrations import SCHEMA_VERSION, metadata, migrate
-from curation.schema import ACTIONS, Decision, Example, Finding, Turn
+from curation.schema import Decision, Example, Finding, Turn
+from curation.store_decisions import BatchError, ConflictError, DecisionStore, Recorded
+from curation.store_review import ReviewStore
 
 T = metadata.tables
-
-
-class ConflictError(RuntimeError):
-    """Someone else decided on this item since the caller last looked at it."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def default_workspace() -> Path:
     return Path(os.environ.get("CURATE_WORKSPACE", "workspace"))
 
 
-class Workspace:
+class Workspace(DecisionStore, ReviewStore):
     """One folder holding the database (unless a URL points elsewhere), caches, exports, runs."""
 
     def __init__(self, root: str | Path | None = None, db_url: str | None = None):
@@ -236,86 +236,6 @@ class Workspace:
             raise KeyError(f"no finding {finding_id} in scan {scan_id}")
         return _finding(r)
 
-    # decisions -------------------------------------------------------------------------------------
-    def record_decision(self, dataset_id: int, action: str, actor: str, rows: Sequence[int] = (),
-                        finding_id: str | None = None, payload: dict | None = None, reason: str = "",
-                        expected_version: int | None = None, role: str = "annotator",
-                        undoes: int | None = None) -> int:
-        """Append one decision; with ``expected_version`` (the item's version the caller saw)
-        raise ConflictError when someone decided on the item in the meantime."""
-        if action not in ACTIONS:
-            raise ValueError(f"unknown action '{action}' (choose from {', '.join(ACTIONS)})")
-        if not actor:
-            raise ValueError("a decision needs an actor (who decided)")
-        with self.tx() as conn:
-            if self.engine.dialect.name == "postgresql":
-                # serialize concurrent deciders on one dataset (SQLite's BEGIN IMMEDIATE does this)
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": 7_000_000 + dataset_id})
-            if expected_version is not None:
-                current = self._version(conn, dataset_id, finding_id, rows)
-                if current != expected_version:
-                    raise ConflictError(f"item changed since you opened it (version {expected_version} -> {current})")
-            return int(conn.execute(T["decisions"].insert().values(
-                dataset_id=dataset_id, action=action, actor=actor, role=role, rows_json=json.dumps(sorted(set(rows))),
-                finding_id=finding_id, payload_json=json.dumps(payload or {}, ensure_ascii=False),
-                reason=reason, created_at=time.time(), undoes=undoes,
-            )).inserted_primary_key[0])
-
-    def record_many(self, dataset_id: int, decisions: Sequence[Decision], role: str = "curator") -> int:
-        """Append several decisions in one transaction (all or none), e.g. a resolutions file."""
-        rows = []
-        for d in decisions:
-            if d.action not in ACTIONS:
-                raise ValueError(f"unknown action '{d.action}' in decision {d.id}")
-            rows.append(dict(dataset_id=dataset_id, action=d.action, actor=d.actor, role=role,
-                             rows_json=json.dumps(sorted(set(d.rows))), finding_id=d.finding_id,
-                             payload_json=json.dumps(d.payload, ensure_ascii=False), reason=d.reason,
-                             created_at=time.time(), undoes=None))
-        if rows:
-            with self.tx() as conn:
-                conn.execute(T["decisions"].insert(), rows)
-        return len(rows)
-
-    def undo(self, dataset_id: int, decision_id: int, actor: str, reason: str = "") -> int:
-        target = self.decision(decision_id)
-        return self.record_decision(dataset_id, "undo", actor, rows=target.rows, finding_id=target.finding_id,
-                                    reason=reason or f"undo decision {decision_id}", undoes=decision_id)
-
-    def decision(self, decision_id: int) -> Decision:
-        with self.engine.connect() as conn:
-            return _decision(conn.execute(sa.select(T["decisions"]).where(T["decisions"].c.id == decision_id)).one())
-
-    def decisions(self, dataset_id: int, finding_id: str | None = None, row: int | None = None,
-                  actor: str | None = None) -> list[Decision]:
-        c = T["decisions"].c
-        q = sa.select(T["decisions"]).where(c.dataset_id == dataset_id).order_by(c.id)
-        if finding_id is not None:
-            q = q.where(c.finding_id == finding_id)
-        if actor is not None:
-            q = q.where(c.actor == actor)
-        with self.engine.connect() as conn:
-            out = [_decision(r) for r in conn.execute(q)]
-        if row is not None:
-            out = [d for d in out if row in d.rows]
-        return out
-
-    def version(self, dataset_id: int, finding_id: str | None = None, rows: Sequence[int] = ()) -> int:
-        """The id of the latest decision touching the item (0 when none): an optimistic-lock token."""
-        with self.engine.connect() as conn:
-            return self._version(conn, dataset_id, finding_id, rows)
-
-    def _version(self, conn: sa.Connection, dataset_id: int, finding_id: str | None, rows: Sequence[int]) -> int:
-        c = T["decisions"].c
-        if finding_id:
-            q = sa.select(sa.func.max(c.id)).where(c.dataset_id == dataset_id, c.finding_id == finding_id)
-            return int(conn.execute(q).scalar() or 0)
-        wanted = set(rows)
-        latest = 0
-        for did, rj in conn.execute(sa.select(c.id, c.rows_json).where(c.dataset_id == dataset_id)):
-            if wanted & set(json.loads(rj)):
-                latest = max(latest, did)
-        return latest
-
     # users, runs, jobs -----------------------------------------------------------------------------
     def add_user(self, name: str, role: str, password_hash: str | None = None) -> None:
         with self.tx() as conn:
@@ -387,11 +307,5 @@ def _finding(r: Any) -> Finding:
                    reference_rows=tuple(json.loads(r.reference_rows_json)), finding_id=r.finding_id)
 
 
-def _decision(r: Any) -> Decision:
-    return Decision(id=r.id, dataset_id=r.dataset_id, action=r.action, actor=r.actor,
-                    rows=tuple(json.loads(r.rows_json)), finding_id=r.finding_id,
-                    payload=json.loads(r.payload_json), reason=r.reason, created_at=r.created_at,
-                    undoes=r.undoes)
-
-
-__all__ = ["Workspace", "Dataset", "Decision", "ConflictError", "SCHEMA_VERSION", "file_hash"]
+__all__ = ["Workspace", "Dataset", "Decision", "ConflictError", "BatchError", "Recorded", "SCHEMA_VERSION",
+           "file_hash"]

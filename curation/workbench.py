@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 from collections.abc import Mapping, Sequence
 
-from curation.curate import CuratedRow, derive
+from curation.curate import auto_decisions
+from curation.decisions import CuratedRow
 from curation.export import write_export
 from curation.formats import ReadResult, read_examples
 from curation.schema import Finding
@@ -43,17 +44,48 @@ def scan_dataset(ws: Workspace, dataset: Dataset, reference: Dataset | None = No
     return scan_id, list(result.findings), result.timings
 
 
-def curated_rows(ws: Workspace, dataset: Dataset, extra_decisions: Sequence = ()) -> list[CuratedRow]:
-    """The curated set as derived from the source rows and every recorded decision."""
-    return derive(ws.examples(dataset.id), list(ws.decisions(dataset.id)) + list(extra_decisions))
+class DatasetChoiceError(LookupError):
+    """A command needs one dataset and the workspace cannot tell which."""
+
+
+def choose_dataset(ws: Workspace, key: str | int | None) -> Dataset:
+    """The dataset named ``key`` (name or id); without a key, the only dataset there is.
+    Several datasets and no key is an error naming them: never a silent guess."""
+    sets = ws.datasets(include_reference=False)
+    if key is None:
+        if not sets:
+            raise DatasetChoiceError(f"workspace {ws.root} has no dataset yet: run `curate ingest FILE` or "
+                                     "`curate demo`")
+        if len(sets) > 1:
+            names = ", ".join(f"{d.name} (id {d.id})" for d in sets)
+            raise DatasetChoiceError(f"workspace {ws.root} holds {len(sets)} datasets: choose one with "
+                                     f"--dataset NAME ({names})")
+        return sets[0]
+    try:
+        return ws.dataset(int(key) if isinstance(key, int) or str(key).isdigit() else str(key))
+    except KeyError:
+        names = ", ".join(d.name for d in sets) or "none"
+        raise DatasetChoiceError(f"no dataset {key!r} in workspace {ws.root} (datasets: {names})") from None
+
+
+def curated_rows(ws: Workspace, dataset: Dataset, policy: bool = False) -> list[CuratedRow]:
+    """The curated set: the source rows with every recorded decision applied; with ``policy``,
+    the no-review policy fills in the findings nobody decided (under the recorded decisions)."""
+    ledger = ws.ledger(dataset.id)
+    fallback = auto_decisions(ws.findings(dataset.id), dataset.id, ledger) if policy else ()
+    return ledger.curated(ws.examples(dataset.id), fallback)
 
 
 def export_dataset(ws: Workspace, dataset: Dataset, out: str | Path, fmt: str = "jsonl",
-                   extra_decisions: Sequence = ()) -> dict:
-    rows = curated_rows(ws, dataset, extra_decisions)
+                   policy: bool = False) -> dict:
+    ledger = ws.ledger(dataset.id)
+    fallback = auto_decisions(ws.findings(dataset.id), dataset.id, ledger) if policy else ()
+    rows = ledger.curated(ws.examples(dataset.id), fallback)
     scan_id = ws.latest_scan_id(dataset.id)
     scan = ws.scan_info(scan_id) if scan_id else None
-    return write_export(rows, out, fmt, dataset.format, dataset.content_hash, scan=scan, dataset_name=dataset.name)
+    manifest = write_export(rows, out, fmt, dataset.format, dataset.content_hash, scan=scan, dataset_name=dataset.name,
+                            unapplied=ledger.problems)
+    return manifest
 
 
 def write_findings(findings: Sequence[Finding], path: str | Path) -> None:
@@ -68,18 +100,5 @@ def write_findings(findings: Sequence[Finding], path: str | Path) -> None:
 
 
 def finding_status(ws: Workspace, dataset: Dataset) -> dict[str, str]:
-    """finding_id -> open | resolved | skipped, from the decision events."""
-    from curation.curate import effective
-
-    status: dict[str, str] = {}
-    decisions = ws.decisions(dataset.id)
-    undone = {d.undoes for d in decisions if d.action == "undo"}
-    for d in decisions:
-        if d.finding_id is None or d.id in undone or d.action == "undo":
-            continue
-        status[d.finding_id] = "skipped" if d.action == "skip" else "resolved"
-    live = {d.finding_id for d in effective(decisions) if d.finding_id}
-    for fid, st in list(status.items()):
-        if st == "resolved" and fid not in live:
-            status[fid] = "open"
-    return status
+    """finding_id -> open | skipped | voted | disputed | resolved (anyone's skip counts)."""
+    return {fid: state.status for fid, state in ws.ledger(dataset.id).items().items()}

@@ -14,7 +14,7 @@ from test_app_fixture import build_workspace
 
 from app.lib import datamap
 from curation import review
-from curation.curate import derive
+from curation.decisions import derive
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 PAGES = ["overview", "duplicates", "contradictions", "gaps", "findings", "browser", "data", "team", "export",
@@ -121,7 +121,7 @@ def test_contradiction_edit_one_into_the_right_answer(fx):
     at.selectbox(key=f"con_target_{fid}").select(4).run()
     at.text_area(key=f"con_edit_{fid}_4").input("Notable Pro costs $12 per month, billed monthly.").run()
     at.button(key="con_save_edit").click().run()
-    assert [d.action for d in mine(ws, ds)] == ["pick", "edit"]
+    assert [d.action for d in mine(ws, ds)] == ["pick"]  # one event: the pick carries the edit
     rows = {r.row: r for r in derive(ws.examples(ds), ws.decisions(ds))}
     assert rows[3].status == "dropped" and rows[4].status == "edited"
     assert rows[4].turns[-1].content.startswith("Notable Pro costs $12")
@@ -170,7 +170,7 @@ def test_conflict_shows_that_the_item_changed_and_lets_choose_again(fx):
     ws, ds = fx
     at = open_page("duplicates")
     item = review.queue(ws, ds, "duplicate", "tester").items[0]
-    review.decide(ws, ds, item.finding.finding_id, item.state.version, [("drop", item.finding.rows, {})],
+    review.decide(ws, ds, item.finding.finding_id, item.state.version, "drop", item.finding.rows, {},
                   "bob", "annotator")  # someone else decides while the page is open
     at.button(key="dup_merge").click().run()
     assert mine(ws, ds) == []
@@ -270,4 +270,49 @@ def test_a_refresh_or_restart_loses_nothing(fx):
     metrics = {m.label: m.value for m in again.metric}
     assert metrics["Resolved"] == "2" and metrics["Open"] == "6"
     again.switch_page("views/duplicates.py").run()
-    assert again.caption[0].value.startswith("1 item(s)")
+    assert any(c.value.startswith("1 item(s)") for c in again.caption)
+
+
+def test_a_curator_retracts_a_decision_from_the_example_browser(fx):
+    ws, ds = fx
+    review.decide(ws, ds, review.queue(ws, ds, "duplicate", "bob").items[0].finding.finding_id, 0, "drop", (7, 8),
+                  {}, "bob", "annotator")  # someone else's decision
+    at = open_page("browser")
+    at.selectbox(key="br_open").select(7).run()
+    (bob,) = [d for d in ws.decisions(ds) if d.actor == "bob"]
+    at.selectbox(key="br_retract_id_7").select(bob.id).run()
+    at.text_input(key="br_retract_why_7").input("the two rows are one question, keep one").run()
+    at.button(key="br_retract").click().run()
+    assert any(f"Retracted decision {bob.id}" in t.value for t in at.toast)
+    retraction = ws.decisions(ds)[-1]
+    assert (retraction.action, retraction.undoes, retraction.actor) == ("retract", bob.id, "tester")
+    assert statuses(ws, ds)[7] == statuses(ws, ds)[8] == "unchanged"
+    assert "retract by tester" in at.dataframe[1].value["withdrawn"].tolist()
+
+
+def test_a_resolved_item_offers_no_skip(fx):
+    ws, ds = fx
+    at = open_page("duplicates")
+    at.button(key="dup_keep").click().run()
+    at.selectbox(key="duplicate_status").select("resolved").run()
+    assert at.button(key="duplicate_skip").disabled
+
+
+def test_every_page_stays_usable_with_a_stored_decision_that_cannot_be_applied(fx):
+    """Written by an older version without checks: an edit with no answer, a merge whose kept
+    row is not among its rows. Pages name them; none shows a traceback."""
+    import sqlite3
+
+    ws, ds = fx
+    with sqlite3.connect(ws.root / "workspace.db") as conn:
+        for action, rows, payload in (("edit", "[3]", "{}"), ("merge", "[0, 1]", '{"keep_row": "x"}')):
+            conn.execute("INSERT INTO decisions (dataset_id, action, actor, role, rows_json, payload_json, reason, "
+                         "created_at) VALUES (?, ?, 'old', 'annotator', ?, ?, '', 0)", (ds, action, rows, payload))
+    for page in PAGES:
+        at = open_page(page)
+        assert not at.exception
+    at = open_page("export")
+    warned = " ".join(w.value for w in at.warning)
+    assert "Decision 1 is not applied" in warned and "Decision 2 is not applied" in warned
+    at.button(key="exp_write").click().run()
+    assert not at.exception and any("Wrote 14 of 14" in s.value for s in at.success)

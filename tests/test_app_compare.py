@@ -68,8 +68,10 @@ def test_a_curator_launches_a_comparison_in_the_background(tmp_path, monkeypatch
     eval_path.write_text("".join(json.dumps(e) + "\n" for e in EVAL))
     calls = {}
 
-    def fake_run_comparison(arms, eval_items, config, out_dir, progress=None, registry=None, general_items=None):
-        calls.update(arms={k: len(v) for k, v in arms.items()}, n_eval=len(eval_items), preset=config.preset)
+    def fake_run_comparison(arms, eval_items, config, out_dir, progress=None, registry=None, general_items=None,
+                            data_info=None):
+        calls.update(arms={k: len(v) for k, v in arms.items()}, n_eval=len(eval_items), preset=config.preset,
+                     policy_rows=data_info["rows_set_by_policy"])
         progress({"stage": "train curated", "fraction": 0.5})
         registry.record("curated-abc", {"lora_r": 16}, "h", "done", {"loss": 1.0}, {"adapter": "x"})
         assert (Path(out_dir) / "eval.jsonl").is_file()
@@ -87,7 +89,9 @@ def test_a_curator_launches_a_comparison_in_the_background(tmp_path, monkeypatch
     jobs.wait(f"compare:{ws.root}:{ds}", 10)
     (run,) = ws.runs(kind="compare")
     assert run["status"] == "done", run["metrics"]
-    assert calls == {"arms": {"curated": 14, "baseline": 14}, "n_eval": 2, "preset": "quick"}
+    # nobody decided anything: the no-review policy merges both duplicate groups onto their
+    # representative (3 rows dropped) and drops both contradiction pairs (4 rows)
+    assert calls == {"arms": {"curated": 7, "baseline": 14}, "n_eval": 2, "preset": "quick", "policy_rows": 9}
     assert [r["id"] for r in ws.runs(kind="train")] == ["curated-abc"]
     at.run()
     assert at.selectbox(key="cmp_folder").value.name.startswith("compare-")

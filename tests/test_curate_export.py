@@ -8,7 +8,8 @@ import json
 import pandas as pd
 import pytest
 
-from curation.curate import auto_decisions, derive, resolution_decisions
+from curation.curate import auto_decisions, derive
+from curation.resolutions import from_records
 from curation.formats import read_examples
 from curation.schema import Finding
 from curation.workbench import curated_rows, export_dataset, ingest_file
@@ -58,13 +59,13 @@ def test_auto_policy_merges_duplicates_and_drops_contradictions(alpaca_file):
 
 def test_resolutions_file_becomes_decisions(alpaca_file):
     examples = read_examples(alpaca_file).examples
-    decisions = resolution_decisions([
+    decisions = from_records([
         {"action": "pick", "rows": [1, 2], "keep_row": 2, "reason": "new price"},
         {"action": "edit", "row": 0, "messages": [{"role": "user", "content": "Reset?"},
                                                    {"role": "assistant", "content": "Settings > Account."}]},
         {"action": "add", "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}],
-         "category": "greeting"}])
-    rows = derive(examples, decisions)
+         "category": "greeting"}]).decisions
+    rows = derive(examples, [d.__class__(**{**d.__dict__, "id": i}) for i, d in enumerate(decisions, 1)])
     assert [r.status for r in rows[:3]] == ["edited", "dropped", "kept"]
     assert rows[-1].status == "added" and rows[-1].decision.payload["category"] == "greeting"
 
@@ -120,10 +121,11 @@ def test_resolutions_are_attached_to_the_findings_they_settle():
     findings = [Finding("duplicate", "exact", (0, 3, 5), 1.0, "same"),
                 Finding("contradiction", "numeric", (3, 4), 0.9, "12 vs 14"),
                 Finding("contradiction", "numeric", (1, 2), 0.8, "yes vs no")]
-    decisions = resolution_decisions([
+    decisions = from_records([
         {"action": "merge", "rows": [0, 3, 5], "keep_row": 5},
         {"action": "pick", "rows": [3, 4], "keep_row": 4},
         {"action": "pick", "rows": [2, 9], "keep_row": 9},  # shares one row only: not this finding
-        {"action": "add", "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hi!"}]}])
+        {"action": "add", "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hi!"}]}]
+    ).decisions
     attached = attach_findings(decisions, findings)
     assert [d.finding_id for d in attached] == [findings[0].finding_id, findings[1].finding_id, None, None]

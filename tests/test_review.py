@@ -56,7 +56,7 @@ def test_search_looks_in_reason_evidence_and_example_text(fx, search, expected):
 def test_skipped_items_come_back_after_open_ones_for_that_viewer_only(fx):
     ws, ds = fx
     top = first(ws, ds, "contradiction")
-    review.decide(ws, ds, top.finding.finding_id, top.state.version, [("skip", (), {})], "ann", "annotator")
+    review.decide(ws, ds, top.finding.finding_id, top.state.version, "skip", (), {}, "ann", "annotator")
     mine = review.queue(ws, ds, "contradiction", "ann")
     assert ids(mine)[-1] == top.finding.finding_id and mine.items[-1].state.status == "skipped"
     assert ids(review.queue(ws, ds, "contradiction", "bob"))[0] == top.finding.finding_id
@@ -67,24 +67,25 @@ def test_a_stale_version_raises_conflict_and_the_fresh_one_wins(fx):
     ws, ds = fx
     item = first(ws, ds, "duplicate")
     fid, rows = item.finding.finding_id, item.finding.rows
-    review.decide(ws, ds, fid, item.state.version, [("merge", rows, {"keep_row": rows[0]})], "bob", "annotator")
+    review.decide(ws, ds, fid, item.state.version, "merge", rows, {"keep_row": rows[0]}, "bob", "annotator")
     with pytest.raises(ConflictError):
-        review.decide(ws, ds, fid, item.state.version, [("keep", rows, {})], "ann", "annotator")
+        review.decide(ws, ds, fid, item.state.version, "keep", rows, {}, "ann", "annotator")
     fresh = review.load_items(ws, ds, [fid])[0]
     assert fresh.state.status == "resolved"
-    review.decide(ws, ds, fid, fresh.state.version, [("keep", rows, {})], "ann", "annotator")
+    review.decide(ws, ds, fid, fresh.state.version, "keep", rows, {}, "ann", "annotator")
 
 
-def test_undo_withdraws_every_step_of_the_last_action(fx):
+def test_edit_into_the_right_answer_is_one_event_and_one_undo(fx):
     ws, ds = fx
     item = first(ws, ds, "contradiction")
     rows = item.finding.rows
-    steps = [("pick", rows, {"keep_row": rows[0]}), ("edit", (rows[0],), {"answer": "The Pro plan costs $12."})]
-    recorded = review.decide(ws, ds, item.finding.finding_id, item.state.version, steps, "ann", "annotator")
-    assert len(recorded) == 2
-    statuses = {r.row: r.status for r in derive(ws.examples(ds), ws.decisions(ds))}
-    assert statuses[rows[0]] == "edited" and statuses[rows[1]] == "dropped"
-    assert sorted(review.undo_last(ws, ds, "ann")) == recorded
+    recorded = review.decide(ws, ds, item.finding.finding_id, item.state.version, "pick", rows,
+                             {"keep_row": rows[0], "answer": "The Pro plan costs $12."}, "ann", "annotator")
+    assert len(recorded) == 1
+    statuses = {r.row: r for r in derive(ws.examples(ds), ws.decisions(ds))}
+    assert statuses[rows[0]].status == "edited" and statuses[rows[1]].status == "dropped"
+    assert statuses[rows[0]].turns[-1].content == "The Pro plan costs $12."
+    assert review.undo_last(ws, ds, "ann") == recorded
     assert {r.status for r in derive(ws.examples(ds), ws.decisions(ds))} == {"unchanged"}
     assert review.undo_last(ws, ds, "ann") == []
 
@@ -110,13 +111,13 @@ def test_blind_votes_leave_the_curated_set_alone_until_they_agree(fx):
     blind(ws, ds)
     item = first(ws, ds, "duplicate", "ann")
     fid, rows = item.finding.finding_id, item.finding.rows
-    merge = [("merge", rows, {"keep_row": rows[0]})]
-    review.decide(ws, ds, fid, item.state.version, merge, "ann", "annotator")
+    merge = ("merge", rows, {"keep_row": rows[0]})
+    review.decide(ws, ds, fid, item.state.version, *merge, "ann", "annotator")
     assert {r.status for r in derive(ws.examples(ds), ws.decisions(ds))} == {"unchanged"}
-    assert review.load_items(ws, ds, [fid], review.states(review.events(ws, ds), "ann"))[0].state.status == "voted"
+    assert review.load_items(ws, ds, [fid], review.states(ws, ds, "ann"))[0].state.status == "voted"
     assert fid in ids(review.queue(ws, ds, "duplicate", "bob"))  # bob does not see ann's vote
-    review.decide(ws, ds, fid, 0, merge, "bob", "annotator")
-    assert review.states(review.events(ws, ds))[fid].status == "resolved"
+    review.decide(ws, ds, fid, 0, *merge, "bob", "annotator")
+    assert review.states(ws, ds)[fid].status == "resolved"
     dropped = [r.row for r in derive(ws.examples(ds), ws.decisions(ds)) if r.status == "dropped"]
     assert sorted(dropped) == sorted(rows[1:])
     assert review.agreement(ws, ds)["kappa"] == 1.0
@@ -127,13 +128,13 @@ def test_disagreeing_votes_go_to_adjudication(fx):
     blind(ws, ds)
     item = first(ws, ds, "contradiction", "ann")
     fid, rows = item.finding.finding_id, item.finding.rows
-    review.decide(ws, ds, fid, 0, [("pick", rows, {"keep_row": rows[0]})], "ann", "annotator")
-    review.decide(ws, ds, fid, 0, [("drop", rows, {})], "bob", "annotator")
+    review.decide(ws, ds, fid, 0, "pick", rows, {"keep_row": rows[0]}, "ann", "annotator")
+    review.decide(ws, ds, fid, 0, "drop", rows, {}, "bob", "annotator")
     queue = review.adjudication_queue(ws, ds)
     assert ids(queue) == [fid] and {v.actor for v in queue.items[0].state.votes} == {"ann", "bob"}
     agree = review.agreement(ws, ds)
     assert agree["n_items"] == 1 and agree["n_agree"] == 0
-    review.decide(ws, ds, fid, queue.items[0].state.version, [("drop", rows, {})], "cora", "curator",
+    review.decide(ws, ds, fid, queue.items[0].state.version, "drop", rows, {}, "cora", "curator",
                   settings=review.ReviewSettings())
     assert review.adjudication_queue(ws, ds).total == 0
 
@@ -163,7 +164,7 @@ def test_progress_counts_live_decisions_per_person(fx):
     ws, ds = fx
     for who in ("ann", "bob"):
         item = first(ws, ds, "duplicate", who)
-        review.decide(ws, ds, item.finding.finding_id, item.state.version, [("keep", item.finding.rows, {})],
+        review.decide(ws, ds, item.finding.finding_id, item.state.version, "keep", item.finding.rows, {},
                       who, "annotator")
     review.undo_last(ws, ds, "bob")
     people = {p["person"]: p for p in review.progress(ws, ds)}
@@ -206,7 +207,7 @@ def test_queues_votes_and_browsing_on_postgres(pg_url, tmp_path, monkeypatch):
     blind(ws, ds)
     item = first(ws, ds, "contradiction")
     for who, action in (("ann", "drop"), ("bob", "keep")):
-        review.decide(ws, ds, item.finding.finding_id, 0, [(action, item.finding.rows, {})], who, "annotator")
+        review.decide(ws, ds, item.finding.finding_id, 0, action, item.finding.rows, {}, who, "annotator")
     assert review.adjudication_queue(ws, ds).total == 1 and review.agreement(ws, ds)["n_agree"] == 0
     assert browse.facets(ws, ds)["category"]["account"] == 3
     assert browse.browse(ws, ds, category="billing").total == 2

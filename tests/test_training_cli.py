@@ -10,14 +10,18 @@ import pytest
 from typer.testing import CliRunner
 
 from curation.formats import DataError
-from training.cli import app, demo_arms, read_eval_items
+from training.cli import app, demo_workspace_arms, read_eval_items
 
 runner = CliRunner()
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 
 
-def test_demo_arms_apply_the_expert_resolutions():
-    arms, items, general = demo_arms()
+def test_demo_arms_apply_the_expert_resolutions(tmp_path):
+    built = demo_workspace_arms(tmp_path / "ws")
+    arms, items, general = built.arms, built.eval_items, built.general_items
+    assert built.info["rows_set_by_policy"] == 0 and built.info["unapplied_decisions"] == []
+    again = demo_workspace_arms(tmp_path / "ws")  # the resolutions are recorded once
+    assert again.arms == arms and again.info["recorded_decisions"] == built.info["recorded_decisions"]
     res = [
         json.loads(x) for x in (DEMO / "resolutions.jsonl").read_text().splitlines() if x.strip()
     ]

@@ -1,23 +1,24 @@
 """`curate train` and `curate compare`: the training commands on top of the core CLI.
 
 The console script points here so the core (curation) never imports training: this module
-adds its commands to ``curation.cli.app``. Arms are built from curation's pure functions:
-the curated arm is the source rows replayed with the demo's expert resolutions (or, for any
-other dataset, the no-review policy over a fresh scan); the baseline is the source as is.
+adds its commands to ``curation.cli.app``. The arms of a comparison come from one builder,
+``training.arms.build_arms``, over a workspace dataset and the decisions recorded on it
+(the app's launcher uses the same builder).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
-from curation.cli import DEMO_DIR, WorkspaceOpt, _fail, _open, app
-from curation.curate import auto_decisions, derive, resolution_decisions
+from curation.cli import DEMO_DIR, DatasetOpt, WorkspaceOpt, _dataset, _fail, _open, app
 from curation.formats import DataError, read_examples
 from curation.schema import Example
+from training.arms import Arms, build_arms, conversation, read_eval_items
+
+__all__ = ["app", "demo_workspace_arms", "read_eval_items", "conversation"]
 
 
 class WorkspaceRegistry:
@@ -32,10 +33,6 @@ class WorkspaceRegistry:
         self.ws.record_run(run_id, config, data_hash, status, metrics, artifacts, kind="train")
 
 
-def conversation(turns) -> list[dict[str, str]]:
-    return [{"role": t.role, "content": t.content} for t in turns]
-
-
 def _read(path: Path) -> list[Example]:
     try:
         return read_examples(path).examples
@@ -44,87 +41,34 @@ def _read(path: Path) -> list[Example]:
     raise AssertionError("unreachable")
 
 
-def read_eval_items(path: Path) -> list[dict]:
-    """Eval prompts: JSONL of {"messages" | "prompt", "reference", "checks"?}; DataError names
-    file and line of a bad one."""
-    items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise DataError(path, f"malformed JSON: {err.msg}", n) from None
-        if "messages" not in item and "prompt" in item:
-            item["messages"] = [{"role": "user", "content": item["prompt"]}]
-        if not item.get("messages"):
-            raise DataError(path, "an eval item needs 'messages' or 'prompt'", n, "messages")
-        if not isinstance(item.get("reference"), str):
-            raise DataError(path, "an eval item needs a text reference answer", n, "reference")
-        item.setdefault("id", f"{path.stem}-{n}")
-        items.append(item)
-    if not items:
-        raise DataError(path, "empty file: no eval items")
-    return items
+def demo_workspace_arms(ws_dir: Path, seed: int = 0) -> Arms:
+    """The demo comparison: the demo data in a workspace with the demo's expert resolutions
+    recorded (idempotently), eval and general prompts from data/demo; no scan, so the
+    no-review policy has nothing to fill in and the curated arm is exactly the resolutions."""
+    from curation import resolutions
+    from curation.workbench import ingest_file
+
+    ws = _open(ws_dir)
+    dataset, _, _ = ingest_file(ws, DEMO_DIR / "train.jsonl")
+    ws.record(dataset.id, resolutions.read(DEMO_DIR / "resolutions.jsonl", dataset_id=dataset.id).decisions)
+    general = DEMO_DIR / "general.jsonl"
+    return build_arms(ws, dataset, DEMO_DIR / "eval.jsonl", general if general.exists() else None, seed=seed)
 
 
-def _items(path: Path) -> list[dict]:
-    try:
-        return read_eval_items(path)
-    except DataError as err:
-        _fail(str(err))
-    raise AssertionError("unreachable")
-
-
-def demo_arms() -> tuple[dict[str, list], list[dict], list[dict]]:
-    """The demo's arms: curated = the expert resolutions applied; baseline = the data as is."""
-    examples = _read(DEMO_DIR / "train.jsonl")
-    lines = (DEMO_DIR / "resolutions.jsonl").read_text(encoding="utf-8").splitlines()
-    resolutions = [json.loads(x) for x in lines if x.strip()]
-    curated = [
-        conversation(r.turns)
-        for r in derive(examples, resolution_decisions(resolutions))
-        if r.included
-    ]
-    baseline = [conversation(ex.turns) for ex in examples]
-    general = _items(DEMO_DIR / "general.jsonl") if (DEMO_DIR / "general.jsonl").exists() else []
-    return {"curated": curated, "baseline": baseline}, _items(DEMO_DIR / "eval.jsonl"), general
-
-
-def dataset_arms(
-    path: Path, eval_path: Optional[Path], ws_dir: Optional[Path], seed: int, eval_frac: float = 0.1
-) -> tuple[dict[str, list], list[dict]]:
-    """Any dataset: scan it, hold out eval prompts by duplicate group (before any arm is
-    built) unless an eval file is given, then curated = the no-review policy."""
+def file_arms(path: Path, ws_dir: Optional[Path], eval_path: Optional[Path], general: Optional[Path],
+              policy: bool, seed: int) -> Arms:
+    """Any dataset file: ingested into the workspace and scanned (unless it was), then the
+    arms of that dataset."""
     from curation.workbench import ingest_file, scan_dataset
-    from training.split import split_eval
 
     ws = _open(ws_dir)
     try:
         dataset, _, _ = ingest_file(ws, path)
     except DataError as err:
         _fail(str(err))
-    _, findings, _ = scan_dataset(ws, dataset)
-    examples = ws.examples(dataset.id)
-    convs = [conversation(ex.turns) for ex in examples]
-    held_out: set[int] = set()
-    if eval_path is None:
-        group = {}
-        for f in findings:
-            if f.kind == "duplicate":
-                group.update({r: f.finding_id for r in f.rows})
-        train_convs, eval_items = split_eval(
-            convs, [group.get(ex.row) for ex in examples], eval_frac, seed
-        )
-        kept = {id(c) for c in train_convs}
-        held_out = {ex.row for ex, c in zip(examples, convs) if id(c) not in kept}
-    else:
-        eval_items = _items(eval_path)
-    pool = [ex for ex in examples if ex.row not in held_out]
-    pool_rows = {ex.row for ex in pool}
-    findings = [f for f in findings if set(f.rows) <= pool_rows]
-    curated = [conversation(r.turns) for r in derive(pool, auto_decisions(findings)) if r.included]
-    return {"curated": curated, "baseline": [conversation(ex.turns) for ex in pool]}, eval_items
+    if ws.latest_scan_id(dataset.id) is None:
+        scan_dataset(ws, dataset)
+    return build_arms(ws, dataset, eval_path, general, policy=policy, seed=seed)
 
 
 def _progress_bar():
@@ -143,9 +87,11 @@ def _progress_bar():
 
 @app.command()
 def compare(
-    dataset: Optional[Path] = typer.Argument(None, help="Dataset file (default: the demo data)."),
+    dataset_file: Optional[Path] = typer.Argument(
+        None, help="A dataset file to ingest and scan first (default: a workspace dataset, or the demo)."
+    ),
     eval_file: Optional[Path] = typer.Option(
-        None, "--eval", help="Eval prompts with references (JSONL)."
+        None, "--eval", help="Eval prompts with references (JSONL); without it, a held-out split."
     ),
     out: Path = typer.Option(..., "--out", help="Output folder (report.json, report.md, runs/)."),
     preset_name: str = typer.Option("quick", "--preset", help="quick or full."),
@@ -153,25 +99,50 @@ def compare(
         None, "--config", help="A run config file (overrides --preset)."
     ),
     workspace: Optional[Path] = WorkspaceOpt,
+    dataset: Optional[str] = DatasetOpt,
+    general_file: Optional[Path] = typer.Option(
+        None, "--general", help="General prompts for a forgetting check (JSONL, like --eval)."
+    ),
+    policy: str = typer.Option(
+        "auto", "--policy", help="auto: the no-review policy fills in the findings nobody decided; "
+        "none: the recorded decisions only."
+    ),
 ) -> None:
-    """Fine-tune LoRA on curated vs uncurated data (and a random same-size control), evaluate
-    them and the base model on held-out prompts, and report the difference with a 95% CI."""
+    """Fine-tune LoRA on the curated vs the uncurated data (and a random same-size control),
+    evaluate them and the base model on held-out prompts, and report the difference with a
+    95% CI. The curated arm is the dataset with the decisions recorded on it: `curate compare
+    --workspace DIR --dataset NAME --eval FILE --out OUT`. Without a dataset: the demo."""
     from training.compare import run_comparison
     from training.config import RunConfig, preset
 
+    if policy not in ("auto", "none"):
+        _fail(f"--policy must be auto or none, not {policy!r}")
     cfg = RunConfig.load(config) if config else preset(preset_name)
-    general: list[dict] = []
-    if dataset is None:
-        arms, items, general = demo_arms()
-        if eval_file is not None:
-            items = _items(eval_file)
-    else:
-        arms, items = dataset_arms(dataset, eval_file, workspace, cfg.seed)
+    try:
+        if dataset_file is not None:
+            arms = file_arms(dataset_file, workspace, eval_file, general_file, policy == "auto", cfg.seed)
+        elif dataset is not None or (workspace is not None and _has_datasets(workspace)):
+            ws = _open(workspace)
+            arms = build_arms(ws, _dataset(ws, dataset), eval_file, general_file, policy=policy == "auto",
+                              seed=cfg.seed)
+        else:
+            arms = demo_workspace_arms(workspace or out / "workspace", cfg.seed)
+            if eval_file is not None:
+                arms.eval_items = read_eval_items(eval_file)
+    except DataError as err:
+        _fail(str(err))
+    info = arms.info
+    typer.echo(f"arms of {info['dataset']}: curated {info['n_curated']} (recorded decisions set "
+               f"{info['rows_set_by_recorded']} rows, the policy {info['rows_set_by_policy']}), baseline "
+               f"{info['n_baseline']}, {len(arms.eval_items)} eval prompts ({info['eval_source']})")
+    for bad in info["unapplied_decisions"]:
+        typer.echo(f"warning: decision {bad['decision_id']} was not applied: {bad['problem']}", err=True)
     registry = WorkspaceRegistry(_open(workspace)) if workspace else None
     bar = _progress_bar()
     try:
         report = run_comparison(
-            arms, items, cfg, out, progress=bar, registry=registry, general_items=general
+            arms.arms, arms.eval_items, cfg, out, progress=bar, registry=registry,
+            general_items=arms.general_items, data_info=info,
         )
     finally:
         bar.close()
@@ -180,6 +151,10 @@ def compare(
         f"95% CI {report['ci95_low']:+.4f} .. {report['ci95_high']:+.4f}, sign test p = {report['p_value']:.3g})"
     )
     typer.echo(f"{report['verdict']}\nreport: {out / 'report.md'}")
+
+
+def _has_datasets(workspace: Path) -> bool:
+    return (workspace / "workspace.db").exists() and bool(_open(workspace).datasets(include_reference=False))
 
 
 @app.command("train")

@@ -85,12 +85,14 @@ def run_comparison(
     general_items: Sequence[dict[str, Any]] | None = None,
     encoder: Encoder | str | None = "default",
     model_loader: ModelLoader = load_base,
+    data_info: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train every arm, evaluate base + arms, compare; returns the report (also written to disk).
 
     ``arms`` must hold ``curated`` and ``baseline``; ``random`` is drawn from the baseline with
     ``config.seed`` if absent; further arms are trained and compared with the baseline too.
     ``encoder``: "default" (MiniLM), an object with ``encode``, or None (no embedding metric).
+    ``data_info`` (how the arms were built, ``training.arms.Arms.info``) goes into the report.
     """
     if METRICS.get(config.primary_metric) is None:
         raise ValueError(
@@ -270,6 +272,7 @@ def run_comparison(
         },
         "n_eval_items": len(items),
         "n_train": {n: len(c) for n, c in arms.items()},
+        "data": dict(data_info) if data_info else None,
         "config": config.to_dict(),
         "timings": {**timings, "total": time.time() - t_start},
     }

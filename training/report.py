@@ -140,6 +140,17 @@ def render_markdown(report: dict[str, Any], plots: list[str]) -> str:
             ],
         ),
     ]
+    data = report.get("data")
+    if data:
+        md.append(
+            f"How the curated arm was built from {data['dataset']} ({data['n_source']} rows"
+            f"{', ' + str(data['held_out_rows']) + ' held out for eval' if data.get('held_out_rows') else ''}): "
+            f"{data['recorded_decisions']} recorded decisions set {data['rows_set_by_recorded']} rows; the "
+            f"{data['policy']} set {data['rows_set_by_policy']} rows of {data['policy_findings']} findings "
+            f"nobody decided"
+            + (f"; {len(data['unapplied_decisions'])} decisions could not be applied (see report.json)"
+               if data.get("unapplied_decisions") else "") + ".\n"
+        )
     cats = sorted({c for s in report["arms"].values() for c in (s.get("by_category") or {})})
     if cats:
         md += [

@@ -28,6 +28,10 @@ def panel(ctx: Ctx) -> None:
         eval_raw = st.text_input("Eval set (JSONL of {id, messages, reference, checks})",
                                  value=str(demo_eval) if demo_eval.exists() else "", key="launch_eval")
         general_raw = st.text_input("General prompts for a forgetting check (optional)", key="launch_general")
+        policy = st.checkbox("Fill in the findings nobody decided with the no-review policy", value=True,
+                             key="launch_policy", help="The curated arm is the data with the recorded decisions; "
+                             "with this, duplicates nobody decided are merged and contradictions nobody decided "
+                             "dropped (a recorded decision always wins). The report counts both.")
         if st.button("Launch in the background", key="launch_start", disabled=not eval_raw):
             try:
                 eval_path = paths.import_path(ctx.ws, eval_raw)
@@ -35,7 +39,7 @@ def panel(ctx: Ctx) -> None:
             except paths.PathError as err:
                 st.error(text.md(err))
                 return
-            run_id = jobs.start_comparison(ctx.ws, ctx.dataset, eval_path, preset_name, ctx.user, general)
+            run_id = jobs.start_comparison(ctx.ws, ctx.dataset, eval_path, preset_name, ctx.user, general, policy)
             st.success(text.md(f"Started {run_id}: it trains and evaluates in the background; "
                                "follow it in the sidebar."))
         for run in ctx.ws.runs(kind="compare")[:5]:

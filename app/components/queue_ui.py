@@ -19,6 +19,7 @@ import streamlit as st
 from app.components import keys, text
 from app.components.context import Ctx, flash
 from curation import review
+from curation.decisions import DecisionError
 from curation.store import ConflictError
 
 STATUS_CHOICES = {"to do": review.TODO, "skipped": ("skipped",), "voted (blind)": ("voted",),
@@ -30,14 +31,18 @@ def settings(ctx: Ctx) -> review.ReviewSettings:
     return review.load_settings(ctx.ws, ctx.dataset.id)
 
 
-def act(ctx: Ctx, item: review.QueueItem, steps: Sequence[review.Step], what: str, note_key: str) -> None:
+Decision = tuple[str, Sequence[int], dict]  # (action, rows, payload): one click, one event
+
+
+def act(ctx: Ctx, item: review.QueueItem, decision: Decision, what: str, note_key: str) -> None:
     """Record a decision (a button callback); a conflict becomes a message, never an error page."""
     if not ctx.can("review"):
         flash("error", "Your role cannot record decisions.")
         return
     note = st.session_state.get(note_key, "") or ""
+    action, rows, payload = decision
     try:
-        review.decide(ctx.ws, ctx.dataset.id, item.finding.finding_id, item.state.version, list(steps),
+        review.decide(ctx.ws, ctx.dataset.id, item.finding.finding_id, item.state.version, action, rows, payload,
                       ctx.user, ctx.role, reason=note.strip() or what, settings=settings(ctx))
     except ConflictError:
         latest = ctx.ws.decisions(ctx.dataset.id, finding_id=item.finding.finding_id)[-1]
@@ -45,6 +50,9 @@ def act(ctx: Ctx, item: review.QueueItem, steps: Sequence[review.Step], what: st
                          "It is shown again as it is now; choose again (your choice then replaces theirs).")
         st.session_state[f"{item.finding.kind}_pinned"] = item.finding.finding_id
         st.session_state[f"{item.finding.kind}_focus"] = item.finding.finding_id
+        return
+    except DecisionError as err:
+        flash("error", f"Not recorded: {err}")
         return
     st.session_state.pop(f"{item.finding.kind}_pinned", None)
     st.session_state.pop(f"{item.finding.kind}_focus", None)  # the queue's next item takes focus
@@ -54,7 +62,11 @@ def act(ctx: Ctx, item: review.QueueItem, steps: Sequence[review.Step], what: st
 
 def undo(ctx: Ctx) -> None:
     undone = review.undo_last(ctx.ws, ctx.dataset.id, ctx.user)
-    flash("info", f"Undid your last decision ({len(undone)} event(s))." if undone else "Nothing of yours to undo.")
+    if not undone:
+        flash("info", "Nothing of yours to undo.")
+        return
+    d = ctx.ws.decision(undone[0])
+    flash("info", f"Undid your last decision: {d.action} ({d.reason or 'no reason'}), decision {d.id}.")
 
 
 def next_item(focus_key: str, ids: list[str]) -> None:
@@ -76,6 +88,7 @@ def show(ctx: Ctx, kind: str, title: str, page_size: int = 10) -> Shown:
     """Filters, the page table and the item picker. An item whose decision just conflicted
     stays pinned on top."""
     st.title(title)
+    st.caption(f"Dataset: {text.md(ctx.dataset.name)} ({ctx.dataset.n_examples:,} examples)")
     text.style()
     keys_slot = st.container()
     c1, c2, c3, c4 = st.columns([3, 2, 2, 1])
@@ -133,17 +146,21 @@ def common_bar(ctx: Ctx, kind: str, shown: Shown, bindings: Sequence[keys.Bindin
     key = note_key(kind, item)
     st.text_input("Note (optional, saved with the decision)", key=key)
     skip = keys.Binding("s", "skip for now (it comes back later)", act,
-                        (ctx, item, [("skip", (), {})], "skipped for now", key))
+                        (ctx, item, ("skip", (), {}), "skipped for now", key))
     nxt = keys.Binding("n", "next item", next_item, (f"{kind}_focus", ids))
     c1, c2, c3 = st.columns(3)
-    c1.button(keys.hint("Skip for now", "s"), key=f"{kind}_skip", width="stretch", on_click=act, args=skip.args)
+    resolved = item.state.status == "resolved"  # nothing to postpone: its decision stands
+    c1.button(keys.hint("Skip for now", "s"), key=f"{kind}_skip", width="stretch", on_click=act, args=skip.args,
+              disabled=resolved, help="Resolved items cannot be skipped; undo or decide again." if resolved else None)
     c2.button(keys.hint("Next", "n"), key=f"{kind}_next", width="stretch", on_click=next_item, args=nxt.args)
     with c3:
         _undo_button(ctx, kind)
     with shown.keys_slot:
-        keys.bind(kind, [*bindings, skip, nxt, keys.Binding("u", "undo my last decision", undo, (ctx,))])
+        keys.bind(kind, [*bindings, *([] if resolved else [skip]), nxt,
+                         keys.Binding("u", "undo my last decision", undo, (ctx,))])
     if item.state.votes and ctx.can("adjudicate"):
-        st.caption("Blind votes: " + "; ".join(f"{v.actor}: {v.payload.get('label')}" for v in item.state.votes))
+        st.caption(text.md("Blind votes: " + "; ".join(f"{v.actor}: {v.payload.get('label')}"
+                                                        for v in item.state.votes)))
 
 
 def _undo_button(ctx: Ctx, kind: str) -> None:

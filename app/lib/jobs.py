@@ -9,7 +9,6 @@ stays ``running`` with a stale ``updated_at``: ``job_status`` reports it as
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import traceback
@@ -107,30 +106,27 @@ class RunsTable:
 
 
 def start_comparison(ws: Workspace, dataset: Dataset, eval_path: Path, preset_name: str, actor: str,
-                     general_path: Path | None = None) -> str:
+                     general_path: Path | None = None, policy: bool = True) -> str:
     """Fine-tune one LoRA on the source data and one on the curated set (plus training's random
-    control) and compare them, in the background; the report lands in runs/compare-<time>/."""
-    from curation.workbench import curated_rows
+    control) and compare them, in the background; the report lands in runs/compare-<time>/.
+    The arms come from ``training.arms.build_arms``, as for `curate compare`."""
+    from training.arms import build_arms
     from training.compare import run_comparison
     from training.config import preset
 
-    def chat(turns: Any) -> list[dict[str, str]]:
-        return [{"role": t.role, "content": t.content} for t in turns]
+    cfg = preset(preset_name)
 
     def work(progress: Progress) -> dict[str, Any]:
-        baseline = [chat(ex.turns) for ex in ws.examples(dataset.id) if ex.has_answer]
-        curated = [chat(r.turns) for r in curated_rows(ws, dataset) if r.included and r.turns[-1].role == "assistant"]
-        items = [json.loads(x) for x in eval_path.read_text(encoding="utf-8").splitlines() if x.strip()]
-        general = ([json.loads(x) for x in general_path.read_text(encoding="utf-8").splitlines() if x.strip()]
-                   if general_path else None)
+        arms = build_arms(ws, dataset, eval_path, general_path, policy=policy, seed=cfg.seed)
         out = ws.runs_dir / f"compare-{time.strftime('%Y%m%d-%H%M%S')}"
         out.mkdir(parents=True, exist_ok=True)
         (out / "eval.jsonl").write_bytes(eval_path.read_bytes())  # the page shows prompts from it
-        report = run_comparison({"curated": curated, "baseline": baseline}, items, preset(preset_name), out,
+        report = run_comparison(arms.arms, arms.eval_items, cfg, out,
                                 progress=lambda info: progress(str(info.get("stage")),
                                                                int(1000 * info.get("fraction", 0)), 1000),
-                                registry=RunsTable(ws), general_items=general)
+                                registry=RunsTable(ws), general_items=arms.general_items, data_info=arms.info)
         return {"folder": str(out), "verdict": report.get("verdict"), "difference": report.get("difference")}
 
-    config = {"dataset": dataset.name, "eval": str(eval_path), "preset": preset_name, "actor": actor}
+    config = {"dataset": dataset.name, "eval": str(eval_path), "preset": preset_name, "actor": actor,
+              "policy": "auto" if policy else "none"}
     return start(ws, "compare", f"compare:{ws.root}:{dataset.id}", config, dataset.content_hash, work)

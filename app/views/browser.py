@@ -9,8 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from app.components import text
-from app.components.context import require
+from app.components.context import flash, require
 from app.lib import browse
+from curation import review
+from curation.decisions import RETRACT_ROLES, WITHDRAWALS, DecisionError
 from curation.schema import FINDING_KINDS
 
 STATUSES = ["unchanged", "kept", "dropped", "edited", "added"]
@@ -21,6 +23,15 @@ def facets(_ws, root: str, dataset_id: int, content_hash: str) -> dict[str, list
     """Category and source values, once per dataset (the workspace itself is not hashed)."""
     found = browse.facets(_ws, dataset_id)
     return {k: sorted(v) for k, v in found.items()}
+
+
+def retract(decision_id: int, why: str) -> None:
+    try:
+        review.retract(ws, ds.id, decision_id, ctx.user, ctx.role, why.strip())
+    except DecisionError as err:
+        flash("error", f"Not retracted: {err}")
+        return
+    flash("success", f"Retracted decision {decision_id}.")
 
 
 def when(ts: float) -> str:
@@ -76,10 +87,21 @@ if page.examples:
         if not found:
             st.caption("None in the latest scan.")
         st.markdown("**History of decisions**")
-        undone = {d.undoes for d in decisions if d.action == "undo"}
+        withdrawn = {d.undoes: d for d in decisions if d.action in WITHDRAWALS}
         if decisions:
             st.dataframe(pd.DataFrame([{"id": d.id, "when": when(d.created_at), "who": d.actor, "action": d.action,
-                                        "reason": d.reason, "undone": d.id in undone} for d in decisions]),
+                                        "reason": d.reason,
+                                        "withdrawn": (f"{withdrawn[d.id].action} by {withdrawn[d.id].actor}"
+                                                      if d.id in withdrawn else "")} for d in decisions]),
                          hide_index=True, width="stretch")
         else:
             st.caption("No decision touched this example yet.")
+        live = [d for d in decisions if d.action not in WITHDRAWALS and d.id not in withdrawn]
+        if live and ctx.role in RETRACT_ROLES:
+            with st.expander("Retract a decision (curators)"):
+                target = st.selectbox("Decision", [d.id for d in live], key=f"br_retract_id_{row}",
+                                      format_func=lambda i: next(f"{d.id}: {d.action} by {d.actor}" for d in live
+                                                                 if d.id == i))
+                why = st.text_input("Why", key=f"br_retract_why_{row}")
+                st.button("Retract", key="br_retract", disabled=not why.strip(), on_click=retract,
+                          args=(target, why))

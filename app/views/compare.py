@@ -43,10 +43,8 @@ if cmp.metrics:
 
 def judgements(actor: str | None = None) -> list[dict]:
     """Live A/B judgements on this comparison (everyone's, or one person's)."""
-    decisions = ws.decisions(ds.id, actor=actor)
-    undone = {d.undoes for d in ws.decisions(ds.id) if d.action == "undo"}
-    return [d.payload | {"id": d.id, "actor": d.actor} for d in decisions
-            if d.action == "judge" and d.id not in undone and d.payload.get("kind") == "ab"
+    return [d.payload | {"id": d.id, "actor": d.actor} for d in ws.ledger(ds.id).live
+            if d.action == "judge" and (actor is None or d.actor == actor) and d.payload.get("kind") == "ab"
             and d.payload.get("comparison") == cmp.name]
 
 

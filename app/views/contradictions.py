@@ -24,7 +24,7 @@ if item is not None:
                 other = item.examples[rows[1]] if ex.row == rows[0] and len(rows) > 1 else first
                 text.card(ex, f"answer {rows.index(ex.row) + 1}", compare_answer=other.answer)
                 n = rows.index(ex.row) + 1
-                pick = (ctx, item, [("pick", f.rows, {"keep_row": ex.row})], f"picked row {ex.row}", note)
+                pick = (ctx, item, ("pick", f.rows, {"keep_row": ex.row}), f"picked row {ex.row}", note)
                 if n <= 9:
                     bindings.append(keys.Binding(str(n), f"answer {n} (row {ex.row}) is right", queue_ui.act, pick))
                 st.button(keys.hint("This one is right", str(n)) if n <= 9 else "This one is right",
@@ -34,9 +34,9 @@ if item is not None:
     if conflicts:
         st.caption("What differs: " + text.md("; ".join(map(str, conflicts))))
     drop = keys.Binding("d", "all wrong: drop all", queue_ui.act,
-                        (ctx, item, [("drop", f.rows, {})], "dropped all answers", note))
+                        (ctx, item, ("drop", f.rows, {}), "dropped all answers", note))
     keep = keys.Binding("k", "no contradiction: keep all", queue_ui.act,
-                        (ctx, item, [("keep", f.rows, {})], "not a contradiction, kept all", note))
+                        (ctx, item, ("keep", f.rows, {}), "not a contradiction, kept all", note))
     bindings += [drop, keep]
     c1, c2 = st.columns(2)
     c1.button(keys.hint("All wrong: drop all", "d"), key="con_drop", width="stretch", on_click=queue_ui.act,
@@ -54,7 +54,8 @@ if item is not None:
             if not answer:
                 queue_ui.flash("error", "The edited answer is empty.")
                 return
-            queue_ui.act(ctx, item, [("pick", f.rows, {"keep_row": row}), ("edit", (row,), {"answer": answer})],
+            # one event: the pick and its edit are stored together or not at all
+            queue_ui.act(ctx, item, ("pick", f.rows, {"keep_row": row, "answer": answer}),
                          f"edited row {row} into the right answer", note)
 
         st.button("Save as the right answer", key="con_save_edit", on_click=save_edit)

@@ -34,16 +34,16 @@ if item is not None:
                           compare_request=None if is_rep or rep_ex is None else rep_ex.user_request)
                 st.button(f"Keep only row {ex.row}", key=f"dup_only_{ex.row}", width="stretch",
                           on_click=queue_ui.act,
-                          args=(ctx, item, [("merge", f.rows, {"keep_row": ex.row})], f"kept only row {ex.row}", note))
+                          args=(ctx, item, ("merge", f.rows, {"keep_row": ex.row}), f"kept only row {ex.row}", note))
     why = f.evidence.get("representative_reason")
     st.caption("Highlighted words differ from the representative" + (f" (kept because: {text.md(why)})." if why else "."))
     bindings = [
         keys.Binding("m", f"merge: keep representative {rep}", queue_ui.act,
-                     (ctx, item, [("merge", f.rows, {"keep_row": rep})], f"merged onto row {rep}", note)),
+                     (ctx, item, ("merge", f.rows, {"keep_row": rep}), f"merged onto row {rep}", note)),
         keys.Binding("k", "not duplicates: keep all", queue_ui.act,
-                     (ctx, item, [("keep", f.rows, {})], "not duplicates, kept all", note)),
+                     (ctx, item, ("keep", f.rows, {}), "not duplicates, kept all", note)),
         keys.Binding("d", "drop the whole group", queue_ui.act,
-                     (ctx, item, [("drop", f.rows, {})], "dropped the whole group", note))]
+                     (ctx, item, ("drop", f.rows, {}), "dropped the whole group", note))]
     c1, c2, c3 = st.columns(3)
     for col, b, label, key, btype in zip((c1, c2, c3), bindings, (f"Merge: keep representative {rep}",
                                         "Not duplicates: keep all", "Drop the whole group"),
@@ -52,6 +52,6 @@ if item is not None:
     several = st.multiselect("Keep several (the rest are dropped)", rows, default=[rep] if rep in rows else [],
                              key=f"dup_several_{f.finding_id}")
     st.button("Keep the selected rows", key="dup_keep_several", disabled=not several, on_click=queue_ui.act,
-              args=(ctx, item, [("merge", f.rows, {"keep_rows": sorted(several)})],
+              args=(ctx, item, ("merge", f.rows, {"keep_rows": sorted(several)}),
                     f"kept rows {', '.join(map(str, sorted(several)))}", note))
     queue_ui.common_bar(ctx, KIND, shown, bindings)

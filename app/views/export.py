@@ -13,15 +13,18 @@ from app.components.context import require
 from app.lib import paths
 from curation import review
 from curation.export import EXPORT_FORMATS, plan
-from curation.workbench import curated_rows, export_dataset
+from curation.workbench import export_dataset
 
 EXT = {"jsonl": ".jsonl", "parquet": ".parquet", "csv": ".csv", "hf": ""}
 
 
 @st.cache_resource(show_spinner="Deriving the curated set...", max_entries=2)
 def counts(_ws, root: str, dataset_id: int, as_of: int) -> dict:
-    """export.plan of the curated set as of the latest decision (recomputed when one is added)."""
-    return plan(curated_rows(_ws, _ws.dataset(dataset_id)))
+    """export.plan of the curated set as of the latest decision (recomputed when one is added),
+    with the decisions that cannot be applied."""
+    ledger = _ws.ledger(dataset_id)
+    rows = ledger.curated(_ws.examples(dataset_id))
+    return {**plan(rows), "unapplied": dict(ledger.problems)}
 
 
 ctx = require("export")
@@ -42,7 +45,10 @@ if summary["by_reason"]:
                  hide_index=True, width="stretch")
 else:
     st.caption("No decision changes anything yet: the export equals the source.")
-states = review.states(review.events(ws, ds.id))
+for decision_id, why in summary["unapplied"].items():
+    st.warning(text.md(f"Decision {decision_id} is not applied: {why}. A curator can retract it "
+                       "(Example browser, or `curate decisions retract`)."))
+states = review.states(ws, ds.id)
 open_ = ws.count_findings(ds.id) - sum(s.status == "resolved" for s in states.values())
 disputed = sum(s.status == "disputed" for s in states.values())
 if open_ > 0:

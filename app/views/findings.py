@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 import streamlit as st
 
 from app.components import keys, queue_ui, text
 from app.components.context import flash, require
-from curation.migrations import metadata
 
 OWN_PAGES = {"duplicate", "contradiction", "coverage_gap"}
 ctx = require("review")
-scan_id = ctx.ws.latest_scan_id(ctx.dataset.id)
-c = metadata.tables["findings"].c
-with ctx.ws.engine.connect() as conn:
-    kinds = sorted(k for (k,) in conn.execute(sa.select(c.kind).where(c.scan_id == scan_id).distinct())
-                   if k not in OWN_PAGES) if scan_id else []
+kinds = [k for k in ctx.ws.finding_kinds(ctx.dataset.id) if k not in OWN_PAGES]
 if not kinds:
     st.title("Other findings")
     st.success("The latest scan found nothing besides duplicates, contradictions and gaps.")
@@ -33,8 +27,8 @@ if item is not None:
     for row, ref in item.references.items():  # e.g. the evaluation prompt a training row leaks
         text.plain(ref.user_request or ref.request, f"reference prompt {row}")
     keep = keys.Binding("k", "fine as it is: keep", queue_ui.act,
-                        (ctx, item, [("keep", f.rows, {})], f"kept ({kind} finding dismissed)", note))
-    drop = keys.Binding("d", "drop", queue_ui.act, (ctx, item, [("drop", f.rows, {})], f"dropped ({kind})", note))
+                        (ctx, item, ("keep", f.rows, {}), f"kept ({kind} finding dismissed)", note))
+    drop = keys.Binding("d", "drop", queue_ui.act, (ctx, item, ("drop", f.rows, {}), f"dropped ({kind})", note))
     c1, c2 = st.columns(2)
     c1.button(keys.hint("Fine as it is: keep", "k"), key=f"{kind}_keep", width="stretch", on_click=queue_ui.act,
               args=keep.args)
@@ -51,7 +45,7 @@ if item is not None:
                 if not answer:
                     flash("error", "The edited answer is empty.")
                     return
-                queue_ui.act(ctx, item, [("edit", (ex.row,), {"answer": answer})], f"edited row {ex.row}", note)
+                queue_ui.act(ctx, item, ("edit", (ex.row,), {"answer": answer}), f"edited row {ex.row}", note)
 
             st.button("Save the edit", key=f"{kind}_save_edit", on_click=save_edit)
     queue_ui.common_bar(ctx, kind, shown, [keep, drop])

@@ -49,12 +49,12 @@ if item is not None:
             return
         messages = ([{"role": "system", "content": system}] if system else []) + [
             {"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]
-        queue_ui.act(ctx, item, [("add", (), {"messages": messages, "gap": gap})],
+        queue_ui.act(ctx, item, ("add", (), {"messages": messages, "gap": gap}),
                      f"added an example for the gap '{gap}'", note)
         st.session_state[f"gap_answer_{fid}"] = ""
 
     accept = keys.Binding("k", "no example needed", queue_ui.act,
-                          (ctx, item, [("keep", (), {})], f"gap '{gap}' accepted without new examples", note))
+                          (ctx, item, ("keep", (), {}), f"gap '{gap}' accepted without new examples", note))
     c1, c2 = st.columns(2)
     c1.button(keys.hint("Add this example", "a"), key="gap_add", type="primary", width="stretch",
               on_click=add_example)

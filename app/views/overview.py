@@ -27,8 +27,7 @@ ctx = require("review")
 ws, ds = ctx.ws, ctx.dataset
 st.title(f"Overview · {text.md(ds.name)}")
 
-evts = review.events(ws, ds.id)
-states = review.states(evts)
+states = review.states(ws, ds.id)
 scan_id = ws.latest_scan_id(ds.id)
 findings = ws.findings(ds.id) if scan_id else []
 counts = Counter((f.kind, states.get(f.finding_id, review.OPEN).status) for f in findings)

@@ -10,6 +10,8 @@ from app.components import text
 from app.components.context import flash, require
 from curation import review
 from curation.auth import allowed
+from curation.decisions import DecisionError
+from curation.schema import Decision
 from curation.store import ConflictError
 
 ctx = require("adjudicate")
@@ -41,14 +43,17 @@ if agree["pairs"]:
     st.dataframe(pd.DataFrame(agree["pairs"]), hide_index=True, width="stretch")
 
 
-def adjudicate(item: review.QueueItem, vote: review.Event) -> None:
-    steps = [(a, r, p) for a, r, p in vote.payload["steps"]]
+def adjudicate(item: review.QueueItem, vote: Decision) -> None:
+    action, rows, payload = review.voted_decision(vote)
     try:
-        review.decide(ws, ds.id, item.finding.finding_id, item.state.version, steps, ctx.user, ctx.role,
-                      reason=f"adjudicated: chose {vote.actor}'s decision ({vote.payload['label']})",
+        review.decide(ws, ds.id, item.finding.finding_id, item.state.version, action, rows, payload, ctx.user,
+                      ctx.role, reason=f"adjudicated: chose {vote.actor}'s decision ({vote.payload['label']})",
                       settings=review.ReviewSettings())
     except ConflictError:
         flash("warning", "Someone decided on this item meanwhile; it is shown as it is now.")
+        return
+    except DecisionError as err:
+        flash("error", f"Not recorded: {err}")
         return
     flash("success", f"Applied {vote.actor}'s decision.")
 
