@@ -172,3 +172,24 @@ def test_kill_9_mid_review_loses_no_recorded_decision(tmp_path, alpaca_file):
     assert set(acknowledged) <= stored
     with sqlite3.connect(ws_dir / "workspace.db") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_version_1_workspace_is_migrated_keeping_its_review_settings(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    ds_id = 1
+    with sqlite3.connect(ws.root / "workspace.db") as conn:  # what version 1 looked like
+        conn.execute("INSERT INTO datasets (id, name, path, format, content_hash, n_examples, is_reference, "
+                     "skipped_json, created_at) VALUES (1, 'train', 'x', 'messages', 'h', 3, 0, '[]', 0)")
+        conn.execute("DROP TABLE review_settings")
+        conn.execute("DROP INDEX ux_decisions_idem_key")
+        conn.execute("ALTER TABLE decisions DROP COLUMN idem_key")
+        conn.execute("INSERT INTO runs VALUES ('review-settings-1', 'settings', ?, '', 'active', '{}', '{}', 0, 5)",
+                     (json.dumps({"double_blind": True, "annotators": ["ann", "bob"]}),))
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    ws.engine.dispose()
+    again = Workspace(tmp_path / "ws")
+    assert again.schema_version() == 2
+    assert again.review_settings(ds_id).double_blind and again.review_settings(ds_id).annotators == ("ann", "bob")
+    assert again.runs(kind="settings") == []
+    first = again.record_decision(ds_id, "drop", "ann", [1], key="k1")
+    assert again.record_decision(ds_id, "drop", "ann", [1], key="k1") == first

@@ -102,3 +102,20 @@ def test_train_command_on_a_local_model_folder(tmp_path):
     assert result.exit_code == 0, result.output
     assert "adapter in" in result.output
     assert list((tmp_path / "run").rglob("adapter_config.json"))
+
+
+def test_comparing_from_a_reviewed_workspace_trains_on_the_demo_comparisons_arms(tmp_path):
+    """`curate resolve data/demo/resolutions.jsonl` then `curate compare --workspace --dataset
+    --policy none` builds exactly the arms of the demo comparison (so the same trainings)."""
+    from curation.cli import app as core
+    from curation.store import Workspace
+    from training.arms import build_arms
+
+    ws = tmp_path / "ws"
+    assert runner.invoke(core, ["ingest", str(DEMO / "train.jsonl"), "-w", str(ws)]).exit_code == 0
+    assert runner.invoke(core, ["resolve", str(DEMO / "resolutions.jsonl"), "-w", str(ws)]).exit_code == 0
+    w = Workspace(ws)
+    reviewed = build_arms(w, w.dataset("train"), DEMO / "eval.jsonl", DEMO / "general.jsonl", policy=False)
+    demo = demo_workspace_arms(tmp_path / "demo-ws")
+    assert reviewed.arms == demo.arms and len(reviewed.arms["curated"]) == 965
+    assert [i["id"] for i in reviewed.eval_items] == [i["id"] for i in demo.eval_items]

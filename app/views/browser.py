@@ -41,6 +41,7 @@ def when(ts: float) -> str:
 ctx = require("review")
 ws, ds = ctx.ws, ctx.dataset
 st.title("Example browser")
+st.caption(f"Dataset: {text.md(ds.name)} ({ds.n_examples:,} examples)")
 text.style()
 values = facets(ws, str(ws.root), ds.id, ds.content_hash)
 c1, c2, c3, c4, c5, c6 = st.columns([3, 2, 2, 2, 2, 1])
