@@ -201,6 +201,24 @@ def build_sets(shared: Path) -> dict[str, Set]:
     return sets
 
 
+def _review_items(found: list, contra: set) -> tuple[int, int]:
+    """How many review items (disagreements) the findings make, and how many of them join
+    true conflicts about different questions (true pairs that share no row, and no row with
+    a true pair between them: each planted question is its own connected set of rows)."""
+    from curation.detectors.graph import UnionFind
+
+    questions = UnionFind()
+    for a, b in contra:
+        questions.union(a, b)
+    items: dict[str, set] = {}
+    for f in found:
+        pair = tuple(sorted(f.rows)[:2])
+        items.setdefault(f.evidence.get("disagreement", f.finding_id), set())
+        if pair in contra:
+            items[f.evidence.get("disagreement", f.finding_id)].add(questions.find(pair[0]))
+    return len(items), sum(len(q) > 1 for q in items.values())
+
+
 def score(pred: set, contra: set, agree: set, compatible: set) -> dict:
     pred = pred - compatible
     tp = len(pred & contra)
@@ -233,7 +251,7 @@ def main() -> int:
     cache.mkdir(parents=True, exist_ok=True)
     embedder = Embedder(cache_dir=cache / "embeddings")
     print(f"{'set':10s} {'rows':>5s} {'contra':>6s} {'agree':>5s}  {'ours P/R/F1 (agree FP) findings':36s} "
-          f"{'similarity baseline':28s} secs")
+          f"{'similarity baseline':28s} secs  review items (merging two questions)")
     for name in args.sets or list(sets):
         rows, contra, agree, compatible = sets[name]
         path = cache / f"contradiction-{name}.jsonl"
@@ -252,8 +270,9 @@ def main() -> int:
         base_pred = {(int(a), int(b)) for a, b in zip(*np.nonzero(same)) if float(np.dot(ans[a], ans[b])) < 0.8}
         base = score(base_pred, contra, agree, compatible)
         fmt = lambda s: f"{s['p']:.3f}/{s['r']:.3f}/{s['f1']:.3f} ({s['agree_fp']:.3f})"  # noqa: E731
+        items, mixed = _review_items(found, contra)
         print(f"{name:10s} {len(rows):5d} {len(contra):6d} {len(agree):5d}  {fmt(ours)} {len(found):6d}"
-              f"{'':9s} {fmt(base):28s} {took:5.1f}", flush=True)
+              f"{'':9s} {fmt(base):28s} {took:5.1f}  {items} ({mixed})", flush=True)
         for f in [f for f in found if tuple(sorted(f.rows)[:2]) not in contra | compatible][: args.show]:
             a, b = sorted(f.rows)[:2]
             print(f"   FP {f.score:.2f} {f.reason[:150]}\n      A {rows[a][1][:140]!r}\n      B {rows[b][1][:140]!r}")

@@ -25,11 +25,13 @@ How row decisions apply, in event order (on the same row the later decision wins
   so "edit into the right answer" is one event, atomic.
 - ``add messages=[...]`` writes a new example.
 
-A finding's status for a viewer: ``resolved`` when a live row decision names it, else
-``disputed`` (two blind votes, nobody decided), ``voted`` (the viewer voted), ``skipped``
-(the viewer skipped it; anyone's skip when there is no viewer) or ``open``. Its
-``version`` is the id of the latest event about it, withdrawals included: the token that
-optimistic locking compares.
+A finding's status for a viewer: ``resolved`` when a live row decision names it (or
+``covers`` it: one decision on a disagreement resolves every pair in it), else
+``disputed`` (two blind votes, nobody decided), ``voted`` (the viewer voted), ``settled``
+(nobody decided it, but every one of its rows was decided elsewhere), ``skipped`` (the
+viewer skipped it; anyone's skip when there is no viewer) or ``open``. Its ``version`` is
+the id of the latest event about it, withdrawals included: the token that optimistic
+locking compares. ``reversals`` tells which rows a new decision would turn around.
 
 ``check`` validates one decision against the dataset before anything is stored; a stored
 event that cannot be applied anyway (written by an older version) is reported by
@@ -121,6 +123,13 @@ def check(d: Decision, ds: Dataset, ledger: Ledger | None = None) -> list[Proble
         out.append(Problem("payload.kind", "a judgement is a blind 'vote' on a finding or an 'ab' judgement"))
     elif d.action in WITHDRAWALS:
         out += _withdrawal(d, ds, ledger)
+    covers = p.get("covers")
+    if covers is not None and (not isinstance(covers, list) or not all(isinstance(c, str) for c in covers)):
+        out.append(Problem("covers", "expected a list of finding ids"))
+    elif covers:
+        missing = [c for c in covers if c in ds.findings and ds.findings[c] is None]
+        if missing:
+            out.append(Problem("covers", f"no finding {missing[0]!r} in the latest scan"))
     return out
 
 
@@ -156,7 +165,7 @@ def _rows(rows: Any, n_rows: int) -> list[Problem]:
 def _kept(action: str, rows: list[int], p: Mapping[str, Any]) -> list[Problem]:
     if not rows:
         return [Problem("rows", f"{action} needs the rows it chooses among")]
-    if "keep_rows" in p and action == "merge":
+    if "keep_rows" in p:
         keep = p["keep_rows"]
         if not isinstance(keep, list) or not keep:
             return [Problem("keep_rows", "expected a non-empty list of row numbers")]
@@ -216,7 +225,7 @@ def _type(v: Any) -> str:
 class ItemState:
     """A finding as a review item, for one viewer."""
 
-    status: str  # open | skipped | voted | disputed | resolved
+    status: str  # open | skipped | voted | disputed | settled | resolved
     version: int  # the optimistic-lock token (id of the latest event about the item; 0 = none)
     votes: tuple[Decision, ...] = ()
     skipped_at: float = 0.0
@@ -260,22 +269,26 @@ class Ledger:
     def item(self, finding_id: str, viewer: str | None = None) -> ItemState:
         return self.items(viewer).get(finding_id, OPEN)
 
-    def items(self, viewer: str | None = None) -> dict[str, ItemState]:
-        """finding_id -> ItemState for ``viewer`` (absent = open, version 0)."""
+    def items(self, viewer: str | None = None, findings: Sequence[Any] = ()) -> dict[str, ItemState]:
+        """finding_id -> ItemState for ``viewer`` (absent = open, version 0). An event is about
+        the finding it names and those its payload ``covers`` (one decision on a disagreement
+        resolves every pair of it). With ``findings`` (objects with ``finding_id``, ``kind``
+        and ``rows``), a finding nobody decided whose rows were all decided elsewhere is
+        ``settled``, its ``decided_by`` the decisions that settled it."""
         version: dict[str, int] = {}
-        for e in self.events:
-            if e.finding_id is not None:
-                version[e.finding_id] = max(version.get(e.finding_id, 0), e.id)
         by_item: dict[str, list[Decision]] = defaultdict(list)
-        for e in self.live:
-            if e.finding_id is not None:
-                by_item[e.finding_id].append(e)
+        live = set(id(e) for e in self.live)
+        for e in self.events:
+            for fid in _about(e):
+                version[fid] = max(version.get(fid, 0), e.id)
+                if id(e) in live:
+                    by_item[fid].append(e)
         out = {}
         for fid, v in version.items():
-            live = by_item.get(fid, [])
-            decided = tuple(e for e in live if e.action in ROW_ACTIONS)
-            votes = {e.actor: e for e in live if _is_vote(e)}
-            skips = [e for e in live if e.action == "skip" and (viewer is None or e.actor == viewer)]
+            mine = by_item.get(fid, [])
+            decided = tuple(e for e in mine if e.action in ROW_ACTIONS)
+            votes = {e.actor: e for e in mine if _is_vote(e)}
+            skips = [e for e in mine if e.action == "skip" and (viewer is None or e.actor == viewer)]
             if decided:
                 status = "resolved"
             elif len(votes) >= 2:
@@ -287,6 +300,53 @@ class Ledger:
             else:
                 status = "open"
             out[fid] = ItemState(status, v, tuple(votes.values()), skips[-1].created_at if skips else 0.0, decided)
+        if findings:
+            touched = self.touched()
+            for f in findings:
+                state = out.get(f.finding_id, OPEN)
+                if state.status not in ("open", "skipped") or not f.rows or f.kind == "coverage_gap":
+                    continue
+                if all(r in touched for r in f.rows):
+                    by = tuple({e.id: e for e in (touched[r][-1] for r in f.rows)}.values())
+                    out[f.finding_id] = ItemState("settled", state.version, state.votes, state.skipped_at, by)
+        return out
+
+    def touched(self) -> dict[int, list[Decision]]:
+        """row -> the live row decisions on it, in order."""
+        out: dict[int, list[Decision]] = defaultdict(list)
+        for e in self.live:
+            if e.action in ROW_ACTIONS:
+                for r in e.rows:
+                    out[r].append(e)
+        return out
+
+    def row_states(self, rows: Iterable[int]) -> dict[int, CuratedRow]:
+        """What each of ``rows`` has become (only rows a live decision touched), without
+        loading the examples: the status, the decision behind it and the row's history."""
+        wanted = set(rows) & set(self.touched())
+        stubs = [Example(row=r, turns=()) for r in sorted(wanted)]
+        problems = dict(self.problems)
+        out = {c.row: c for c in self.curated(stubs) if c.row is not None}
+        self.problems = problems
+        return out
+
+    def reversals(self, d: Decision) -> list[tuple[int, Decision, str]]:
+        """(row, the earlier decision, what would change) for each row whose inclusion ``d``
+        would turn around: restoring a dropped row, or dropping a row someone kept."""
+        states = self.row_states(d.rows)
+        try:
+            changes = _changes(d, {r: Example(row=r, turns=()) for r in d.rows}, {})
+        except (KeyError, TypeError, ValueError):
+            return []
+        out = []
+        for row, keep, _ in changes:
+            state = states.get(row)
+            if state is None or keep is None or state.decision is None or state.decision.action == "edit":
+                continue
+            if keep and state.status == "dropped":
+                out.append((row, state.decision, "restore"))
+            elif not keep and state.status in ("kept", "edited"):
+                out.append((row, state.decision, "drop"))
         return out
 
     # rows ---------------------------------------------------------------------------------
@@ -383,6 +443,13 @@ def turns_from_messages(messages: Sequence[Mapping[str, Any]]) -> tuple[Turn, ..
     if problems:
         raise ValueError(str(problems[0]))
     return tuple(Turn(m["role"], m["content"]) for m in messages)
+
+
+def _about(e: Decision) -> list[str]:
+    """The findings an event is about: the one it names and the ones it covers."""
+    covers = e.payload.get("covers") if isinstance(e.payload, Mapping) else None
+    out = [e.finding_id] if e.finding_id is not None else []
+    return out + [c for c in covers or () if isinstance(c, str) and c != e.finding_id]
 
 
 def _is_vote(e: Decision) -> bool:

@@ -19,10 +19,11 @@ import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from curation import decisions as model
+from curation import review_items as items_
 from curation.agreement import cohen_kappa
 from curation.decisions import OPEN, ItemState
 from curation.schema import Decision, Example, Finding
@@ -30,14 +31,22 @@ from curation.store import Workspace
 from curation.store_review import ReviewSettings
 
 TODO = ("open", "skipped")
+STATUSES = ("open", "skipped", "voted", "disputed", "settled", "resolved")
 
 
 @dataclass(frozen=True)
 class QueueItem:
-    finding: Finding
+    finding: Finding  # the lead finding: it names the item
     state: ItemState
     examples: dict[int, Example]
     references: dict[int, Example]
+    group: items_.Group | None = None  # what the item covers (a disagreement: every pair, sides, copies)
+    members: tuple[Finding, ...] = ()  # the findings it covers, lead first
+    row_states: dict[int, Any] = field(default_factory=dict)  # row -> CuratedRow, rows a decision touched
+
+    @property
+    def covers(self) -> list[str]:
+        return self.group.covers if self.group is not None else [self.finding.finding_id]
 
 
 @dataclass(frozen=True)
@@ -73,46 +82,110 @@ def is_blind_voter(settings: ReviewSettings, actor: str) -> bool:
 
 # states and queues ------------------------------------------------------------------------
 def states(ws: Workspace, dataset_id: int, viewer: str | None = None) -> dict[str, ItemState]:
-    """finding_id -> ItemState for ``viewer`` (None: anyone's skip counts). Absent = open."""
-    return ws.ledger(dataset_id).items(viewer)
+    """finding_id -> ItemState for ``viewer`` (None: anyone's skip counts). Absent = open;
+    findings whose rows were all decided elsewhere are ``settled``."""
+    return ws.ledger(dataset_id).items(viewer, _light(ws, dataset_id))
+
+
+@dataclass(frozen=True)
+class _Light:
+    finding_id: str
+    kind: str
+    score: float
+    rows: tuple[int, ...]
+
+
+def _light(ws: Workspace, dataset_id: int) -> list[_Light]:
+    return [_Light(*r) for r in ws.finding_rows(dataset_id)]
+
+
+_GROUPS: dict[tuple, list] = {}
+
+
+def review_groups(ws: Workspace, dataset_id: int, kind: str | None) -> list[items_.Group]:
+    """The review items of the latest scan (a scan never changes: cached per scan)."""
+    scan_id = ws.latest_scan_id(dataset_id)
+    key = (ws.url, dataset_id, scan_id, kind)
+    if key not in _GROUPS:
+        if kind in (None, "contradiction"):
+            found = ws.findings(dataset_id, kind="contradiction") + ws.findings(dataset_id, kind="duplicate")
+            if kind is None:
+                found += [f for f in ws.findings(dataset_id) if f.kind not in ("contradiction", "duplicate")]
+        else:
+            found = [Finding(k, "", rows, score, "", {}, (), fid) for fid, k, score, rows in ws.finding_rows(dataset_id)
+                     if k == kind]
+        if len(_GROUPS) > 32:
+            _GROUPS.clear()
+        _GROUPS[key] = items_.groups(found, kind)
+    return _GROUPS[key]
 
 
 def queue(ws: Workspace, dataset_id: int, kind: str | None, viewer: str | None, *,
           statuses: Sequence[str] = TODO, search: str | None = None, min_score: float | None = None,
           page: int = 1, page_size: int = 10, settings: ReviewSettings | None = None) -> QueuePage:
     """One page of a review queue: open items by score, then the viewer's skipped ones, oldest
-    skip first. In double-blind mode a routed annotator sees only the items routed to them."""
+    skip first. Contradictions come one item per disagreement. In double-blind mode a routed
+    annotator sees only the items routed to them."""
     settings = settings or load_settings(ws, dataset_id)
-    st = states(ws, dataset_id, viewer)
+    ledger = ws.ledger(dataset_id)
+    st = ledger.items(viewer, _light(ws, dataset_id))
     blind = viewer is not None and is_blind_voter(settings, viewer)
+    hits = {fid for fid, _, _ in ws.light_findings(dataset_id, kind, None, search)} if search else None
     picked = []
-    for fid, score, _ in ws.light_findings(dataset_id, kind, min_score, search or None):
-        s = st.get(fid, OPEN)
-        if s.status in statuses and (not blind or viewer in route(fid, settings.annotators)):
-            picked.append((s.status == "skipped", s.skipped_at, -score, fid))
+    for g in review_groups(ws, dataset_id, kind):
+        if (min_score is not None and g.score < min_score) or (hits is not None and not hits.intersection(g.covers)):
+            continue
+        s = items_.combined(g, st)
+        if s.status in statuses and (not blind or viewer in route(g.lead, settings.annotators)):
+            picked.append((s.status == "skipped", s.skipped_at, -g.score, g.lead, g, s))
     if set(statuses) == set(TODO):  # skipped items come back after the open ones
-        picked.sort(key=lambda t: t[:3])
+        picked.sort(key=lambda t: t[:4])
     page = max(1, page)
-    ids = [t[3] for t in picked[(page - 1) * page_size: page * page_size]]
-    return QueuePage(load_items(ws, dataset_id, ids, st), len(picked), page, page_size)
+    chosen = picked[(page - 1) * page_size: page * page_size]
+    return QueuePage(_load(ws, dataset_id, [(t[4], t[5]) for t in chosen], ledger), len(picked), page, page_size)
 
 
 def load_items(ws: Workspace, dataset_id: int, finding_ids: Sequence[str],
                st: Mapping[str, ItemState] | None = None) -> list[QueueItem]:
-    """Full findings with their examples (and reference prompts for gaps), in the given order."""
+    """The review items led by ``finding_ids`` (a finding inside a disagreement brings the
+    whole disagreement), with their examples and reference prompts, in the given order."""
+    ledger = ws.ledger(dataset_id)
+    st = st if st is not None else ledger.items(None, _light(ws, dataset_id))
+    every = review_groups(ws, dataset_id, None)
+    by_id = {g.lead: g for g in every}
+    for g in every:
+        for fid in g.members:  # a pair of a disagreement brings the whole disagreement
+            by_id.setdefault(fid, g)
+    chosen = []
+    for fid in finding_ids:
+        g = by_id.get(fid)
+        if g is not None and g not in [c for c, _ in chosen]:
+            chosen.append((g, items_.combined(g, st)))
+    return _load(ws, dataset_id, chosen, ledger)
+
+
+def _load(ws: Workspace, dataset_id: int, chosen: Sequence[tuple[items_.Group, ItemState]],
+          ledger: Any) -> list[QueueItem]:
     scan_id = ws.latest_scan_id(dataset_id)
-    if not finding_ids or scan_id is None:
+    if not chosen or scan_id is None:
         return []
-    st = st if st is not None else states(ws, dataset_id)
-    found = {f.finding_id: f for f in (ws.finding(dataset_id, fid, scan_id) for fid in finding_ids)}
-    rows = sorted({r for f in found.values() for r in f.rows})
+    ids = [fid for g, _ in chosen for fid in g.members]
+    found = {fid: ws.finding(dataset_id, fid, scan_id) for fid in ids}
+    rows = sorted({r for g, _ in chosen for r in g.rows} | {r for f in found.values() for r in f.rows})
     examples = {ex.row: ex for ex in ws.examples(dataset_id, rows)} if rows else {}
     ref_rows = sorted({r for f in found.values() for r in f.reference_rows})
     ref_id = ws.scan_info(scan_id)["reference_dataset_id"] if ref_rows else None
     refs = {ex.row: ex for ex in ws.examples(ref_id, ref_rows)} if ref_id else {}
-    return [QueueItem(f, st.get(fid, OPEN), {r: examples[r] for r in f.rows if r in examples},
-                      {r: refs[r] for r in f.reference_rows if r in refs})
-            for fid in finding_ids if (f := found.get(fid))]
+    row_states = ledger.row_states(rows)
+    out = []
+    for g, state in chosen:
+        lead = found[g.lead]
+        g_rows = g.rows if g.kind == "contradiction" else lead.rows
+        out.append(QueueItem(lead, state, {r: examples[r] for r in g_rows if r in examples},
+                             {r: refs[r] for r in lead.reference_rows if r in refs},
+                             g if g.kind == "contradiction" else None, tuple(found[f] for f in g.members),
+                             {r: row_states[r] for r in g_rows if r in row_states}))
+    return out
 
 
 # decisions --------------------------------------------------------------------------------
@@ -146,7 +219,7 @@ def decide(ws: Workspace, dataset_id: int, finding_id: str, version: int, action
         vote_id = ws.record(dataset_id, [d]).ids[0]  # votes are independent: no lock on the item
         return [vote_id] + _consensus(ws, dataset_id, finding_id, actor, role)
     d = Decision(0, dataset_id, action, actor, tuple(rows), finding_id, payload, reason, 0.0, key=key, role=role)
-    return ws.record(dataset_id, [d], version, item=(finding_id, ())).ids
+    return ws.record(dataset_id, [d], version, item=(payload.get("covers") or finding_id, ())).ids
 
 
 def voted_decision(vote: Decision) -> tuple[str, tuple[int, ...], dict]:

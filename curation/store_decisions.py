@@ -53,7 +53,7 @@ class DecisionStore:
     engine: sa.Engine
 
     def record(self, dataset_id: int, batch: Sequence[Decision], expected_version: int | None = None,
-               item: tuple[str | None, Sequence[int]] | None = None) -> Recorded:
+               item: tuple[str | Sequence[str] | None, Sequence[int]] | None = None) -> Recorded:
         """Validate and append ``batch`` in one transaction (all or nothing). With
         ``expected_version``, raise ConflictError when the item (``item`` = (finding_id,
         rows), else the first decision's) changed since that version."""
@@ -95,7 +95,9 @@ class DecisionStore:
             raise BatchError([(where[0], [model.Problem("dataset", f"no dataset {dataset_id}")])])
         need_ledger = any(d.action in model.WITHDRAWALS or d.action == "skip" for d in todo)
         ledger = model.Ledger(self._decisions(conn, dataset_id)) if need_ledger else None
-        fids = sorted({d.finding_id for d in todo if d.finding_id})
+        fids = sorted({d.finding_id for d in todo if d.finding_id}
+                      | {c for d in todo if isinstance(d.payload, dict) for c in d.payload.get("covers") or ()
+                         if isinstance(c, str)})
         found: dict[str, Any] = dict.fromkeys(fids)
         scan_id = self._latest_scan(conn, dataset_id)
         if fids and scan_id is not None:
@@ -177,10 +179,13 @@ class DecisionStore:
         with self.engine.connect() as conn:
             return self._version(conn, dataset_id, finding_id, rows)
 
-    def _version(self, conn: sa.Connection, dataset_id: int, finding_id: str | None, rows: Sequence[int]) -> int:
+    def _version(self, conn: sa.Connection, dataset_id: int, finding_id: str | Sequence[str] | None,
+                 rows: Sequence[int]) -> int:
         c = T["decisions"].c
-        if finding_id:
-            q = sa.select(sa.func.max(c.id)).where(c.dataset_id == dataset_id, c.finding_id == finding_id)
+        if finding_id:  # one finding, or every finding of a review item (a disagreement)
+            ids = [finding_id] if isinstance(finding_id, str) else list(finding_id)
+            about = sa.or_(c.finding_id.in_(ids), *[c.payload_json.contains(f'"{i}"') for i in ids])  # or covers it
+            q = sa.select(sa.func.max(c.id)).where(c.dataset_id == dataset_id, about)
             return int(conn.execute(q).scalar() or 0)
         wanted = set(rows)
         latest = 0

@@ -60,6 +60,17 @@ class ReviewStore:
                 out.append((r.finding_id, r.score, rows))
         return out
 
+    def finding_rows(self, dataset_id: int) -> list[tuple[str, str, float, tuple[int, ...]]]:
+        """(finding_id, kind, score, rows) of every finding of the latest scan."""
+        scan_id = self.latest_scan_id(dataset_id)
+        if scan_id is None:
+            return []
+        c = T["findings"].c
+        with self.engine.connect() as conn:
+            return [(r.finding_id, r.kind, r.score, tuple(json.loads(r.rows_json)))
+                    for r in conn.execute(sa.select(c.finding_id, c.kind, c.score, c.rows_json)
+                                          .where(c.scan_id == scan_id))]
+
     def finding_kinds(self, dataset_id: int) -> list[str]:
         """The kinds of finding the latest scan reported."""
         scan_id = self.latest_scan_id(dataset_id)

@@ -30,10 +30,11 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
+from curation.detectors import disagreement as dis
 from curation.detectors import text as tx
 from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.exact import exact_groups
-from curation.detectors.features import answer_embeddings, fields
+from curation.detectors.features import answer_embeddings, fields, request_embeddings
 from curation.detectors.graph import UnionFind
 from curation.detectors.judges import check_model_ref
 from curation.detectors.memo import embedder_key, pair_key, pair_memo
@@ -106,6 +107,10 @@ class Contradictions(Detector):
     judge_model: str | None = Field(None, description="model id or local path for the nli/llm judge")
     _check_judge_model = field_validator("judge_model")(check_model_ref)
     judge_threshold: float = Field(0.5, ge=0, le=1, description="judge probability that counts as a conflict")
+    related: float = Field(0.3, ge=0, le=1, description="request or aligned-answer cosine at which two "
+                           "conflicts with the same figures on each side are one disagreement (one review item)")
+    aligned: float = Field(0.55, ge=0, le=1, description="aligned-answer cosine at which two conflicts with "
+                           "the same verdicts or names on each side are one disagreement")
 
     def candidates(self, ctx: ScanContext) -> dict[tuple[int, int], float | None]:
         """Request-equivalent pairs (i < j) with their request cosine when known."""
@@ -242,15 +247,24 @@ class Contradictions(Detector):
             key = tuple(sorted((agree.find(c[0]), agree.find(c[1]))))
             if key not in best or c[2] > best[key][2]:
                 best[key] = c
+        found = {(c[0], c[1]): c for c in best.values()}
+        pairs = [dis.Conflict(i, j, *dis.sides(f.answer_core[i], f.answer_core[j], f.request_core[i],
+                                                f.request_core[j])) for i, j in sorted(found)]
+        emb = ans = None
+        if ctx.embedder is not None:
+            emb, ans = request_embeddings(ctx), answer_embeddings(ctx, sorted({p for ij in found for p in ij}))
         out = []
-        for i, j, score, reasons, ev, cos in best.values():
-            rows = (f.rows[i], f.rows[j])
-            out.append(Finding(
-                kind="contradiction", detector=self.name, rows=rows, score=round(score, 4),
-                reason=f"Rows {rows[0]} and {rows[1]} answer the same request differently: "
-                       f"{'; '.join(reasons)}.",
-                evidence={**ev, "request_cosine": None if cos is None else round(cos, 4),
-                          "conflicts": reasons, "judge": self.judge,
-                          "thresholds": self.settings()},
-            ))
+        for members in dis.group(pairs, dis.cosine_fn(emb), dis.cosine_fn(ans), self.related, self.aligned):
+            shared = dis.describe(members, f.rows, f.answer_core)
+            for m in members:
+                i, j, score, reasons, ev, cos = found[(m.i, m.j)]
+                rows = (f.rows[i], f.rows[j])
+                out.append(Finding(
+                    kind="contradiction", detector=self.name, rows=rows, score=round(score, 4),
+                    reason=f"Rows {rows[0]} and {rows[1]} answer the same request differently: "
+                           f"{'; '.join(reasons)}.",
+                    evidence={**ev, "request_cosine": None if cos is None else round(cos, 4),
+                              "conflicts": reasons, "judge": self.judge, **shared,
+                              "thresholds": self.settings()},
+                ))
         return out
