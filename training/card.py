@@ -106,8 +106,8 @@ def render(record: dict[str, Any]) -> str:
     name = record.get("name") or "adapter"
     title = "LoRA adapter" if kind == "adapter" else "LoRA adapter merged into its base"
     lines = [f"# {title}: {name}", "",
-             f"Trained by curation-workbench (`curate {record.get('command', 'train')}`) on "
-             f"{record.get('written', '')[:10]}.", ""]
+             f"Trained with curation-workbench's LoRA trainer (backend "
+             f"`{config.get('backend', 'ours')}`) on {record.get('written', '')[:10]}.", ""]
     lines += ["## Base model", ""]
     lines += _base_lines(base)
     lines += ["", "## Using it", "", *_usage(kind, base), ""]

@@ -32,7 +32,7 @@ from training.hub import BUNDLED_GGUF, BaseRef, adapter_base, bundled_ref, cache
 
 choose_wait_policy()  # before anything here imports torch
 
-__all__ = ["BUNDLED_GGUF", "cache_dir", "resolve_base", "load_base", "load_adapter"]
+__all__ = ["BUNDLED_GGUF", "cache_dir", "resolve_base", "load_base", "load_pretrained", "load_adapter"]
 
 
 def resolve_base(name: str, gguf_file: str | None = None) -> BaseRef:
@@ -137,13 +137,14 @@ def load_base(config: RunConfig, dtype: Any = None) -> tuple[Any, Any]:
     # On CPU, eager attention beat SDPA by ~15% per LoRA step on short chat rows (the bf16
     # flash-attention backward kernel is slow there); on CUDA SDPA is the better choice.
     attn = "sdpa" if device.startswith("cuda") else "eager"
-    model, tok = _from_pretrained(ref, dtype, attn)
+    model, tok = load_pretrained(ref, dtype, attn)
     model.to(device).eval()
     model.requires_grad_(False)
     return model, tok
 
 
-def _from_pretrained(ref: BaseRef, dtype: Any, attn: str = "eager") -> tuple[Any, Any]:
+def load_pretrained(ref: BaseRef, dtype: Any, attn: str = "eager") -> tuple[Any, Any]:
+    """Model and tokenizer as ``ref`` says (CPU, not frozen); the model remembers ``ref``."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(ref.load_from, **ref.kwargs)
@@ -164,7 +165,7 @@ def load_adapter(adapter_dir: str | Path, device: str = "cpu", dtype: Any = None
 
     cfg = json.loads((Path(adapter_dir) / "adapter_config.json").read_text(encoding="utf-8"))
     ref = adapter_base(cfg)
-    base, tok = _from_pretrained(ref, dtype or torch.float32)
+    base, tok = load_pretrained(ref, dtype or torch.float32)
     model = PeftModel.from_pretrained(base.to(device), str(adapter_dir))
     return model.eval(), tok
 

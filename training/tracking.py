@@ -111,7 +111,11 @@ class MlflowRun:
         self._flushed = time.monotonic()
 
     def log_artifacts(self, folder: str | Path, name: str) -> None:
-        self.client.log_artifacts(self.id, str(folder), name)
+        """A folder's files (or one file) under ``name`` in the run's artifacts."""
+        if Path(folder).is_dir():
+            self.client.log_artifacts(self.id, str(folder), name)
+        elif Path(folder).is_file():
+            self.client.log_artifact(self.id, str(folder), name)
 
     def finish(self, status: str = "done") -> None:
         self._flush()
