@@ -132,8 +132,8 @@ def train(
         else:
             state = _fit(model, tok, encoded, config, run_dir, total, micro_per_epoch, monitor)
     except BaseException as exc:
+        tracker.finish("failed")  # first: the progress callback below may raise again
         monitor.report(monitor.state, "failed", error=f"{type(exc).__name__}: {exc}")
-        tracker.finish("failed")
         raise
     finally:
         monitor.close()
