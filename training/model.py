@@ -143,16 +143,16 @@ def load_base(config: RunConfig, dtype: Any = None) -> tuple[Any, Any]:
     return model, tok
 
 
-def load_pretrained(ref: BaseRef, dtype: Any, attn: str = "eager") -> tuple[Any, Any]:
-    """Model and tokenizer as ``ref`` says (CPU, not frozen); the model remembers ``ref``."""
+def load_pretrained(ref: BaseRef, dtype: Any, attn: str | None = None) -> tuple[Any, Any]:
+    """Model and tokenizer as ``ref`` says (CPU, not frozen); the model remembers ``ref``.
+    ``attn`` None: transformers' default attention, as a user's plain loading gets."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(ref.load_from, **ref.kwargs)
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
-    model = AutoModelForCausalLM.from_pretrained(
-        ref.load_from, dtype=dtype, attn_implementation=attn, **ref.kwargs
-    )
+    extra = {"attn_implementation": attn} if attn else {}
+    model = AutoModelForCausalLM.from_pretrained(ref.load_from, dtype=dtype, **extra, **ref.kwargs)
     model.curation_base = ref
     return model, tok
 
