@@ -26,7 +26,7 @@ CONFIG_ROWS = (
     "max_seq_len", "weight_decay", "max_grad_norm", "seed", "precision", "packing",
 )
 METRIC_ROWS = (
-    "steps", "final_loss", "n_conversations", "tokens", "tokens_per_s", "train_seconds",
+    "steps", "final_loss", "n_examples", "n_truncated", "tokens", "tokens_per_s", "train_seconds",
     "padding_frac", "device", "dtype",
 )
 
