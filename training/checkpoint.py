@@ -64,7 +64,8 @@ def save_checkpoint(
     root = run_dir / "checkpoints"
     root.mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
-    lora = get_peft_model_state_dict(model)
+    # embeddings are never trained here; False also skips PEFT's Hub lookup of the base config
+    lora = get_peft_model_state_dict(model, save_embedding_layers=False)
     save_file(
         {k: v.detach().contiguous().cpu() for k, v in lora.items()},
         str(tmp / "adapter.safetensors"),

@@ -139,7 +139,9 @@ def train(
         monitor.close()
 
     tmp = Path(tempfile.mkdtemp(dir=run_dir, prefix=".adapter-"))
-    model.save_pretrained(tmp)
+    # embeddings are never trained here; False also skips PEFT's Hub lookup of the base config,
+    # which retries for a minute on a machine without network and without HF_HUB_OFFLINE
+    model.save_pretrained(tmp, save_embedding_layers=False)
     shutil.rmtree(adapter_dir, ignore_errors=True)
     os.replace(tmp, adapter_dir)
     losses = state["losses"]
