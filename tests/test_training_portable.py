@@ -142,7 +142,7 @@ def test_adapter_folder_is_upload_ready_with_a_filled_model_card(trained):
     assert f"base_model:adapter:{REPO}" in card.data.tags
     text = card.text
     for needle in (REV, CONVS and result.metrics["data_hash"], "| lora_r | 4 |", "final_loss",
-                   "curated-set manifest: none"):
+                   "curated-set manifest: none recorded"):
         assert needle in text, needle
     prov = json.loads((result.adapter_dir / PROVENANCE).read_text())
     assert prov["base"]["hub_id"] == REPO and prov["base"]["source"]["sha256"] == "ab" * 32

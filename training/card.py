@@ -161,7 +161,8 @@ def _usage(kind: str, base: dict[str, Any]) -> list[str]:
 
 def _manifest_lines(manifest: dict[str, Any] | None) -> list[str]:
     if not manifest:
-        return ["- curated-set manifest: none (the data did not come from `curate export`)"]
+        return ["- curated-set manifest: none recorded (the rows were not read from a `curate export`"
+                " file, e.g. a comparison arm built in memory; the content hash identifies them)"]
     keys = ("dataset", "input_sha256", "output_sha256", "as_of_decision")
     out = ["- curated-set manifest (`data_manifest.json`):"]
     out += [f"  - {k}: `{manifest[k]}`" for k in keys if manifest.get(k) not in (None, "")]
