@@ -50,8 +50,9 @@ def test_micro_batch_from_free_memory(free, per_row, batch, expected):
 
 
 def test_micro_batches_learn_what_whole_batches_learn(tmp_path):
-    whole = train(CONVS, CFG, tmp_path / "whole", model_loader=tiny_loader)
-    split = train(CONVS, CFG.with_(micro_batch_size=3), tmp_path / "split", model_loader=tiny_loader)
+    cfg = CFG.with_(max_steps=3)
+    whole = train(CONVS, cfg, tmp_path / "whole", model_loader=tiny_loader)
+    split = train(CONVS, cfg.with_(micro_batch_size=3), tmp_path / "split", model_loader=tiny_loader)
     assert split.metrics["micro_batch_size"] == 3 and whole.metrics["micro_batch_size"] == 8
     assert split.metrics["training_key"] == whole.metrics["training_key"]
     assert split.metrics["losses"] == pytest.approx(whole.metrics["losses"], rel=1e-5)

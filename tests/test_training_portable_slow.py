@@ -66,3 +66,15 @@ def test_bundled_adapter_loads_elsewhere_by_hub_id_offline_with_the_same_logits(
     with torch.no_grad():
         diff = (merged.eval()(ids).logits[0] - here).abs().max().item()
     assert diff < 1e-4  # fp32 rounding of W + BA folded together; these logits reach ~30
+
+
+def test_base_model_command_prints_how_plain_code_finds_the_bundled_model():
+    from typer.testing import CliRunner
+
+    from training.cli import app
+
+    result = CliRunner().invoke(app, ["base-model"])
+    assert result.exit_code == 0, result.output
+    ref = bundled_ref()
+    assert f"{HUB_ID} revision {ref.revision}" in result.output
+    assert f"export HF_HUB_CACHE={hub_cache()} HF_HUB_OFFLINE=1" in result.output
