@@ -357,7 +357,7 @@ def auto_micro_batch(model: Any, encoded: list[Encoded], config: RunConfig, pad_
     torch.cuda.synchronize(device)
     torch.cuda.reset_peak_memory_stats(device)
     before = torch.cuda.memory_allocated(device)
-    with torch.autocast("cuda", dtype=frozen, enabled=amp):
+    with torch.autocast("cuda", dtype=frozen if amp else torch.bfloat16, enabled=amp):
         nll, _ = label_nll(model, batch)
     nll.sum().backward()
     torch.cuda.synchronize(device)
