@@ -156,7 +156,7 @@ def test_compare_trains_the_curated_arm_on_the_recorded_decisions(ws, tmp_path, 
              **kw):
         seen.update(arms=arms, n_eval=len(eval_items), info=data_info)
         return {"primary_metric": "ref_nll", "difference": 0.1, "ci95_low": 0.0, "ci95_high": 0.2,
-                "p_value": 0.5, "verdict": "fake"}
+                "p_value": 0.5, "verdict": "fake", "arms": {}, "training": {}}
 
     monkeypatch.setattr(training.compare, "run_comparison", fake)
     curate("resolve", write(tmp_path / "res.jsonl", GOOD), "-w", ws)

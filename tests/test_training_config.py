@@ -33,8 +33,17 @@ def test_partial_file_fills_in_from_its_preset(tmp_path):
 
 @pytest.mark.parametrize(
     "changes",
-    [{"lr_schedule": "step"}, {"precision": "fp16"}, {"lora_r": 0}, {"epochs": 0, "max_steps": 0}],
-    ids=["schedule", "precision", "rank", "length"],
+    [
+        {"lr_schedule": "step"},
+        {"precision": "fp8"},
+        {"lora_r": 0},
+        {"epochs": 0, "max_steps": 0},
+        {"backend": "axolotl"},
+        {"packing": True},
+        {"report_to": "tensorboard"},
+        {"micro_batch_size": -1},
+    ],
+    ids=["schedule", "precision", "rank", "length", "backend", "packing-ours", "tracker", "micro"],
 )
 def test_invalid_values_are_rejected(changes):
     with pytest.raises(ValueError):
@@ -52,6 +61,20 @@ def test_training_key_covers_training_fields_only():
     assert cfg.with_(learning_rate=1e-3).training_key() != cfg.training_key()
     assert cfg.with_(data_hash="abc").training_key() != cfg.training_key()
     assert cfg.with_(max_new_tokens=5, device="cpu").training_key() == cfg.training_key()
+    # where a batch is split, and where runs are reported, change nothing that is learned
+    assert cfg.with_(micro_batch_size=2, report_to="mlflow").training_key() == cfg.training_key()
+    assert cfg.with_(backend="trl").training_key() != cfg.training_key()
+
+
+def test_fields_added_later_keep_the_keys_of_older_configs():
+    import hashlib
+    import json
+
+    from training.config import TRAINING_FIELDS
+
+    cfg = RunConfig()
+    old = json.dumps({k: getattr(cfg, k) for k in TRAINING_FIELDS}, sort_keys=True)
+    assert cfg.training_key() == hashlib.sha256(old.encode()).hexdigest()[:16]
 
 
 def test_every_field_has_help_text():

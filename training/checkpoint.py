@@ -32,11 +32,14 @@ def rng_state() -> dict[str, Any]:
     import numpy as np
     import torch
 
-    return {
+    out = {
         "torch": torch.get_rng_state(),
         "python": random.getstate(),
         "numpy": np.random.get_state(),
     }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        out["cuda"] = torch.cuda.get_rng_state_all()  # dropout on the GPU draws from these
+    return out
 
 
 def set_rng_state(rng: dict[str, Any]) -> None:
@@ -46,9 +49,13 @@ def set_rng_state(rng: dict[str, Any]) -> None:
     torch.set_rng_state(rng["torch"])
     random.setstate(rng["python"])
     np.random.set_state(rng["numpy"])
+    if "cuda" in rng and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])
 
 
-def save_checkpoint(run_dir: Path, state: dict[str, Any], model: Any, opt: Any, sched: Any) -> Path:
+def save_checkpoint(
+    run_dir: Path, state: dict[str, Any], model: Any, opt: Any, sched: Any, scaler: Any = None
+) -> Path:
     """Write the LoRA weights, optimizer, scheduler, RNG and ``state`` of step ``state['step']``."""
     import torch
     from peft import get_peft_model_state_dict
@@ -57,7 +64,8 @@ def save_checkpoint(run_dir: Path, state: dict[str, Any], model: Any, opt: Any, 
     root = run_dir / "checkpoints"
     root.mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
-    lora = get_peft_model_state_dict(model)
+    # embeddings are never trained here; False also skips PEFT's Hub lookup of the base config
+    lora = get_peft_model_state_dict(model, save_embedding_layers=False)
     save_file(
         {k: v.detach().contiguous().cpu() for k, v in lora.items()},
         str(tmp / "adapter.safetensors"),
@@ -68,6 +76,8 @@ def save_checkpoint(run_dir: Path, state: dict[str, Any], model: Any, opt: Any, 
         "rng": rng_state(),
         "state": state,
     }
+    if scaler is not None:  # fp16 loss scale: resuming without it would skip steps anew
+        payload["scaler"] = scaler.state_dict()
     torch.save(payload, tmp / "state.pt")
     final = root / f"step-{state['step']:06d}"
     os.replace(tmp, final)
@@ -83,7 +93,9 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
     return done[-1] if done else None
 
 
-def load_checkpoint(ckpt: Path, model: Any, opt: Any, sched: Any) -> dict[str, Any]:
+def load_checkpoint(
+    ckpt: Path, model: Any, opt: Any, sched: Any, scaler: Any = None
+) -> dict[str, Any]:
     """Restore weights, optimizer, scheduler and RNG from ``ckpt``; returns the saved ``state``."""
     import torch
     from peft import set_peft_model_state_dict
@@ -94,4 +106,6 @@ def load_checkpoint(ckpt: Path, model: Any, opt: Any, sched: Any) -> dict[str, A
     opt.load_state_dict(saved["optimizer"])
     sched.load_state_dict(saved["scheduler"])
     set_rng_state(saved["rng"])
+    if scaler is not None and "scaler" in saved:
+        scaler.load_state_dict(saved["scaler"])
     return saved["state"]

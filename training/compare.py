@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from training.card import add_evaluation, comparison_summary
 from training.config import RunConfig
 from training.data import Conversation, conversations_hash
 from training.diagnostics import forgetting, rank_report
@@ -280,6 +281,8 @@ def run_comparison(
         for arm, rows in evals.items():
             f.writelines(json.dumps({"arm": arm, **r}, ensure_ascii=False) + "\n" for r in rows)
     write_report(report, out)
+    for name, result in trained.items():  # each adapter's model card gets its evaluation
+        add_evaluation(result.adapter_dir, comparison_summary(report, name))
     tracker.done = tracker.n
     tracker.emit("done", 0.0, state="done", verdict=report["verdict"])
     return report

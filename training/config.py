@@ -42,6 +42,9 @@ TRAINING_FIELDS = (
     "seed",
     "precision",
 )
+# Training fields added later: in the key only when set to something else than their default,
+# so adapters trained before they existed keep their keys (and their cached runs).
+OPTIONAL_TRAINING_FIELDS = {"backend": "ours", "packing": False}
 
 
 def _help(text: str, default: Any) -> Any:
@@ -69,14 +72,28 @@ class RunConfig:
     warmup_ratio: float = _help("fraction of steps spent warming up linearly", 0.05)
     epochs: float = _help("passes over the data (fractional allowed)", 2.0)
     max_steps: int = _help("if > 0, train exactly this many optimizer steps instead", 0)
-    batch_size: int = _help("conversations per micro-batch", 8)
-    grad_accum: int = _help("micro-batches per optimizer step", 1)
+    batch_size: int = _help("conversations per batch (an optimizer step sees batch x grad_accum)", 8)
+    grad_accum: int = _help("batches per optimizer step", 1)
+    micro_batch_size: int = _help(
+        "conversations per forward pass: 0 = auto (the whole batch on CPU; on CUDA as many as"
+        " free memory holds). Splitting a batch does not change what is learned",
+        0,
+    )
     max_seq_len: int = _help("tokens per conversation; longer ones are cut at the end", 384)
     weight_decay: float = _help("AdamW weight decay", 0.0)
     max_grad_norm: float = _help("gradient clipping norm (0 = off)", 1.0)
     seed: int = _help("seeds adapter init, data order, dropout and the random control", 0)
     device: str = _help("'auto' (CUDA when present), 'cpu', 'cuda', 'cuda:1'...", "auto")
-    precision: str = _help("'auto' (bf16 where the hardware has it), 'bf16' or 'fp32'", "auto")
+    precision: str = _help(
+        "'auto' (bf16 where the hardware has it, fp16 on CUDA without bf16), 'bf16', 'fp16' or 'fp32'",
+        "auto",
+    )
+    backend: str = _help(
+        "'ours' (default: length-grouped batches, head on labels only) or 'trl' (TRL SFTTrainer)",
+        "ours",
+    )
+    packing: bool = _help("pack conversations into full rows (backend 'trl' only)", False)
+    report_to: str = _help("experiment tracking: 'none', 'mlflow' or 'wandb'", "none")
     checkpoint_every: int = _help("save a resumable checkpoint every N steps", 25)
     merge_adapter: bool = _help("also save base + adapter merged into one model", False)
     primary_metric: str = _help("metric the verdict is based on (named before running)", "ref_nll")
@@ -128,7 +145,11 @@ class RunConfig:
     # ---- identity --------------------------------------------------------------------------
     def training_key(self) -> str:
         """Hash of the fields that determine a trained adapter (data hash included)."""
-        payload = json.dumps({k: getattr(self, k) for k in TRAINING_FIELDS}, sort_keys=True)
+        fields_ = {k: getattr(self, k) for k in TRAINING_FIELDS}
+        fields_.update(
+            {k: getattr(self, k) for k, d in OPTIONAL_TRAINING_FIELDS.items() if getattr(self, k) != d}
+        )
+        payload = json.dumps(fields_, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def with_(self, **changes: Any) -> RunConfig:
@@ -141,8 +162,16 @@ class RunConfig:
             raise ValueError(
                 f"lr_schedule must be cosine, linear or constant, not {self.lr_schedule!r}"
             )
-        if self.precision not in ("auto", "bf16", "fp32"):
-            raise ValueError(f"precision must be auto, bf16 or fp32, not {self.precision!r}")
+        if self.precision not in ("auto", "bf16", "fp16", "fp32"):
+            raise ValueError(f"precision must be auto, bf16, fp16 or fp32, not {self.precision!r}")
+        if self.backend not in ("ours", "trl"):
+            raise ValueError(f"backend must be ours or trl, not {self.backend!r}")
+        if self.packing and self.backend != "trl":
+            raise ValueError("packing needs backend 'trl' (ours keeps one conversation per row)")
+        if self.report_to not in ("none", "mlflow", "wandb"):
+            raise ValueError(f"report_to must be none, mlflow or wandb, not {self.report_to!r}")
+        if self.micro_batch_size < 0:
+            raise ValueError("micro_batch_size must be >= 0 (0 = auto)")
         if self.lora_r < 1 or self.batch_size < 1 or self.grad_accum < 1 or self.max_seq_len < 8:
             raise ValueError("lora_r, batch_size and grad_accum must be >= 1 and max_seq_len >= 8")
         if self.epochs <= 0 and self.max_steps <= 0:

@@ -102,7 +102,8 @@ def reference_nll(
     enc = [encode(tokenizer, c, max_len, last_only=True) for c in convs]
     order = sorted(range(len(enc)), key=lambda i: -len(enc[i].input_ids))
     device = next(model.parameters()).device
-    bf16 = next(model.parameters()).dtype == torch.bfloat16
+    dtype = next(model.parameters()).dtype
+    amp = dtype in (torch.bfloat16, torch.float16)  # fp16: GPUs without bf16
     out: list[tuple[float, int]] = [(math.nan, 0)] * len(enc)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     for b in range(0, len(order), batch_size):
@@ -112,7 +113,7 @@ def reference_nll(
         batch = {k: v.to(device) for k, v in collate([enc[i] for i in idx], pad).items()}
         with (
             torch.inference_mode(),
-            torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16),
+            torch.autocast(device.type, dtype=dtype if amp else torch.bfloat16, enabled=amp),
         ):
             nll, rows = label_nll(model, batch)
         sums = torch.zeros(len(idx), dtype=torch.float64).index_add_(

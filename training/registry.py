@@ -1,7 +1,8 @@
-"""Where runs are recorded: a tiny protocol, and a JSON-file implementation.
+"""Where runs are recorded: a tiny protocol, a JSON-file implementation, and the workspace's.
 
-The workspace database (``curation.store``) provides its own implementation of the same
-``record`` method; ``run_comparison`` only ever calls ``record``.
+``run_comparison`` only ever calls ``record``. ``WorkspaceRegistry`` keeps runs in the
+workspace database (``curation.store``), where ``curate runs list/show`` and the app read
+them; ``kind`` tells a training (``train``) from a comparison (``compare``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,24 @@ class RunRegistry(Protocol):
         artifacts: dict[str, Any],
     ) -> None:
         """Create or update the run ``run_id`` (status: queued, running, done, failed)."""
+
+
+class WorkspaceRegistry:
+    """The run registry in the workspace database (its ``runs`` table)."""
+
+    def __init__(self, ws: Any, kind: str = "train") -> None:
+        self.ws, self.kind = ws, kind
+
+    def record(
+        self,
+        run_id: str,
+        config: dict[str, Any],
+        data_hash: str,
+        status: str,
+        metrics: dict[str, Any],
+        artifacts: dict[str, Any],
+    ) -> None:
+        self.ws.record_run(run_id, config, data_hash, status, metrics, artifacts, kind=self.kind)
 
 
 class JsonRegistry:

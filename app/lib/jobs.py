@@ -94,17 +94,6 @@ def start_scan(ws: Workspace, dataset: Dataset, reference: Dataset | None, setti
     return start(ws, "scan", f"scan:{ws.root}:{dataset.id}", config, dataset.content_hash, work)
 
 
-class RunsTable:
-    """``training.registry.RunRegistry`` on the workspace runs table (trainings show up there)."""
-
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
-
-    def record(self, run_id: str, config: dict, data_hash: str, status: str, metrics: dict,
-               artifacts: dict) -> None:
-        self.ws.record_run(run_id, config, data_hash, status, metrics, artifacts, kind="train")
-
-
 def start_comparison(ws: Workspace, dataset: Dataset, eval_path: Path, preset_name: str, actor: str,
                      general_path: Path | None = None, policy: bool = True) -> str:
     """Fine-tune one LoRA on the source data and one on the curated set (plus training's random
@@ -113,6 +102,7 @@ def start_comparison(ws: Workspace, dataset: Dataset, eval_path: Path, preset_na
     from training.arms import build_arms
     from training.compare import run_comparison
     from training.config import preset
+    from training.registry import WorkspaceRegistry
 
     cfg = preset(preset_name)
 
@@ -124,7 +114,7 @@ def start_comparison(ws: Workspace, dataset: Dataset, eval_path: Path, preset_na
         report = run_comparison(arms.arms, arms.eval_items, cfg, out,
                                 progress=lambda info: progress(str(info.get("stage")),
                                                                int(1000 * info.get("fraction", 0)), 1000),
-                                registry=RunsTable(ws), general_items=arms.general_items, data_info=arms.info)
+                                registry=WorkspaceRegistry(ws), general_items=arms.general_items, data_info=arms.info)
         return {"folder": str(out), "verdict": report.get("verdict"), "difference": report.get("difference")}
 
     config = {"dataset": dataset.name, "eval": str(eval_path), "preset": preset_name, "actor": actor,
