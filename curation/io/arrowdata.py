@@ -59,8 +59,7 @@ def read_columnar(source: Source, box: Container) -> Iterator[RawRecord | Chunk]
                 for offset in range(0, batch.num_rows, CHUNK_ROWS):
                     part = batch.slice(offset, CHUNK_ROWS)
                     yield Chunk(position, part.num_rows, encode_batch(part))
-                    for rr in _rows(part, file, position, row):
-                        yield rr
+                    yield from _rows(part, file, position, row)
                     position += part.num_rows
                     row += part.num_rows
             if first:  # a file with no batches still has a schema

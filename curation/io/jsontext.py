@@ -234,8 +234,8 @@ def _wrapped_array(text: str, i: int, file: str) -> int:
 def _elements(text: str, i: int, file: str, box: Container, wrapped: bool) -> Iterator[RawRecord]:
     """Each element with the separator before it (the first without), so dropping one keeps
     the array valid and an untouched array is written back as it was."""
-    box.head = text[:i].encode()
     j, position, line, counted, prev_end = _skip(text, i), 0, 1, 0, None
+    box.head = text[:j].encode()
     while j < len(text) and text[j] != "]":
         line += text.count("\n", counted, j)
         counted = j

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -37,50 +37,31 @@ class _ArrowReader(io.RawIOBase):
 @contextmanager
 def open_binary(path: Path, compression: str | None) -> Iterator[BinaryIO]:
     """Read ``path`` as bytes, decompressing gzip or zstd on the fly."""
-    if compression == "gzip":
-        fh: BinaryIO = gzip.open(path, "rb")
-    elif compression == "zstd":
-        import pyarrow as pa
+    with ExitStack() as stack:
+        if compression == "gzip":
+            yield stack.enter_context(gzip.open(path, "rb"))
+        elif compression == "zstd":
+            import pyarrow as pa
 
-        fh = io.BufferedReader(_ArrowReader(pa.input_stream(str(path), compression="zstd")), 1 << 20)
-    else:
-        fh = open(path, "rb")
-    try:
-        yield fh
-    finally:
-        fh.close()
+            raw = _ArrowReader(pa.input_stream(str(path), compression="zstd"))
+            yield stack.enter_context(io.BufferedReader(raw, 1 << 20))
+        else:
+            yield stack.enter_context(open(path, "rb"))
 
 
 @contextmanager
 def open_output(path: Path, compression: str | None) -> Iterator[BinaryIO]:
-    """Write bytes to ``path``, compressing with gzip (no mtime) or zstd."""
-    if compression == "gzip":
-        raw = open(path, "wb")
-        fh: BinaryIO = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
-        try:
-            yield fh
-        finally:
-            fh.close()
-            raw.close()
-        return
-    if compression == "zstd":
-        import pyarrow as pa
+    """Write bytes to ``path``, compressing with gzip (no mtime, so the same data gives the
+    same bytes) or zstd."""
+    with ExitStack() as stack:
+        if compression == "gzip":
+            raw = stack.enter_context(open(path, "wb"))
+            yield stack.enter_context(gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0))
+        elif compression == "zstd":
+            import pyarrow as pa
 
-        stream = pa.output_stream(str(path), compression="zstd")
-        try:
+            stream = pa.output_stream(str(path), compression="zstd")
+            stack.callback(stream.close)
             yield stream
-        finally:
-            stream.close()
-        return
-    with open(path, "wb") as fh:
-        yield fh
-
-
-def read_lines(fh: BinaryIO) -> Iterator[bytes]:
-    """Lines of a binary stream, each with its own line ending (the last may have none)."""
-    yield from fh
-
-
-def decode_error_line(data: bytes, start: int) -> int:
-    """1-based line of byte offset ``start`` in ``data``."""
-    return data.count(b"\n", 0, start) + 1
+        else:
+            yield stack.enter_context(open(path, "wb"))

@@ -68,7 +68,10 @@ def new_record(r: CuratedRow, fmt: str, source: Mapping[str, Any], ids: Mapping[
     id_column = source.get("id_column")
     if id_column and r.decision is not None and r.decision.id in ids:
         rec[id_column] = ids[r.decision.id]
-    return conform(rec, columns, r, strict=False) if columns else rec
+    if not columns:
+        return rec
+    rec = conform(rec, columns, r, strict=False)
+    return {**{c: rec[c] for c in columns if c in rec}, **{k: v for k, v in rec.items() if k not in columns}}
 
 
 def conform(rec: dict, columns: Sequence[str], r: CuratedRow, strict: bool = True) -> dict:

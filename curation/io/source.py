@@ -16,7 +16,6 @@ import json
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,6 +219,3 @@ def sniff(head: bytes) -> str:
         return "jsonl"
     return "csv"
 
-
-def iter_files(source: Source) -> Iterator[Path]:
-    yield from source.files
