@@ -17,7 +17,9 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
+import types
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -199,3 +201,17 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+class _CallableModule(types.ModuleType):
+    """``curation.export`` is this module once it is imported (Python binds submodules on
+    their package), yet the Python API promises ``curation.export(dataset, out, ...)``: calling
+    the module calls ``curation.api.export``."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> dict:
+        from curation.api import export
+
+        return export(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -71,7 +71,7 @@ class Workspace:
         url = db_url or os.environ.get("CURATE_DB_URL")
         db = self.root / "workspace.db"
         if read_only is None:
-            read_only = url is None and not _writable(self.root, db)
+            read_only = url is None and (os.environ.get("CURATE_READ_ONLY") == "1" or not _writable(self.root, db))
         self.read_only = read_only
         if url is None:
             if read_only and not db.exists():
@@ -91,8 +91,7 @@ class Workspace:
             _sqlite_pragmas(self.engine, read_only)
         try:
             if read_only:
-                with self.engine.connect() as conn:
-                    found = current_version(conn)
+                found = self._read_only_version()
                 if found != SCHEMA_VERSION:
                     newer = found > SCHEMA_VERSION
                     raise WorkspaceError(
@@ -105,6 +104,22 @@ class Workspace:
                     migrate(conn)
         except sa.exc.OperationalError as err:
             raise WorkspaceError(f"{self.root}: {db_problem(err)}") from None
+
+    def _read_only_version(self) -> int:
+        try:
+            with self.engine.connect() as conn:
+                return current_version(conn)
+        except sa.exc.OperationalError:
+            if self.engine.dialect.name != "sqlite" or "mode=ro" not in self.url:
+                raise
+        # a WAL database in a folder we cannot write has no shared-memory file to open:
+        # read it as an immutable file instead (nobody can be writing to it through this folder)
+        self.engine.dispose()
+        self.url = self.url.replace("mode=ro", "mode=ro&immutable=1")
+        self.engine = sa.create_engine(self.url, future=True)
+        _sqlite_pragmas(self.engine, True)
+        with self.engine.connect() as conn:
+            return current_version(conn)
 
     # paths -------------------------------------------------------------------------------
     @property
