@@ -106,18 +106,19 @@ def view(record: Mapping[str, Any], mapping: Mapping[str, str], path: str | Path
     return out
 
 
-def _text(record: Mapping[str, Any], key: str, path: Path, line: int, unit: str, required: bool = True) -> str:
-    value = record.get(key)
+def _text(record: Mapping[str, Any], key: str, path: Path, line: int, unit: str, required: bool = True,
+          where: str | None = None) -> str:
+    value, where = record.get(key), where or key
     if value is None:
         if required:
-            raise DataError(path, "missing required field", line, key, unit)
+            raise DataError(path, "missing required field", line, where, unit)
         return ""
     if isinstance(value, float) and not math.isfinite(value):
-        raise DataError(path, f"expected text, got {value}", line, key, unit)
+        raise DataError(path, f"expected text, got {value}", line, where, unit)
     if not isinstance(value, str):
-        raise DataError(path, f"expected text, got {type(value).__name__}", line, key, unit)
+        raise DataError(path, f"expected text, got {type(value).__name__}", line, where, unit)
     if required and not value.strip():
-        raise DataError(path, "empty text in a required field", line, key, unit)
+        raise DataError(path, "empty text in a required field", line, where, unit)
     return value
 
 
@@ -166,7 +167,7 @@ def _conversation(record: Mapping[str, Any], key: str, role_key: str, text_key: 
         role = (role_map or {r: r for r in ("system", "user", "assistant")}).get(role.lower())
         if role is None:
             raise DataError(path, f"unknown role '{msg.get(role_key)}'", line, f"{where}.{role_key}", unit)
-        content = _text(msg, text_key, path, line, unit, required=role != "system")
+        content = _text(msg, text_key, path, line, unit, required=role != "system", where=f"{where}.{text_key}")
         turns.append(Turn(role, content))
     if all(t.role == "system" for t in turns):
         raise DataError(path, "conversation has no user or assistant turn", line, key, unit)

@@ -67,10 +67,15 @@ def decode(text: str, file: str, line: int, position: int, start: int = 0) -> tu
                         line + text.count("\n", start, min(err.pos, len(text.rstrip(_WS)))),
                         position=position) from None
     except _Duplicate as dup:
-        raise DataError(file, "duplicate key", line, dup.key, position=position) from None
+        key = json.dumps(dup.key)
+        first = text.find(key, start)
+        second = text.find(key, first + 1) if first >= 0 else -1
+        at = line + text.count("\n", start, second) if second >= 0 else line
+        raise DataError(file, "duplicate key", at, dup.key, position=position) from None
     except _Constant as bad:
         m = _CONSTANT_FIELD.search(text, start)
-        raise DataError(file, f"{bad} is not valid JSON (write null or a string)", line,
+        at = line + text.count("\n", start, m.start()) if m else line
+        raise DataError(file, f"{bad} is not valid JSON (write null or a string)", at,
                         m.group(1) if m else None, position=position) from None
     except RecursionError:
         raise DataError(file, "JSON nested too deeply to read", line, position=position) from None
@@ -94,6 +99,15 @@ def _record(text: str, raw: bytes, file: str, line: int, position: int, start: i
         raise DataError(file, f"expected a JSON object, got {type(obj).__name__}", line, position=position)
     check_text(obj, raw, file, line, position)
     return obj, end
+
+
+def field_line(raw: bytes, line: int, field: str) -> int:
+    """The line of ``field`` inside a pretty-printed record that starts on ``line`` (``raw``
+    may begin with the separator before the record)."""
+    start = len(raw) - len(raw.lstrip(b" \t\r\n,"))
+    key = re.split(r"[\[.]", field, maxsplit=1)[0]
+    at = raw.find(json.dumps(key).encode(), start)
+    return line + raw.count(b"\n", start, at) if at >= 0 else line
 
 
 def _name(source: Source, path: Path) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,7 +79,8 @@ class Reader:
         self.used: str | None = self.fmt
         self.id_column = self.mapping.get("id")
         batch = Batch([], [])
-        for item in _records(self.source, self.box):
+        items = _guarded(_records(self.source, self.box), self.source)
+        for item in items:
             if isinstance(item, Chunk):
                 batch.chunks.append(item)
                 continue
@@ -86,6 +88,7 @@ class Reader:
             out = self._one(item)
             if isinstance(out, DataError):
                 if not self.skip_bad:
+                    self._whole_file_format(items)
                     raise out
                 self.skipped.append(out)
                 continue
@@ -100,6 +103,19 @@ class Reader:
         if batch.rows or batch.examples or batch.chunks:
             yield batch
         self._finish()
+
+    def _whole_file_format(self, rest: Iterator) -> None:
+        """Before reporting a row's error under a format guessed from the first rows, read the
+        rest of the keys: when the whole input calls for another format, read it again with that
+        one (its error is the one to report)."""
+        if self.fmt is not None or self.used is None:
+            return
+        for item in rest:
+            if isinstance(item, RawRecord) and item.record is not None:
+                self.keys.update(dict.fromkeys(item.record))
+        whole = detect_format(set(self.keys) | set(self.mapping))
+        if whole is not None and whole != self.used:
+            raise FormatChanged(whole)
 
     def _finish(self) -> None:
         if self.fmt is None and self.used is not None:
@@ -150,6 +166,12 @@ class Reader:
             return {"row": rr.position, "source_id": sid, "turns_json": turns_json, "record_json": record_json,
                     "raw": rr.raw, "content_hash": digest}, None
         except DataError as err:
+            if self.box.kind == "json" and err.field_name and rr.raw and err.line == rr.line:
+                from curation.io.jsontext import field_line
+
+                line = field_line(rr.raw, rr.line, err.field_name)
+                if line != rr.line:
+                    err = DataError(err.path, err.message, line, err.field_name, err.unit)
             err.position = rr.position
             return err
         except RecursionError:
@@ -186,6 +208,22 @@ def _records(source: Source, box: Container) -> Iterator[RawRecord | Chunk]:
     from curation.io.arrowdata import read_columnar
 
     return read_columnar(source, box)
+
+
+def _guarded(items: Iterator, source: Source) -> Iterator:
+    """Read and decompression failures (a truncated gzip, zstd garbage, an unreadable file) as
+    one-line DataErrors naming the input."""
+    try:
+        yield from items
+    except DataError:
+        raise
+    except (OSError, EOFError, zlib.error) as err:
+        raise DataError(source.display, f"cannot read{' the ' + source.compression + ' stream' if source.compression else ''}: "
+                                        f"{getattr(err, 'strerror', None) or err}") from None
+    except ValueError as err:
+        if not source.compression:
+            raise
+        raise DataError(source.display, f"cannot read the {source.compression} stream: {err}") from None
 
 
 def _list_records(source: Source, box: Container) -> Iterator[RawRecord]:
