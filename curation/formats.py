@@ -125,7 +125,6 @@ def _text(record: Mapping[str, Any], key: str, path: Path, line: int, unit: str,
 def to_turns(record: Mapping[str, Any], fmt: str, path: Path | str = "<record>", line: int = 0,
              unit: str = "line") -> tuple[Turn, ...]:
     """Canonical turns of one record in a known format; raises DataError when it does not fit."""
-    path = Path(path)
     system = _text(record, "system", path, line, unit, required=False)
     head = (Turn("system", system),) if system else ()
     if fmt in ("alpaca", "dolly"):
@@ -156,22 +155,36 @@ def _conversation(record: Mapping[str, Any], key: str, role_key: str, text_key: 
         raise DataError(path, "missing required field", line, key, unit)
     if not isinstance(msgs, list) or not msgs:
         raise DataError(path, f"expected a non-empty list of turns, got {type(msgs).__name__}", line, key, unit)
+    roles = role_map or _ROLES
     turns = []
     for i, msg in enumerate(msgs):
-        where = f"{key}[{i}]"
-        if not isinstance(msg, dict):
-            raise DataError(path, f"expected an object, got {type(msg).__name__}", line, where, unit)
-        role = msg.get(role_key)
-        if not isinstance(role, str):
-            raise DataError(path, "missing or non-text role", line, f"{where}.{role_key}", unit)
-        role = (role_map or {r: r for r in ("system", "user", "assistant")}).get(role.lower())
-        if role is None:
-            raise DataError(path, f"unknown role '{msg.get(role_key)}'", line, f"{where}.{role_key}", unit)
-        content = _text(msg, text_key, path, line, unit, required=role != "system", where=f"{where}.{text_key}")
-        turns.append(Turn(role, content))
+        # the common case checks cheaply; the field path is only spelled out for an error
+        role = msg.get(role_key) if isinstance(msg, dict) else None
+        role = roles.get(role.lower()) if isinstance(role, str) else None
+        content = msg.get(text_key) if role is not None else None
+        if role is None or not isinstance(content, str) or (role != "system" and not content.strip()):
+            _bad_turn(msg, i, key, role_key, text_key, roles, path, line, unit)
+        turns.append(Turn(role, content if content is not None else ""))
     if all(t.role == "system" for t in turns):
         raise DataError(path, "conversation has no user or assistant turn", line, key, unit)
     return tuple(turns)
+
+
+_ROLES = {r: r for r in ("system", "user", "assistant")}
+
+
+def _bad_turn(msg: Any, i: int, key: str, role_key: str, text_key: str, roles: Mapping[str, str],
+              path: Path, line: int, unit: str) -> None:
+    """Raise the located error for one turn (or return: a system turn may have no content)."""
+    where = f"{key}[{i}]"
+    if not isinstance(msg, dict):
+        raise DataError(path, f"expected an object, got {type(msg).__name__}", line, where, unit)
+    role = msg.get(role_key)
+    if not isinstance(role, str):
+        raise DataError(path, "missing or non-text role", line, f"{where}.{role_key}", unit)
+    if roles.get(role.lower()) is None:
+        raise DataError(path, f"unknown role '{role}'", line, f"{where}.{role_key}", unit)
+    _text(msg, text_key, path, line, unit, required=roles[role.lower()] != "system", where=f"{where}.{text_key}")
 
 
 def source_id(record: Mapping[str, Any], key: str | None = None) -> str | None:

@@ -25,6 +25,7 @@ from curation.io.records import Chunk, Container, RawRecord
 from curation.io.source import Source, open_source
 from curation.schema import Example, Turn
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps(**options) builds one per call
 TEXT_KEYS = ("instruction", "input", "output", "context", "response", "prompt", "completion", "chosen", "system")
 NAN_TEXT = ("NaN", "nan")
 
@@ -156,9 +157,9 @@ class Reader:
                     raise DataError(rr.file, f"cannot tell the format from the keys {sorted(rec)[:8]}; "
                                              "pass --format and --map", rr.line, next(iter(rec), "?"), unit)
             turns = to_turns(seen, self.used, rr.file, rr.line, unit)
-            turns_json = json.dumps([[t.role, t.content] for t in turns], ensure_ascii=False)
+            turns_json = _ENCODER.encode([[t.role, t.content] for t in turns])
             digest = hashlib.sha256(_utf8(turns_json, turns, rr)).hexdigest()
-            sid = source_id(rec, self.id_column)
+            sid = source_id(rec, self.id_column) if self.id_column else None
             if self.keep_examples:
                 return {}, Example(rr.position, turns, rec, self.used, sid, rr.raw)
             # a JSON record is its raw bytes (parsed again on load); others keep their values
