@@ -117,7 +117,7 @@ def _text(record: Mapping[str, Any], key: str, path: Path, line: int, unit: str,
         raise DataError(path, f"expected text, got {value}", line, where, unit)
     if not isinstance(value, str):
         raise DataError(path, f"expected text, got {type(value).__name__}", line, where, unit)
-    if required and not value.strip():
+    if required and (not value or value.isspace()):
         raise DataError(path, "empty text in a required field", line, where, unit)
     return value
 
@@ -162,7 +162,7 @@ def _conversation(record: Mapping[str, Any], key: str, role_key: str, text_key: 
         role = msg.get(role_key) if isinstance(msg, dict) else None
         role = roles.get(role.lower()) if isinstance(role, str) else None
         content = msg.get(text_key) if role is not None else None
-        if role is None or not isinstance(content, str) or (role != "system" and not content.strip()):
+        if role is None or not isinstance(content, str) or (role != "system" and (not content or content.isspace())):
             _bad_turn(msg, i, key, role_key, text_key, roles, path, line, unit)
         turns.append(Turn(role, content if content is not None else ""))
     if all(t.role == "system" for t in turns):

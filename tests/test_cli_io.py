@@ -214,7 +214,7 @@ def test_concurrent_ingests_of_one_file(tmp_path):
     procs = [subprocess.Popen([sys.executable, "-m", "training.cli", "ingest", str(big), "-w", str(ws)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
-    for code, out, err in results:
+    for code, _out, err in results:
         assert "Traceback" not in err and "IntegrityError" not in err
         assert code == 0 or (code == 2 and err.count("\n") == 1 and "busy" in err), err
     outs = sorted(out.split(" ")[0] for code, out, _ in results if code == 0)

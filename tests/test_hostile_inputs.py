@@ -34,9 +34,8 @@ class Case:
 
 
 def jl(*records) -> bytes:
-    return b"".join((r if isinstance(r, (bytes, str)) and not isinstance(r, dict) else json.dumps(r)).encode()
-                    if isinstance(r, str) else (r if isinstance(r, bytes) else json.dumps(r).encode()) + b"\n"
-                    for r in records)
+    """JSON Lines of dicts (bytes are taken as a line as they are)."""
+    return b"".join((r if isinstance(r, bytes) else json.dumps(r).encode()) + b"\n" for r in records)
 
 
 def row(i: int, **over) -> dict:
@@ -92,7 +91,7 @@ add("jsonl-nan-output", "d.jsonl", f'{G1}\n{{"instruction": "q", "output": NaN}}
     r"d\.jsonl:2: NaN is not valid JSON .*'output'")
 add("jsonl-infinity-extra", "d.jsonl", f'{G1}\n{{"instruction": "q", "output": "a", "score": Infinity}}\n'.encode(),
     r":2: Infinity is not valid JSON .*'score'")
-add("jsonl-minus-infinity", "d.jsonl", f'{{"instruction": "q", "output": "a", "s": -Infinity}}\n'.encode(),
+add("jsonl-minus-infinity", "d.jsonl", b'{"instruction": "q", "output": "a", "s": -Infinity}\n',
     r":1: -Infinity is not valid JSON")
 add("jsonl-duplicate-key", "d.jsonl", f'{G1}\n{{"instruction": "q", "output": "a", "output": "b"}}\n'.encode(),
     r"d\.jsonl:2: duplicate key .*'output'")
@@ -103,7 +102,7 @@ add("jsonl-string-line", "d.jsonl", f'{G1}\n"just text"\n'.encode(), r":2: expec
 add("jsonl-number-line", "d.jsonl", f"{G1}\n42\n".encode(), r":2: expected a JSON object, got int")
 add("jsonl-lone-surrogate-answer", "d.jsonl", f'{G1}\n{{"instruction": "q", "output": "bad \\ud800 text"}}\n'.encode(),
     r":2: text with a lone surrogate .*'output'")
-add("jsonl-lone-surrogate-extra", "d.jsonl", f'{{"instruction": "q", "output": "a", "note": "\\udc00"}}\n'.encode(),
+add("jsonl-lone-surrogate-extra", "d.jsonl", b'{"instruction": "q", "output": "a", "note": "\\udc00"}\n',
     r":1: text with a lone surrogate .*'note'")
 add("jsonl-surrogate-pair-ok", "d.jsonl", b'{"instruction": "q", "output": "smile \\ud83d\\ude00"}\n', n=1)
 add("jsonl-100k-deep-field", "d.jsonl", f'{G1}\n{{"instruction": "q", "output": "a", "x": {deep(100_000)}}}\n'.encode(),

@@ -21,6 +21,7 @@ from typing import Any
 
 from curation.formats import (ID_KEYS, DataError, ReadResult, check_mapping, detect_format, source_id,
                               to_turns, view)
+from curation.io.csvtext import decode_turn_lists
 from curation.io.records import Chunk, Container, RawRecord
 from curation.io.source import Source, open_source
 from curation.schema import Example, Turn
@@ -79,6 +80,7 @@ class Reader:
         self.keys: dict[str, None] = {}
         self.used: str | None = self.fmt
         self.id_column = self.mapping.get("id")
+        self._columnar = self.source.kind in ("csv", "parquet", "hf", "arrow")  # turn lists may be JSON text
         batch = Batch([], [])
         items = _guarded(_records(self.source, self.box), self.source)
         for item in items:
@@ -145,9 +147,7 @@ class Reader:
             if self.id_column is None:
                 self.id_column = next((k for k in ID_KEYS if k in rec), None)
             seen = view(rec, self.mapping, rr.file, rr.line, unit) if self.mapping else rec
-            if self.source.kind in ("csv", "parquet", "hf", "arrow"):
-                from curation.io.csvtext import decode_turn_lists
-
+            if self._columnar and (isinstance(seen.get("messages"), str) or isinstance(seen.get("conversations"), str)):
                 seen = decode_turn_lists(seen)
             if self.source.kind == "csv":
                 _no_nan_text(seen, rr)
@@ -286,8 +286,11 @@ def _bad_text(text: str) -> bool:
         return True
 
 
+_DISPLAY = json.JSONEncoder(ensure_ascii=False, default=str)  # values JSON cannot hold (dates, bytes) as text
+
+
 def _record_json(rec: Mapping[str, Any], rr: RawRecord) -> str:
-    text = json.dumps(rec, ensure_ascii=False, default=str)
+    text = _DISPLAY.encode(rec)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
