@@ -17,14 +17,13 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import tempfile
-import types
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from curation.api_names import callable_module
 from curation.curate import CuratedRow
 from curation.io.rows import ExportError, added_ids, out_rows
 from curation.io.source import split_suffix
@@ -203,15 +202,11 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-class _CallableModule(types.ModuleType):
-    """``curation.export`` is this module once it is imported (Python binds submodules on
-    their package), yet the Python API promises ``curation.export(dataset, out, ...)``: calling
-    the module calls ``curation.api.export``."""
 
-    def __call__(self, *args: Any, **kwargs: Any) -> dict:
-        from curation.api import export
+def _api_export(*args: Any, **kwargs: Any) -> dict:
+    from curation.api import export
 
-        return export(*args, **kwargs)
+    return export(*args, **kwargs)
 
 
-sys.modules[__name__].__class__ = _CallableModule
+callable_module(__name__, _api_export)  # `curation.export(...)` is the API function (see curation.api)
