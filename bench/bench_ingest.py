@@ -1,9 +1,9 @@
 """Ingest throughput and peak memory on 1M rows (JSONL and Parquet), against Hugging Face
 ``datasets.load_dataset`` in the same run.
 
-Builds, streaming, a 1M-row alpaca JSONL (rows from ../shared/data when present, re-mixed;
-synthetic support tickets otherwise) and a 1M-row Parquet of OpenAI messages (list<struct>)
-with an int32 id and a struct column, plus their first 100k rows. Then, each in a fresh
+Builds, streaming, a 1M-row alpaca JSONL and CSV (rows from ../shared/data when present,
+re-mixed; synthetic support tickets otherwise) and a 1M-row Parquet of OpenAI messages
+(list<struct>) with an int32 id and a struct column, and the same at 100k rows. Then, each in a fresh
 process (peak RSS from getrusage, time from after the imports):
   - curate ingest: read + validate + canonicalize + store (original bytes or Arrow values) in
     SQLite, one transaction; at 100k and at 1M rows, so a flat peak shows memory does not grow
@@ -39,8 +39,8 @@ else:
     from datasets.utils.logging import disable_progress_bar
     disable_progress_bar()
     start = time.perf_counter()
-    d = load_dataset("parquet" if path.endswith(".parquet") else "json", data_files=path, cache_dir=scratch,
-                     split="train")
+    kind = {"parquet": "parquet", "csv": "csv"}.get(path.rsplit(".", 1)[-1], "json")
+    d = load_dataset(kind, data_files=path, cache_dir=scratch, split="train")
     rows = len(d)
 seconds = time.perf_counter() - start
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec() from the forking parent
@@ -65,6 +65,18 @@ def build_jsonl(path: Path, n: int, base: list[dict], seed: int = 0) -> None:
             rec = dict(rng.choice(base))
             rec["instruction"] = f"{rec['instruction']} #{i}"
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+
+def build_csv(path: Path, n: int, base: list[dict], seed: int = 0) -> None:
+    import csv
+
+    rng = random.Random(seed)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["instruction", "input", "output"])
+        for i in range(n):
+            rec = rng.choice(base)
+            writer.writerow([f"{rec['instruction']} #{i}", rec.get("input", ""), rec["output"]])
 
 
 def build_parquet(path: Path, n: int, base: list[dict], seed: int = 0, batch: int = 50_000) -> None:
@@ -108,9 +120,11 @@ def main() -> None:
         tmp = Path(tmp)
         files = []
         for n in (args.small, args.n):
-            files += [(f"JSONL {n:,}", tmp / f"alpaca-{n}.jsonl", n), (f"Parquet {n:,}", tmp / f"messages-{n}.parquet", n)]
+            files += [(f"JSONL {n:,}", tmp / f"alpaca-{n}.jsonl", n), (f"Parquet {n:,}", tmp / f"messages-{n}.parquet", n),
+                      (f"CSV {n:,}", tmp / f"alpaca-{n}.csv", n)]
+        builders = {".jsonl": build_jsonl, ".parquet": build_parquet, ".csv": build_csv}
         for _, path, n in files:
-            (build_jsonl if path.suffix == ".jsonl" else build_parquet)(path, n, base)
+            builders[path.suffix](path, n, base)
         print(f"rows from {source}; files: " + ", ".join(f"{p.name} {p.stat().st_size / 1e6:.0f} MB" for _, p, _ in files))
         print(f"{'input':<18} {'method':<44} {'seconds':>8} {'rows/s':>9} {'peak RSS':>9}")
         for label, path, n in files:

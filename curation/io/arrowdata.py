@@ -102,7 +102,7 @@ def _batches(kind: str, path: Path, file: str) -> Iterator[pa.RecordBatch]:
         import pyarrow.parquet as pq
 
         try:
-            pf = pq.ParquetFile(path)
+            pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering keeps every row group read so far
         except (pa.ArrowException, OSError) as err:
             raise DataError(file, f"not a readable Parquet file: {_first_line(err)}") from None
         if pf.metadata.num_rows == 0:
