@@ -32,12 +32,6 @@ EXPORT_FORMATS = ("jsonl", "json", "csv", "parquet", "hf")
 TEXT_KINDS = ("jsonl", "json", "csv")
 
 
-def records(rows: Sequence[CuratedRow], source_format: str, source: dict | None = None) -> list[dict]:
-    """The included rows as records in the source's columns (untouched rows as they were)."""
-    source = source or {}
-    return [o.record for o in out_rows(rows, source_format, source, added_ids(rows, source.get("id_column")))]
-
-
 def plan(rows: Sequence[CuratedRow]) -> dict[str, Any]:
     """Counts of what the export will change, by status and by reason: shown before writing."""
     by_status = Counter(r.status for r in rows)

@@ -178,7 +178,7 @@ class Workspace:
                 if again is not None:  # another process stored it while we waited for the lock
                     return _dataset(again), False
                 ds_id = conn.execute(T["datasets"].insert().values(
-                    name=name, path=reader.source.display, format="?", content_hash=identity, n_examples=0,
+                    name=name, path=_source_path(reader.source), format="?", content_hash=identity, n_examples=0,
                     created_at=time.time(), is_reference=is_reference, skipped_json="[]",
                 )).inserted_primary_key[0]
                 for batch in reader.batches():
@@ -242,20 +242,17 @@ class Workspace:
     def examples(self, dataset_id: int, rows: Sequence[int] | None = None, with_raw: bool = False) -> list[Example]:
         """Stored examples in input order; ``with_raw`` keeps each row's original bytes."""
         c = T["examples"].c
-        q = sa.select(c.row, c.turns_json, c.record_json, c.source_id, c.raw).where(c.dataset_id == dataset_id)
+        columns = [c.row, c.turns_json, c.record_json, c.source_id] + ([c.raw] if with_raw else [])
+        q = sa.select(*columns).where(c.dataset_id == dataset_id)
         if rows is not None:
             q = q.where(c.row.in_(list(rows)))
         fmt = self.dataset(dataset_id).format
         with self.engine.connect() as conn:
             out = []
             for r in conn.execute(q.order_by(c.row)):
-                raw = bytes(r.raw) if r.raw is not None else None
-                # JSON sources keep their record only as raw bytes: parse them (a JSON array
-                # element carries the separator before it)
-                record = json.loads(r.record_json) if r.record_json else json.loads(raw.lstrip(b" \t\r\n,"))
                 out.append(Example(row=r.row, turns=tuple(Turn(a, b) for a, b in json.loads(r.turns_json)),
-                                   record=record, source_format=fmt, source_id=r.source_id,
-                                   raw=raw if with_raw else None))
+                                   record=json.loads(r.record_json), source_format=fmt, source_id=r.source_id,
+                                   raw=bytes(r.raw) if with_raw and r.raw is not None else None))
         return out
 
     # scans and findings --------------------------------------------------------------------------
@@ -511,6 +508,12 @@ def db_problem(err: sa.exc.DBAPIError) -> str:
     if "unable to open" in low:
         return "cannot open the workspace database"
     return f"database error: {text or type(err).__name__}"
+
+
+def _source_path(source: Any) -> str:
+    if source.origin in ("file", "folder"):
+        return str(Path(source.display).resolve())
+    return source.display
 
 
 def _default_name(source: Any) -> str:

@@ -18,7 +18,6 @@ def test_v1_workspace_is_migrated_and_its_old_datasets_still_export(tmp_path, al
     ds, _, _ = ingest_file(ws, alpaca_file)
     ws.engine.dispose()
     with sqlite3.connect(tmp_path / "ws" / "workspace.db") as conn:  # make it a v1 database
-        conn.execute("UPDATE examples SET record_json = CAST(raw AS TEXT)")  # v1 kept the record as JSON
         conn.execute("ALTER TABLE examples DROP COLUMN raw")
         conn.execute("ALTER TABLE datasets DROP COLUMN source_json")
         conn.execute("DROP TABLE source_chunks")

@@ -162,8 +162,7 @@ class Reader:
             sid = source_id(rec, self.id_column) if self.id_column else None
             if self.keep_examples:
                 return {}, Example(rr.position, turns, rec, self.used, sid, rr.raw)
-            # a JSON record is its raw bytes (parsed again on load); others keep their values
-            record_json = "" if rr.raw is not None and self.box.kind in ("jsonl", "json") else _record_json(rec, rr)
+            record_json = _record_json(rec, rr)  # queried in SQL by the app (json_extract, contains)
             return {"row": rr.position, "source_id": sid, "turns_json": turns_json, "record_json": record_json,
                     "raw": rr.raw, "content_hash": digest}, None
         except DataError as err:
