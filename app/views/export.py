@@ -50,7 +50,9 @@ if open_ > 0:
 if disputed:
     st.warning(f"{disputed} item(s) wait for adjudication (Team review).")
 
+source_kind = ds.source.get("kind")
 fmt = st.selectbox("Format", EXPORT_FORMATS, key="exp_format",
+                   index=EXPORT_FORMATS.index(source_kind) if source_kind in EXPORT_FORMATS else 0,
                    format_func=lambda f: {"hf": "hf (datasets folder)"}.get(f, f))
 name = st.text_input("File name (inside the workspace exports/ folder)", value=f"{ds.name}-curated{EXT[fmt]}",
                      key=f"exp_name_{fmt}")
