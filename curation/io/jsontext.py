@@ -13,6 +13,7 @@ nesting deeper than Python's parser allows. Not handled: JSON Lines records that
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -199,7 +200,7 @@ def read_json(source: Source, box: Container) -> Iterator[RawRecord]:
             end = len(text)
         if _skip(text, end) < len(text):  # JSON Lines under a .json name
             box.kind = "jsonl"
-            _, box.tail = yield from _jsonl_lines(iter(data.splitlines(keepends=True)), file, box, 0, b"", True)
+            _, box.tail = yield from _jsonl_lines(io.BytesIO(data), file, box, 0, b"", True)
             return
         _whole(text, file)
         yield from _elements(text, _wrapped_array(text, i, file) + 1, file, box, wrapped=True)
