@@ -130,7 +130,7 @@ def main() -> None:
         for label, path, n in files:
             for tool, name in (("curate", "curate ingest (validate + store, 1 tx)"),
                                ("datasets", "datasets.load_dataset (parse + Arrow cache)")):
-                scratch = tmp / f"scratch-{tool}-{path.stem}"
+                scratch = tmp / f"scratch-{tool}-{path.name}"
                 r = run(tool, path, scratch)
                 assert r["rows"] == n, r
                 extra = ""

@@ -204,7 +204,9 @@ def _records(source: Source, box: Container) -> Iterator[RawRecord | Chunk]:
 
         return read_csv(source, box)
     if source.kind == "records":
-        return _list_records(source, box)
+        from curation.io.pylist import read_list
+
+        return read_list(source, box)
     from curation.io.arrowdata import read_columnar
 
     return read_columnar(source, box)
@@ -224,42 +226,6 @@ def _guarded(items: Iterator, source: Source) -> Iterator:
         if not source.compression:
             raise
         raise DataError(source.display, f"cannot read the {source.compression} stream: {err}") from None
-
-
-def _list_records(source: Source, box: Container) -> Iterator[RawRecord]:
-    """A list of dicts, each kept as the JSON line we would write for it."""
-    from curation.io.jsonout import dumps
-
-    box.kind, box.unit = "jsonl", "row"
-    box.json_style = {"ensure_ascii": False, "compact": False}
-    for i, rec in enumerate(source.records or []):
-        err = None
-        if not isinstance(rec, dict):
-            err = DataError(source.display, f"expected a dict, got {type(rec).__name__}", i + 1, unit="row")
-        else:
-            try:
-                text = dumps(rec)
-                raw = (text + "\n").encode("utf-8")
-            except UnicodeEncodeError:
-                key = next((k for k, v in rec.items() if not _encodes(v)), None)
-                err = DataError(source.display, "text with a lone surrogate", i + 1, key, unit="row")
-            except (TypeError, ValueError, RecursionError) as exc:
-                err = DataError(source.display, f"cannot write as JSON: {exc}", i + 1, unit="row")
-        if err is not None:
-            err.position = i
-            yield RawRecord(i, i + 1, source.display, None, None, err)
-        else:
-            yield RawRecord(i, i + 1, source.display, json.loads(text), raw)
-
-
-def _encodes(value: Any) -> bool:
-    from curation.io.jsonout import dumps
-
-    try:
-        dumps(value).encode("utf-8")
-        return True
-    except (UnicodeEncodeError, TypeError, ValueError):
-        return False
 
 
 def _no_nan_text(rec: Mapping[str, Any], rr: RawRecord) -> None:

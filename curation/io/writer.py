@@ -105,14 +105,12 @@ def write_csv(outs: Iterable[OutRow], path: Path, compression: str | None, sourc
             fh.write(row_bytes(columns, newline, formula_guard))
         for o in outs:
             rec = {**o.record, **provenance(o)} if with_provenance else o.record
-            if not same or not o.untouched:
-                rec = conform(rec, columns, o.row) if same else rec
+            if same and not o.untouched:
+                rec = conform(rec, columns, o.row)  # an edit or addition stays inside the header
             cells = [cell(rec.get(c)) for c in columns]
-            if same and o.untouched and o.raw is not None and not (formula_guard and is_dangerous(cells)):
-                data = o.raw
-            else:
-                data = row_bytes(cells, newline, formula_guard)
-            fh.write(data)
+            keep = same and o.untouched and o.raw is not None
+            fh.write(o.raw if keep and not (formula_guard and is_dangerous(cells))
+                     else row_bytes(cells, newline, formula_guard))
             n += 1
         if same:
             fh.write(_b(source, "tail"))
