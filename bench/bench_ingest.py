@@ -1,80 +1,143 @@
-"""Read-and-import throughput for 100k examples, against pandas and Hugging Face datasets.
+"""Ingest throughput and peak memory on 1M rows (JSONL and Parquet), against Hugging Face
+``datasets.load_dataset`` in the same run.
 
-Builds a 100k-row alpaca JSONL (rows from ../shared/data when present, re-mixed; synthetic
-support tickets otherwise), then times in one run:
-  - curation.formats.read_examples (validate + canonicalize) and Workspace.ingest (SQLite)
-  - pandas.read_json(lines=True) (parse only, no validation): a named peer
-  - datasets.load_dataset("json") (parse + Arrow cache): a named peer
-Prints examples/s for each. Usage: python bench/bench_ingest.py [--n 100000]
+Builds, streaming, a 1M-row alpaca JSONL and CSV (rows from ../shared/data when present,
+re-mixed; synthetic support tickets otherwise) and a 1M-row Parquet of OpenAI messages
+(list<struct>) with an int32 id and a struct column, and the same at 100k rows. Then, each in a fresh
+process (peak RSS from getrusage, time from after the imports):
+  - curate ingest: read + validate + canonicalize + store (original bytes or Arrow values) in
+    SQLite, one transaction; at 100k and at 1M rows, so a flat peak shows memory does not grow
+  - datasets.load_dataset("json" / "parquet"): parse to Arrow + write its cache (the named peer)
+Prints a table; figures, not pass/fail. Usage: python bench/bench_ingest.py [--n 1000000]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import subprocess
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "alpagasus_filtered" / "random_9k.json"
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = r"""
+import json, sys, time
+tool, path, scratch = sys.argv[1:4]
+if tool == "curate":
+    from curation.store import Workspace
+    from curation.workbench import ingest_file
+    start = time.perf_counter()
+    ds, _, _ = ingest_file(Workspace(scratch), path)
+    rows = ds.n_examples
+else:
+    from datasets import load_dataset
+    from datasets.utils.logging import disable_progress_bar
+    disable_progress_bar()
+    start = time.perf_counter()
+    kind = {"parquet": "parquet", "csv": "csv"}.get(path.rsplit(".", 1)[-1], "json")
+    d = load_dataset(kind, data_files=path, cache_dir=scratch, split="train")
+    rows = len(d)
+seconds = time.perf_counter() - start
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec() from the forking parent
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"seconds": seconds, "rows": rows, "peak_mib": hwm / 1024}))
+"""
 
 
-def build(path: Path, n: int, seed: int = 0) -> str:
+def base_rows() -> tuple[list[dict], str]:
+    if SHARED.exists():  # rows with an empty instruction or answer would (rightly) be rejected
+        rows = [r for r in json.loads(SHARED.read_text()) if r["instruction"].strip() and r["output"].strip()]
+        return rows, f"{SHARED.name} (re-mixed, {len(rows):,} rows with text in both fields)"
+    rows = [{"instruction": f"How do I fix error E{i} in the desktop app?", "input": "",
+             "output": f"Error E{i} means the sync token expired; sign out and back in."} for i in range(500)]
+    return rows, "synthetic"
+
+
+def build_jsonl(path: Path, n: int, base: list[dict], seed: int = 0) -> None:
     rng = random.Random(seed)
-    if SHARED.exists():
-        base = json.loads(SHARED.read_text())
-        source = f"{SHARED.name} (re-mixed)"
-    else:
-        base = [{"instruction": f"How do I fix error E{i} in the desktop app?", "input": "",
-                 "output": f"Error E{i} means the sync token expired; sign out and back in."} for i in range(500)]
-        source = "synthetic"
     with open(path, "w", encoding="utf-8") as fh:
         for i in range(n):
             rec = dict(rng.choice(base))
             rec["instruction"] = f"{rec['instruction']} #{i}"
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    return source
 
 
-def timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
+def build_csv(path: Path, n: int, base: list[dict], seed: int = 0) -> None:
+    import csv
+
+    rng = random.Random(seed)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["instruction", "input", "output"])
+        for i in range(n):
+            rec = rng.choice(base)
+            writer.writerow([f"{rec['instruction']} #{i}", rec.get("input", ""), rec["output"]])
+
+
+def build_parquet(path: Path, n: int, base: list[dict], seed: int = 0, batch: int = 50_000) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = random.Random(seed)
+    msg = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
+    meta = pa.struct([("lang", pa.string()), ("quality", pa.float32())])
+    schema = pa.schema([("id", pa.int32()), ("messages", msg), ("meta", meta)])
+    with pq.ParquetWriter(path, schema) as writer:
+        for start in range(0, n, batch):
+            ids, msgs, metas = [], [], []
+            for i in range(start, min(n, start + batch)):
+                rec = rng.choice(base)
+                user = f"{rec['instruction']} #{i}" + (f"\n\n{rec['input']}" if rec.get("input") else "")
+                ids.append(i)
+                msgs.append([{"role": "user", "content": user}, {"role": "assistant", "content": rec["output"]}])
+                metas.append({"lang": "en", "quality": rng.random()})
+            writer.write_table(pa.table([pa.array(ids, pa.int32()), pa.array(msgs, msg), pa.array(metas, meta)],
+                                        schema=schema))
+
+
+def run(tool: str, path: Path, scratch: Path) -> dict:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", CHILD, tool, str(path), str(scratch)], capture_output=True,
+                          text=True, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f"{tool} on {path.name} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--small", type=int, default=100_000, help="the smaller run that shows memory stays flat")
+    ap.add_argument("--dir", type=Path, default=None, help="scratch folder (default: a temporary one)")
     args = ap.parse_args()
-    from curation.formats import read_examples
-    from curation.store import Workspace
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "data.jsonl"
-        source = build(path, args.n)
-        mb = path.stat().st_size / 1e6
-        print(f"{args.n} examples, {mb:.1f} MB, rows from {source}")
-        t_read, result = timed(lambda: read_examples(path))
-        ws = Workspace(Path(tmp) / "ws")
-        t_ingest, _ = timed(lambda: ws.ingest(result, path))
-        t_again, _ = timed(lambda: ws.ingest(result, path))
-        import pandas as pd
-
-        t_pd, _ = timed(lambda: pd.read_json(path, lines=True))
-        rows = [("curate read (validate+canonical)", t_read), ("curate ingest (SQLite, 1 tx)", t_ingest),
-                ("curate read+ingest", t_read + t_ingest), ("curate re-ingest same file (no-op)", t_again),
-                ("pandas.read_json(lines=True)", t_pd)]
-        try:
-            from datasets import load_dataset
-
-            t_hf, _ = timed(lambda: load_dataset("json", data_files=str(path), cache_dir=str(Path(tmp) / "hf")))
-            rows.append(("datasets.load_dataset('json')", t_hf))
-        except ImportError:
-            print("datasets not installed: skipping that peer")
-        print(f"{'step':<38} {'seconds':>8} {'examples/s':>12}")
-        for name, t in rows:
-            print(f"{name:<38} {t:8.2f} {args.n / t if t else float('inf'):12,.0f}")
+    base, source = base_rows()
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        tmp = Path(tmp)
+        files = []
+        for n in (args.small, args.n):
+            files += [(f"JSONL {n:,}", tmp / f"alpaca-{n}.jsonl", n), (f"Parquet {n:,}", tmp / f"messages-{n}.parquet", n),
+                      (f"CSV {n:,}", tmp / f"alpaca-{n}.csv", n)]
+        builders = {".jsonl": build_jsonl, ".parquet": build_parquet, ".csv": build_csv}
+        for _, path, n in files:
+            builders[path.suffix](path, n, base)
+        print(f"rows from {source}; files: " + ", ".join(f"{p.name} {p.stat().st_size / 1e6:.0f} MB" for _, p, _ in files))
+        print(f"{'input':<18} {'method':<44} {'seconds':>8} {'rows/s':>9} {'peak RSS':>9}")
+        for label, path, n in files:
+            for tool, name in (("curate", "curate ingest (validate + store, 1 tx)"),
+                               ("datasets", "datasets.load_dataset (parse + Arrow cache)")):
+                scratch = tmp / f"scratch-{tool}-{path.name}"
+                r = run(tool, path, scratch)
+                assert r["rows"] == n, r
+                extra = ""
+                if tool == "curate":
+                    extra = f"  (workspace.db {(scratch / 'workspace.db').stat().st_size / 1e6:,.0f} MB)"
+                print(f"{label:<18} {name:<44} {r['seconds']:8.1f} {n / r['seconds']:9,.0f} "
+                      f"{r['peak_mib']:7,.0f} MiB{extra}", flush=True)
 
 
 if __name__ == "__main__":

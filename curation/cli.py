@@ -12,10 +12,35 @@ import typer
 
 from curation.cli_common import DatasetOpt, WorkspaceOpt, _dataset, _fail, _open
 from curation.formats import FORMATS, DataError
-from curation.store import Workspace
+from curation.io.rows import ExportError
+from curation.store import Workspace, WorkspaceError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Find, review and export curated LLM instruction data; prove it with LoRA.")
+
+class _App(typer.Typer):
+    """The command line: a data, workspace or export problem is one line and exit status 2,
+    never a traceback (``-v`` shows the traceback)."""
+
+    def __call__(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN204
+        import sqlalchemy as sa
+
+        try:
+            return super().__call__(*args, **kwargs)
+        except (DataError, WorkspaceError, ExportError, sa.exc.OperationalError, OSError) as err:
+            if _STATE["verbosity"] > 0:
+                raise
+            if isinstance(err, sa.exc.OperationalError):
+                from curation.store import db_problem
+
+                err = db_problem(err)
+            elif isinstance(err, OSError) and not isinstance(err, (DataError, WorkspaceError, ExportError)):
+                err = f"{err.filename or ''}: {err.strerror or err}".lstrip(": ")
+            typer.echo(f"error: {err}", err=True)
+            sys.exit(2)
+
+
+_STATE = {"verbosity": 0}
+app = _App(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+           help="Find, review and export curated LLM instruction data; prove it with LoRA.")
 users_app = typer.Typer(no_args_is_help=True, help="Manage people and roles (team mode).")
 app.add_typer(users_app, name="users")
 
@@ -23,6 +48,43 @@ DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
 FormatOpt = typer.Option(None, "--format", help=f"Input format when auto-detection is not enough: {', '.join(FORMATS)}.")
 MapOpt = typer.Option(None, "--map", help="Column mapping CANONICAL=SOURCE, e.g. --map instruction=question (repeatable).")
 SkipOpt = typer.Option(False, "--skip-bad", help="Skip bad rows instead of failing; every skipped row is reported.")
+
+
+def _say(message: str, err: bool = False) -> None:
+    """Informational output: silent with -q."""
+    if _STATE["verbosity"] >= 0:
+        typer.echo(message, err=err)
+
+
+def _detail(message: str) -> None:
+    """Extra detail on stderr with -v."""
+    if _STATE["verbosity"] > 0:
+        typer.echo(message, err=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        from curation import __version__
+
+        try:
+            number = version("curation-workbench")
+        except PackageNotFoundError:
+            number = __version__
+        typer.echo(f"curate {number}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                         help="Print the version and exit."),
+            quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors (and the data asked for)."),
+            verbose: bool = typer.Option(False, "--verbose", "-v", help="Print more detail (and tracebacks).")) -> None:
+    """Find, review and export curated LLM instruction data; prove it with LoRA.
+
+    Global options go before the command: curate -q ingest data.jsonl"""
+    _STATE["verbosity"] = -1 if quiet else (1 if verbose else 0)
 
 
 def _mapping(pairs: Optional[list[str]]) -> dict[str, str] | None:
@@ -62,30 +124,47 @@ def _progress():
     return update
 
 
-def _ingest(ws: Workspace, path: Path, fmt, mapping, skip_bad: bool, is_reference: bool = False):
+def _ingest(ws: Workspace, path: Path, fmt, mapping, skip_bad: bool, is_reference: bool = False,
+            file_type: Optional[str] = None, name: Optional[str] = None):
+    import time
+
     from curation.workbench import ingest_file
 
+    started = time.perf_counter()
     try:
-        dataset, created, result = ingest_file(ws, path, fmt=fmt, mapping=mapping, skip_bad=skip_bad,
-                                               is_reference=is_reference)
-    except DataError as err:
+        dataset, created, report = ingest_file(ws, path, fmt=fmt, mapping=mapping, skip_bad=skip_bad,
+                                               is_reference=is_reference, file_type=file_type, name=name)
+    except (DataError, WorkspaceError) as err:
         _fail(str(err))
-    for err in result.skipped:
-        typer.echo(f"skipped: {err}", err=True)
-    return dataset, created, result
+    for skipped in report.skipped:
+        _say(f"skipped: row {skipped['row']}: {skipped['message']}", err=True)
+    src = dataset.source
+    _detail(f"{path}: {src.get('kind', '?')}{'+' + src['compression'] if src.get('compression') else ''}, "
+            f"{src.get('n_input', '?')} records, format {dataset.format}, id column {src.get('id_column')}, "
+            f"{time.perf_counter() - started:.1f}s")
+    return dataset, created, report
 
 
 @app.command()
-def ingest(path: Path = typer.Argument(..., help="Dataset file (.jsonl, .json, .csv, .parquet)."),
+def ingest(path: Path = typer.Argument(..., help="A file (.jsonl, .json, .csv, .parquet, optionally .gz/.zst), a "
+                                              "folder of shards, a Hugging Face save_to_disk folder, or - for stdin."),
            workspace: Optional[Path] = WorkspaceOpt, fmt: Optional[str] = FormatOpt,
            map_: Optional[list[str]] = MapOpt, skip_bad: bool = SkipOpt,
+           file_type: Optional[str] = typer.Option(None, "--type", help="Container when the name does not say "
+                                                   "(stdin is sniffed): jsonl, json, csv, parquet."),
+           name: Optional[str] = typer.Option(None, "--name", help="Dataset name (default: the file name)."),
            reference: bool = typer.Option(False, "--reference", help="Store as a reference prompt set.")) -> None:
-    """Read a dataset file into the workspace (all or nothing; the same file twice is a no-op)."""
+    """Read a dataset into the workspace (all or nothing; the same bytes twice are a no-op, the
+    same bytes with another --format/--map are a new version)."""
     ws = _open(workspace)
-    dataset, created, result = _ingest(ws, path, fmt, _mapping(map_), skip_bad, reference)
+    dataset, created, report = _ingest(ws, path, fmt, _mapping(map_), skip_bad, reference, file_type, name)
     verb = "ingested" if created else "already in workspace:"
-    typer.echo(f"{verb} {dataset.name} (id {dataset.id}): {dataset.n_examples} examples, format {dataset.format}"
-               + (f", {len(result.skipped)} bad rows skipped" if result.skipped else ""))
+    _say(f"{verb} {dataset.name} (id {dataset.id}): {dataset.n_examples} examples, format {dataset.format}"
+         + (f", {len(report.skipped)} bad rows skipped" if report.skipped else ""))
+    if created and report.versions:
+        older = ", ".join(f"id {d.id}" for d in report.versions)
+        _say(f"a new version of the same data ({older}), read with other --format/--map options; "
+             f"`--dataset {dataset.id}` picks this one")
 
 
 @app.command()
@@ -116,13 +195,16 @@ def scan(input: Path = typer.Argument(..., help="Dataset file to scan."),
     for f in findings:
         counts[f.kind] = counts.get(f.kind, 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no findings"
-    typer.echo(f"scan {scan_id} of {dataset.name}: {summary} in {sum(timings.values()):.1f}s -> {findings_out}")
+    _say(f"scan {scan_id} of {dataset.name}: {summary} in {sum(timings.values()):.1f}s -> {findings_out}")
 
 
 def _load_settings(path: Path):
     from curation.scan import ScanSettings
 
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        _fail(f"{path}: cannot read the scan settings ({getattr(err, 'strerror', None) or err})")
     if path.suffix.lower() == ".toml":
         import tomllib
 
@@ -138,20 +220,36 @@ def _load_settings(path: Path):
 @app.command()
 def findings(workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = DatasetOpt,
              kind: Optional[str] = typer.Option(None, help="duplicate, contradiction, coverage_gap, quality, leakage."),
-             status: Optional[str] = typer.Option(None, help="open, skipped, voted, disputed or resolved."),
+             status: Optional[str] = typer.Option(None, help="open, skipped, voted, disputed, settled (rows all "
+                                                  "decided elsewhere) or resolved."),
              min_score: Optional[float] = typer.Option(None, help="Only findings scoring at least this."),
              search: Optional[str] = typer.Option(None, help="Text to look for in the reason or evidence."),
-             limit: int = typer.Option(50, help="How many to show (0 = all)."),
+             limit: Optional[int] = typer.Option(None, help="How many to show (0 = all; default: all with "
+                                                 "--json, 50 in the table)."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON lines instead of a table.")) -> None:
     """List findings of the latest scan, highest score first, with their review status."""
+    from curation.schema import FINDING_KINDS
     from curation.workbench import finding_status
 
     ws = _open(workspace)
     ds = _dataset(ws, dataset)
-    found = ws.findings(ds.id, kind=kind, min_score=min_score, search=search)
     st = finding_status(ws, ds)
+    if kind is not None:
+        kinds = sorted(set(FINDING_KINDS) | {f.kind for f in ws.findings(ds.id)})
+        if kind not in kinds:
+            _fail(f"unknown --kind '{kind}' (choose from {', '.join(kinds)})")
+    from curation.review import STATUSES
+
+    statuses = list(STATUSES)
+    if status is not None and status not in statuses:
+        _fail(f"unknown --status '{status}' (choose from {', '.join(statuses)})")
+    if limit is not None and limit < 0:
+        _fail("--limit must be 0 (all) or more")
+    found = ws.findings(ds.id, kind=kind, min_score=min_score, search=search)
     if status:
         found = [f for f in found if st.get(f.finding_id, "open") == status]
+    total = len(found)
+    limit = (0 if as_json else 50) if limit is None else limit
     if limit:
         found = found[:limit]
     if as_json:
@@ -163,6 +261,8 @@ def findings(workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = 
         rows = ",".join(map(str, f.rows[:6])) + ("…" if len(f.rows) > 6 else "")
         typer.echo(f"{f.finding_id:<18} {f.kind:<14} {f.score:5.2f} {st.get(f.finding_id, 'open'):<8} "
                    f"{rows:<22} {f.reason[:90]}")
+    if len(found) < total:
+        _say(f"showing {len(found)} of {total} findings; --limit 0 shows all", err=True)
 
 
 @app.command()
@@ -203,24 +303,36 @@ def _fail_lines(lines: list[str], path: Path) -> None:
 @app.command()
 def export(out: Path = typer.Argument(..., help="Output file (or folder for --format hf)."),
            workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = DatasetOpt,
-           fmt: str = typer.Option("jsonl", "--format", help="jsonl (source format), parquet, csv or hf."),
+           fmt: Optional[str] = typer.Option(None, "--format", help="jsonl, json, csv, parquet or hf (default: from "
+                                             "OUT's suffix, else the source's; .gz/.zst compress text formats)."),
            auto: bool = typer.Option(False, "--auto", help="Apply the no-review policy to the findings nobody "
                                      "decided (merge duplicates onto the representative, drop contradiction "
-                                     "groups); recorded decisions always win.")) -> None:
-    """Write the curated set and a manifest (<out>.manifest.json) saying what changed and why."""
+                                     "groups); recorded decisions always win."),
+           with_provenance: bool = typer.Option(False, "--with-provenance", help="Add curation_status and "
+                                                "curation_decision columns (otherwise provenance is only in "
+                                                "the manifest)."),
+           allow_formulas: bool = typer.Option(False, "--allow-formulas", help="CSV: write cells starting with "
+                                               "= + - @ as they are (default: prefixed with ' so a spreadsheet "
+                                               "does not run them).")) -> None:
+    """Write the curated set in the source's shape and a manifest (<out>.manifest.json) saying
+    what changed and why; untouched rows are written back exactly."""
     from curation.workbench import export_dataset
 
     ws = _open(workspace)
     ds = _dataset(ws, dataset)
     try:
-        manifest = export_dataset(ws, ds, out, fmt, policy=auto)
-    except ValueError as err:
-        _fail(str(err))
+        manifest = export_dataset(ws, ds, out, fmt, policy=auto, with_provenance=with_provenance,
+                                  formula_guard=not allow_formulas)
+    except (ValueError, OSError) as err:
+        _fail(str(err) if isinstance(err, ValueError) else f"{err.filename or out}: {err.strerror or err}")
     for bad in manifest["unapplied"]:
         typer.echo(f"warning: decision {bad['decision_id']} was not applied: {bad['problem']} "
                    f"(retract it: curate decisions retract {bad['decision_id']} --reason ...)", err=True)
-    typer.echo(f"wrote {manifest['n_out']} of {manifest['n_source']} examples of {ds.name} to {out} "
-               f"({', '.join(f'{k} {v}' for k, v in manifest['by_status'].items())}); manifest {out}.manifest.json")
+    _detail(f"{out}: {manifest['output_format']}{'+' + manifest['output_compression'] if manifest['output_compression'] else ''}"
+            + (f", columns written as JSON text: {', '.join(manifest['columns_as_json_text'])}"
+               if manifest["columns_as_json_text"] else ""))
+    _say(f"wrote {manifest['n_out']} of {manifest['n_source']} examples of {ds.name} to {out} "
+         f"({', '.join(f'{k} {v}' for k, v in manifest['by_status'].items())}); manifest {out}.manifest.json")
 
 
 @app.command()

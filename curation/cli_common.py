@@ -20,7 +20,12 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 
 
 def _open(workspace: Optional[Path]) -> Workspace:
-    return Workspace(workspace)
+    from curation.store import WorkspaceError
+
+    try:
+        return Workspace(workspace)
+    except WorkspaceError as err:  # a newer schema, a read-only or full disk, a busy database: one line
+        _fail(str(err))
 
 
 def _dataset(ws: Workspace, key: Optional[str]) -> Dataset:

@@ -27,6 +27,7 @@ sa.Table(
     sa.Column("is_reference", sa.Boolean, nullable=False, default=False),
     sa.Column("skipped_json", sa.Text, nullable=False, default="[]"),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("source_json", sa.Text),  # v3: container, columns, mapping, bytes around the rows
 )
 
 sa.Table(
@@ -37,6 +38,15 @@ sa.Table(
     sa.Column("turns_json", sa.Text, nullable=False),
     sa.Column("record_json", sa.Text, nullable=False),
     sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("raw", sa.LargeBinary),  # v3: the row's original bytes (JSONL line, CSV row, JSON element)
+)
+
+sa.Table(  # v2: original Arrow values of columnar sources, in input order
+    "source_chunks", metadata,
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("start_row", sa.Integer, primary_key=True),
+    sa.Column("n_rows", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
 )
 
 sa.Table(
@@ -140,8 +150,24 @@ def _v1_to_v2(conn: sa.Connection) -> None:
         conn.execute(sa.delete(runs).where(runs.c.id == r.id))
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v0_to_v1, _v1_to_v2]
+def _v2_to_v3(conn: sa.Connection) -> None:
+    """Lossless round trips: per-row original bytes, per-dataset source description, Arrow chunks.
+    (A database created at v0 already has them: v0 -> v1 creates the current tables.)"""
+    inspector = sa.inspect(conn)
+    blob = sa.LargeBinary().compile(dialect=conn.dialect)
+    if "source_json" not in {c["name"] for c in inspector.get_columns("datasets")}:
+        conn.execute(sa.text("ALTER TABLE datasets ADD COLUMN source_json TEXT"))
+    if "raw" not in {c["name"] for c in inspector.get_columns("examples")}:
+        conn.execute(sa.text(f"ALTER TABLE examples ADD COLUMN raw {blob}"))
+    metadata.tables["source_chunks"].create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v0_to_v1, _v1_to_v2, _v2_to_v3]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class WorkspaceError(RuntimeError):
+    """The workspace cannot do what was asked (newer schema, read-only, disk full, busy): one line."""
 
 
 def current_version(conn: sa.Connection) -> int:
@@ -155,7 +181,8 @@ def migrate(conn: sa.Connection) -> int:
     """Bring the schema up to SCHEMA_VERSION; returns the version found before."""
     found = current_version(conn)
     if found > SCHEMA_VERSION:
-        raise RuntimeError(f"workspace schema v{found} is newer than this program (v{SCHEMA_VERSION}): upgrade it")
+        raise WorkspaceError(f"workspace schema v{found} is newer than this program (v{SCHEMA_VERSION}): "
+                             "upgrade curation-workbench to open it")
     for step in MIGRATIONS[found:]:
         step(conn)
     if found < SCHEMA_VERSION:

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 import curation.detectors  # noqa: F401  (registers the built-in detectors)
+from curation.api_names import callable_module
 from curation.detectors.base import REGISTRY, Detector, ScanContext, no_progress
 from curation.detectors.contradiction import Contradictions
 from curation.detectors.coverage import CoverageGaps
@@ -133,3 +134,12 @@ def run_scan(
     return ScanResult(findings=findings, timings=timings, settings=settings.model_dump(mode="json"),
                       n_examples=len(ctx.examples), n_reference=len(ctx.reference or ()),
                       texts_embedded=emb.n_encoded, counts=counts)
+
+
+def _api_scan(*args: Any, **kwargs: Any) -> list[Finding]:
+    from curation.api import scan
+
+    return scan(*args, **kwargs)
+
+
+callable_module(__name__, _api_scan)  # `curation.scan(...)` is the API function (see curation.api)

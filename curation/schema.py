@@ -36,8 +36,11 @@ class Turn:
 class Example:
     """One instruction-data row in canonical form.
 
-    ``row`` is the 0-based position in the source file; ``source_id`` is an id field from
-    the source when one exists; ``record`` is the original record, unchanged.
+    ``row`` is the 0-based position in the source (bad rows skipped on import keep their
+    positions, so rows can have gaps); ``source_id`` is an id field from the source when one
+    exists; ``record`` is the original record, unchanged (source column names, never the
+    canonical names of a ``--map``); ``raw`` is the record's original bytes for text formats
+    (JSONL line, CSV row, element of a JSON array), so an untouched row is written back exactly.
     """
 
     row: int
@@ -45,6 +48,7 @@ class Example:
     record: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     source_format: str = "messages"
     source_id: str | None = None
+    raw: bytes | None = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def has_answer(self) -> bool:

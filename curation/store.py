@@ -16,19 +16,21 @@ import json
 import os
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from collections.abc import Iterator, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from curation.formats import ReadResult
-from curation.migrations import SCHEMA_VERSION, metadata, migrate
+from curation.migrations import SCHEMA_VERSION, WorkspaceError, current_version, metadata, migrate
 from curation.schema import Decision, Example, Finding, Turn
 from curation.store_decisions import BatchError, ConflictError, DecisionStore, Recorded
 from curation.store_review import ReviewStore
+
+if TYPE_CHECKING:
+    from curation.io.reader import Reader
 
 T = metadata.tables
 
@@ -43,6 +45,7 @@ class Dataset:
     n_examples: int
     created_at: float
     is_reference: bool = False
+    source: dict = field(default_factory=dict, compare=False)  # see curation.io.reader.Reader.describe
 
 
 def file_hash(path: str | Path) -> str:
@@ -60,16 +63,63 @@ def default_workspace() -> Path:
 class Workspace(DecisionStore, ReviewStore):
     """One folder holding the database (unless a URL points elsewhere), caches, exports, runs."""
 
-    def __init__(self, root: str | Path | None = None, db_url: str | None = None):
+    def __init__(self, root: str | Path | None = None, db_url: str | None = None,
+                 read_only: bool | None = None):
+        """Open (or create) a workspace. ``read_only`` None = decided by whether the folder and
+        its database can be written; a read-only workspace can be read but not changed."""
         self.root = Path(root) if root is not None else default_workspace()
-        self.root.mkdir(parents=True, exist_ok=True)
-        url = db_url or os.environ.get("CURATE_DB_URL") or f"sqlite:///{(self.root / 'workspace.db').resolve()}"
+        url = db_url or os.environ.get("CURATE_DB_URL")
+        db = self.root / "workspace.db"
+        if read_only is None:
+            read_only = url is None and (os.environ.get("CURATE_READ_ONLY") == "1" or not _writable(self.root, db))
+        self.read_only = read_only
+        if url is None:
+            if read_only and not db.exists():
+                raise WorkspaceError(f"{self.root}: no workspace here, and the folder is read-only")
+            if not read_only:
+                try:
+                    self.root.mkdir(parents=True, exist_ok=True)
+                except OSError as err:
+                    raise WorkspaceError(f"{self.root}: cannot create the workspace folder "
+                                         f"({err.strerror or err})") from None
+            url = f"sqlite:///{db.resolve()}"
+            if read_only:
+                url = f"sqlite:///file:{db.resolve()}?mode=ro&uri=true"
         self.url = url
         self.engine = sa.create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
-            _sqlite_pragmas(self.engine)
-        with self.tx() as conn:
-            migrate(conn)
+            _sqlite_pragmas(self.engine, read_only)
+        try:
+            if read_only:
+                found = self._read_only_version()
+                if found != SCHEMA_VERSION:
+                    newer = found > SCHEMA_VERSION
+                    raise WorkspaceError(
+                        f"{self.root}: workspace schema v{found} is {'newer' if newer else 'older'} than this "
+                        f"program (v{SCHEMA_VERSION})" + (": upgrade curation-workbench to open it" if newer
+                                                           else ", and the workspace is read-only, so it "
+                                                                "cannot be upgraded"))
+            else:
+                with self.tx() as conn:
+                    migrate(conn)
+        except sa.exc.OperationalError as err:
+            raise WorkspaceError(f"{self.root}: {db_problem(err)}") from None
+
+    def _read_only_version(self) -> int:
+        try:
+            with self.engine.connect() as conn:
+                return current_version(conn)
+        except sa.exc.OperationalError:
+            if self.engine.dialect.name != "sqlite" or "mode=ro" not in self.url:
+                raise
+        # a WAL database in a folder we cannot write has no shared-memory file to open:
+        # read it as an immutable file instead (nobody can be writing to it through this folder)
+        self.engine.dispose()
+        self.url = self.url.replace("mode=ro", "mode=ro&immutable=1")
+        self.engine = sa.create_engine(self.url, future=True)
+        _sqlite_pragmas(self.engine, True)
+        with self.engine.connect() as conn:
+            return current_version(conn)
 
     # paths -------------------------------------------------------------------------------
     @property
@@ -102,28 +152,71 @@ class Workspace(DecisionStore, ReviewStore):
             return int(conn.execute(sa.select(T["meta"].c.value).where(T["meta"].c.key == "schema_version")).scalar_one())
 
     # datasets ------------------------------------------------------------------------------
-    def ingest(self, result: ReadResult, path: str | Path, name: str | None = None,
-               is_reference: bool = False) -> tuple[Dataset, bool]:
-        """Store a read dataset; returns (dataset, created). Same file content twice = same dataset."""
-        digest = file_hash(path)
-        existing = self.dataset_by_hash(digest)
+    def ingest(self, reader: Reader, name: str | None = None, is_reference: bool = False) -> tuple[Dataset, bool]:
+        """Store a source read by ``reader`` in one transaction, streaming; returns (dataset,
+        created). The same bytes read the same way are the same dataset (a no-op); read with
+        another ``--format``/``--map`` they are a new version under the same name."""
+        from curation.io.reader import FormatChanged
+
+        identity = reader.identity()
+        existing = self.dataset_by_hash(identity)
         if existing is not None:
             return existing, False
-        now = time.time()
-        name = name or Path(path).stem
-        with self.tx() as conn:
-            ds_id = conn.execute(T["datasets"].insert().values(
-                name=name, path=str(Path(path).resolve()), format=result.format, content_hash=digest,
-                n_examples=len(result.examples), created_at=now, is_reference=is_reference,
-                skipped_json=json.dumps([str(e) for e in result.skipped]),
-            )).inserted_primary_key[0]
-            rows = [{"dataset_id": ds_id, "row": ex.row, "source_id": ex.source_id,
-                     "turns_json": json.dumps([[t.role, t.content] for t in ex.turns], ensure_ascii=False),
-                     "record_json": json.dumps(dict(ex.record), ensure_ascii=False, default=str),
-                     "content_hash": ex.content_hash()} for ex in result.examples]
-            for start in range(0, len(rows), 5000):
-                conn.execute(T["examples"].insert(), rows[start:start + 5000])
+        name = name or _default_name(reader.source)
+        for _ in range(2):
+            try:
+                return self._ingest_once(reader, identity, name, is_reference)
+            except FormatChanged as change:
+                reader.restart(change.fmt)
+        raise AssertionError("the record format changed twice")
+
+    def _ingest_once(self, reader: Reader, identity: str, name: str, is_reference: bool) -> tuple[Dataset, bool]:
+        c = T["datasets"].c
+        try:
+            with self.tx() as conn:
+                again = conn.execute(sa.select(T["datasets"]).where(c.content_hash == identity)).first()
+                if again is not None:  # another process stored it while we waited for the lock
+                    return _dataset(again), False
+                ds_id = conn.execute(T["datasets"].insert().values(
+                    name=name, path=_source_path(reader.source), format="?", content_hash=identity, n_examples=0,
+                    created_at=time.time(), is_reference=is_reference, skipped_json="[]",
+                )).inserted_primary_key[0]
+                for batch in reader.batches():
+                    if batch.rows:
+                        _insert_many(conn, T["examples"], [{"dataset_id": ds_id, **r} for r in batch.rows])
+                    if batch.chunks:
+                        _insert_many(conn, T["source_chunks"], [
+                            {"dataset_id": ds_id, "start_row": ch.start, "n_rows": ch.n_rows, "data": ch.data}
+                            for ch in batch.chunks])
+                skipped = [{"row": e.position, "line": e.line, "message": str(e)} for e in reader.skipped]
+                conn.execute(sa.update(T["datasets"]).where(c.id == ds_id).values(
+                    format=reader.format, n_examples=reader.n_examples, skipped_json=json.dumps(skipped),
+                    source_json=json.dumps(reader.describe())))
+        except sa.exc.IntegrityError:
+            stored = self.dataset_by_hash(identity)
+            if stored is None:
+                raise WorkspaceError(f"{self.root}: another ingest conflicted with this one; nothing was "
+                                     "stored; try again") from None
+            return stored, False
+        except sa.exc.OperationalError as err:
+            raise WorkspaceError(f"{self.root}: {db_problem(err)}; nothing was stored") from None
         return self.dataset(ds_id), True
+
+    def versions(self, dataset: Dataset) -> list[Dataset]:
+        """Other datasets read from the same bytes (another ``--format``/``--map``), oldest first."""
+        sha = dataset.source.get("file_sha256")
+        return [d for d in self.datasets() if sha and d.id != dataset.id and d.source.get("file_sha256") == sha]
+
+    def iter_chunks(self, dataset_id: int) -> Iterator[tuple[int, int, bytes]]:
+        """(start_row, n_rows, Arrow IPC bytes) of a columnar source, in input order, one at a time."""
+        c = T["source_chunks"].c
+        with self.engine.connect() as conn:
+            starts = [r.start_row for r in conn.execute(
+                sa.select(c.start_row).where(c.dataset_id == dataset_id).order_by(c.start_row))]
+            for start in starts:
+                r = conn.execute(sa.select(c.n_rows, c.data).where(c.dataset_id == dataset_id,
+                                                                    c.start_row == start)).one()
+                yield start, r.n_rows, bytes(r.data)
 
     def datasets(self, include_reference: bool = True) -> list[Dataset]:
         q = sa.select(T["datasets"]).order_by(T["datasets"].c.id)
@@ -146,16 +239,20 @@ class Workspace(DecisionStore, ReviewStore):
             row = conn.execute(sa.select(T["datasets"]).where(T["datasets"].c.content_hash == digest)).first()
         return _dataset(row) if row else None
 
-    def examples(self, dataset_id: int, rows: Sequence[int] | None = None) -> list[Example]:
+    def examples(self, dataset_id: int, rows: Sequence[int] | None = None, with_raw: bool = False) -> list[Example]:
+        """Stored examples in input order; ``with_raw`` keeps each row's original bytes."""
         c = T["examples"].c
-        q = sa.select(c.row, c.turns_json, c.record_json, c.source_id).where(c.dataset_id == dataset_id)
+        columns = [c.row, c.turns_json, c.record_json, c.source_id] + ([c.raw] if with_raw else [])
+        q = sa.select(*columns).where(c.dataset_id == dataset_id)
         if rows is not None:
             q = q.where(c.row.in_(list(rows)))
         fmt = self.dataset(dataset_id).format
         with self.engine.connect() as conn:
-            out = [Example(row=r.row, turns=tuple(Turn(a, b) for a, b in json.loads(r.turns_json)),
-                           record=json.loads(r.record_json), source_format=fmt, source_id=r.source_id)
-                   for r in conn.execute(q.order_by(c.row))]
+            out = []
+            for r in conn.execute(q.order_by(c.row)):
+                out.append(Example(row=r.row, turns=tuple(Turn(a, b) for a, b in json.loads(r.turns_json)),
+                                   record=json.loads(r.record_json), source_format=fmt, source_id=r.source_id,
+                                   raw=bytes(r.raw) if with_raw and r.raw is not None else None))
         return out
 
     # scans and findings --------------------------------------------------------------------------
@@ -220,8 +317,9 @@ class Workspace(DecisionStore, ReviewStore):
             q = q.where(c.kind == kind)
         if min_score is not None:
             q = q.where(c.score >= min_score)
-        if search:
-            q = q.where(sa.or_(c.reason.ilike(f"%{search}%"), c.evidence_json.ilike(f"%{search}%")))
+        if search:  # literal text: % and _ are not wildcards
+            pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            q = q.where(sa.or_(c.reason.ilike(pattern, escape="\\"), c.evidence_json.ilike(pattern, escape="\\")))
         if row is not None:
             q = q.where(sa.or_(c.rows_json.like(f"[{row},%"), c.rows_json.like(f"% {row},%"),
                                c.rows_json.like(f"% {row}]"), c.rows_json == f"[{row}]"))
@@ -277,12 +375,13 @@ class Workspace(DecisionStore, ReviewStore):
         return out
 
 
-def _sqlite_pragmas(engine: sa.Engine) -> None:
+def _sqlite_pragmas(engine: sa.Engine, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # noqa: ANN001
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        if not read_only:
+            cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=10000")
         cur.execute("PRAGMA synchronous=NORMAL")
@@ -296,9 +395,63 @@ def _sqlite_pragmas(engine: sa.Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _insert_many(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+    """executemany through the driver: SQLAlchemy's per-row parameter processing costs as much
+    as SQLite's insert itself on a million rows (values here need no conversion)."""
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=list(rows[0]))
+    if compiled.positional:
+        keys = compiled.positiontup
+        conn.exec_driver_sql(str(compiled), [tuple(r[k] for k in keys) for r in rows])
+    else:
+        conn.exec_driver_sql(str(compiled), rows)
+
+
+def _writable(root: Path, db: Path) -> bool:
+    if db.exists():
+        return os.access(db, os.W_OK) and os.access(root, os.W_OK)
+    parent = root
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    return os.access(parent, os.W_OK)
+
+
+def db_problem(err: sa.exc.DBAPIError) -> str:
+    """One line for a database error, without the SQL and the data rows SQLAlchemy adds."""
+    text = str(getattr(err, "orig", err)).strip().splitlines()[0] if str(getattr(err, "orig", err)).strip() else ""
+    low = text.lower()
+    if "disk is full" in low or "disk full" in low or "no space" in low:
+        return "the disk is full"
+    if "readonly" in low or "read-only" in low:
+        return "the workspace is read-only"
+    if "locked" in low or "busy" in low:
+        return "the workspace is busy (another process is writing to it); try again when it is done"
+    if "unable to open" in low:
+        return "cannot open the workspace database"
+    return f"database error: {text or type(err).__name__}"
+
+
+def _source_path(source: Any) -> str:
+    if source.origin in ("file", "folder"):
+        return str(Path(source.display).resolve())
+    return source.display
+
+
+def _default_name(source: Any) -> str:
+    if source.origin in ("dataframe", "dataset", "arrow", "records", "stdin"):
+        return source.origin
+    path = Path(source.display)
+    name = path.name
+    for suffix in reversed(path.suffixes):
+        if name.endswith(suffix) and suffix.lower() in (".gz", ".zst", ".zstd", ".jsonl", ".json", ".csv",
+                                                        ".parquet", ".ndjson"):
+            name = name[: -len(suffix)]
+    return name or path.name
+
+
 def _dataset(r: Any) -> Dataset:
     return Dataset(id=r.id, name=r.name, path=r.path, format=r.format, content_hash=r.content_hash,
-                   n_examples=r.n_examples, created_at=r.created_at, is_reference=bool(r.is_reference))
+                   n_examples=r.n_examples, created_at=r.created_at, is_reference=bool(r.is_reference),
+                   source=json.loads(r.source_json) if getattr(r, "source_json", None) else {})
 
 
 def _finding(r: Any) -> Finding:
@@ -307,5 +460,5 @@ def _finding(r: Any) -> Finding:
                    reference_rows=tuple(json.loads(r.reference_rows_json)), finding_id=r.finding_id)
 
 
-__all__ = ["Workspace", "Dataset", "Decision", "ConflictError", "BatchError", "Recorded", "SCHEMA_VERSION",
-           "file_hash"]
+__all__ = ["Workspace", "WorkspaceError", "Dataset", "Decision", "ConflictError", "BatchError", "Recorded",
+           "SCHEMA_VERSION", "file_hash"]

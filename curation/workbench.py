@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from collections.abc import Mapping, Sequence
@@ -15,18 +16,46 @@ from collections.abc import Mapping, Sequence
 from curation.curate import auto_decisions
 from curation.decisions import CuratedRow
 from curation.export import write_export
-from curation.formats import ReadResult, read_examples
+from curation.io import Reader, open_source
 from curation.schema import Finding
 from curation.store import Dataset, Workspace
 
 
-def ingest_file(ws: Workspace, path: str | Path, fmt: str | None = None, mapping: Mapping[str, str] | None = None,
-                skip_bad: bool = False, name: str | None = None, is_reference: bool = False
-                ) -> tuple[Dataset, bool, ReadResult]:
-    """Read and store a dataset file: all or nothing (see curation.formats for errors)."""
-    result = read_examples(path, fmt=fmt, mapping=mapping, skip_bad=skip_bad)
-    dataset, created = ws.ingest(result, path, name=name, is_reference=is_reference)
-    return dataset, created, result
+@dataclass
+class IngestReport:
+    """What an ingest found: the record format, and every skipped row (``row`` is its input
+    position, ``line`` where it is, ``message`` the one-line error)."""
+
+    format: str
+    skipped: list[dict] = field(default_factory=list)
+    versions: list[Dataset] = field(default_factory=list)  # same bytes read with other options
+
+
+def ingest_file(ws: Workspace, path: str | Path | Any, fmt: str | None = None, mapping: Mapping[str, str] | None = None,
+                skip_bad: bool = False, name: str | None = None, is_reference: bool = False,
+                file_type: str | None = None) -> tuple[Dataset, bool, IngestReport]:
+    """Read and store a dataset: all or nothing, streaming (see curation.io for what is read).
+    ``path`` may be a file, a folder of shards, a Hugging Face folder, ``"-"`` (stdin), a
+    DataFrame, a ``datasets.Dataset`` or a list of dicts."""
+    source = open_source(path, file_type, spool_dir=None if ws.read_only else ws.root / "tmp")
+    try:
+        dataset, created = ws.ingest(Reader(source, fmt, mapping, skip_bad), name=name, is_reference=is_reference)
+    finally:
+        source.close()
+    skipped = dataset_skipped(ws, dataset)
+    return dataset, created, IngestReport(dataset.format, skipped, ws.versions(dataset))
+
+
+def dataset_skipped(ws: Workspace, dataset: Dataset) -> list[dict]:
+    """The rows an ingest with ``--skip-bad`` left out, with their input positions."""
+    import sqlalchemy as sa
+
+    from curation.migrations import metadata
+
+    t = metadata.tables["datasets"]
+    with ws.engine.connect() as conn:
+        text = conn.execute(sa.select(t.c.skipped_json).where(t.c.id == dataset.id)).scalar() or "[]"
+    return [s if isinstance(s, dict) else {"row": None, "line": None, "message": s} for s in json.loads(text)]
 
 
 def scan_dataset(ws: Workspace, dataset: Dataset, reference: Dataset | None = None,
@@ -76,16 +105,27 @@ def curated_rows(ws: Workspace, dataset: Dataset, policy: bool = False) -> list[
     return ledger.curated(ws.examples(dataset.id), fallback)
 
 
-def export_dataset(ws: Workspace, dataset: Dataset, out: str | Path, fmt: str = "jsonl",
-                   policy: bool = False) -> dict:
+def export_dataset(ws: Workspace, dataset: Dataset, out: str | Path, fmt: str | None = None,
+                   policy: bool = False, with_provenance: bool = False, formula_guard: bool = True) -> dict:
+    """Write the curated set in the source's shape (``fmt`` None: from ``out``'s suffix, else the
+    source's container) and its manifest; see ``curation.export``. With ``policy``, the
+    no-review policy fills in the findings nobody decided (under the recorded decisions)."""
     ledger = ws.ledger(dataset.id)
     fallback = auto_decisions(ws.findings(dataset.id), dataset.id, ledger) if policy else ()
-    rows = ledger.curated(ws.examples(dataset.id), fallback)
+    rows = ledger.curated(ws.examples(dataset.id, with_raw=True), fallback)
     scan_id = ws.latest_scan_id(dataset.id)
     scan = ws.scan_info(scan_id) if scan_id else None
-    manifest = write_export(rows, out, fmt, dataset.format, dataset.content_hash, scan=scan, dataset_name=dataset.name,
-                            unapplied=ledger.problems)
-    return manifest
+    source = dataset.source or {"kind": _legacy_kind(dataset.path)}
+    return write_export(rows, out, fmt, dataset.format, dataset.content_hash, scan=scan, dataset_name=dataset.name,
+                        source=source, chunks=lambda: ws.iter_chunks(dataset.id),
+                        with_provenance=with_provenance, formula_guard=formula_guard, unapplied=ledger.problems)
+
+
+def _legacy_kind(path: str) -> str:
+    """Datasets stored before schema v3 kept no source description: guess from the file name."""
+    from curation.io.source import split_suffix
+
+    return split_suffix(Path(path))[0] or "jsonl"
 
 
 def write_findings(findings: Sequence[Finding], path: str | Path) -> None:
@@ -100,5 +140,8 @@ def write_findings(findings: Sequence[Finding], path: str | Path) -> None:
 
 
 def finding_status(ws: Workspace, dataset: Dataset) -> dict[str, str]:
-    """finding_id -> open | skipped | voted | disputed | resolved (anyone's skip counts)."""
-    return {fid: state.status for fid, state in ws.ledger(dataset.id).items().items()}
+    """finding_id -> open | skipped | voted | disputed | settled | resolved (anyone's skip
+    counts): the statuses the app's queues show (``curation.review.states``)."""
+    from curation.review import states
+
+    return {fid: state.status for fid, state in states(ws, dataset.id).items()}

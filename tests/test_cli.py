@@ -121,7 +121,8 @@ def test_resolve_and_export_from_the_command_line(tmp_path, alpaca_file):
     result = curate("export", out, "-w", ws)
     assert result.exit_code == 0, result.output
     rows = [json.loads(x) for x in out.read_text().splitlines()]
-    assert len(rows) == 7 and rows[-1]["curation_added"] is True
+    assert len(rows) == 7  # provenance lives in the manifest, not in the rows
+    assert rows[-1] == {"instruction": "Puis-je payer en euros ?", "input": "", "output": "Oui, en euros."}
     manifest = json.loads(Path(f"{out}.manifest.json").read_text())
     assert manifest["reviewers"] == ["dana"] and manifest["by_status"]["dropped"] == 1
 

@@ -124,7 +124,8 @@ def test_skip_bad_rows_reports_each_skipped_row(tmp_path):
     result = read_examples(path, skip_bad=True)
     assert len(result.examples) == 2
     assert [e.line for e in result.skipped] == [2, 3]
-    assert [ex.row for ex in result.examples] == [0, 1]
+    assert [e.position for e in result.skipped] == [1, 2]
+    assert [ex.row for ex in result.examples] == [0, 3]  # positions in the input, as findings use
 
 
 def test_file_of_only_bad_rows_fails_even_when_skipping(tmp_path):

@@ -15,7 +15,7 @@ from curation import review
 from curation.export import EXPORT_FORMATS, plan
 from curation.workbench import export_dataset
 
-EXT = {"jsonl": ".jsonl", "parquet": ".parquet", "csv": ".csv", "hf": ""}
+EXT = {"jsonl": ".jsonl", "json": ".json", "parquet": ".parquet", "csv": ".csv", "hf": ""}
 
 
 @st.cache_resource(show_spinner="Deriving the curated set...", max_entries=2)
@@ -56,8 +56,10 @@ if open_ > 0:
 if disputed:
     st.warning(f"{disputed} item(s) wait for adjudication (Team review).")
 
+source_kind = ds.source.get("kind")
 fmt = st.selectbox("Format", EXPORT_FORMATS, key="exp_format",
-                   format_func=lambda f: {"jsonl": "jsonl (source format)", "hf": "hf (datasets folder)"}.get(f, f))
+                   index=EXPORT_FORMATS.index(source_kind) if source_kind in EXPORT_FORMATS else 0,
+                   format_func=lambda f: {"hf": "hf (datasets folder)"}.get(f, f))
 name = st.text_input("File name (inside the workspace exports/ folder)", value=f"{ds.name}-curated{EXT[fmt]}",
                      key=f"exp_name_{fmt}")
 if st.button("Write export", key="exp_write", type="primary"):

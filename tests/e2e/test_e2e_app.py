@@ -235,4 +235,7 @@ def check_export(ws: Path) -> None:
     assert manifest["reviewers"] == ["cora"]
     actions = sorted({c["action"] for c in manifest["changes"]})
     assert actions == ["add", "merge", "pick"], actions
-    assert sum(1 for rec in lines if rec.get("curation_added")) == 1
+    added = [c for c in manifest["changes"] if c["status"] == "added"]
+    assert not any("curation_added" in rec for rec in lines)  # provenance is in the manifest only
+    assert lines[-1]["id"] == added[0]["id"] == f"added-{added[0]['decision_id']}"
+    assert lines[-1]["messages"] == added[0]["messages"]
