@@ -56,3 +56,27 @@ def ab_summary(judgements: Sequence[dict], arm: str, other: str) -> dict[str, An
             "ties": ties, "win_rate": (wins + ties / 2) / len(pair) if pair else None, "ci": (lo, hi),
             "left_wins": left, "right_wins": len(decided) - left,
             "position_p": binom_two_sided(left, len(decided))}
+
+
+def krippendorff_alpha(units: Sequence[Sequence[str]]) -> float | None:
+    """Krippendorff's alpha for nominal labels: one list of labels per item (any number of
+    annotators, items with fewer than two labels ignored). None without pairable labels;
+    1.0 when every label is the same (nothing to disagree about)."""
+    coincidence: Counter = Counter()
+    for labels in units:
+        m = len(labels)
+        if m < 2:
+            continue
+        for i, a in enumerate(labels):
+            for j, b in enumerate(labels):
+                if i != j:
+                    coincidence[(a, b)] += 1 / (m - 1)
+    if not coincidence:
+        return None
+    totals: Counter = Counter()
+    for (a, _), v in coincidence.items():
+        totals[a] += v
+    n = sum(totals.values())
+    observed = sum(v for (a, b), v in coincidence.items() if a != b)
+    expected = sum(totals[a] * totals[b] for a in totals for b in totals if a != b) / (n - 1)
+    return 1.0 if expected == 0 else 1 - observed / expected

@@ -24,7 +24,7 @@ from typing import Any
 
 from curation import decisions as model
 from curation import review_items as items_
-from curation.agreement import cohen_kappa
+from curation.agreement import cohen_kappa, krippendorff_alpha
 from curation.decisions import OPEN, ItemState
 from curation.schema import Decision, Example, Finding
 from curation.store import Workspace
@@ -242,14 +242,41 @@ def _consensus(ws: Workspace, dataset_id: int, finding_id: str, actor: str, role
     return ws.record(dataset_id, [d]).ids
 
 
+def decide_bulk(ws: Workspace, dataset_id: int, items: Sequence[QueueItem], action: str, actor: str, role: str,
+                reason: str, bulk: str) -> int:
+    """One decision per item, all in one transaction (``payload.bulk`` ties them together, so
+    one undo withdraws all of them). ``action``: keep, drop, merge (onto each duplicate
+    group's representative) or keep-x (a disagreement of different requests)."""
+    batch = []
+    for it in items:
+        g = it.group
+        if g is not None:
+            act_, rows, payload = (items_.drop_all_decision(g) if action == "drop" else
+                                   items_.keep_all_decision(g, "different requests" if action == "keep-x"
+                                                            else "open-ended"))
+        elif action == "merge":
+            rep = int(it.finding.evidence.get("representative", min(it.finding.rows)))
+            act_, rows, payload = "merge", it.finding.rows, {"keep_row": rep}
+        else:
+            act_, rows, payload = action.split("-")[0], it.finding.rows, {}
+        batch.append(Decision(0, dataset_id, act_, actor, tuple(rows), it.finding.finding_id,
+                              {**payload, "bulk": bulk}, reason, 0.0, key=f"bulk:{bulk}:{it.finding.finding_id}",
+                              role=role))
+    return ws.record(dataset_id, batch).new if batch else 0
+
+
 def undo_last(ws: Workspace, dataset_id: int, actor: str) -> list[int]:
-    """Withdraw the actor's latest live decision; returns the withdrawn id (or nothing)."""
+    """Withdraw the actor's latest live decision (every decision of it, for a bulk action);
+    returns the withdrawn ids (or nothing)."""
     ledger = ws.ledger(dataset_id)
     mine = [e for e in ledger.live if e.actor == actor and not (e.action == "judge" and e.payload.get("kind") == "ab")]
     if not mine:
         return []
-    ws.undo(dataset_id, mine[-1].id, actor)
-    return [mine[-1].id]
+    bulk = mine[-1].payload.get("bulk")
+    targets = [e for e in mine if bulk and e.payload.get("bulk") == bulk] or [mine[-1]]
+    ws.record(dataset_id, [Decision(0, dataset_id, "undo", actor, e.rows, e.finding_id, {}, f"undo decision {e.id}",
+                                    0.0, e.id, role=e.role) for e in targets])
+    return [e.id for e in targets]
 
 
 def retract(ws: Workspace, dataset_id: int, decision_id: int, actor: str, role: str, reason: str) -> int:
@@ -258,15 +285,33 @@ def retract(ws: Workspace, dataset_id: int, decision_id: int, actor: str, role: 
 
 
 # agreement and progress ---------------------------------------------------------------------
+def vote_category(vote: Decision) -> str:
+    """What a blind vote does, as a category (keep, drop, merge, pick, edit, add): two
+    annotators who merge the same group onto different rows agree on the category."""
+    return str(vote.payload.get("label", "")).split(":")[0] or "?"
+
+
 def agreement(ws: Workspace, dataset_id: int) -> dict[str, Any]:
-    """Agreement over items with two blind votes: counts, kappa overall and per annotator pair."""
+    """Agreement over items with two or more blind votes: Cohen's kappa over the action
+    category (overall, per finding kind, per annotator pair), Krippendorff's alpha (any
+    number of annotators), and how often the exact decisions (rows too) agree."""
+    kinds = {fid: kind for fid, kind, _, _ in ws.finding_rows(dataset_id)}
     pairs: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    for s in states(ws, dataset_id).values():
-        if len(s.votes) >= 2:
-            a, b = sorted(s.votes[:2], key=lambda v: v.actor)
-            pairs[(a.actor, b.actor)].append((a.payload["label"], b.payload["label"]))
+    by_kind: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    units, exact = [], []
+    for fid, s in states(ws, dataset_id).items():
+        if len(s.votes) < 2:
+            continue
+        units.append([vote_category(v) for v in s.votes])
+        a, b = sorted(s.votes[:2], key=lambda v: v.actor)
+        pair = (vote_category(a), vote_category(b))
+        pairs[(a.actor, b.actor)].append(pair)
+        by_kind[kinds.get(fid, "?")].append(pair)
+        exact.append(a.payload.get("label") == b.payload.get("label"))
     every = [p for ps in pairs.values() for p in ps]
-    return {"n_items": len(every), "n_agree": sum(a == b for a, b in every), "kappa": cohen_kappa(every),
+    return {"n_items": len(every), "n_agree": sum(exact), "n_agree_category": sum(a == b for a, b in every),
+            "kappa": cohen_kappa(every), "alpha": krippendorff_alpha(units),
+            "by_kind": [{"kind": k, "n_items": len(ps), "kappa": cohen_kappa(ps)} for k, ps in sorted(by_kind.items())],
             "pairs": [{"annotators": f"{a} / {b}", "n_items": len(ps), "kappa": cohen_kappa(ps)}
                       for (a, b), ps in sorted(pairs.items())]}
 
@@ -285,10 +330,12 @@ def progress(ws: Workspace, dataset_id: int, settings: ReviewSettings | None = N
     for e in ledger.live:
         if e.finding_id is None:
             continue
-        p = people[e.actor]
-        p["actions"]["vote" if e.action == "judge" else e.action] += 1
-        p["items"].add(e.finding_id)
-        p["last"] = max(p["last"], e.created_at)
+        credited = [e.actor] + [a for a in e.payload.get("agreed_by") or () if a != e.actor]
+        for who in credited:  # an agreed or adjudicated result counts for every annotator who chose it
+            p = people[who]
+            p["actions"]["vote" if e.action == "judge" else e.action] += 1
+            p["items"].add(e.finding_id)
+            p["last"] = max(p["last"], e.created_at)
     if settings.double_blind and len(settings.annotators) >= 2:
         ids = [fid for fid, _, _ in ws.light_findings(dataset_id)]
         for name in settings.annotators:

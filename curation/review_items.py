@@ -17,6 +17,7 @@ Decisions on a disagreement (see ``side_decision`` and friends):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,16 +149,35 @@ def drop_all_decision(group: Group) -> tuple[str, tuple[int, ...], dict[str, Any
     return "drop", group.rows, {"covers": group.covers}
 
 
-def suggested_side(group: Group, answers: Mapping[int, str], facts: Mapping[str, str]) -> tuple[str, str] | None:
-    """(side, fact key) when the facts sheet's current value of a fact appears in the answers
-    of exactly one side: a suggestion shown to the reviewer, never applied by itself."""
+def suggested_side(group: Group, texts: Mapping[int, str], facts: Mapping[str, Mapping[str, str]]
+                   ) -> tuple[str, str] | None:
+    """(side, fact key) when a fact's current value is asserted by exactly one side: its
+    figures are among the side's own (or its words appear in the side's answers) and the
+    fact is about these rows (a word of its label or key appears in their texts). A
+    suggestion shown to the reviewer, never applied by itself."""
     by_side = side_rows(group)
-    for key, value in facts.items():
-        needle = " ".join(str(value).casefold().split())
-        if not needle:
+    every = " ".join(texts.get(r, "") for r in group.rows).casefold()
+    for key, fact in facts.items():
+        value = str(fact.get("value", ""))
+        about = {w for w in re.findall(r"[a-z]{3,}", f"{fact.get('label', '')} {key}".casefold().replace("_", " "))
+                 if w not in _STOP}
+        if not value or not any(w in every for w in about):
             continue
-        hits = [s for s, rows in by_side.items()
-                if any(needle in " ".join(answers.get(r, "").casefold().split()) for r in rows)]
+        figures = set(_NUMBER.findall(value))
+        hits = []
+        for side, rows in by_side.items():
+            if figures:
+                said = set(_NUMBER.findall(side))
+                ok = figures <= said
+            else:
+                needle = " ".join(value.casefold().split())
+                ok = any(needle in " ".join(texts.get(r, "").casefold().split()) for r in rows)
+            if ok:
+                hits.append(side)
         if len(hits) == 1:
             return hits[0], key
     return None
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_STOP = {"the", "and", "for", "per", "with", "plan", "what", "how", "many", "much", "does", "can"}

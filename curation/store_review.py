@@ -130,6 +130,18 @@ class ReviewStore:
                             out[f][str(d[f])] += 1
         return out
 
+    def meta_get(self, key: str) -> str | None:
+        """A workspace setting (guidelines, the facts sheet) from the meta table."""
+        t = T["meta"]
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(t.c.value).where(t.c.key == key)).scalar()
+
+    def meta_set(self, key: str, value: str) -> None:
+        t = T["meta"]
+        with self.tx() as conn:
+            if not conn.execute(sa.update(t).where(t.c.key == key).values(value=value)).rowcount:
+                conn.execute(t.insert().values(key=key, value=value))
+
     def review_settings(self, dataset_id: int) -> ReviewSettings:
         t = T["review_settings"]
         with self.engine.connect() as conn:

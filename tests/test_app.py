@@ -105,13 +105,16 @@ def test_duplicates_highlight_differences_escaped(fx):
 
 
 @pytest.mark.parametrize("button, action, keep", [
-    ("con_pick_3", "pick", 3), ("con_pick_4", "pick", 4), ("con_drop", "drop", None), ("con_keep", "keep", None),
+    ("con_side_1", "pick", [3]), ("con_side_2", "pick", [4]), ("con_drop", "drop", None), ("con_keep", "keep", None),
+    ("con_other", "keep", None),
 ])
 def test_contradiction_decisions(fx, button, action, keep):
     ws, ds = fx
     open_page("contradictions").button(key=button).click().run()
     (d,) = mine(ws, ds)
-    assert d.action == action and d.rows == (3, 4) and d.payload.get("keep_row") == keep
+    assert d.action == action and d.rows == (3, 4) and d.payload.get("keep_rows") == keep
+    assert d.payload["covers"] == [review.queue(ws, ds, "contradiction", "x", statuses=("resolved",)).items[0]
+                                   .finding.finding_id]
 
 
 def test_contradiction_edit_one_into_the_right_answer(fx):
@@ -125,7 +128,7 @@ def test_contradiction_edit_one_into_the_right_answer(fx):
     rows = {r.row: r for r in derive(ws.examples(ds), ws.decisions(ds))}
     assert rows[3].status == "dropped" and rows[4].status == "edited"
     assert rows[4].turns[-1].content.startswith("Notable Pro costs $12")
-    at.button(key="contradiction_undo").click().run()  # one undo withdraws both steps
+    at.button(key="contradiction_undo").click().run()  # one undo withdraws the pick and its edit
     assert mine(ws, ds) == [] and set(statuses(ws, ds).values()) == {"unchanged"}
 
 
@@ -176,9 +179,26 @@ def test_conflict_shows_that_the_item_changed_and_lets_choose_again(fx):
     assert mine(ws, ds) == []
     assert any("changed since you opened it" in w.value and "bob" in w.value for w in at.toast)
     assert at.selectbox(key="duplicate_focus").value == item.finding.finding_id  # shown again, fresh
-    at.button(key="dup_merge").click().run()
+    cards = " ".join(h.value for h in at.html)
+    assert "dropped · by bob on dup&#45;" in cards  # each card says what its row has become
+    at.button(key="dup_merge").click().run()  # merging would bring back row 7, which bob dropped: ask first
+    assert mine(ws, ds) == []
+    (question,) = [w.value for w in at.warning if "turn around earlier decisions" in w.value]
+    assert "restore row 7" in question.replace("\\", "") and "bob" in question
+    at.button(key="duplicate_confirm").click().run()
     assert [d.action for d in mine(ws, ds)] == ["merge"]
     assert statuses(ws, ds)[7] == "kept" and statuses(ws, ds)[8] == "dropped"
+
+
+def test_a_reversal_can_be_cancelled(fx):
+    ws, ds = fx
+    at = open_page("duplicates")
+    at.button(key="dup_drop").click().run()  # drop both rows of the first group
+    at.selectbox(key="duplicate_status").select("resolved").run()
+    at.button(key="dup_keep").click().run()  # keep all would bring both back
+    assert any("turn around earlier decisions" in w.value for w in at.warning)
+    at.button(key="duplicate_cancel").click().run()
+    assert [d.action for d in mine(ws, ds)] == ["drop"] and not any("turn around" in w.value for w in at.warning)
 
 
 @pytest.mark.parametrize("kind, button, action", [

@@ -112,7 +112,7 @@ def test_blind_routing_and_adjudication(fx):
     at.multiselect(key="team_annotators").set_value(["ann", "bob"])
     at.button[0].click().run()
     assert review.load_settings(ws, ds) == review.ReviewSettings(True, ("ann", "bob"))
-    votes = {"ann": ("con_pick_3", "pick"), "bob": ("con_drop", "drop")}
+    votes = {"ann": ("con_side_1", "pick"), "bob": ("con_drop", "drop")}
     for who, (button, _) in votes.items():
         signed_in(who, "contradictions").button(key=button).click().run()
     at = signed_in("cora", "team")
@@ -122,6 +122,8 @@ def test_blind_routing_and_adjudication(fx):
     at.button(key=next(k for k in keys if k.endswith("_bob"))).click().run()
     d = [d for d in ws.decisions(ds) if d.actor == "cora"]
     assert [x.action for x in d] == ["drop"] and "bob" in d[0].reason
+    assert d[0].payload["agreed_by"] == ["bob"]  # the annotator whose vote was chosen gets the credit
+    assert {p["person"]: p["drop"] for p in review.progress(ws, ds)}["bob"] == 1
     assert review.adjudication_queue(ws, ds).total == 0
 
 

@@ -28,6 +28,7 @@ STYLE = """<style>
 .cw-answer{border-left:3px solid #4e79a7;padding-left:.5rem}
 mark.cw-diff{background:#ffd54f;color:#000;border-radius:2px;padding:0 1px}
 .cw-rep{color:#2e7d32;font-weight:600}
+.cw-state{font-size:.78rem;margin-bottom:.3rem;padding:.1rem .4rem;border-radius:4px;background:rgba(255,193,7,.18)}
 </style>"""
 
 
@@ -59,15 +60,17 @@ def style() -> None:
 
 
 def card(ex: Example, title: str = "", compare_answer: str | None = None, compare_request: str | None = None,
-         show_system: bool = False) -> None:
+         show_system: bool = False, state: str = "") -> None:
     """One example as a card: request turns, then the answer (differences against the given
-    texts highlighted)."""
+    texts highlighted); ``state`` says what the row has become (kept, dropped... by whom)."""
     meta = [f"row {ex.row}"] + ([f"id {ex.source_id}"] if ex.source_id else [])
     category = ex.record.get("category") if hasattr(ex.record, "get") else None
     if category:
         meta.append(str(category))
     head = f'{safe_html(title)}{" · " if title else ""}{safe_html(" · ".join(meta))}'
     parts = [f'<div class="cw-card"><div class="cw-meta">{head}</div>']
+    if state:
+        parts.append(f'<div class="cw-state">{safe_html(state)}</div>')
     request_turns = [t for t in ex.request_turns if show_system or t.role != "system"]
     for i, t in enumerate(request_turns):
         body = diff_html(t.content, compare_request) if compare_request is not None and i == len(request_turns) - 1 \

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app.components import keys, queue_ui, text
 from app.components.context import require
+from curation import review
 
 KIND = "duplicate"
 ctx = require("review")
@@ -21,6 +22,11 @@ if item is not None:
     member_info = {int(m["row"]): m for m in members if isinstance(m, dict) and "row" in m} if isinstance(
         members, list) else {int(k): v for k, v in members.items()}
     note = queue_ui.note_key(KIND, item)
+    in_conflict = sorted({r for g in review.review_groups(ctx.ws, ctx.dataset.id, "contradiction")
+                          for r in g.rows} & set(rows))
+    if in_conflict:
+        st.info(text.md(f"Rows {', '.join(map(str, in_conflict))} are in a disagreement (Contradictions page): "
+                        "choosing the right side there settles this group too, copies included."))
     ordered = [rep] + [r for r in rows if r != rep] if rep in item.examples else rows
     for group in text.members_grid([item.examples[r] for r in ordered]):
         for col, ex in zip(st.columns(3), group):
@@ -31,7 +37,8 @@ if item is not None:
                 sim = f" · similarity {info['similarity']:.2f}" if isinstance(info.get("similarity"), float) else ""
                 title = ("★ representative" if is_rep else "member") + (f" · {how}" if how else "") + sim
                 text.card(ex, title, compare_answer=None if is_rep or rep_ex is None else rep_ex.answer,
-                          compare_request=None if is_rep or rep_ex is None else rep_ex.user_request)
+                          compare_request=None if is_rep or rep_ex is None else rep_ex.user_request,
+                          state=queue_ui.row_state(item.row_states.get(ex.row)))
                 st.button(f"Keep only row {ex.row}", key=f"dup_only_{ex.row}", width="stretch",
                           on_click=queue_ui.act,
                           args=(ctx, item, ("merge", f.rows, {"keep_row": ex.row}), f"kept only row {ex.row}", note))

@@ -23,7 +23,7 @@ if item is not None:
     for group in text.members_grid(list(item.examples.values())):
         for col, ex in zip(st.columns(3), group):
             with col:
-                text.card(ex)
+                text.card(ex, state=queue_ui.row_state(item.row_states.get(ex.row)))
     for row, ref in item.references.items():  # e.g. the evaluation prompt a training row leaks
         text.plain(ref.user_request or ref.request, f"reference prompt {row}")
     keep = keys.Binding("k", "fine as it is: keep", queue_ui.act,

@@ -26,7 +26,7 @@ if item is not None:
     with right:
         st.subheader("Nearest training examples")
         for ex in item.examples.values():
-            text.card(ex)
+            text.card(ex, state=queue_ui.row_state(item.row_states.get(ex.row)))
         if not item.examples:
             st.caption("No training example is near.")
     added = [d for d in ctx.ws.decisions(ctx.dataset.id, finding_id=f.finding_id) if d.action == "add"]
