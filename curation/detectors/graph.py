@@ -1,7 +1,8 @@
 """The duplicate graph: typed, scored edges -> union-find groups -> one finding per group.
 
-Every group names a representative to keep: the most complete answer (ends like a finished
-sentence, longest), ties broken by the lowest row, so a reviewer can merge with one click.
+Every group names a representative to keep, the clean original (see ``representative``:
+no wrapper, typo, case damage, stray markup or cut-short answer the other members lack),
+and says why, so a reviewer can merge with one click.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from curation.detectors.features import Fields
+from curation.detectors.representative import Vocabulary, choose
 from curation.schema import Finding
 
 EDGE_STRENGTH = {"exact": 0, "near": 1, "semantic": 2}
-_TERMINAL = (".", "!", "?", "`", ")", '"', "'", "”", "’", "*", "]")
 
 
 @dataclass(frozen=True)
@@ -89,18 +90,13 @@ def best_edges(edges: Iterable[Edge]) -> dict[tuple[int, int], Edge]:
     return best
 
 
-def representative(group: list[int], f: Fields) -> tuple[int, str]:
-    """The member to keep, and why."""
-    def rank(i: int) -> tuple:
-        ans = f.answer[i].strip() or f.request[i].strip()
-        return (not ans.endswith(_TERMINAL), -len(ans), f.rows[i])
-
-    best = min(group, key=rank)
-    text = f.answer[best].strip() if not f.prompt_only else f.request[best].strip()
-    why = "longest complete answer" if not f.prompt_only else "longest prompt"
-    if not text.endswith(_TERMINAL):
-        why = "longest answer (none ends like a finished sentence)" if not f.prompt_only else why
-    return best, why
+def representative(group: list[int], f: Fields, vocabulary: Vocabulary | None = None) -> tuple[int, str]:
+    """The member to keep, and why ("the others add words around the request (row 51: ...)").
+    ``vocabulary`` (word -> rows of the scan using it) settles typos the group cannot."""
+    requests = [(f.embedded_request or f.request)[i] for i in group]
+    answers = [f.answer[i] for i in group]
+    at, why = choose([f.rows[i] for i in group], requests, answers, vocabulary)
+    return group[at], why
 
 
 def group_findings(edges: Iterable[Edge], f: Fields, thresholds: dict,
@@ -117,8 +113,9 @@ def group_findings(edges: Iterable[Edge], f: Fields, thresholds: dict,
         by_member[e.i].append(e)
         by_member[e.j].append(e)
     findings = []
+    vocabulary = Vocabulary(list(zip(f.request_norm, f.answer_norm)))  # counted only if a group asks
     for group in uf.groups():
-        rep, why = representative(group, f)
+        rep, why = representative(group, f, vocabulary)
         members, types = [], set()
         for m in group:
             if m == rep:
@@ -135,7 +132,8 @@ def group_findings(edges: Iterable[Edge], f: Fields, thresholds: dict,
         what = "prompt" if f.prompt_only else "request and answer"
         kinds = ", ".join(sorted(types, key=EDGE_STRENGTH.__getitem__))
         reason = (f"{len(group)} rows have the same {what} ({kinds} match); "
-                  f"keep row {f.rows[rep]} ({why}) and drop the others.")
+                  f"keep row {f.rows[rep]} and drop the others: {why}.")
+        why = f"kept row {f.rows[rep]}: {why}"
         findings.append(Finding(
             kind="duplicate", detector=detector, rows=rows, score=max(0.0, min(1.0, score)),
             reason=reason,
