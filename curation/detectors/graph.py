@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from curation.detectors.features import Fields
-from curation.detectors.representative import Vocabulary, choose
+from curation.detectors.representative import TERMINAL, Vocabulary, choose
 from curation.schema import Finding
 
 EDGE_STRENGTH = {"exact": 0, "near": 1, "semantic": 2}
@@ -99,6 +99,18 @@ def representative(group: list[int], f: Fields, vocabulary: Vocabulary | None = 
     return group[at], why
 
 
+def summary_anchor(group: list[int], f: Fields) -> int:
+    """The member a group's detector, edge types and score are measured without: the longest
+    complete answer, ties to the lowest row (the representative before ``representative``
+    existed). Fixed on purpose: a finding's id hashes its detector, so a better choice of
+    representative must not move ids (and the review state tied to them) or scores."""
+    def rank(i: int) -> tuple:
+        text = f.answer[i].strip() or f.request[i].strip()
+        return not text.endswith(TERMINAL), -len(text), f.rows[i]
+
+    return min(group, key=rank)
+
+
 def group_findings(edges: Iterable[Edge], f: Fields, thresholds: dict,
                    cannot_link: Iterable[tuple[int, int]] = ()) -> list[Finding]:
     """Union the edges (strongest first) into groups, one ``duplicate`` finding per group."""
@@ -116,18 +128,18 @@ def group_findings(edges: Iterable[Edge], f: Fields, thresholds: dict,
     vocabulary = Vocabulary(list(zip(f.request_norm, f.answer_norm)))  # counted only if a group asks
     for group in uf.groups():
         rep, why = representative(group, f, vocabulary)
-        members, types = [], set()
+        link = {m: min(by_member[m], key=lambda e: (EDGE_STRENGTH[e.type], -e.score)) for m in group}
+        members = []
         for m in group:
-            if m == rep:
-                continue
-            e = min(by_member[m], key=lambda e: (EDGE_STRENGTH[e.type], -e.score))
-            other = e.j if e.i == m else e.i
-            types.add(e.type)
-            members.append({"row": f.rows[m], "edge": e.type, "similarity": round(e.score, 4),
-                            "linked_to": f.rows[other], "how": e.how})
+            if m != rep:
+                e = link[m]
+                members.append({"row": f.rows[m], "edge": e.type, "similarity": round(e.score, 4),
+                                "linked_to": f.rows[e.j if e.i == m else e.i], "how": e.how})
+        anchor = summary_anchor(group, f)
+        types = {link[m].type for m in group if m != anchor}
         weakest = max(types, key=EDGE_STRENGTH.__getitem__)
         detector = {"exact": "exact", "near": "minhash", "semantic": "semantic"}[weakest]
-        score = min(m["similarity"] for m in members)
+        score = min(round(link[m].score, 4) for m in group if m != anchor)
         rows = tuple(sorted(f.rows[m] for m in group))
         what = "prompt" if f.prompt_only else "request and answer"
         kinds = ", ".join(sorted(types, key=EDGE_STRENGTH.__getitem__))
