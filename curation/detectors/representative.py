@@ -9,10 +9,11 @@ against the other members of the group rather than against fixed expectations:
   is wrapped (greeting, sign-off, "Quick question:"), the longer answer has an opener
   (start) or a closing phrase (end), and a shorter answer that stops mid-sentence was cut
   short;
-- spelling: a word is a typo when a close spelling (one or two edits) is used by more
-  members of the group, or, on a tie, by clearly more rows of the whole scan, and the word
-  itself is rare outside the group (a word the data uses elsewhere is not a typo);
-- casing, on the words two members share: many words in capitals where the other has none
+- spelling: of two close spellings (one or two edits) at the same place in two
+  near-identical members, the one fewer members use, or on a tie clearly fewer rows of the
+  whole scan, is a typo, if it is rare outside the group (a word the data uses elsewhere
+  is not a typo);
+- casing, on the words two near-identical members share: many words in capitals where the other has none
   is shouting, otherwise a word with fewer capitals than the other's lost them;
 - per-text counts (markup markers, stray whitespace, greetings, an unfinished last
   sentence) count only above the group's minimum, so what every member shares never
@@ -41,13 +42,13 @@ from rapidfuzz.distance import OSA
 from curation.detectors.boilerplate import strip_answer, strip_request
 from curation.detectors.text import normalize
 
-WEIGHTS = {"truncated": 3.0, "incomplete": 2.0, "wrapper": 1.0, "prefix": 1.5, "closer": 1.0, "shorter": 0.5,
-           "typo": 1.0, "lower": 1.0, "caps": 2.5, "markup": 1.0, "greeting": 1.0, "punct": 0.5, "space": 0.5}
+WEIGHTS = {"truncated": 3.0, "incomplete": 1.0, "wrapper": 1.0, "prefix": 1.5, "closer": 1.0, "shorter": 0.5,
+           "typo": 1.0, "lower": 1.0, "caps": 2.5, "markup": 1.0, "greeting": 0.5, "punct": 0.5, "space": 0.5}
 SUPPORT = 1.0  # taken off per other member with the same normalised request and answer
 RARE_OUTSIDE = 2  # a typo may recur in this many rows outside the group (people repeat typos)
 LABELS = {  # kind -> what "the other(s)" do, singular and plural
     "truncated": ("cuts the answer short", "cut the answer short"),
-    "incomplete": ("ends mid-sentence", "end mid-sentence"),
+    "incomplete": ("does not end like a finished sentence", "do not end like a finished sentence"),
     "wrapper": ("adds words around the request", "add words around the request"),
     "prefix": ("puts words before the answer", "put words before the answer"),
     "closer": ("adds a closing phrase to the answer", "add a closing phrase to the answer"),
@@ -62,8 +63,10 @@ LABELS = {  # kind -> what "the other(s)" do, singular and plural
 }
 TERMINAL = (".", "!", "?", "`", ")", '"', "'", "”", "’", "*", "]")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
-_MARKUP = re.compile(r"\*\*|__|`|^[ \t]*(?:[>#]|[-*+][ \t])", re.MULTILINE)
+_MARKUP = re.compile(r"\*\*|__|`|^[ \t]*[>#]", re.MULTILINE)
+_BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]", re.MULTILINE)
 _STRAY_SPACE = re.compile(r"[^\S\n]{2,}|[^\S\n]+\n|\n{3,}")
+NEAR_IDENTICAL = 0.6  # share of tokens two texts must have in common for their casing to compare
 MAX_PAIRWISE = 60  # larger groups get only the per-text signals (pairs grow quadratically)
 
 
@@ -95,6 +98,14 @@ class _Text:
         return cls(raw, [m.span() for m in found], [m.group().casefold() for m in found],
                    [m.group() for m in found])
 
+    def starts(self, i: int) -> bool:
+        """True when token ``i`` opens a sentence or a line."""
+        return i == 0 or self.tokens[i - 1] in ".!?" or "\n" in self.raw[self.spans[i - 1][1]:self.spans[i][0]]
+
+    def edge(self, i: int, j: int) -> bool:
+        """True when tokens i..j-1 start or end the text, a line or a paragraph."""
+        return self.starts(i) or j == len(self.tokens) or "\n" in self.raw[self.spans[j - 1][1]:self.spans[j][0]]
+
     def words(self) -> set[str]:
         return {t for t in self.tokens if len(t) >= 3 and t.isalpha()}
 
@@ -112,6 +123,7 @@ class _Member:
     notes: dict = field(default_factory=dict)  # kind -> detail shown to the reviewer
     cased: set = field(default_factory=set)  # ("caps" | "lower", "request" | "answer")
     sizes: dict = field(default_factory=dict)  # kind -> how the note was chosen
+    spellings: set = field(default_factory=set)  # (word here, word at the same place elsewhere)
 
 
 def choose(rows: Sequence[int], requests: Sequence[str], answers: Sequence[str],
@@ -121,16 +133,22 @@ def choose(rows: Sequence[int], requests: Sequence[str], answers: Sequence[str],
     members = [_Member(r, _Text.of(q), _Text.of(a)) for r, q, a in zip(rows, requests, answers)]
     if len(members) <= MAX_PAIRWISE:
         for a, b in combinations(members, 2):
-            for part in ("request", "answer"):
-                x, y = getattr(a, part), getattr(b, part)
+            parts = {part: (getattr(a, part), getattr(b, part)) for part in ("request", "answer")}
+            ops = {part: SequenceMatcher(None, x.tokens, y.tokens, autojunk=False).get_opcodes()
+                   for part, (x, y) in parts.items()}
+            near = _near(parts.values(), ops.values())
+            for part, (x, y) in parts.items():
                 if x.raw == y.raw:
                     continue
-                ops = SequenceMatcher(None, x.tokens, y.tokens, autojunk=False).get_opcodes()
-                _case(a, b, part, x, y, ops)
-                _added(b, a, part, [(i1, i2) for op, _, _, i1, i2 in ops if op == "insert"]
-                       if all(op in ("equal", "insert") for op, *_ in ops) else [])
-                _added(a, b, part, [(i1, i2) for op, i1, i2, _, _ in ops if op == "delete"]
-                       if all(op in ("equal", "delete") for op, *_ in ops) else [])
+                if near:
+                    _case(a, b, part, x, y, ops[part])
+                    pairs = _spellings(x, y, ops[part])
+                    a.spellings.update(pairs)
+                    b.spellings.update((q, p) for p, q in pairs)
+                _added(b, a, part, [(i1, i2) for op, _, _, i1, i2 in ops[part] if op == "insert"]
+                       if all(op in ("equal", "insert") for op, *_ in ops[part]) else [])
+                _added(a, b, part, [(i1, i2) for op, i1, i2, _, _ in ops[part] if op == "delete"]
+                       if all(op in ("equal", "delete") for op, *_ in ops[part]) else [])
         _typos(members, vocabulary)
     for m in members:
         m.defects.update(kind for kind, _ in m.cased)
@@ -143,18 +161,29 @@ def choose(rows: Sequence[int], requests: Sequence[str], answers: Sequence[str],
     return best, _explain(members, best, central)
 
 
+def _near(texts, ops) -> bool:
+    """True when two members share most tokens (request and answer together): copies, not
+    two ways to say a thing (whose casing and word forms are style, not damage)."""
+    matched = sum(i2 - i1 for part in ops for op, i1, i2, _, _ in part if op == "equal")
+    return 2 * matched >= NEAR_IDENTICAL * sum(len(x.tokens) + len(y.tokens) for x, y in texts)
+
+
 def _case(a: _Member, b: _Member, part: str, x: _Text, y: _Text, ops: list) -> None:
-    """Casing of the words both texts share: many words in capitals where the other has
-    none is shouting; otherwise a word with fewer capitals than the other's lost them."""
-    pairs = [(p, q) for op, i1, i2, j1, j2 in ops if op == "equal"
-             for p, q in zip(x.originals[i1:i2], y.originals[j1:j2]) if p != q]
+    """Casing of the words two near-identical texts share, in the same position (a word
+    that opens a sentence in one text only is capitalised for that reason): many words in
+    capitals where the other has none is shouting; a sentence opened in lower case, or two
+    words with fewer capitals than the other's, is lower-casing."""
+    pairs = [(p, q, x.starts(i)) for op, i1, i2, j1, j2 in ops if op == "equal"
+             for i, j, p, q in zip(range(i1, i2), range(j1, j2), x.originals[i1:i2], y.originals[j1:j2])
+             if p != q and x.starts(i) == y.starts(j)]
     for m, mine in ((a, 0), (b, 1)):
-        ours = [(pair[mine], pair[1 - mine]) for pair in pairs]
-        shouts = sum(p.isupper() and len(p) > 1 and not q.isupper() for p, q in ours)
-        theirs = sum(q.isupper() and len(q) > 1 and not p.isupper() for p, q in ours)
+        ours = [(pair[mine], pair[1 - mine], pair[2]) for pair in pairs]
+        shouts = sum(p.isupper() and len(p) > 1 and not q.isupper() for p, q, _ in ours)
+        theirs = sum(q.isupper() and len(q) > 1 and not p.isupper() for p, q, _ in ours)
+        lowered = [(start or p == "i") for p, q, start in ours if _capitals(p) < _capitals(q)]
         if shouts >= 3:
             m.cased.add(("caps", part))
-        elif theirs < 3 and any(_capitals(p) < _capitals(q) for p, q in ours):
+        elif theirs < 3 and (any(lowered) or len(lowered) >= 2):
             m.cased.add(("lower", part))
 
 
@@ -167,8 +196,11 @@ def _added(a: _Member, b: _Member, part: str, runs: list[tuple[int, int]]) -> No
     t = getattr(a, part)
     wordy = [(i, j) for i, j in runs if _has_word(t.tokens[i:j])]
     if part == "request":
+        # words around the request (or a turn of it) wrap it; words inside it ask more
+        if len(wordy) > 2 or not all(t.edge(i, j) for i, j in wordy):
+            return
         # the note comes from the closest member (fewest inserted tokens): the wrapper itself
-        size = (min(2, len(wordy)), -sum(j - i for i, j in wordy))
+        size = (len(wordy), -sum(j - i for i, j in wordy))
         if wordy and size > a.sizes.get("wrapper", (0, 0)):
             a.defects["wrapper"], a.sizes["wrapper"] = size[0], size
             a.notes["wrapper"] = " … ".join(_quote(t.slice(i, j)) for i, j in wordy[:2])
@@ -176,42 +208,49 @@ def _added(a: _Member, b: _Member, part: str, runs: list[tuple[int, int]]) -> No
                 and not b.request.raw.rstrip().endswith(TERMINAL):
             b.defects["punct"] = 1
         return
-    n = len(t.tokens)
-    for i, j in wordy:
-        if i == 0:
-            if (1, i - j) > a.sizes.get("prefix", (0, 0)):
-                a.defects["prefix"], a.sizes["prefix"] = 1, (1, i - j)
-                a.notes["prefix"] = _quote(t.slice(i, j))
-        elif j < n:
-            b.defects["shorter"] = 1
-        elif not b.answer.raw.rstrip().endswith(TERMINAL):
-            b.defects["truncated"] = 1
-        elif strip_answer("x " + t.slice(i, j)) == "x":
-            a.defects["closer"] = 1
-            a.notes["closer"] = _quote(t.slice(i, j))
-        else:
-            b.defects["shorter"] = 1
+    if not wordy:
+        return
+    (i, j), n = wordy[0], len(t.tokens)
+    if len(wordy) > 1 or (i > 0 and j < n):  # more said in several places: the other says less
+        b.defects["shorter"] = 1
+    elif i == 0:
+        if (1, i - j) > a.sizes.get("prefix", (0, 0)):
+            a.defects["prefix"], a.sizes["prefix"] = 1, (1, i - j)
+            a.notes["prefix"] = _quote(t.slice(i, j))
+    elif not b.answer.raw.rstrip().endswith(TERMINAL):
+        b.defects["truncated"] = 1
+    elif strip_answer("x " + t.slice(i, j)) == "x":
+        a.defects["closer"] = 1
+        a.notes["closer"] = _quote(t.slice(i, j))
+    else:
+        b.defects["shorter"] = 1
+
+
+def _spellings(x: _Text, y: _Text, ops: list) -> list[tuple[str, str]]:
+    """Words one text spells differently at the same place in the other: (x's, y's)."""
+    return [(p, q) for op, i1, i2, j1, j2 in ops if op == "replace" and i2 - i1 == j2 - j1
+            for p, q in zip(x.tokens[i1:i2], y.tokens[j1:j2]) if _close(p, q)]
+
+
+def _close(p: str, q: str) -> bool:
+    limit = 1 if min(len(p), len(q)) < 8 else 2  # "older" and "oldest" are two edits apart
+    return (p.isalpha() and q.isalpha() and min(len(p), len(q)) >= 3 and abs(len(p) - len(q)) <= limit
+            and OSA.distance(p, q, score_cutoff=limit) <= limit)
 
 
 def _typos(members: list[_Member], vocabulary: Vocabulary | None) -> None:
-    """A word is misspelled when a close spelling in another member is the group's (or, on a
-    tie, the scan's) majority, and the word is rare outside the group."""
-    words = [m.request.words() | m.answer.words() for m in members]
-    used = Counter(w for ws in words for w in ws)
-    for m, mine in zip(members, words):
+    """Of two spellings met at the same place in two near-identical members, the one fewer
+    members use (or, on a tie, clearly fewer rows of the scan) is a typo, if it is rare
+    outside the group."""
+    used = Counter(w for m in members for w in m.request.words() | m.answer.words())
+    for m in members:
         found = []
-        for w in sorted(mine):
-            if used[w] == len(members) or (vocabulary is not None and vocabulary[w] - used[w] > RARE_OUTSIDE):
-                continue
-            for v in sorted(set(used) - {w}):
-                limit = 1 if min(len(w), len(v)) < 8 else 2  # "older" and "oldest" are two edits apart
-                if abs(len(w) - len(v)) > limit or OSA.distance(w, v, score_cutoff=limit) > limit:
-                    continue
-                more = used[v] > used[w] or (vocabulary is not None and used[v] == used[w]
-                                             and vocabulary[v] > vocabulary[w] + RARE_OUTSIDE)
-                if more:
-                    found.append((w, v))
-                    break
+        for w, v in sorted(m.spellings):
+            if vocabulary is not None and vocabulary[w] - used[w] > RARE_OUTSIDE:
+                continue  # the data uses this word elsewhere: a word, not a typo
+            if used[v] > used[w] or (vocabulary is not None and used[v] == used[w]
+                                     and vocabulary[v] > vocabulary[w] + RARE_OUTSIDE):
+                found.append((w, v))
         if found:
             m.defects["typo"] = len(found)
             m.notes["typo"] = ", ".join(f"“{w}” for “{v}”" for w, v in found[:3])
@@ -223,7 +262,7 @@ def _per_text(members: list[_Member]) -> None:
     for m in members:
         q, a = m.request.raw, m.answer.raw
         counts.append({
-            "markup": len(_MARKUP.findall(q)) + len(_MARKUP.findall(a)),
+            "markup": _markup(q) + _markup(a),
             "space": sum((t != t.strip()) + len(_STRAY_SPACE.findall(t.strip())) for t in (q, a)),
             "greeting": _stripped(q, strip_request) + _stripped(a, strip_answer),
             "incomplete": int(bool(a.strip()) and not a.rstrip().endswith(TERMINAL)),
@@ -233,6 +272,12 @@ def _per_text(members: list[_Member]) -> None:
         for m, c in zip(members, counts):
             if c[kind] > low:
                 m.defects[kind] = max(m.defects[kind], c[kind] - low)
+
+
+def _markup(text: str) -> int:
+    """1 when ``text`` has emphasis, code, quote or heading markers, or one lone bullet (two
+    or more bullets are a list, which structures an answer rather than decorating it)."""
+    return int(bool(_MARKUP.search(text)) or len(_BULLET.findall(text)) == 1)
 
 
 def _stripped(text: str, stripper) -> int:
@@ -262,7 +307,7 @@ def _explain(members: list[_Member], best: int, central: list[float]) -> str:
     """The others' damage relative to the kept row, grouped by kind, with rows and details."""
     keep = members[best]
     by_kind: dict[str, list[_Member]] = {}
-    same, reworded = [], []
+    same, recased, reworded = [], [], []
     for m in members:
         if m is keep:
             continue
@@ -275,12 +320,18 @@ def _explain(members: list[_Member], best: int, central: list[float]) -> str:
         for k in kinds:
             by_kind.setdefault(k, []).append(m)
         if not kinds:
-            identical = (m.request.raw, m.answer.raw) == (keep.request.raw, keep.answer.raw)
-            (same if identical else reworded).append(m)
+            if (m.request.raw, m.answer.raw) == (keep.request.raw, keep.answer.raw):
+                same.append(m)
+            elif (m.request.tokens, m.answer.tokens) == (keep.request.tokens, keep.answer.tokens):
+                recased.append(m)
+            else:
+                reworded.append(m)
     plural = len(members) > 2
     clauses = [f"{LABELS[k][plural]} ({_rows(ms, k)})" for k, ms in by_kind.items()]
     if same:
         clauses.append(f"{'are identical' if plural else 'is identical'} ({_rows(same, '')})")
+    if recased:
+        clauses.append(f"{'differ' if plural else 'differs'} only in case or spacing ({_rows(recased, '')})")
     if reworded:
         clauses.append(f"{'are worded differently' if plural else 'is worded differently'} ({_rows(reworded, '')})")
     text = ("the others " if plural else "the other ") + ", ".join(clauses)
