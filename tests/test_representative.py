@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from curation.detectors.representative import MAX_PAIRWISE, Vocabulary, choose
+from curation.detectors.damage import MAX_PAIRWISE, Vocabulary
+from curation.detectors.representative import choose
 from curation.detectors.text import normalize
 from curation.formats import read_examples
 

@@ -1,8 +1,8 @@
 """The duplicate graph: typed, scored edges -> union-find groups -> one finding per group.
 
-Every group names a representative to keep, the clean original (see ``representative``:
-no wrapper, typo, case damage, stray markup or cut-short answer the other members lack),
-and says why, so a reviewer can merge with one click.
+Every group names a representative to keep, the clean original (see ``representative``
+and ``damage``: no wrapper, typo, case damage, stray markup or cut-short answer the other
+members lack), and says why, so a reviewer can merge with one click.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from curation.detectors.features import Fields
-from curation.detectors.representative import TERMINAL, Vocabulary, choose
+from curation.detectors.damage import TERMINAL, Vocabulary
+from curation.detectors.representative import choose
 from curation.schema import Finding
 
 EDGE_STRENGTH = {"exact": 0, "near": 1, "semantic": 2}
