@@ -123,9 +123,10 @@ def card(ex: Example, title: str = "", compare_answer: str | None = None, compar
 
 
 def plain(text: str, label: str = "") -> None:
-    """A short untrusted text (a reason, a reference prompt, a model's answer) as inert HTML."""
+    """A short untrusted text (a reason, a reference prompt) as inert HTML, never rendered:
+    a reason quotes markers ("**Answer:**") that must show as written."""
     prefix = f'<span class="cw-role">{safe_html(label)}</span> ' if label else ""
-    st.html(f'<div class="cw-text">{prefix}{rich(text)}</div>')
+    st.html(f'<div class="cw-text">{prefix}{safe_html(text)}</div>')
 
 
 def preview(text: str, n: int = 90) -> str:
