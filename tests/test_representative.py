@@ -26,7 +26,7 @@ CASES = {  # id -> (members as (request, answer), index of the clean original, w
                 'adds words around the request (row 0: “Hi! Quick question:” … “Thanks!”)'),
     "greeting-on-a-rewording": ([("Hello! Which plan has single sign-on?", "SSO comes with the Business plan."),
                                  ("Which plan includes single sign-on?", "SSO comes with the Business plan.")], 1,
-                                "greets or signs off (row 0)"),
+                                "adds a greeting, sign-off or polite phrase (row 0)"),
     "opener": ([("What does Pro cost?", "Sure! " + PRICE), ("What does Pro cost?", PRICE)], 1,
                "puts words before the answer (row 0: “Sure!”)"),
     "label-prefix": ([("What does Pro cost?", PRICE), ("What does Pro cost?", "**Answer:** " + PRICE)], 0,

@@ -191,12 +191,14 @@ def _added(a: Member, b: Member, part: str, runs: list[tuple[int, int]]) -> None
     (i, j), n = wordy[0], len(t.tokens)
     if len(wordy) > 1 or (i > 0 and j < n):  # more said in several places: the other says less
         b.defects["shorter"] = 1
+    elif j == n and not b.answer.raw.rstrip().endswith(TERMINAL):  # b is a's start, unfinished
+        b.defects["truncated"] = 1
+    elif 2 * (j - i) >= n:  # more added than there was ("Furious." in a sentence): not a wrapper
+        b.defects["shorter"] = 1
     elif i == 0:
         if (1, i - j) > a.sizes.get("prefix", (0, 0)):
             a.defects["prefix"], a.sizes["prefix"] = 1, (1, i - j)
             a.notes["prefix"] = _quote(t.slice(i, j))
-    elif not b.answer.raw.rstrip().endswith(TERMINAL):
-        b.defects["truncated"] = 1
     elif strip_answer("x " + t.slice(i, j)) == "x":
         a.defects["closer"] = 1
         a.notes["closer"] = _quote(t.slice(i, j))

@@ -30,7 +30,7 @@ LABELS = {  # kind -> what "the other(s)" do, singular and plural
     "lower": ("is lower-cased", "are lower-cased"),
     "caps": ("is in capitals", "are in capitals"),
     "markup": ("adds markup", "add markup"),
-    "greeting": ("greets or signs off", "greet or sign off"),
+    "greeting": ("adds a greeting, sign-off or polite phrase", "add a greeting, sign-off or polite phrase"),
     "punct": ("drops the final punctuation", "drop the final punctuation"),
     "space": ("adds stray spaces or line breaks", "add stray spaces or line breaks"),
 }
