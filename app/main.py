@@ -18,7 +18,7 @@ import streamlit as st
 
 from app.components import context, keys
 from app.components.context import Ctx
-from app.components.text import md
+from app.components.text import md, raw_toggle
 
 PAGES = {  # section -> (file, title, icon, permission)
     "Review": [("overview.py", "Overview", ":material/dashboard:", "review"),
@@ -66,6 +66,7 @@ def sidebar(ctx: Ctx) -> None:
         if sets:
             names = {d.id: f"{d.name} ({d.n_examples:,} examples)" for d in sets}
             st.selectbox("Dataset", list(names), format_func=names.get, key="dataset_id")
+        raw_toggle()
         st.caption(f"Signed in as **{md(ctx.user)}** ({ctx.role})" if ctx.team else
                    f"Local mode: **{md(ctx.user)}** ({ctx.role})")
         if ctx.team and st.button("Sign out", key="sign_out"):

@@ -62,7 +62,10 @@ def test_duplicate_graph_one_finding_per_group_with_representative():
     assert len(findings) == 1
     f = findings[0]
     assert f.rows == (0, 1, 2, 3, 4)
-    assert f.evidence["representative"] == 3  # the longest complete answer
+    # the clean original, not the longest answer (row 3 wraps the request and adds "Sure!")
+    assert f.evidence["representative"] == 0
+    why = f.evidence["representative_reason"]
+    assert why.startswith("kept row 0: the others ") and all(f"row {r}" in why for r in (1, 2, 3, 4))
     assert {m["edge"] for m in f.evidence["members"]} <= {"exact", "near", "semantic"}
     assert 5 not in f.rows
 

@@ -59,7 +59,7 @@ if status == "added":
         d = r.decision
         st.caption(text.md(f"decision {d.id} · {d.actor} · {when(d.created_at)} · {text.preview(d.reason, 80)}"))
         st.html("".join(f'<div class="cw-role">{text.safe_html(t.role)}</div>'
-                        f'<div class="cw-text">{text.safe_html(t.content)}</div>' for t in r.turns))
+                        f'<div class="cw-text">{text.rich(t.content)}</div>' for t in r.turns))
     st.stop()
 
 page = browse.browse(ws, ds.id, search=search.strip(), kind=None if kind == "any" else kind,

@@ -43,7 +43,7 @@ if item is not None:
                           on_click=queue_ui.act,
                           args=(ctx, item, ("merge", f.rows, {"keep_row": ex.row}), f"kept only row {ex.row}", note))
     why = f.evidence.get("representative_reason")
-    st.caption("Highlighted words differ from the representative" + (f" (kept because: {text.md(why)})." if why else "."))
+    st.caption("Highlighted words differ from the representative" + (f"; {text.md(why)}." if why else "."))
     bindings = [
         keys.Binding("m", f"merge: keep representative {rep}", queue_ui.act,
                      (ctx, item, ("merge", f.rows, {"keep_row": rep}), f"merged onto row {rep}", note)),

@@ -1,7 +1,8 @@
 """The duplicate graph: typed, scored edges -> union-find groups -> one finding per group.
 
-Every group names a representative to keep: the most complete answer (ends like a finished
-sentence, longest), ties broken by the lowest row, so a reviewer can merge with one click.
+Every group names a representative to keep, the clean original (see ``representative``
+and ``damage``: no wrapper, typo, case damage, stray markup or cut-short answer the other
+members lack), and says why, so a reviewer can merge with one click.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from curation.detectors.features import Fields
+from curation.detectors.damage import TERMINAL, Vocabulary
+from curation.detectors.representative import choose
 from curation.schema import Finding
 
 EDGE_STRENGTH = {"exact": 0, "near": 1, "semantic": 2}
-_TERMINAL = (".", "!", "?", "`", ")", '"', "'", "”", "’", "*", "]")
 
 
 @dataclass(frozen=True)
@@ -89,18 +91,25 @@ def best_edges(edges: Iterable[Edge]) -> dict[tuple[int, int], Edge]:
     return best
 
 
-def representative(group: list[int], f: Fields) -> tuple[int, str]:
-    """The member to keep, and why."""
-    def rank(i: int) -> tuple:
-        ans = f.answer[i].strip() or f.request[i].strip()
-        return (not ans.endswith(_TERMINAL), -len(ans), f.rows[i])
+def representative(group: list[int], f: Fields, vocabulary: Vocabulary | None = None) -> tuple[int, str]:
+    """The member to keep, and why ("the others add words around the request (row 51: ...)").
+    ``vocabulary`` (word -> rows of the scan using it) settles typos the group cannot."""
+    requests = [(f.embedded_request or f.request)[i] for i in group]
+    answers = [f.answer[i] for i in group]
+    at, why = choose([f.rows[i] for i in group], requests, answers, vocabulary)
+    return group[at], why
 
-    best = min(group, key=rank)
-    text = f.answer[best].strip() if not f.prompt_only else f.request[best].strip()
-    why = "longest complete answer" if not f.prompt_only else "longest prompt"
-    if not text.endswith(_TERMINAL):
-        why = "longest answer (none ends like a finished sentence)" if not f.prompt_only else why
-    return best, why
+
+def summary_anchor(group: list[int], f: Fields) -> int:
+    """The member a group's detector, edge types and score are measured without: the longest
+    complete answer, ties to the lowest row (the representative before ``representative``
+    existed). Fixed on purpose: a finding's id hashes its detector, so a better choice of
+    representative must not move ids (and the review state tied to them) or scores."""
+    def rank(i: int) -> tuple:
+        text = f.answer[i].strip() or f.request[i].strip()
+        return not text.endswith(TERMINAL), -len(text), f.rows[i]
+
+    return min(group, key=rank)
 
 
 def group_findings(edges: Iterable[Edge], f: Fields, thresholds: dict,
@@ -117,25 +126,27 @@ def group_findings(edges: Iterable[Edge], f: Fields, thresholds: dict,
         by_member[e.i].append(e)
         by_member[e.j].append(e)
     findings = []
+    vocabulary = Vocabulary(list(zip(f.request_norm, f.answer_norm)))  # counted only if a group asks
     for group in uf.groups():
-        rep, why = representative(group, f)
-        members, types = [], set()
+        rep, why = representative(group, f, vocabulary)
+        link = {m: min(by_member[m], key=lambda e: (EDGE_STRENGTH[e.type], -e.score)) for m in group}
+        members = []
         for m in group:
-            if m == rep:
-                continue
-            e = min(by_member[m], key=lambda e: (EDGE_STRENGTH[e.type], -e.score))
-            other = e.j if e.i == m else e.i
-            types.add(e.type)
-            members.append({"row": f.rows[m], "edge": e.type, "similarity": round(e.score, 4),
-                            "linked_to": f.rows[other], "how": e.how})
+            if m != rep:
+                e = link[m]
+                members.append({"row": f.rows[m], "edge": e.type, "similarity": round(e.score, 4),
+                                "linked_to": f.rows[e.j if e.i == m else e.i], "how": e.how})
+        anchor = summary_anchor(group, f)
+        types = {link[m].type for m in group if m != anchor}
         weakest = max(types, key=EDGE_STRENGTH.__getitem__)
         detector = {"exact": "exact", "near": "minhash", "semantic": "semantic"}[weakest]
-        score = min(m["similarity"] for m in members)
+        score = min(round(link[m].score, 4) for m in group if m != anchor)
         rows = tuple(sorted(f.rows[m] for m in group))
         what = "prompt" if f.prompt_only else "request and answer"
         kinds = ", ".join(sorted(types, key=EDGE_STRENGTH.__getitem__))
         reason = (f"{len(group)} rows have the same {what} ({kinds} match); "
-                  f"keep row {f.rows[rep]} ({why}) and drop the others.")
+                  f"keep row {f.rows[rep]} and drop the others: {why}.")
+        why = f"kept row {f.rows[rep]}: {why}"
         findings.append(Finding(
             kind="duplicate", detector=detector, rows=rows, score=max(0.0, min(1.0, score)),
             reason=reason,
