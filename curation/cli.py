@@ -62,13 +62,14 @@ def _progress():
     return update
 
 
-def _ingest(ws: Workspace, path: Path, fmt, mapping, skip_bad: bool, is_reference: bool = False):
+def _ingest(ws: Workspace, path: Path, fmt, mapping, skip_bad: bool, reference_role: str | None = None):
+    from curation.store import RoleError
     from curation.workbench import ingest_file
 
     try:
         dataset, created, result = ingest_file(ws, path, fmt=fmt, mapping=mapping, skip_bad=skip_bad,
-                                               is_reference=is_reference)
-    except DataError as err:
+                                               reference_role=reference_role)
+    except (DataError, RoleError) as err:
         _fail(str(err))
     for err in result.skipped:
         typer.echo(f"skipped: {err}", err=True)
@@ -79,34 +80,47 @@ def _ingest(ws: Workspace, path: Path, fmt, mapping, skip_bad: bool, is_referenc
 def ingest(path: Path = typer.Argument(..., help="Dataset file (.jsonl, .json, .csv, .parquet)."),
            workspace: Optional[Path] = WorkspaceOpt, fmt: Optional[str] = FormatOpt,
            map_: Optional[list[str]] = MapOpt, skip_bad: bool = SkipOpt,
-           reference: bool = typer.Option(False, "--reference", help="Store as a reference prompt set.")) -> None:
-    """Read a dataset file into the workspace (all or nothing; the same file twice is a no-op)."""
+           reference: bool = typer.Option(False, "--reference", help="Store as a coverage reference: prompts users "
+                                          "really ask (coverage gaps are found against it)."),
+           eval_set: bool = typer.Option(False, "--eval-set", help="Store as an eval set: held-out prompts a model "
+                                         "is scored on (train/eval leakage is found against it).")) -> None:
+    """Read a dataset file into the workspace (all or nothing; the same file twice is a no-op).
+    A reference file has one role, chosen here: --reference or --eval-set."""
+    if reference and eval_set:
+        _fail("a file is a coverage reference (--reference) or an eval set (--eval-set), not both")
     ws = _open(workspace)
-    dataset, created, result = _ingest(ws, path, fmt, _mapping(map_), skip_bad, reference)
+    role = "coverage" if reference else "eval" if eval_set else None
+    dataset, created, result = _ingest(ws, path, fmt, _mapping(map_), skip_bad, role)
     verb = "ingested" if created else "already in workspace:"
-    typer.echo(f"{verb} {dataset.name} (id {dataset.id}): {dataset.n_examples} examples, format {dataset.format}"
-               + (f", {len(result.skipped)} bad rows skipped" if result.skipped else ""))
+    kind = f" as {dataset.role_label}" if dataset.role != "data" else ""
+    typer.echo(f"{verb} {dataset.name} (id {dataset.id}){kind}: {dataset.n_examples} examples, "
+               f"format {dataset.format}" + (f", {len(result.skipped)} bad rows skipped" if result.skipped else ""))
 
 
 @app.command()
 def scan(input: Path = typer.Argument(..., help="Dataset file to scan."),
          findings_out: Path = typer.Option(..., "--findings-out", help="Write every finding here (JSONL)."),
-         reference: Optional[Path] = typer.Option(None, "--reference", help="Reference prompt set for coverage gaps."),
+         reference: Optional[Path] = typer.Option(None, "--reference", help="Coverage reference: prompts users "
+                                                  "really ask; coverage gaps are found against it."),
          workspace: Optional[Path] = WorkspaceOpt, fmt: Optional[str] = FormatOpt,
          map_: Optional[list[str]] = MapOpt, skip_bad: bool = SkipOpt,
-         config: Optional[Path] = typer.Option(None, "--config", help="Scan settings (JSON or TOML).")) -> None:
-    """Find duplicates, contradictions, coverage gaps and quality issues; write the findings file."""
+         config: Optional[Path] = typer.Option(None, "--config", help="Scan settings (JSON or TOML)."),
+         eval_set: Optional[Path] = typer.Option(None, "--eval-set", help="Eval set: held-out prompts a model is "
+                                                 "scored on; train/eval leakage is found against it.")) -> None:
+    """Find duplicates, contradictions, coverage gaps, leakage and quality issues; write the findings file."""
     from curation.workbench import scan_dataset, write_findings
 
     ws = _open(workspace)
     dataset, _, _ = _ingest(ws, input, fmt, _mapping(map_), skip_bad)
-    ref = _ingest(ws, reference, None, None, skip_bad, is_reference=True)[0] if reference else None
+    ref = _ingest(ws, reference, None, None, skip_bad, "coverage")[0] if reference else None
+    evals = _ingest(ws, eval_set, None, None, skip_bad, "eval")[0] if eval_set else None
     progress = _progress()
     settings = _load_settings(config) if config else None
     from curation.detectors.judges import JudgeError
 
     try:
-        scan_id, findings, timings = scan_dataset(ws, dataset, ref, settings=settings, progress=progress)
+        scan_id, findings, timings = scan_dataset(ws, dataset, ref, settings=settings, progress=progress,
+                                                  eval_set=evals)
     except JudgeError as err:  # a judge model named in the settings that does not load
         _fail(f"{config}: {err}")
     finally:
@@ -226,12 +240,14 @@ def export(out: Path = typer.Argument(..., help="Output file (or folder for --fo
 @app.command()
 def demo(workspace: Path = typer.Option(Path("workspace/demo"), "--workspace", "-w"),
          resolve_all: bool = typer.Option(False, "--resolve", help="Also record the demo's expert resolutions.")) -> None:
-    """Ingest and scan the built-in demo dataset (a support assistant for a fictional product)."""
-    train, ref = DEMO_DIR / "train.jsonl", DEMO_DIR / "reference.jsonl"
+    """Ingest and scan the built-in demo dataset (a support assistant for a fictional product)
+    against its coverage reference (reference.jsonl) and its eval set (eval.jsonl)."""
+    train, ref, evals = DEMO_DIR / "train.jsonl", DEMO_DIR / "reference.jsonl", DEMO_DIR / "eval.jsonl"
     if not train.exists():
         _fail(f"demo data not found at {DEMO_DIR}: run `python data/generate_demo.py`")
     out = workspace / "findings.jsonl"
-    scan(train, out, ref if ref.exists() else None, workspace, None, None, False, None)
+    scan(train, out, ref if ref.exists() else None, workspace, None, None, False, None,
+         evals if evals.exists() else None)
     if resolve_all:
         resolve(DEMO_DIR / "resolutions.jsonl", workspace, None, "expert")
     typer.echo(f"next: `curate findings -w {workspace}` to list them, `curate app -w {workspace}` to review "

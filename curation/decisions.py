@@ -27,7 +27,10 @@ How row decisions apply, in event order (on the same row the later decision wins
 
 A finding's status for a viewer: ``resolved`` when a live row decision names it, else
 ``disputed`` (two blind votes, nobody decided), ``voted`` (the viewer voted), ``skipped``
-(the viewer skipped it; anyone's skip when there is no viewer) or ``open``. Its
+(the viewer skipped it; anyone's skip when there is no viewer) or ``open``. Coverage gaps
+are the exception (see ``Ledger.items``): an ``add`` writes one example and settles no
+finding by itself; a gap is resolved by a ``keep`` naming it ("no example needed") or once
+the coverage side (``curation.gaps``) finds every reference prompt of it covered. Its
 ``version`` is the id of the latest event about it, withdrawals included: the token that
 optimistic locking compares.
 
@@ -260,12 +263,20 @@ class Ledger:
     def item(self, finding_id: str, viewer: str | None = None) -> ItemState:
         return self.items(viewer).get(finding_id, OPEN)
 
-    def items(self, viewer: str | None = None) -> dict[str, ItemState]:
-        """finding_id -> ItemState for ``viewer`` (absent = open, version 0)."""
+    def items(self, viewer: str | None = None, covered: Mapping[str, bool] | None = None) -> dict[str, ItemState]:
+        """finding_id -> ItemState for ``viewer`` (absent = open, version 0).
+
+        ``covered``: finding_id -> True for each coverage gap whose reference prompts are all
+        covered now, as the coverage side computes it (``curation.gaps.closed``); such a gap
+        is resolved even with no decision naming it. An ``add`` alone resolves nothing."""
         version: dict[str, int] = {}
         for e in self.events:
             if e.finding_id is not None:
                 version[e.finding_id] = max(version.get(e.finding_id, 0), e.id)
+        covered = covered or {}
+        for fid, done in covered.items():
+            if done:
+                version.setdefault(fid, 0)
         by_item: dict[str, list[Decision]] = defaultdict(list)
         for e in self.live:
             if e.finding_id is not None:
@@ -273,10 +284,11 @@ class Ledger:
         out = {}
         for fid, v in version.items():
             live = by_item.get(fid, [])
-            decided = tuple(e for e in live if e.action in ROW_ACTIONS)
+            done = covered.get(fid, False)
+            decided = _settling(live, done)
             votes = {e.actor: e for e in live if _is_vote(e)}
             skips = [e for e in live if e.action == "skip" and (viewer is None or e.actor == viewer)]
-            if decided:
+            if decided or done:
                 status = "resolved"
             elif len(votes) >= 2:
                 status = "disputed"
@@ -383,6 +395,12 @@ def turns_from_messages(messages: Sequence[Mapping[str, Any]]) -> tuple[Turn, ..
     if problems:
         raise ValueError(str(problems[0]))
     return tuple(Turn(m["role"], m["content"]) for m in messages)
+
+
+def _settling(live: Sequence[Decision], covered: bool) -> tuple[Decision, ...]:
+    """The live row decisions that resolve a finding: any but ``add`` (one written example
+    does not close a gap), and its ``add``s too once the gap is covered."""
+    return tuple(e for e in live if e.action in ROW_ACTIONS and (covered or e.action != "add"))
 
 
 def _is_vote(e: Decision) -> bool:

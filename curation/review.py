@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from curation import decisions as model
+from curation import gaps
 from curation.agreement import cohen_kappa
 from curation.decisions import OPEN, ItemState
 from curation.schema import Decision, Example, Finding
-from curation.store import Workspace
+from curation.store import Workspace, reference_set_id
 from curation.store_review import ReviewSettings
 
 TODO = ("open", "skipped")
@@ -73,8 +74,10 @@ def is_blind_voter(settings: ReviewSettings, actor: str) -> bool:
 
 # states and queues ------------------------------------------------------------------------
 def states(ws: Workspace, dataset_id: int, viewer: str | None = None) -> dict[str, ItemState]:
-    """finding_id -> ItemState for ``viewer`` (None: anyone's skip counts). Absent = open."""
-    return ws.ledger(dataset_id).items(viewer)
+    """finding_id -> ItemState for ``viewer`` (None: anyone's skip counts). Absent = open.
+    A coverage gap is resolved once its reference prompts are covered (``curation.gaps``)."""
+    ledger = ws.ledger(dataset_id)
+    return ledger.items(viewer, covered=gaps.closed(ws, dataset_id, ledger))
 
 
 def queue(ws: Workspace, dataset_id: int, kind: str | None, viewer: str | None, *,
@@ -107,11 +110,15 @@ def load_items(ws: Workspace, dataset_id: int, finding_ids: Sequence[str],
     found = {f.finding_id: f for f in (ws.finding(dataset_id, fid, scan_id) for fid in finding_ids)}
     rows = sorted({r for f in found.values() for r in f.rows})
     examples = {ex.row: ex for ex in ws.examples(dataset_id, rows)} if rows else {}
-    ref_rows = sorted({r for f in found.values() for r in f.reference_rows})
-    ref_id = ws.scan_info(scan_id)["reference_dataset_id"] if ref_rows else None
-    refs = {ex.row: ex for ex in ws.examples(ref_id, ref_rows)} if ref_id else {}
+    # reference rows point into the scan's coverage reference, or its eval set for leakage
+    info = ws.scan_info(scan_id) if any(f.reference_rows for f in found.values()) else {}
+    want: dict[int, set[int]] = defaultdict(set)
+    for f in found.values():
+        if (set_id := reference_set_id(info, f.kind)) is not None:
+            want[set_id].update(f.reference_rows)
+    refs = {set_id: {ex.row: ex for ex in ws.examples(set_id, sorted(rows))} for set_id, rows in want.items()}
     return [QueueItem(f, st.get(fid, OPEN), {r: examples[r] for r in f.rows if r in examples},
-                      {r: refs[r] for r in f.reference_rows if r in refs})
+                      {r: ex[r] for r in f.reference_rows if r in (ex := refs.get(reference_set_id(info, f.kind), {}))})
             for fid in finding_ids if (f := found.get(fid))]
 
 
@@ -218,8 +225,9 @@ def progress(ws: Workspace, dataset_id: int, settings: ReviewSettings | None = N
         p["last"] = max(p["last"], e.created_at)
     if settings.double_blind and len(settings.annotators) >= 2:
         ids = [fid for fid, _, _ in ws.light_findings(dataset_id)]
+        closed = gaps.closed(ws, dataset_id, ledger)
         for name in settings.annotators:
-            st = ledger.items(name)
+            st = ledger.items(name, covered=closed)
             mine = [f for f in ids if name in route(f, settings.annotators)]
             people[name]["left"] = sum(st.get(f, OPEN).status in TODO for f in mine)
     return [{"person": name, "items": len(p["items"]), "decisions": sum(p["actions"].values()),

@@ -31,6 +31,13 @@ from curation.store_decisions import BatchError, ConflictError, DecisionStore, R
 from curation.store_review import ReviewStore
 
 T = metadata.tables
+# what a reference prompt set is for, chosen on import: one role per file
+REFERENCE_ROLES = {"coverage": "coverage reference (prompts users really ask: coverage gaps)",
+                   "eval": "eval set (held-out prompts: train/eval leakage)"}
+
+
+class RoleError(ValueError):
+    """A file asked for in one role is already stored in another (a file has one role)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,16 @@ class Dataset:
     n_examples: int
     created_at: float
     is_reference: bool = False
+    reference_role: str | None = None  # "coverage" or "eval" for a reference set, None for data to curate
+
+    @property
+    def role(self) -> str:
+        """``data`` (a dataset to curate), ``coverage`` or ``eval``."""
+        return self.reference_role or ("coverage" if self.is_reference else "data")
+
+    @property
+    def role_label(self) -> str:
+        return {"coverage": "coverage reference", "eval": "eval set"}.get(self.role, "dataset")
 
 
 def file_hash(path: str | Path) -> str:
@@ -103,18 +120,31 @@ class Workspace(DecisionStore, ReviewStore):
 
     # datasets ------------------------------------------------------------------------------
     def ingest(self, result: ReadResult, path: str | Path, name: str | None = None,
-               is_reference: bool = False) -> tuple[Dataset, bool]:
-        """Store a read dataset; returns (dataset, created). Same file content twice = same dataset."""
+               is_reference: bool = False, reference_role: str | None = None) -> tuple[Dataset, bool]:
+        """Store a read dataset; returns (dataset, created). Same file content twice = same dataset.
+
+        ``reference_role`` (``coverage`` or ``eval``) stores a reference set; ``is_reference``
+        alone means a coverage reference. The same file asked for in another role than it was
+        stored in raises ``RoleError``."""
+        if reference_role is not None and reference_role not in REFERENCE_ROLES:
+            raise RoleError(f"unknown reference role {reference_role!r} (choose from {', '.join(REFERENCE_ROLES)})")
+        role = reference_role or ("coverage" if is_reference else None)
         digest = file_hash(path)
         existing = self.dataset_by_hash(digest)
         if existing is not None:
+            if existing.role != (role or "data"):
+                wanted = {"coverage": "a coverage reference", "eval": "an eval set"}.get(role or "", "a dataset")
+                raise RoleError(f"{Path(path).name} is already in this workspace as {existing.role_label} "
+                                f"{existing.name!r} (id {existing.id}); a file has one role, so it cannot also be "
+                                f"{wanted}")
             return existing, False
         now = time.time()
         name = name or Path(path).stem
         with self.tx() as conn:
             ds_id = conn.execute(T["datasets"].insert().values(
                 name=name, path=str(Path(path).resolve()), format=result.format, content_hash=digest,
-                n_examples=len(result.examples), created_at=now, is_reference=is_reference,
+                n_examples=len(result.examples), created_at=now, is_reference=role is not None,
+                reference_role=role,
                 skipped_json=json.dumps([str(e) for e in result.skipped]),
             )).inserted_primary_key[0]
             rows = [{"dataset_id": ds_id, "row": ex.row, "source_id": ex.source_id,
@@ -125,12 +155,14 @@ class Workspace(DecisionStore, ReviewStore):
                 conn.execute(T["examples"].insert(), rows[start:start + 5000])
         return self.dataset(ds_id), True
 
-    def datasets(self, include_reference: bool = True) -> list[Dataset]:
+    def datasets(self, include_reference: bool = True, role: str | None = None) -> list[Dataset]:
+        """Datasets in id order; ``role`` keeps one role (``data``, ``coverage`` or ``eval``)."""
         q = sa.select(T["datasets"]).order_by(T["datasets"].c.id)
         if not include_reference:
             q = q.where(T["datasets"].c.is_reference.is_(False))
         with self.engine.connect() as conn:
-            return [_dataset(r) for r in conn.execute(q)]
+            found = [_dataset(r) for r in conn.execute(q)]
+        return [d for d in found if role is None or d.role == role]
 
     def dataset(self, key: int | str) -> Dataset:
         c = T["datasets"].c
@@ -160,11 +192,13 @@ class Workspace(DecisionStore, ReviewStore):
 
     # scans and findings --------------------------------------------------------------------------
     def add_scan(self, dataset_id: int, findings: Sequence[Finding], settings: dict, timings: dict,
-                 reference_dataset_id: int | None = None, started_at: float | None = None) -> int:
-        """Store one finished scan and all its findings in one transaction."""
+                 reference_dataset_id: int | None = None, started_at: float | None = None,
+                 eval_dataset_id: int | None = None) -> int:
+        """Store one finished scan and all its findings in one transaction (``reference_dataset_id``:
+        the coverage reference it used; ``eval_dataset_id``: the eval set)."""
         with self.tx() as conn:
             scan_id = conn.execute(T["scans"].insert().values(
-                dataset_id=dataset_id, reference_dataset_id=reference_dataset_id,
+                dataset_id=dataset_id, reference_dataset_id=reference_dataset_id, eval_dataset_id=eval_dataset_id,
                 settings_json=json.dumps(settings, default=str), timings_json=json.dumps(timings),
                 started_at=started_at or time.time(), finished_at=time.time(), n_findings=len(findings),
             )).inserted_primary_key[0]
@@ -186,6 +220,7 @@ class Workspace(DecisionStore, ReviewStore):
         with self.engine.connect() as conn:
             r = conn.execute(sa.select(T["scans"]).where(T["scans"].c.id == scan_id)).one()
         return {"id": r.id, "dataset_id": r.dataset_id, "reference_dataset_id": r.reference_dataset_id,
+                "eval_dataset_id": r.eval_dataset_id,
                 "settings": json.loads(r.settings_json), "timings": json.loads(r.timings_json),
                 "started_at": r.started_at, "finished_at": r.finished_at, "n_findings": r.n_findings}
 
@@ -296,9 +331,18 @@ def _sqlite_pragmas(engine: sa.Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def reference_set_id(scan: dict, kind: str) -> int | None:
+    """The dataset a finding's ``reference_rows`` point into: the eval set for leakage (a scan
+    stored before reference roles used its one reference for both), else the coverage reference."""
+    if kind == "leakage":
+        return scan.get("eval_dataset_id") or scan.get("reference_dataset_id")
+    return scan.get("reference_dataset_id")
+
+
 def _dataset(r: Any) -> Dataset:
     return Dataset(id=r.id, name=r.name, path=r.path, format=r.format, content_hash=r.content_hash,
-                   n_examples=r.n_examples, created_at=r.created_at, is_reference=bool(r.is_reference))
+                   n_examples=r.n_examples, created_at=r.created_at, is_reference=bool(r.is_reference),
+                   reference_role=r.reference_role)
 
 
 def _finding(r: Any) -> Finding:
@@ -308,4 +352,4 @@ def _finding(r: Any) -> Finding:
 
 
 __all__ = ["Workspace", "Dataset", "Decision", "ConflictError", "BatchError", "Recorded", "SCHEMA_VERSION",
-           "file_hash"]
+           "file_hash", "REFERENCE_ROLES", "RoleError", "reference_set_id"]

@@ -21,26 +21,37 @@ from curation.store import Dataset, Workspace
 
 
 def ingest_file(ws: Workspace, path: str | Path, fmt: str | None = None, mapping: Mapping[str, str] | None = None,
-                skip_bad: bool = False, name: str | None = None, is_reference: bool = False
-                ) -> tuple[Dataset, bool, ReadResult]:
-    """Read and store a dataset file: all or nothing (see curation.formats for errors)."""
+                skip_bad: bool = False, name: str | None = None, is_reference: bool = False,
+                reference_role: str | None = None) -> tuple[Dataset, bool, ReadResult]:
+    """Read and store a dataset file: all or nothing (see curation.formats for errors).
+    ``reference_role``: ``coverage`` (a coverage reference) or ``eval`` (an eval set);
+    ``is_reference`` alone means a coverage reference. A file has one role (``RoleError``)."""
     result = read_examples(path, fmt=fmt, mapping=mapping, skip_bad=skip_bad)
-    dataset, created = ws.ingest(result, path, name=name, is_reference=is_reference)
+    dataset, created = ws.ingest(result, path, name=name, is_reference=is_reference, reference_role=reference_role)
     return dataset, created, result
 
 
 def scan_dataset(ws: Workspace, dataset: Dataset, reference: Dataset | None = None,
-                 settings: Any = None, progress: Any = None) -> tuple[int, list[Finding], dict]:
-    """Run every configured detector over a stored dataset and store the findings."""
+                 settings: Any = None, progress: Any = None,
+                 eval_set: Dataset | None = None) -> tuple[int, list[Finding], dict]:
+    """Run every configured detector over a stored dataset and store the findings.
+    ``reference``: a coverage reference (coverage gaps); ``eval_set``: an eval set (leakage)."""
     from curation.scan import run_scan  # detectors pull in numpy/sklearn: load on demand
 
+    for given, role, use in ((reference, "coverage", "reference"), (eval_set, "eval", "eval_set")):
+        if given is not None and given.role != role:
+            raise ValueError(f"{given.name} is stored as a {given.role_label}, not a "
+                             f"{'coverage reference' if role == 'coverage' else 'eval set'}: it cannot be the "
+                             f"scan's {use}")
     started = time.time()
     examples = ws.examples(dataset.id)
     ref_examples = ws.examples(reference.id) if reference else None
+    eval_examples = ws.examples(eval_set.id) if eval_set else None
     result = run_scan(examples, reference=ref_examples, settings=settings, cache_dir=ws.cache_dir,
-                      progress=progress, memo_scope=dataset.name)
+                      progress=progress, memo_scope=dataset.name, eval_set=eval_examples)
     scan_id = ws.add_scan(dataset.id, result.findings, settings=result.settings, timings=result.timings,
-                          reference_dataset_id=reference.id if reference else None, started_at=started)
+                          reference_dataset_id=reference.id if reference else None, started_at=started,
+                          eval_dataset_id=eval_set.id if eval_set else None)
     return scan_id, list(result.findings), result.timings
 
 
@@ -100,5 +111,9 @@ def write_findings(findings: Sequence[Finding], path: str | Path) -> None:
 
 
 def finding_status(ws: Workspace, dataset: Dataset) -> dict[str, str]:
-    """finding_id -> open | skipped | voted | disputed | resolved (anyone's skip counts)."""
-    return {fid: state.status for fid, state in ws.ledger(dataset.id).items().items()}
+    """finding_id -> open | skipped | voted | disputed | resolved (anyone's skip counts); a
+    coverage gap is resolved once its reference prompts are covered (``curation.gaps``)."""
+    from curation import gaps
+
+    ledger = ws.ledger(dataset.id)
+    return {fid: state.status for fid, state in ledger.items(covered=gaps.closed(ws, dataset.id, ledger)).items()}

@@ -1,0 +1,120 @@
+"""Short labels for groups of prompts, from the prompts' own words (class-based TF-IDF).
+
+A coverage gap is a group of reference prompts; a reviewer needs two to four words that say
+what the group asks about ("dark mode, theme", "export pdf"), not the words that happen to be
+frequent everywhere ("explain", "full") nor words of a system prompt. Each group is one
+class, and every other reference prompt together is one more; a term's weight in a class is
+its share of the class's prompts times ``log(1 + A / df)``, where ``df`` is the number of
+reference prompts (all classes) that use it and ``A`` the average class size: frequent in the
+group, rare elsewhere. Terms are stop-word-free word stems and pairs of neighbouring
+content words within a clause ("reset my password" gives "reset password"), shown in their
+most frequent spelling; a pair is preferred to its single word when it is nearly as frequent.
+Only user turns are read. Not handled: stemming beyond English plurals, labels of fewer than
+two prompts (the single prompt's words are returned as they are).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from curation.detectors import text as tx
+from curation.schema import Example
+
+_SCRIPT = re.compile(r"[^\W\d_]", re.UNICODE)
+_CLAUSE = re.compile(r"[.!?;:,()\[\]{}\"“”«»|/\n]+|\s[-–—]\s")
+# words that carry no topic in a request, on top of the shared stop words
+LABEL_STOPWORDS = tx.STOPWORDS | frozenset(
+    "tell give want need know hi hello hey ok okay pls plz yes yeah im i've ive dont id i'd i'll let "
+    "something anything someone thing things kind sort lot bit able sure".split())
+
+
+def script_of(text: str) -> str:
+    """A coarse script name for the letters of ``text`` (latin, cyrillic, cjk, ...)."""
+    letters = _SCRIPT.findall(text)
+    if not letters:
+        return "symbols"
+    counts = Counter()
+    for ch in letters[:200]:
+        cp = ord(ch)
+        counts["latin" if cp < 0x250 else "cyrillic" if 0x400 <= cp < 0x530 else
+               "arabic" if 0x600 <= cp < 0x700 else "devanagari" if 0x900 <= cp < 0x980 else
+               "thai" if 0xE00 <= cp < 0xE80 else "hangul" if 0xAC00 <= cp < 0xD7B0 else
+               "cjk" if 0x3040 <= cp < 0xA000 else "other"] += 1
+    return counts.most_common(1)[0][0]
+
+
+def user_text(ex: Example) -> str:
+    """What the user wrote: the user turns only (no system prompt, no assistant turn)."""
+    return "\n".join(t.content for t in ex.turns if t.role == "user" and t.content)
+
+
+def prompt_terms(text: str, stop: frozenset[str] = LABEL_STOPWORDS) -> Counter:
+    """Term keys of one prompt (stems and stem pairs) -> a spelling seen for each, as a Counter
+    of (key, spelling) so that callers can pick each key's most frequent spelling."""
+    out: Counter = Counter()
+    for clause in _CLAUSE.split(text):
+        prev: tuple[str, str] | None = None
+        for w in tx.words(clause):
+            if w in stop or len(w) < 2 or not any(ch.isalpha() for ch in w) or w.isdigit():
+                continue
+            key = tx.stem(w)
+            out[(key, w)] += 1
+            if prev is not None and prev[0] != key:
+                out[(f"{prev[0]} {key}", f"{prev[1]} {w}")] += 1
+            prev = (key, w)
+    return out
+
+
+def label_terms(groups: Sequence[Sequence[str]], rest: Iterable[str] = (), k: int = 4,
+                stop: frozenset[str] = LABEL_STOPWORDS) -> list[list[str]]:
+    """Up to ``k`` terms per group of texts, best first (see the module docstring); ``rest``:
+    the texts in no group, which make words common everywhere weigh little."""
+    docs = [[prompt_terms(t, stop) for t in g] for g in groups]
+    rest_docs = [prompt_terms(t, stop) for t in rest]
+    df_all: Counter = Counter()
+    spelling: Counter = Counter()
+    for d in [x for g in docs for x in g] + rest_docs:
+        df_all.update({key for key, _ in d})
+        spelling.update(d)
+    shown = {}
+    for (key, w), _ in sorted(spelling.items(), key=lambda kv: (-kv[1], kv[0])):
+        shown.setdefault(key, w)
+    n_classes = len(groups) + (1 if rest_docs else 0)
+    avg = (sum(len(g) for g in docs) + len(rest_docs)) / max(1, n_classes)
+    return [_pick(g, df_all, avg, shown, k) for g in docs]
+
+
+def _pick(group: list[Counter], df_all: Counter, avg: float, shown: dict[str, str], k: int) -> list[str]:
+    if not group:
+        return []
+    df = Counter(key for d in group for key in {key for key, _ in d})
+    need = 1 if len(group) < 3 else max(2, math.ceil(0.2 * len(group)))
+    if sum(c >= need for c in df.values()) < 2 and len(group) >= 3:
+        need = 2  # a mixed group: terms two of its prompts share still say more than nothing
+    weight = {t: c / len(group) * math.log(1 + avg / df_all[t]) for t, c in df.items() if c >= need}
+    chosen: list[str] = []
+    used: set[str] = set()
+    for t in sorted(weight, key=lambda t: (-weight[t], t)):
+        if " " not in t:  # a pair nearly as frequent as its word says more ("dark mode" over "dark")
+            pairs = [p for p in weight if " " in p and t in p.split() and df[p] >= 0.6 * df[t]]
+            t = max(pairs, key=lambda p: (df[p], weight[p], p), default=t)
+        words = set(t.split())
+        if t in chosen or words & used:
+            continue
+        chosen.append(t)
+        used |= words
+        if len(chosen) == k:
+            break
+    return [shown.get(t, t) for t in chosen]
+
+
+def group_label(texts: Sequence[str], terms: Sequence[str], k: int = 4) -> str:
+    """The label of one group: its non-latin scripts (when a third of the group uses one) and
+    its terms, at most ``k`` in all, comma-separated."""
+    scripts = [s for s, c in Counter(script_of(t) for t in texts).most_common(2)
+               if s not in ("latin", "symbols") and c >= len(texts) / 3]
+    parts = [f"{s} text" for s in scripts] + list(terms)[: max(0, k - len(scripts))]
+    return ", ".join(parts)

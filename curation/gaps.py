@@ -1,0 +1,189 @@
+"""How far each coverage gap is closed: which of its reference prompts the curated data covers.
+
+A ``coverage_gap`` finding lists reference prompts the training data did not cover. It stays
+open until every one of them is covered, or until a reviewer records that no example is
+needed (a ``keep`` naming it; ``curation.decisions`` reads that). A reference prompt is
+covered when a request of the curated data is close to it in the coverage detector's own
+two views (``coverage.covering``, with the settings the scan ran with): meaning (the scan's
+embedding model, cosine at least ``cover_cosine``) and form (shared word n-grams, at least
+``cover_form``), reading the user request without the system prompt. What can cover a
+prompt: an example a reviewer added (``add``, whichever gap it was written for), a row whose
+request an edit changed, and a training row the scan already found that close
+(``evidence.covered_by``) while it stays in the curated set. A gap of the edge-case taxonomy that lists no reference prompts counts
+examples of its category instead: it closes when the rows the scan counted plus the added
+examples of that category reach its threshold.
+
+``closed`` is what ``Ledger.items(covered=...)`` takes, so `curate findings` and the app's
+queues read one answer; ``progress`` gives the counts they show ("3 of 10 covered"). Only
+texts missing from the workspace's vector cache are embedded (new added or edited requests):
+the model is loaded then, once per process. Not handled: a dropped row still counts toward a
+taxonomy gap's count; a reference set edited after the scan.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from curation import decisions as model
+from curation.schema import Example, Finding
+
+_MEMO: OrderedDict[tuple, dict[str, GapProgress]] = OrderedDict()
+_EMBEDDERS: dict[tuple, Any] = {}
+
+
+@dataclass(frozen=True)
+class GapProgress:
+    """One gap's coverage: its reference prompts and what covers each covered one."""
+
+    finding_id: str
+    total: int  # reference prompts, or examples wanted for a taxonomy gap without them
+    covered: Mapping[int, str] = field(default_factory=dict)  # reference row -> what covers it
+    count: int | None = None  # taxonomy gap without reference prompts: examples of its category now
+
+    @property
+    def n_covered(self) -> int:
+        return min(self.total, self.count) if self.count is not None else len(self.covered)
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.n_covered >= self.total
+
+    @property
+    def summary(self) -> str:
+        if self.count is not None:
+            return f"{self.count} of {self.total} examples wanted"
+        return f"{self.n_covered} of {self.total} covered"
+
+
+def request_text(ex: Example) -> str:
+    """The text the coverage detector embeds for a prompt or a training request."""
+    return ex.user_request or ex.request
+
+
+def closed(ws: Any, dataset_id: int, ledger: model.Ledger | None = None, embedder: Any = None) -> dict[str, bool]:
+    """finding_id -> True for each gap of the latest scan whose every reference prompt is covered
+    (or whose category has enough examples); what ``Ledger.items(covered=...)`` takes."""
+    return {fid: p.complete for fid, p in progress(ws, dataset_id, ledger, embedder).items()}
+
+
+def progress(ws: Any, dataset_id: int, ledger: model.Ledger | None = None,
+             embedder: Any = None) -> dict[str, GapProgress]:
+    """finding_id -> GapProgress for every ``coverage_gap`` of the latest scan (memoised per
+    scan and set of live row decisions, so a page rerun costs a dictionary lookup)."""
+    scan_id = ws.latest_scan_id(dataset_id)
+    if scan_id is None:
+        return {}
+    gaps = ws.findings(dataset_id, scan_id, kind="coverage_gap")
+    if not gaps:
+        return {}
+    ledger = ledger if ledger is not None else ws.ledger(dataset_id)
+    live = tuple(e.id for e in ledger.live if e.action in model.ROW_ACTIONS)
+    key = (ws.url, dataset_id, scan_id, live, id(embedder) if embedder is not None else None)
+    if key in _MEMO:
+        _MEMO.move_to_end(key)
+        return _MEMO[key]
+    out = _progress(ws, dataset_id, scan_id, gaps, ledger, embedder)
+    _MEMO[key] = out
+    while len(_MEMO) > 64:
+        _MEMO.popitem(last=False)
+    return out
+
+
+def _progress(ws: Any, dataset_id: int, scan_id: int, gaps: list[Finding], ledger: model.Ledger,
+              embedder: Any) -> dict[str, GapProgress]:
+    info = ws.scan_info(scan_id)
+    settings = info.get("settings") or {}
+    closeness = _closeness(settings)
+    covering = {int(r) for f in gaps for rows in (f.evidence.get("covered_by") or {}).values() for r in rows}
+    touched = {r for e in ledger.live if e.action in model.ROW_ACTIONS for r in e.rows}
+    base = ws.examples(dataset_id, sorted(covering | touched)) if covering | touched else []
+    # a fresh ledger over the same events: the caller's keeps its own ``problems``
+    rows = model.Ledger(ledger.events).curated(base)
+    candidates: list[tuple[str, str]] = []  # (text, what it is)
+    unchanged = set()  # included rows whose request is as scanned (covered_by still holds for them)
+    for r in rows:
+        if not r.included:
+            continue
+        if r.row is None:
+            candidates.append((request_text(_example(r.turns)), f"added example (decision {r.decision.id})"))
+        elif request_text(_example(r.turns)) != request_text(r.original):
+            candidates.append((request_text(_example(r.turns)), f"row {r.row} (edited)"))
+        else:
+            unchanged.add(r.row)
+    with_refs = [f for f in gaps if f.reference_rows]
+    by_new: dict[int, str] = {}  # reference row -> the added or edited request that covers it
+    ref_id = info.get("reference_dataset_id")
+    if candidates and with_refs and ref_id is not None:
+        from curation.detectors.coverage import covering
+
+        ref_rows = sorted({r for f in with_refs for r in f.reference_rows})
+        refs = ws.examples(ref_id, ref_rows)
+        emb = embedder if embedder is not None else _embedder(ws.cache_dir, settings)
+        texts = [request_text(e) for e in refs], [t for t, _ in candidates]
+        vecs = emb.encode(texts[0] + texts[1])
+        found = covering(vecs[: len(refs)], texts[0], vecs[len(refs):], texts[1], *closeness)
+        by_new = {e.row: candidates[c[0]][1] for e, c in zip(refs, found) if c}
+    out = {}
+    for f in gaps:
+        if not f.reference_rows:
+            out[f.finding_id] = _taxonomy_progress(f, rows, settings)
+            continue
+        covered: dict[int, str] = {}
+        by_scan = f.evidence.get("covered_by") or {}
+        for ref_row in f.reference_rows:
+            row = next((int(r) for r in by_scan.get(str(ref_row), ()) if int(r) in unchanged), None)
+            if row is not None:
+                covered[ref_row] = f"row {row}"
+            elif ref_row in by_new:
+                covered[ref_row] = by_new[ref_row]
+        out[f.finding_id] = GapProgress(f.finding_id, len(f.reference_rows), covered)
+    return out
+
+
+def _taxonomy_progress(f: Finding, rows: list[model.CuratedRow], settings: Mapping[str, Any]) -> GapProgress:
+    """An edge-case category with too few examples: the scan's count plus matching added examples."""
+    from curation.detectors.edge_cases import load_taxonomy
+
+    want = int(f.evidence.get("threshold") or 0)
+    count = int(f.evidence.get("count") or 0)
+    cat_id = f.evidence.get("category")
+    taxonomy = (settings.get("edge_cases") or {}).get("taxonomy")
+    cat = next((c for c in _taxonomy(taxonomy, load_taxonomy) if c.id == cat_id), None)
+    if cat is not None:
+        count += sum(1 for r in rows if r.row is None and r.included and cat.matches(_example(r.turns)))
+    return GapProgress(f.finding_id, want, {}, count)
+
+
+def _taxonomy(path: str | None, load: Any) -> list:
+    try:
+        return load(path)
+    except (OSError, ValueError):  # a taxonomy file gone since the scan: count nothing new
+        return []
+
+
+def _example(turns: tuple) -> Example:
+    return Example(row=-1, turns=tuple(turns))
+
+
+def _closeness(settings: Mapping[str, Any]) -> tuple[float, float]:
+    """The scan's coverage detector's (cover_cosine, cover_form); its defaults for older scans."""
+    from curation.detectors.coverage import CoverageGaps
+
+    mine = settings.get("coverage") or {}
+    return tuple(float(mine.get(k, CoverageGaps.model_fields[k].default)) for k in ("cover_cosine", "cover_form"))
+
+
+def _embedder(cache_dir: Path, settings: Mapping[str, Any]) -> Any:
+    """The scan's embedding model over the workspace's vector cache (one per process)."""
+    from curation.embeddings import Embedder
+
+    model_name = settings.get("embedding_model")
+    max_seq = settings.get("embedding_max_seq_length", 256)
+    key = (str(cache_dir), model_name, max_seq)
+    if key not in _EMBEDDERS:
+        _EMBEDDERS[key] = Embedder(model_name, cache_dir=Path(cache_dir) / "embeddings", max_seq_length=max_seq)
+    return _EMBEDDERS[key]
