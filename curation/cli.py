@@ -157,26 +157,36 @@ def findings(workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = 
              search: Optional[str] = typer.Option(None, help="Text to look for in the reason or evidence."),
              limit: int = typer.Option(50, help="How many to show (0 = all)."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON lines instead of a table.")) -> None:
-    """List findings of the latest scan, highest score first, with their review status."""
+    """List findings of the latest scan, highest score first, with their review status; a
+    coverage gap also says how many of its reference prompts are covered now."""
+    from curation import gaps
     from curation.workbench import finding_status
 
     ws = _open(workspace)
     ds = _dataset(ws, dataset)
     found = ws.findings(ds.id, kind=kind, min_score=min_score, search=search)
     st = finding_status(ws, ds)
+    covered = gaps.progress(ws, ds.id)
     if status:
         found = [f for f in found if st.get(f.finding_id, "open") == status]
     if limit:
         found = found[:limit]
     if as_json:
         for f in found:
-            typer.echo(json.dumps({**f.to_json(), "status": st.get(f.finding_id, "open")}, ensure_ascii=False))
+            extra = {}
+            if (p := covered.get(f.finding_id)) is not None:
+                extra["coverage"] = {"covered": p.n_covered, "total": p.total, "summary": p.summary,
+                                     "covered_by": {str(r): by for r, by in p.covered.items()}}
+            typer.echo(json.dumps({**f.to_json(), "status": st.get(f.finding_id, "open"), **extra},
+                                  ensure_ascii=False))
         return
     typer.echo(f"{'finding_id':<18} {'kind':<14} {'score':>5} {'status':<8} {'rows':<22} reason")
     for f in found:
         rows = ",".join(map(str, f.rows[:6])) + ("…" if len(f.rows) > 6 else "")
+        p = covered.get(f.finding_id)
+        reason = (f"[{p.summary}] " if p is not None else "") + f.reason
         typer.echo(f"{f.finding_id:<18} {f.kind:<14} {f.score:5.2f} {st.get(f.finding_id, 'open'):<8} "
-                   f"{rows:<22} {f.reason[:90]}")
+                   f"{rows:<22} {reason[:110]}")
 
 
 @app.command()

@@ -188,7 +188,7 @@ def test_a_version_1_workspace_is_migrated_keeping_its_review_settings(tmp_path)
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     ws.engine.dispose()
     again = Workspace(tmp_path / "ws")
-    assert again.schema_version() == 2
+    assert again.schema_version() == SCHEMA_VERSION
     assert again.review_settings(ds_id).double_blind and again.review_settings(ds_id).annotators == ("ann", "bob")
     assert again.runs(kind="settings") == []
     first = again.record_decision(ds_id, "drop", "ann", [1], key="k1")
