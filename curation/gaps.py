@@ -3,10 +3,11 @@
 A ``coverage_gap`` finding lists reference prompts the training data did not cover. It stays
 open until every one of them is covered, or until a reviewer records that no example is
 needed (a ``keep`` naming it; ``curation.decisions`` reads that). A reference prompt is
-covered when a request of the curated data is close to it in the coverage detector's own
-two views (``coverage.covering``, with the settings the scan ran with): meaning (the scan's
-embedding model, cosine at least ``cover_cosine``) and form (shared word n-grams, at least
-``cover_form``), reading the user request without the system prompt. What can cover a
+covered when a request of the curated data is close to it as the coverage detector judges
+it (``coverage.covering``, with the settings the scan ran with): close in meaning (the
+scan's embedding model over the user request without the system prompt, cosine at least
+``cover_cosine``) and of every edge-case kind the prompt is (a question asked with
+conflicting instructions is not covered by the plain question). What can cover a
 prompt: an example a reviewer added (``add``, whichever gap it was written for), a row whose
 request an edit changed, and a training row the scan already found that close
 (``evidence.covered_by``) while it stays in the curated set. A gap of the edge-case taxonomy that lists no reference prompts counts
@@ -97,21 +98,22 @@ def _progress(ws: Any, dataset_id: int, scan_id: int, gaps: list[Finding], ledge
               embedder: Any) -> dict[str, GapProgress]:
     info = ws.scan_info(scan_id)
     settings = info.get("settings") or {}
-    closeness = _closeness(settings)
+    cover_cosine, taxonomy = _closeness(settings)
     covering = {int(r) for f in gaps for rows in (f.evidence.get("covered_by") or {}).values() for r in rows}
     touched = {r for e in ledger.live if e.action in model.ROW_ACTIONS for r in e.rows}
     base = ws.examples(dataset_id, sorted(covering | touched)) if covering | touched else []
     # a fresh ledger over the same events: the caller's keeps its own ``problems``
     rows = model.Ledger(ledger.events).curated(base)
-    candidates: list[tuple[str, str]] = []  # (text, what it is)
+    candidates: list[tuple[Example, str]] = []  # (the example as it is now, what it is)
     unchanged = set()  # included rows whose request is as scanned (covered_by still holds for them)
     for r in rows:
         if not r.included:
             continue
+        now = _example(r.turns)
         if r.row is None:
-            candidates.append((request_text(_example(r.turns)), f"added example (decision {r.decision.id})"))
-        elif request_text(_example(r.turns)) != request_text(r.original):
-            candidates.append((request_text(_example(r.turns)), f"row {r.row} (edited)"))
+            candidates.append((now, f"added example (decision {r.decision.id})"))
+        elif request_text(now) != request_text(r.original):
+            candidates.append((now, f"row {r.row} (edited)"))
         else:
             unchanged.add(r.row)
     with_refs = [f for f in gaps if f.reference_rows]
@@ -119,13 +121,15 @@ def _progress(ws: Any, dataset_id: int, scan_id: int, gaps: list[Finding], ledge
     ref_id = info.get("reference_dataset_id")
     if candidates and with_refs and ref_id is not None:
         from curation.detectors.coverage import covering
+        from curation.detectors.edge_cases import edge_kinds, load_taxonomy
 
         ref_rows = sorted({r for f in with_refs for r in f.reference_rows})
         refs = ws.examples(ref_id, ref_rows)
         emb = embedder if embedder is not None else _embedder(ws.cache_dir, settings)
-        texts = [request_text(e) for e in refs], [t for t, _ in candidates]
-        vecs = emb.encode(texts[0] + texts[1])
-        found = covering(vecs[: len(refs)], texts[0], vecs[len(refs):], texts[1], *closeness)
+        vecs = emb.encode([request_text(e) for e in refs] + [request_text(ex) for ex, _ in candidates])
+        cats = _taxonomy(taxonomy, load_taxonomy)
+        found = covering(vecs[: len(refs)], [edge_kinds(e, cats) for e in refs], vecs[len(refs):],
+                         lambda j: edge_kinds(candidates[j][0], cats), cover_cosine)
         by_new = {e.row: candidates[c[0]][1] for e, c in zip(refs, found) if c}
     out = {}
     for f in gaps:
@@ -169,12 +173,12 @@ def _example(turns: tuple) -> Example:
     return Example(row=-1, turns=tuple(turns))
 
 
-def _closeness(settings: Mapping[str, Any]) -> tuple[float, float]:
-    """The scan's coverage detector's (cover_cosine, cover_form); its defaults for older scans."""
+def _closeness(settings: Mapping[str, Any]) -> tuple[float, str | None]:
+    """The scan's coverage detector's cover_cosine and taxonomy (its defaults for older scans)."""
     from curation.detectors.coverage import CoverageGaps
 
     mine = settings.get("coverage") or {}
-    return tuple(float(mine.get(k, CoverageGaps.model_fields[k].default)) for k in ("cover_cosine", "cover_form"))
+    return float(mine.get("cover_cosine", CoverageGaps.model_fields["cover_cosine"].default)), mine.get("taxonomy")
 
 
 def _embedder(cache_dir: Path, settings: Mapping[str, Any]) -> Any:

@@ -13,9 +13,10 @@ prompts fall in (``edge_cases.json``), else 2-4 keywords of its prompts' user tu
 class-based TF-IDF against all reference prompts (``labels``).
 
 A gap closes prompt by prompt: a reference prompt counts as covered once a training request
-(an added example included) is at least ``cover_cosine`` similar to it, in the same
-embeddings. ``evidence.covered_by`` lists, per prompt, the training rows already that close
-at scan time; ``curation.gaps`` counts the rest as the curated data changes.
+(an added example included) is at least ``cover_cosine`` similar to it in the same
+embeddings and of every edge-case kind it is (``covering``). ``evidence.covered_by`` lists,
+per prompt, the training rows already that close at scan time; ``curation.gaps`` counts the
+rest as the curated data changes.
 
 A nearest-neighbour distance threshold alone misses dense gaps (many similar reference
 prompts with a distant-but-not-far training example) and flags every lone outlier; the
@@ -24,14 +25,16 @@ ratio avoids both. Not handled: gaps smaller than ``min_gap_size`` prompts.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
 from pydantic import Field
 
 from curation.detectors.base import Detector, ScanContext, register
-from curation.detectors.edge_cases import FOREIGN_WORDS, category_matrix, dominant_categories, load_taxonomy
+from curation.detectors.edge_cases import (FOREIGN_WORDS, category_matrix, dominant_categories, edge_kinds,
+                                           load_taxonomy)
 from curation.detectors.features import reference_embeddings, request_embeddings
 from curation.detectors.graph import UnionFind
 from curation.detectors.labels import LABEL_STOPWORDS, group_label, label_terms, user_text
@@ -39,48 +42,29 @@ from curation.detectors.labels import script_of  # noqa: F401  (re-exported: it 
 from curation.detectors.neighbors import knn
 from curation.schema import Finding
 
-_FORM_TOKEN = re.compile(r"\b\w+\b|[^\w\s]")
-
-
 def form_text(text: str) -> str:
     """What the form view reads of a prompt: a template shows at its start and end, so the
     middle of a long one (an article) is skipped."""
     return text if len(text) <= 600 else text[:400] + " … " + text[-200:]
 
 
-def form_grams(text: str) -> frozenset[str]:
-    """The form view's features of one prompt: its word (and punctuation) 2- and 3-grams;
-    its words when it has fewer than two."""
-    toks = _FORM_TOKEN.findall(form_text(text).casefold())
-    grams = {" ".join(toks[i:i + n]) for n in (2, 3) for i in range(len(toks) - n + 1)}
-    return frozenset(grams or toks)
-
-
-def form_similarity(a: str | frozenset[str], b: str | frozenset[str]) -> float:
-    """Cosine of two prompts' binary form features (see ``form_grams``)."""
-    ga = a if isinstance(a, frozenset) else form_grams(a)
-    gb = b if isinstance(b, frozenset) else form_grams(b)
-    return len(ga & gb) / float(np.sqrt(len(ga) * len(gb))) if ga and gb else 0.0
-
-
-def covering(ref_vecs: np.ndarray, ref_texts: list[str], cand_vecs: np.ndarray, cand_texts: list[str],
-             cover_cosine: float, cover_form: float, most: int = 1) -> list[list[int]]:
+def covering(ref_vecs: np.ndarray, ref_kinds: Sequence[frozenset[str]], cand_vecs: np.ndarray,
+             cand_kinds: Callable[[int], frozenset[str]], cover_cosine: float, most: int = 1) -> list[list[int]]:
     """Per reference prompt, up to ``most`` candidates (positions) that cover it, closest first:
-    close in both of the detector's views, meaning (embedding cosine at least ``cover_cosine``)
-    and form (``form_similarity`` at least ``cover_form``). A training question on the same
-    topic does not cover the same question asked with conflicting instructions, in another
-    language or inside an injection template."""
-    out: list[list[int]] = [[] for _ in ref_texts]
-    if not len(ref_texts) or not len(cand_texts):
+    close in meaning (embedding cosine at least ``cover_cosine``) and of every edge-case kind
+    the prompt is (``ref_kinds``; ``cand_kinds(j)`` gives candidate j's, computed only for
+    close ones). Meaning alone is not enough: a training question on the same topic is within
+    0.85-0.93 cosine of that question asked with conflicting instructions ("answer in one
+    word but explain in detail: ..."), which it does not cover; nor does an English question
+    cover its German twin, or a plain question an injection wrapped around it."""
+    out: list[list[int]] = [[] for _ in ref_kinds]
+    if not len(ref_kinds) or not len(cand_vecs):
         return out
     sims = ref_vecs @ cand_vecs.T
-    grams: dict[int, frozenset[str]] = {}
     for i, row in enumerate(sims):
         close = np.flatnonzero(row >= cover_cosine)
-        mine = form_grams(ref_texts[i])
         for j in close[np.argsort(-row[close], kind="stable")]:
-            g = grams.setdefault(int(j), form_grams(cand_texts[j]))
-            if form_similarity(mine, g) >= cover_form:
+            if ref_kinds[i] <= cand_kinds(int(j)):
                 out[i].append(int(j))
                 if len(out[i]) == most:
                     break
@@ -185,8 +169,8 @@ class CoverageGaps(Detector):
     classifier_max_support: float = Field(0.05, ge=0, le=1, description="flag when the classifier's "
                                           "density ratio is below this (it is noisier than the neighbour views)")
     cover_cosine: float = Field(0.8, ge=-1, le=1, description="a gap's reference prompt counts as covered once a "
-                                "training request (an added example included) is this similar to it in meaning...")
-    cover_form: float = Field(0.5, ge=0, le=1, description="...and this similar in form (shared word 2-3-grams)")
+                                "training request (an added example included) is this similar to it and of every "
+                                "edge-case kind it is (another language, conflicting instructions, ...)")
     taxonomy: str | None = Field(None, description="edge-case taxonomy whose category names label gaps "
                                  "(default: bundled)")
 
@@ -229,8 +213,7 @@ class CoverageGaps(Detector):
                         uf.union(int(r), int(nb))
         groups = [m for m in uf.groups() if len(m) >= self.min_gap_size]
         labels = self.labels(ctx, groups)
-        texts = (ref_texts, train_texts)
-        return [self._finding(ctx, members, ref, train, texts, support, expected, label)
+        return [self._finding(ctx, members, ref, train, support, expected, label)
                 for members, label in zip(groups, labels)]
 
     def labels(self, ctx: ScanContext, groups: list[list[int]]) -> list[tuple[str, list[str], str | None]]:
@@ -264,17 +247,18 @@ class CoverageGaps(Detector):
             out.append((label, words, "+".join(cats[i].id for i in c) or None))
         return out
 
-    def _finding(self, ctx, members, ref, train, texts, support, expected, label) -> Finding:
+    def _finding(self, ctx, members, ref, train, support, expected, label) -> Finding:
         label, words, category = label
-        ref_texts, train_texts = texts
         centroid = ref[members].mean(axis=0)
         centroid /= max(np.linalg.norm(centroid), 1e-12)
         near = np.argsort(-(train @ centroid), kind="stable")[: self.nearest_rows]
         share = float(np.mean(support[members]))
         ref_rows = tuple(ctx.reference[m].row for m in members)
         # the closeness a gap is closed by, prompt by prompt: rows already that close
-        found = covering(ref[members], [ref_texts[m] for m in members], train, train_texts,
-                         self.cover_cosine, self.cover_form, most=3)
+        cats = load_taxonomy(self.taxonomy)
+        kinds = lru_cache(maxsize=None)(lambda j: edge_kinds(ctx.examples[j], cats))
+        found = covering(ref[members], [edge_kinds(ctx.reference[m], cats) for m in members], train, kinds,
+                         self.cover_cosine, most=3)
         covered_by = {str(ctx.reference[m].row): [ctx.examples[i].row for i in rows]
                       for m, rows in zip(members, found) if rows}
         return Finding(

@@ -127,6 +127,12 @@ def load_taxonomy(path: str | Path | None = None) -> list[Category]:
     return [Category(**c) for c in data["categories"]]
 
 
+def edge_kinds(ex: Example, cats: Sequence[Category]) -> frozenset[str]:
+    """The ids of the categories ``ex`` matches."""
+    p = _Prepared.of(ex)
+    return frozenset(c.id for c in cats if c.matches_prepared(p))
+
+
 def category_matrix(examples: Sequence[Example], cats: Sequence[Category]) -> np.ndarray:
     """examples x categories: which example matches which category's rules."""
     out = np.zeros((len(examples), len(cats)), bool)
