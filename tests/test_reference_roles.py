@@ -155,3 +155,46 @@ def test_a_version_2_workspace_gets_reference_roles(tmp_path):
     with again.tx() as conn:  # a second run of the step changes nothing
         migrations.MIGRATIONS[2](conn)
     assert {d.name: d.role for d in again.datasets()} == {"d1": "data", "d2": "coverage"}
+
+
+def test_the_data_page_chooses_a_role_on_import_lists_roles_and_scans_with_both(files, monkeypatch):
+    """Data & scans: a file is added as data, a coverage reference or an eval set; the files
+    table says which; a scan takes one coverage reference and one eval set."""
+    from streamlit.testing.v1 import AppTest
+    from test_app import APP
+
+    from app.lib import jobs
+
+    train, coverage, evals, tmp = files
+    ws = Workspace(tmp / "ws")
+    ingest_file(ws, train)
+    for f in (coverage, evals):
+        (ws.root / f.name).write_bytes(f.read_bytes())
+    monkeypatch.setenv("CURATE_WORKSPACE", str(ws.root))
+    monkeypatch.delenv("CURATE_TEAM_MODE", raising=False)
+    started = {}
+    monkeypatch.setattr(jobs, "start_scan", lambda ws_, ds, ref, settings, actor, eval_set=None:
+                        started.update(ref=ref.name if ref else None, eval=eval_set.name if eval_set else None) or "r1")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("views/data.py").run()
+    for name, role in (("coverage.jsonl", "coverage"), ("eval.jsonl", "eval")):
+        at.text_input(key="data_path").input(name).run()
+        at.radio(key="data_path_role").set_value(role).run()
+        at.button(key="data_ingest_path").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Ingested eval as eval set" in s.value for s in at.success)
+    assert {d.name: d.role for d in ws.datasets()} == {"train": "data", "coverage": "coverage", "eval": "eval"}
+    table = at.dataframe[0].value
+    assert dict(zip(table["name"], table["role"])) == {"train": "dataset", "coverage": "coverage reference",
+                                                       "eval": "eval set"}
+    # each choice lists only the files of its role
+    assert at.selectbox(key="scan_reference").options == ["none", "coverage"]
+    assert at.selectbox(key="scan_eval").options == ["none", "eval"]
+    at.selectbox(key="scan_reference").set_value(ws.dataset("coverage").id)
+    at.selectbox(key="scan_eval").set_value(ws.dataset("eval").id)
+    at.button(key="scan_start").click().run()
+    assert started == {"ref": "coverage", "eval": "eval"}
+    at.text_input(key="data_path").input("eval.jsonl").run()
+    at.radio(key="data_path_role").set_value("coverage").run()
+    at.button(key="data_ingest_path").click().run()
+    assert any("already in this workspace as eval set" in e.value for e in at.error)

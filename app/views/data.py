@@ -36,7 +36,8 @@ def ingest(path, role: str) -> None:
         st.error(text.md(f"Could not read {path.name}: {err}"))
         return
     verb = "Ingested" if created else "Already in the workspace:"
-    st.success(text.md(f"{verb} {ds.name} as {ds.role_label}: {ds.n_examples:,} examples ({ds.format})"
+    role = f" as {ds.role_label}" if ds.role != "data" else ""
+    st.success(text.md(f"{verb} {ds.name}{role}: {ds.n_examples:,} examples ({ds.format})"
                        + (f", {len(result.skipped)} bad rows skipped" if result.skipped else "")))
 
 
