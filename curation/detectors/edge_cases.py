@@ -147,12 +147,15 @@ def dominant_categories(members: Sequence[int], matrix: np.ndarray, min_share: f
     """The categories (columns of ``matrix``, see ``category_matrix`` over a whole prompt set)
     a group of its prompts (``members``: rows) is about, for the group's label: at most
     ``most``, each matching at least ``min_share`` of the group and ``min_lift`` times its
-    share of the whole set, largest share first. A gap of injection attempts is "Prompt
+    share of the other prompts, largest share first. A gap of injection attempts is "Prompt
     injection attempts", not the word 'system' its prompts share."""
     if not len(members) or not matrix.size:
         return []
-    share, overall = matrix[list(members)].mean(axis=0), matrix.mean(axis=0)
-    ok = np.flatnonzero((share >= min_share) & (share >= min_lift * overall))
+    inside = np.zeros(len(matrix), bool)
+    inside[list(members)] = True
+    share = matrix[inside].mean(axis=0)
+    others = matrix[~inside].mean(axis=0) if (~inside).any() else np.zeros(matrix.shape[1])
+    ok = np.flatnonzero((share >= min_share) & (share >= min_lift * others))
     return sorted(ok.tolist(), key=lambda c: (-share[c], c))[:most]
 
 

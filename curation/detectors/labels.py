@@ -6,9 +6,9 @@ frequent everywhere ("explain", "full") nor words of a system prompt. Each group
 class, and every other reference prompt together is one more; a term's weight in a class is
 its share of the class's prompts times ``log(1 + A / df)``, where ``df`` is the number of
 reference prompts (all classes) that use it and ``A`` the average class size: frequent in the
-group, rare elsewhere. Terms are stop-word-free word stems and pairs of neighbouring
-content words within a clause ("reset my password" gives "reset password"), shown in their
-most frequent spelling; a pair is preferred to its single word when it is nearly as frequent.
+group, rare elsewhere. Terms are stop-word-free word stems and pairs of neighbouring words
+("dark mode", "bullet points"), shown in their most frequent spelling; a pair is preferred to
+its single word when it is nearly as frequent.
 Only user turns are read. Not handled: stemming beyond English plurals, labels of fewer than
 two prompts (the single prompt's words are returned as they are).
 """
@@ -25,10 +25,31 @@ from curation.schema import Example
 
 _SCRIPT = re.compile(r"[^\W\d_]", re.UNICODE)
 _CLAUSE = re.compile(r"[.!?;:,()\[\]{}\"“”«»|/\n]+|\s[-–—]\s")
-# words that carry no topic in a request, on top of the shared stop words
-LABEL_STOPWORDS = tx.STOPWORDS | frozenset(
+# words that carry no topic in a request, on top of the shared stop words: request fillers, and
+# the most frequent function words of languages users often write in (a gap of Spanish prompts
+# is not about 'de, la'; its script or the edge-case category 'Other languages' says that)
+LABEL_STOPWORDS = tx.STOPWORDS | frozenset((
     "tell give want need know hi hello hey ok okay pls plz yes yeah im i've ive dont id i'd i'll let "
-    "something anything someone thing things kind sort lot bit able sure".split())
+    "something anything someone thing things kind sort lot bit able sure "
+    # es
+    "de la que el en y a los se del las un por con no una su para es al lo como más pero sus le ya o "
+    "este sí porque esta entre cuando muy sobre también me hasta donde quien desde todo nos "
+    "todos uno les ni otros ese eso esto mí antes yo otro otra él tanto esa estos mucho nada cual poco "
+    "ella estar estas algo tiene puedo cómo qué mi te tu tus hola gracias "
+    # de
+    "der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch es an "
+    "werden aus er hat dass sie nach wird bei einer um am sind noch wie einem über einen so zum "
+    "haben nur oder aber vor zur bis mehr durch sein wurde ich du mein meine kann bitte was "
+    # fr
+    "le les et des du une est qui dans pas au sur ne ce il sont avec ou aux je "
+    "vous nous mon ma mes comment quoi "
+    # pt, it
+    "o do da em um para com não no na mais as dos mas é di il che per è della non si da "
+    # ru
+    "и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне "
+    "было вот от меня еще нет о из ему когда даже ну ли если уже или ни быть был до вас там "
+    "себя ничего ей может они тут где есть надо для мы тебя их чем была сам без чего тоже себе "
+    "под будет кто этот того потому этого какой как можно при это эти").split())
 
 
 def script_of(text: str) -> str:
@@ -59,6 +80,7 @@ def prompt_terms(text: str, stop: frozenset[str] = LABEL_STOPWORDS) -> Counter:
         prev: tuple[str, str] | None = None
         for w in tx.words(clause):
             if w in stop or len(w) < 2 or not any(ch.isalpha() for ch in w) or w.isdigit():
+                prev = None  # pairs are neighbours: "dark mode", not "reset [my] password"
                 continue
             key = tx.stem(w)
             out[(key, w)] += 1
@@ -90,13 +112,17 @@ def label_terms(groups: Sequence[Sequence[str]], rest: Iterable[str] = (), k: in
 def _pick(group: list[Counter], df_all: Counter, avg: float, shown: dict[str, str], k: int) -> list[str]:
     if not group:
         return []
-    df = Counter(key for d in group for key in {key for key, _ in d})
-    need = 1 if len(group) < 3 else max(2, math.ceil(0.2 * len(group)))
-    if sum(c >= need for c in df.values()) < 2 and len(group) >= 3:
-        need = 2  # a mixed group: terms two of its prompts share still say more than nothing
+    keys = [{key for key, _ in d} for d in group]
+    df = Counter(key for ks in keys for key in ks)
+    # a term worth showing is shared: by two prompts at least, and by one in twenty of a big
+    # group (a gap is often several themes: each theme's word should have its chance)
+    need = 1 if len(group) < 3 else max(2, math.ceil(0.05 * len(group)))
+    if not any(c >= need for c in df.values()):
+        need = 1  # nothing shared at all: one term from each of a few prompts (below)
     weight = {t: c / len(group) * math.log(1 + avg / df_all[t]) for t, c in df.items() if c >= need}
     chosen: list[str] = []
     used: set[str] = set()
+    shown_prompts: set[int] = set()
     for t in sorted(weight, key=lambda t: (-weight[t], t)):
         if " " not in t:  # a pair nearly as frequent as its word says more ("dark mode" over "dark")
             pairs = [p for p in weight if " " in p and t in p.split() and df[p] >= 0.6 * df[t]]
@@ -104,9 +130,13 @@ def _pick(group: list[Counter], df_all: Counter, avg: float, shown: dict[str, st
         words = set(t.split())
         if t in chosen or words & used:
             continue
+        where = {i for i, ks in enumerate(keys) if t in ks}
+        if need == 1 and where <= shown_prompts:
+            continue  # unshared terms: no two from one prompt, so the label is not one prompt's words
         chosen.append(t)
         used |= words
-        if len(chosen) == k:
+        shown_prompts |= where
+        if len(chosen) == (min(k, 3) if need == 1 and len(group) > 1 else k):
             break
     return [shown.get(t, t) for t in chosen]
 
