@@ -10,19 +10,21 @@ scan's embedding model over the user request without the system prompt, cosine a
 conflicting instructions is not covered by the plain question). What can cover a
 prompt: an example a reviewer added (``add``, whichever gap it was written for), a row whose
 request an edit changed, and a training row the scan already found that close
-(``evidence.covered_by``) while it stays in the curated set. A gap of the edge-case taxonomy that lists no reference prompts counts
-examples of its category instead: it closes when the rows the scan counted plus the added
-examples of that category reach its threshold.
+(``evidence.covered_by``) while it stays in the curated set. A gap of an edge-case category (``edge_cases``) also closes by its own
+detector's rule: when the rows of that category the scan counted plus the added examples of
+it reach the detector's threshold (without a reference set), or ``max_share_ratio`` of the
+category's share of the reference prompts (with one): what a re-scan would no longer report.
 
 ``closed`` is what ``Ledger.items(covered=...)`` takes, so `curate findings` and the app's
 queues read one answer; ``progress`` gives the counts they show ("3 of 10 covered"). Only
 texts missing from the workspace's vector cache are embedded (new added or edited requests):
-the model is loaded then, once per process. Not handled: a dropped row still counts toward a
-taxonomy gap's count; a reference set edited after the scan.
+the model is loaded then, once per process. Not handled: a dropped row still counts toward an
+edge-case category's count; a reference set edited after the scan.
 """
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,26 +40,36 @@ _EMBEDDERS: dict[tuple, Any] = {}
 
 @dataclass(frozen=True)
 class GapProgress:
-    """One gap's coverage: its reference prompts and what covers each covered one."""
+    """One gap's coverage: its reference prompts and what covers each covered one; for a gap
+    of an edge-case category, also how many examples of that kind there are and are wanted."""
 
     finding_id: str
-    total: int  # reference prompts, or examples wanted for a taxonomy gap without them
+    total: int  # reference prompts of the gap (0 for a taxonomy gap without them)
     covered: Mapping[int, str] = field(default_factory=dict)  # reference row -> what covers it
-    count: int | None = None  # taxonomy gap without reference prompts: examples of its category now
+    count: int | None = None  # edge-case gap: examples of its category now (rows the scan counted + added)
+    wanted: int | None = None  # edge-case gap: examples of its category its detector wants
 
     @property
     def n_covered(self) -> int:
-        return min(self.total, self.count) if self.count is not None else len(self.covered)
+        return len(self.covered) if self.total else min(self.count or 0, self.wanted or 0)
+
+    @property
+    def n_wanted(self) -> int:
+        return self.total or self.wanted or 0
 
     @property
     def complete(self) -> bool:
-        return self.total > 0 and self.n_covered >= self.total
+        """Every reference prompt covered, or (an edge-case gap) as many examples of its kind as
+        its detector wants: what a re-scan would no longer report."""
+        return (self.total > 0 and len(self.covered) >= self.total) or (
+            self.wanted is not None and (self.count or 0) >= self.wanted)
 
     @property
     def summary(self) -> str:
-        if self.count is not None:
-            return f"{self.count} of {self.total} examples wanted"
-        return f"{self.n_covered} of {self.total} covered"
+        parts = [f"{len(self.covered)} of {self.total} covered"] if self.total else []
+        if self.wanted is not None:
+            parts.append(f"{self.count} of {self.wanted} examples of this kind")
+        return " · ".join(parts)
 
 
 def request_text(ex: Example) -> str:
@@ -133,9 +145,7 @@ def _progress(ws: Any, dataset_id: int, scan_id: int, gaps: list[Finding], ledge
         by_new = {e.row: candidates[c[0]][1] for e, c in zip(refs, found) if c}
     out = {}
     for f in gaps:
-        if not f.reference_rows:
-            out[f.finding_id] = _taxonomy_progress(f, rows, settings)
-            continue
+        count, wanted = _category_count(ws, dataset_id, f, rows, settings, ref_id) or (None, None)
         covered: dict[int, str] = {}
         by_scan = f.evidence.get("covered_by") or {}
         for ref_row in f.reference_rows:
@@ -144,22 +154,32 @@ def _progress(ws: Any, dataset_id: int, scan_id: int, gaps: list[Finding], ledge
                 covered[ref_row] = f"row {row}"
             elif ref_row in by_new:
                 covered[ref_row] = by_new[ref_row]
-        out[f.finding_id] = GapProgress(f.finding_id, len(f.reference_rows), covered)
+        out[f.finding_id] = GapProgress(f.finding_id, len(f.reference_rows), covered, count, wanted)
     return out
 
 
-def _taxonomy_progress(f: Finding, rows: list[model.CuratedRow], settings: Mapping[str, Any]) -> GapProgress:
-    """An edge-case category with too few examples: the scan's count plus matching added examples."""
-    from curation.detectors.edge_cases import load_taxonomy
+def _category_count(ws: Any, dataset_id: int, f: Finding, rows: list[model.CuratedRow],
+                    settings: Mapping[str, Any], ref_id: int | None) -> tuple[int, int] | None:
+    """An edge-case category gap: (examples of the category now, examples its detector wants),
+    the rows the scan counted plus the matching added examples, against the detector's own
+    rule: its threshold without a reference set, else ``max_share_ratio`` times the category's
+    share of the reference. None for a gap of another detector."""
+    from curation.detectors.edge_cases import EdgeCaseCoverage, load_taxonomy
 
-    want = int(f.evidence.get("threshold") or 0)
-    count = int(f.evidence.get("count") or 0)
-    cat_id = f.evidence.get("category")
-    taxonomy = (settings.get("edge_cases") or {}).get("taxonomy")
-    cat = next((c for c in _taxonomy(taxonomy, load_taxonomy) if c.id == cat_id), None)
-    if cat is not None:
-        count += sum(1 for r in rows if r.row is None and r.included and cat.matches(_example(r.turns)))
-    return GapProgress(f.finding_id, want, {}, count)
+    if not f.detector.startswith("edge_cases.") or "count" not in f.evidence:
+        return None
+    mine = settings.get("edge_cases") or {}
+    cat = next((c for c in _taxonomy(mine.get("taxonomy"), load_taxonomy) if c.id == f.evidence.get("category")),
+               None)
+    added = [r for r in rows if r.row is None and r.included]
+    count = int(f.evidence["count"]) + (sum(cat.matches(_example(r.turns)) for r in added) if cat else 0)
+    if not f.reference_rows:
+        return count, int(f.evidence.get("threshold") or 0)
+    n_ref = ws.dataset(ref_id).n_examples if ref_id is not None else 0
+    ratio = float(mine.get("max_share_ratio", EdgeCaseCoverage.model_fields["max_share_ratio"].default))
+    n_train = ws.dataset(dataset_id).n_examples + len(added)
+    ref_count = int(f.evidence.get("reference_count") or len(f.reference_rows))
+    return count, max(1, math.ceil(ratio * ref_count / max(1, n_ref) * n_train))
 
 
 def _taxonomy(path: str | None, load: Any) -> list:

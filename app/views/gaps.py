@@ -26,7 +26,7 @@ if item is not None:
                            "really ask. A gap stays open until each of its prompts is covered by an example close "
                            "to it, or you decide no example is needed."))
     if done is not None:
-        st.progress(done.n_covered / max(1, done.total), text=text.md(f"{done.summary} · {gap}"))
+        st.progress(min(1.0, done.n_covered / max(1, done.n_wanted)), text=text.md(f"{done.summary} · {gap}"))
     left, right = st.columns(2)
     with left:
         st.subheader(f"Uncovered reference prompts · {gap}")
