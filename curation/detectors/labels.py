@@ -9,8 +9,9 @@ reference prompts (all classes) that use it and ``A`` the average class size: fr
 group, rare elsewhere. Terms are stop-word-free word stems and pairs of neighbouring words
 ("dark mode", "bullet points"), shown in their most frequent spelling; a pair is preferred to
 its single word when it is nearly as frequent.
-Only user turns are read. Not handled: stemming beyond English plurals, labels of fewer than
-two prompts (the single prompt's words are returned as they are).
+Only user turns are read. Not handled: stemming beyond English plurals; scripts written
+without spaces (a run of over 24 letters is no word: such a group is named by its script or
+its edge-case category).
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def prompt_terms(text: str, stop: frozenset[str] = LABEL_STOPWORDS) -> Counter:
     for clause in _CLAUSE.split(text):
         prev: tuple[str, str] | None = None
         for w in tx.words(clause):
-            if w in stop or len(w) < 2 or not any(ch.isalpha() for ch in w) or w.isdigit():
+            if w in stop or not 2 <= len(w) <= 24 or not any(ch.isalpha() for ch in w) or w.isdigit():
                 prev = None  # pairs are neighbours: "dark mode", not "reset [my] password"
                 continue
             key = tx.stem(w)
