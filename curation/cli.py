@@ -124,17 +124,18 @@ def _progress():
     return update
 
 
-def _ingest(ws: Workspace, path: Path, fmt, mapping, skip_bad: bool, is_reference: bool = False,
+def _ingest(ws: Workspace, path: Path, fmt, mapping, skip_bad: bool, reference_role: str | None = None,
             file_type: Optional[str] = None, name: Optional[str] = None):
     import time
 
+    from curation.store import RoleError
     from curation.workbench import ingest_file
 
     started = time.perf_counter()
     try:
         dataset, created, report = ingest_file(ws, path, fmt=fmt, mapping=mapping, skip_bad=skip_bad,
-                                               is_reference=is_reference, file_type=file_type, name=name)
-    except (DataError, WorkspaceError) as err:
+                                               reference_role=reference_role, file_type=file_type, name=name)
+    except (DataError, WorkspaceError, RoleError) as err:
         _fail(str(err))
     for skipped in report.skipped:
         _say(f"skipped: row {skipped['row']}: {skipped['message']}", err=True)
@@ -153,13 +154,21 @@ def ingest(path: Path = typer.Argument(..., help="A file (.jsonl, .json, .csv, .
            file_type: Optional[str] = typer.Option(None, "--type", help="Container when the name does not say "
                                                    "(stdin is sniffed): jsonl, json, csv, parquet."),
            name: Optional[str] = typer.Option(None, "--name", help="Dataset name (default: the file name)."),
-           reference: bool = typer.Option(False, "--reference", help="Store as a reference prompt set.")) -> None:
+           reference: bool = typer.Option(False, "--reference", help="Store as a coverage reference: prompts users "
+                                          "really ask (coverage gaps are found against it)."),
+           eval_set: bool = typer.Option(False, "--eval-set", help="Store as an eval set: held-out prompts a model "
+                                         "is scored on (train/eval leakage is found against it).")) -> None:
     """Read a dataset into the workspace (all or nothing; the same bytes twice are a no-op, the
-    same bytes with another --format/--map are a new version)."""
+    same bytes with another --format/--map are a new version). A reference file has one role,
+    chosen here: --reference or --eval-set."""
+    if reference and eval_set:
+        _fail("a file is a coverage reference (--reference) or an eval set (--eval-set), not both")
     ws = _open(workspace)
-    dataset, created, report = _ingest(ws, path, fmt, _mapping(map_), skip_bad, reference, file_type, name)
+    role = "coverage" if reference else "eval" if eval_set else None
+    dataset, created, report = _ingest(ws, path, fmt, _mapping(map_), skip_bad, role, file_type, name)
     verb = "ingested" if created else "already in workspace:"
-    _say(f"{verb} {dataset.name} (id {dataset.id}): {dataset.n_examples} examples, format {dataset.format}"
+    kind = f" as {dataset.role_label}" if dataset.role != "data" else ""
+    _say(f"{verb} {dataset.name} (id {dataset.id}){kind}: {dataset.n_examples} examples, format {dataset.format}"
          + (f", {len(report.skipped)} bad rows skipped" if report.skipped else ""))
     if created and report.versions:
         older = ", ".join(f"id {d.id}" for d in report.versions)
@@ -170,22 +179,27 @@ def ingest(path: Path = typer.Argument(..., help="A file (.jsonl, .json, .csv, .
 @app.command()
 def scan(input: Path = typer.Argument(..., help="Dataset file to scan."),
          findings_out: Path = typer.Option(..., "--findings-out", help="Write every finding here (JSONL)."),
-         reference: Optional[Path] = typer.Option(None, "--reference", help="Reference prompt set for coverage gaps."),
+         reference: Optional[Path] = typer.Option(None, "--reference", help="Coverage reference: prompts users "
+                                                  "really ask; coverage gaps are found against it."),
          workspace: Optional[Path] = WorkspaceOpt, fmt: Optional[str] = FormatOpt,
          map_: Optional[list[str]] = MapOpt, skip_bad: bool = SkipOpt,
-         config: Optional[Path] = typer.Option(None, "--config", help="Scan settings (JSON or TOML).")) -> None:
-    """Find duplicates, contradictions, coverage gaps and quality issues; write the findings file."""
+         config: Optional[Path] = typer.Option(None, "--config", help="Scan settings (JSON or TOML)."),
+         eval_set: Optional[Path] = typer.Option(None, "--eval-set", help="Eval set: held-out prompts a model is "
+                                                 "scored on; train/eval leakage is found against it.")) -> None:
+    """Find duplicates, contradictions, coverage gaps, leakage and quality issues; write the findings file."""
     from curation.workbench import scan_dataset, write_findings
 
     ws = _open(workspace)
     dataset, _, _ = _ingest(ws, input, fmt, _mapping(map_), skip_bad)
-    ref = _ingest(ws, reference, None, None, skip_bad, is_reference=True)[0] if reference else None
+    ref = _ingest(ws, reference, None, None, skip_bad, "coverage")[0] if reference else None
+    evals = _ingest(ws, eval_set, None, None, skip_bad, "eval")[0] if eval_set else None
     progress = _progress()
     settings = _load_settings(config) if config else None
     from curation.detectors.judges import JudgeError
 
     try:
-        scan_id, findings, timings = scan_dataset(ws, dataset, ref, settings=settings, progress=progress)
+        scan_id, findings, timings = scan_dataset(ws, dataset, ref, settings=settings, progress=progress,
+                                                  eval_set=evals)
     except JudgeError as err:  # a judge model named in the settings that does not load
         _fail(f"{config}: {err}")
     finally:
@@ -227,7 +241,9 @@ def findings(workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = 
              limit: Optional[int] = typer.Option(None, help="How many to show (0 = all; default: all with "
                                                  "--json, 50 in the table)."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON lines instead of a table.")) -> None:
-    """List findings of the latest scan, highest score first, with their review status."""
+    """List findings of the latest scan, highest score first, with their review status; a
+    coverage gap also says how many of its reference prompts are covered now."""
+    from curation import gaps
     from curation.schema import FINDING_KINDS
     from curation.workbench import finding_status
 
@@ -246,6 +262,7 @@ def findings(workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = 
     if limit is not None and limit < 0:
         _fail("--limit must be 0 (all) or more")
     found = ws.findings(ds.id, kind=kind, min_score=min_score, search=search)
+    covered = gaps.progress(ws, ds.id)
     if status:
         found = [f for f in found if st.get(f.finding_id, "open") == status]
     total = len(found)
@@ -254,13 +271,20 @@ def findings(workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = 
         found = found[:limit]
     if as_json:
         for f in found:
-            typer.echo(json.dumps({**f.to_json(), "status": st.get(f.finding_id, "open")}, ensure_ascii=False))
+            extra = {}
+            if (p := covered.get(f.finding_id)) is not None:
+                extra["coverage"] = {"covered": p.n_covered, "total": p.total, "summary": p.summary,
+                                     "covered_by": {str(r): by for r, by in p.covered.items()}}
+            typer.echo(json.dumps({**f.to_json(), "status": st.get(f.finding_id, "open"), **extra},
+                                  ensure_ascii=False))
         return
     typer.echo(f"{'finding_id':<18} {'kind':<14} {'score':>5} {'status':<8} {'rows':<22} reason")
     for f in found:
         rows = ",".join(map(str, f.rows[:6])) + ("…" if len(f.rows) > 6 else "")
+        p = covered.get(f.finding_id)
+        reason = (f"[{p.summary}] " if p is not None else "") + f.reason
         typer.echo(f"{f.finding_id:<18} {f.kind:<14} {f.score:5.2f} {st.get(f.finding_id, 'open'):<8} "
-                   f"{rows:<22} {f.reason[:90]}")
+                   f"{rows:<22} {reason[:110]}")
     if len(found) < total:
         _say(f"showing {len(found)} of {total} findings; --limit 0 shows all", err=True)
 
@@ -338,12 +362,14 @@ def export(out: Path = typer.Argument(..., help="Output file (or folder for --fo
 @app.command()
 def demo(workspace: Path = typer.Option(Path("workspace/demo"), "--workspace", "-w"),
          resolve_all: bool = typer.Option(False, "--resolve", help="Also record the demo's expert resolutions.")) -> None:
-    """Ingest and scan the built-in demo dataset (a support assistant for a fictional product)."""
-    train, ref = DEMO_DIR / "train.jsonl", DEMO_DIR / "reference.jsonl"
+    """Ingest and scan the built-in demo dataset (a support assistant for a fictional product)
+    against its coverage reference (reference.jsonl) and its eval set (eval.jsonl)."""
+    train, ref, evals = DEMO_DIR / "train.jsonl", DEMO_DIR / "reference.jsonl", DEMO_DIR / "eval.jsonl"
     if not train.exists():
         _fail(f"demo data not found at {DEMO_DIR}: run `python data/generate_demo.py`")
     out = workspace / "findings.jsonl"
-    scan(train, out, ref if ref.exists() else None, workspace, None, None, False, None)
+    scan(train, out, ref if ref.exists() else None, workspace, None, None, False, None,
+         evals if evals.exists() else None)
     if resolve_all:
         resolve(DEMO_DIR / "resolutions.jsonl", workspace, None, "expert")
     typer.echo(f"next: `curate findings -w {workspace}` to list them, `curate app -w {workspace}` to review "

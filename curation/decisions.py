@@ -29,9 +29,12 @@ A finding's status for a viewer: ``resolved`` when a live row decision names it 
 ``covers`` it: one decision on a disagreement resolves every pair in it), else
 ``disputed`` (two blind votes, nobody decided), ``voted`` (the viewer voted), ``settled``
 (nobody decided it, but every one of its rows was decided elsewhere), ``skipped`` (the
-viewer skipped it; anyone's skip when there is no viewer) or ``open``. Its ``version`` is
-the id of the latest event about it, withdrawals included: the token that optimistic
-locking compares. ``reversals`` tells which rows a new decision would turn around.
+viewer skipped it; anyone's skip when there is no viewer) or ``open``. Coverage gaps are
+the exception (see ``Ledger.items``): an ``add`` writes one example and settles no finding
+by itself; a gap is resolved by a ``keep`` naming it ("no example needed") or once the
+coverage side (``curation.gaps``) finds every reference prompt of it covered. Its
+``version`` is the id of the latest event about it, withdrawals included: the token that
+optimistic locking compares. ``reversals`` tells which rows a new decision would turn around.
 
 ``check`` validates one decision against the dataset before anything is stored; a stored
 event that cannot be applied anyway (written by an older version) is reported by
@@ -269,13 +272,22 @@ class Ledger:
     def item(self, finding_id: str, viewer: str | None = None) -> ItemState:
         return self.items(viewer).get(finding_id, OPEN)
 
-    def items(self, viewer: str | None = None, findings: Sequence[Any] = ()) -> dict[str, ItemState]:
+    def items(self, viewer: str | None = None, findings: Sequence[Any] = (),
+              covered: Mapping[str, bool] | None = None) -> dict[str, ItemState]:
         """finding_id -> ItemState for ``viewer`` (absent = open, version 0). An event is about
         the finding it names and those its payload ``covers`` (one decision on a disagreement
         resolves every pair of it). With ``findings`` (objects with ``finding_id``, ``kind``
         and ``rows``), a finding nobody decided whose rows were all decided elsewhere is
-        ``settled``, its ``decided_by`` the decisions that settled it."""
+        ``settled``, its ``decided_by`` the decisions that settled it.
+
+        ``covered``: finding_id -> True for each coverage gap whose reference prompts are all
+        covered now, as the coverage side computes it (``curation.gaps.closed``); such a gap
+        is resolved even with no decision naming it. An ``add`` alone resolves nothing."""
         version: dict[str, int] = {}
+        covered = covered or {}
+        for fid, done in covered.items():
+            if done:
+                version.setdefault(fid, 0)
         by_item: dict[str, list[Decision]] = defaultdict(list)
         live = set(id(e) for e in self.live)
         for e in self.events:
@@ -286,10 +298,11 @@ class Ledger:
         out = {}
         for fid, v in version.items():
             mine = by_item.get(fid, [])
-            decided = tuple(e for e in mine if e.action in ROW_ACTIONS)
+            done = covered.get(fid, False)
+            decided = _settling(mine, done)
             votes = {e.actor: e for e in mine if _is_vote(e)}
             skips = [e for e in mine if e.action == "skip" and (viewer is None or e.actor == viewer)]
-            if decided:
+            if decided or done:
                 status = "resolved"
             elif len(votes) >= 2:
                 status = "disputed"
@@ -450,6 +463,12 @@ def _about(e: Decision) -> list[str]:
     covers = e.payload.get("covers") if isinstance(e.payload, Mapping) else None
     out = [e.finding_id] if e.finding_id is not None else []
     return out + [c for c in covers or () if isinstance(c, str) and c != e.finding_id]
+
+
+def _settling(live: Sequence[Decision], covered: bool) -> tuple[Decision, ...]:
+    """The live row decisions that resolve a finding: any but ``add`` (one written example
+    does not close a gap), and its ``add``s too once the gap is covered."""
+    return tuple(e for e in live if e.action in ROW_ACTIONS and (covered or e.action != "add"))
 
 
 def _is_vote(e: Decision) -> bool:

@@ -132,7 +132,8 @@ class ShardCache:
 class Embedder:
     """Encode texts to float32, L2-normalised vectors, reusing cached vectors.
 
-    ``model``: a sentence-transformers id or local path (default: bundled MiniLM).
+    ``model``: a sentence-transformers id or local path (default: bundled MiniLM), or
+    ``hashing`` / ``hashing-DIM`` for the model-free ``HashingEncoder`` (tests, quick looks).
     ``encoder``: an already-built object with ``.encode(list[str])``; overrides ``model``.
     ``cache_dir``: folder for the vector cache (None: no disk cache).
     ``max_seq_length``: truncate inputs to this many tokens (part of the cache key).
@@ -150,6 +151,8 @@ class Embedder:
         chunk_size: int = 2048,
     ) -> None:
         self.model = model or DEFAULT_MODEL
+        if encoder is None and self.model.startswith("hashing"):  # "hashing" or "hashing-DIM": no model
+            encoder = HashingEncoder(int(self.model.split("-", 1)[1]) if "-" in self.model else 256)
         self._encoder = encoder
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length

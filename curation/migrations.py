@@ -25,6 +25,7 @@ sa.Table(
     sa.Column("content_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("n_examples", sa.Integer, nullable=False),
     sa.Column("is_reference", sa.Boolean, nullable=False, default=False),
+    sa.Column("reference_role", sa.String(16)),  # a reference set's role: "coverage" or "eval" (None: data)
     sa.Column("skipped_json", sa.Text, nullable=False, default="[]"),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("source_json", sa.Text),  # v3: container, columns, mapping, bytes around the rows
@@ -53,7 +54,8 @@ sa.Table(
     "scans", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False, index=True),
-    sa.Column("reference_dataset_id", sa.Integer, sa.ForeignKey("datasets.id")),
+    sa.Column("reference_dataset_id", sa.Integer, sa.ForeignKey("datasets.id")),  # the coverage reference
+    sa.Column("eval_dataset_id", sa.Integer, sa.ForeignKey("datasets.id")),  # the eval set (leakage)
     sa.Column("settings_json", sa.Text, nullable=False),
     sa.Column("timings_json", sa.Text, nullable=False),
     sa.Column("started_at", sa.Float, nullable=False),
@@ -162,7 +164,20 @@ def _v2_to_v3(conn: sa.Connection) -> None:
     metadata.tables["source_chunks"].create(conn, checkfirst=True)
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v0_to_v1, _v1_to_v2, _v2_to_v3]
+def _v3_to_v4(conn: sa.Connection) -> None:
+    """Reference roles: a reference set is a coverage reference (prompts users ask: coverage
+    gaps) or an eval set (held-out prompts: leakage), and a scan names each. References stored
+    before served both; they become coverage references, which is what ``--reference`` meant."""
+    inspector = sa.inspect(conn)
+    if "reference_role" not in {c["name"] for c in inspector.get_columns("datasets")}:
+        conn.execute(sa.text("ALTER TABLE datasets ADD COLUMN reference_role VARCHAR(16)"))
+    if "eval_dataset_id" not in {c["name"] for c in inspector.get_columns("scans")}:
+        conn.execute(sa.text("ALTER TABLE scans ADD COLUMN eval_dataset_id INTEGER REFERENCES datasets (id)"))
+    conn.execute(sa.text("UPDATE datasets SET reference_role = 'coverage' "
+                         "WHERE is_reference = :yes AND reference_role IS NULL"), {"yes": True})
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v0_to_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from curation import decisions as model
+from curation import gaps
 from curation import review_items as items_
 from curation.agreement import cohen_kappa, krippendorff_alpha
 from curation.decisions import OPEN, ItemState
 from curation.schema import Decision, Example, Finding
-from curation.store import Workspace
+from curation.store import Workspace, reference_set_id
 from curation.store_review import ReviewSettings
 
 TODO = ("open", "skipped")
@@ -83,8 +84,15 @@ def is_blind_voter(settings: ReviewSettings, actor: str) -> bool:
 # states and queues ------------------------------------------------------------------------
 def states(ws: Workspace, dataset_id: int, viewer: str | None = None) -> dict[str, ItemState]:
     """finding_id -> ItemState for ``viewer`` (None: anyone's skip counts). Absent = open;
-    findings whose rows were all decided elsewhere are ``settled``."""
-    return ws.ledger(dataset_id).items(viewer, _light(ws, dataset_id))
+    findings whose rows were all decided elsewhere are ``settled``; a coverage gap is
+    resolved once its reference prompts are covered (``curation.gaps``)."""
+    return _states(ws, dataset_id, ws.ledger(dataset_id), viewer)
+
+
+def _states(ws: Workspace, dataset_id: int, ledger: Any, viewer: str | None,
+            covered: Mapping[str, bool] | None = None) -> dict[str, ItemState]:
+    covered = covered if covered is not None else gaps.closed(ws, dataset_id, ledger)
+    return ledger.items(viewer, _light(ws, dataset_id), covered=covered)
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,7 @@ def queue(ws: Workspace, dataset_id: int, kind: str | None, viewer: str | None, 
     annotator sees only the items routed to them."""
     settings = settings or load_settings(ws, dataset_id)
     ledger = ws.ledger(dataset_id)
-    st = ledger.items(viewer, _light(ws, dataset_id))
+    st = _states(ws, dataset_id, ledger, viewer)
     blind = viewer is not None and is_blind_voter(settings, viewer)
     hits = {fid for fid, _, _ in ws.light_findings(dataset_id, kind, None, search)} if search else None
     picked = []
@@ -150,7 +158,7 @@ def load_items(ws: Workspace, dataset_id: int, finding_ids: Sequence[str],
     """The review items led by ``finding_ids`` (a finding inside a disagreement brings the
     whole disagreement), with their examples and reference prompts, in the given order."""
     ledger = ws.ledger(dataset_id)
-    st = st if st is not None else ledger.items(None, _light(ws, dataset_id))
+    st = st if st is not None else _states(ws, dataset_id, ledger, None)
     every = review_groups(ws, dataset_id, None)
     by_id = {g.lead: g for g in every}
     for g in every:
@@ -173,16 +181,21 @@ def _load(ws: Workspace, dataset_id: int, chosen: Sequence[tuple[items_.Group, I
     found = {fid: ws.finding(dataset_id, fid, scan_id) for fid in ids}
     rows = sorted({r for g, _ in chosen for r in g.rows} | {r for f in found.values() for r in f.rows})
     examples = {ex.row: ex for ex in ws.examples(dataset_id, rows)} if rows else {}
-    ref_rows = sorted({r for f in found.values() for r in f.reference_rows})
-    ref_id = ws.scan_info(scan_id)["reference_dataset_id"] if ref_rows else None
-    refs = {ex.row: ex for ex in ws.examples(ref_id, ref_rows)} if ref_id else {}
+    # reference rows point into the scan's coverage reference, or its eval set for leakage
+    info = ws.scan_info(scan_id) if any(f.reference_rows for f in found.values()) else {}
+    want: dict[int, set[int]] = defaultdict(set)
+    for f in found.values():
+        if (set_id := reference_set_id(info, f.kind)) is not None:
+            want[set_id].update(f.reference_rows)
+    refs = {set_id: {ex.row: ex for ex in ws.examples(set_id, sorted(rows))} for set_id, rows in want.items()}
     row_states = ledger.row_states(rows)
     out = []
     for g, state in chosen:
         lead = found[g.lead]
         g_rows = g.rows if g.kind == "contradiction" else lead.rows
+        lead_refs = refs.get(reference_set_id(info, lead.kind), {})
         out.append(QueueItem(lead, state, {r: examples[r] for r in g_rows if r in examples},
-                             {r: refs[r] for r in lead.reference_rows if r in refs},
+                             {r: lead_refs[r] for r in lead.reference_rows if r in lead_refs},
                              g if g.kind == "contradiction" else None, tuple(found[f] for f in g.members),
                              {r: row_states[r] for r in g_rows if r in row_states}))
     return out
@@ -338,8 +351,9 @@ def progress(ws: Workspace, dataset_id: int, settings: ReviewSettings | None = N
             p["last"] = max(p["last"], e.created_at)
     if settings.double_blind and len(settings.annotators) >= 2:
         ids = [fid for fid, _, _ in ws.light_findings(dataset_id)]
+        closed = gaps.closed(ws, dataset_id, ledger)
         for name in settings.annotators:
-            st = ledger.items(name)
+            st = _states(ws, dataset_id, ledger, name, closed)
             mine = [f for f in ids if name in route(f, settings.annotators)]
             people[name]["left"] = sum(st.get(f, OPEN).status in TODO for f in mine)
     return [{"person": name, "items": len(p["items"]), "decisions": sum(p["actions"].values()),

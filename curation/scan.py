@@ -75,6 +75,7 @@ class ScanResult:
     settings: dict[str, Any]
     n_examples: int = 0
     n_reference: int = 0
+    n_eval: int = 0
     texts_embedded: int = 0
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -103,8 +104,13 @@ def run_scan(
     progress: Callable[[str, int, int], None] | None = None,
     embedder: Any = None,
     memo_scope: str | None = None,
+    eval_set: Sequence[Example] | None = None,
 ) -> ScanResult:
     """Run every configured detector and return their findings, sorted deterministically.
+
+    ``reference``: a coverage reference (prompts users really ask): coverage gaps are found
+    against it. ``eval_set``: held-out evaluation prompts: leakage is found against it. A
+    file is one or the other; neither detector reads the other's set.
 
     ``embedder``: optional ``Embedder`` or any object with ``.encode(list[str])`` (tests pass
     a hashing encoder); by default the configured sentence-transformers model.
@@ -116,7 +122,8 @@ def run_scan(
     emb = make_embedder(settings, cache_dir, embedder)
     ctx = ScanContext(examples=list(examples), reference=list(reference) if reference else None,
                       embedder=emb, progress=progress or no_progress,
-                      memo_dir=memo_folder(Path(cache_dir), memo_scope) if cache_dir else None)
+                      memo_dir=memo_folder(Path(cache_dir), memo_scope) if cache_dir else None,
+                      eval_set=list(eval_set) if eval_set else None)
     timings: dict[str, float] = {}
     findings: list[Finding] = []
     for det in settings.instances():
@@ -133,6 +140,7 @@ def run_scan(
         counts[f.kind] = counts.get(f.kind, 0) + 1
     return ScanResult(findings=findings, timings=timings, settings=settings.model_dump(mode="json"),
                       n_examples=len(ctx.examples), n_reference=len(ctx.reference or ()),
+                      n_eval=len(ctx.eval_set or ()),
                       texts_embedded=emb.n_encoded, counts=counts)
 
 

@@ -33,6 +33,13 @@ if TYPE_CHECKING:
     from curation.io.reader import Reader
 
 T = metadata.tables
+# what a reference prompt set is for, chosen on import: one role per file
+REFERENCE_ROLES = {"coverage": "coverage reference (prompts users really ask: coverage gaps)",
+                   "eval": "eval set (held-out prompts: train/eval leakage)"}
+
+
+class RoleError(ValueError):
+    """A file asked for in one role is already stored in another (a file has one role)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,16 @@ class Dataset:
     created_at: float
     is_reference: bool = False
     source: dict = field(default_factory=dict, compare=False)  # see curation.io.reader.Reader.describe
+    reference_role: str | None = None  # "coverage" or "eval" for a reference set, None for data to curate
+
+    @property
+    def role(self) -> str:
+        """``data`` (a dataset to curate), ``coverage`` or ``eval``."""
+        return self.reference_role or ("coverage" if self.is_reference else "data")
+
+    @property
+    def role_label(self) -> str:
+        return {"coverage": "coverage reference", "eval": "eval set"}.get(self.role, "dataset")
 
 
 def file_hash(path: str | Path) -> str:
@@ -152,25 +169,38 @@ class Workspace(DecisionStore, ReviewStore):
             return int(conn.execute(sa.select(T["meta"].c.value).where(T["meta"].c.key == "schema_version")).scalar_one())
 
     # datasets ------------------------------------------------------------------------------
-    def ingest(self, reader: Reader, name: str | None = None, is_reference: bool = False) -> tuple[Dataset, bool]:
+    def ingest(self, reader: Reader, name: str | None = None, is_reference: bool = False,
+               reference_role: str | None = None) -> tuple[Dataset, bool]:
         """Store a source read by ``reader`` in one transaction, streaming; returns (dataset,
         created). The same bytes read the same way are the same dataset (a no-op); read with
-        another ``--format``/``--map`` they are a new version under the same name."""
+        another ``--format``/``--map`` they are a new version under the same name.
+
+        ``reference_role`` (``coverage`` or ``eval``) stores a reference set; ``is_reference``
+        alone means a coverage reference. The same source asked for in another role than it
+        was stored in raises ``RoleError``."""
         from curation.io.reader import FormatChanged
 
+        if reference_role is not None and reference_role not in REFERENCE_ROLES:
+            raise RoleError(f"unknown reference role {reference_role!r} (choose from {', '.join(REFERENCE_ROLES)})")
+        role = reference_role or ("coverage" if is_reference else None)
         identity = reader.identity()
         existing = self.dataset_by_hash(identity)
+        if existing is not None and existing.role != (role or "data"):
+            wanted = {"coverage": "a coverage reference", "eval": "an eval set"}.get(role or "", "a dataset")
+            raise RoleError(f"{Path(reader.source.display).name} is already in this workspace as "
+                            f"{existing.role_label} {existing.name!r} (id {existing.id}); a file has one role, so it "
+                            f"cannot also be {wanted}")
         if existing is not None:
             return existing, False
         name = name or _default_name(reader.source)
         for _ in range(2):
             try:
-                return self._ingest_once(reader, identity, name, is_reference)
+                return self._ingest_once(reader, identity, name, role)
             except FormatChanged as change:
                 reader.restart(change.fmt)
         raise AssertionError("the record format changed twice")
 
-    def _ingest_once(self, reader: Reader, identity: str, name: str, is_reference: bool) -> tuple[Dataset, bool]:
+    def _ingest_once(self, reader: Reader, identity: str, name: str, role: str | None) -> tuple[Dataset, bool]:
         c = T["datasets"].c
         try:
             with self.tx() as conn:
@@ -179,7 +209,7 @@ class Workspace(DecisionStore, ReviewStore):
                     return _dataset(again), False
                 ds_id = conn.execute(T["datasets"].insert().values(
                     name=name, path=_source_path(reader.source), format="?", content_hash=identity, n_examples=0,
-                    created_at=time.time(), is_reference=is_reference, skipped_json="[]",
+                    created_at=time.time(), is_reference=role is not None, reference_role=role, skipped_json="[]",
                 )).inserted_primary_key[0]
                 for batch in reader.batches():
                     if batch.rows:
@@ -218,12 +248,14 @@ class Workspace(DecisionStore, ReviewStore):
                                                                     c.start_row == start)).one()
                 yield start, r.n_rows, bytes(r.data)
 
-    def datasets(self, include_reference: bool = True) -> list[Dataset]:
+    def datasets(self, include_reference: bool = True, role: str | None = None) -> list[Dataset]:
+        """Datasets in id order; ``role`` keeps one role (``data``, ``coverage`` or ``eval``)."""
         q = sa.select(T["datasets"]).order_by(T["datasets"].c.id)
         if not include_reference:
             q = q.where(T["datasets"].c.is_reference.is_(False))
         with self.engine.connect() as conn:
-            return [_dataset(r) for r in conn.execute(q)]
+            found = [_dataset(r) for r in conn.execute(q)]
+        return [d for d in found if role is None or d.role == role]
 
     def dataset(self, key: int | str) -> Dataset:
         c = T["datasets"].c
@@ -257,11 +289,13 @@ class Workspace(DecisionStore, ReviewStore):
 
     # scans and findings --------------------------------------------------------------------------
     def add_scan(self, dataset_id: int, findings: Sequence[Finding], settings: dict, timings: dict,
-                 reference_dataset_id: int | None = None, started_at: float | None = None) -> int:
-        """Store one finished scan and all its findings in one transaction."""
+                 reference_dataset_id: int | None = None, started_at: float | None = None,
+                 eval_dataset_id: int | None = None) -> int:
+        """Store one finished scan and all its findings in one transaction (``reference_dataset_id``:
+        the coverage reference it used; ``eval_dataset_id``: the eval set)."""
         with self.tx() as conn:
             scan_id = conn.execute(T["scans"].insert().values(
-                dataset_id=dataset_id, reference_dataset_id=reference_dataset_id,
+                dataset_id=dataset_id, reference_dataset_id=reference_dataset_id, eval_dataset_id=eval_dataset_id,
                 settings_json=json.dumps(settings, default=str), timings_json=json.dumps(timings),
                 started_at=started_at or time.time(), finished_at=time.time(), n_findings=len(findings),
             )).inserted_primary_key[0]
@@ -283,6 +317,7 @@ class Workspace(DecisionStore, ReviewStore):
         with self.engine.connect() as conn:
             r = conn.execute(sa.select(T["scans"]).where(T["scans"].c.id == scan_id)).one()
         return {"id": r.id, "dataset_id": r.dataset_id, "reference_dataset_id": r.reference_dataset_id,
+                "eval_dataset_id": r.eval_dataset_id,
                 "settings": json.loads(r.settings_json), "timings": json.loads(r.timings_json),
                 "started_at": r.started_at, "finished_at": r.finished_at, "n_findings": r.n_findings}
 
@@ -446,12 +481,19 @@ def _default_name(source: Any) -> str:
                                                         ".parquet", ".ndjson"):
             name = name[: -len(suffix)]
     return name or path.name
+def reference_set_id(scan: dict, kind: str) -> int | None:
+    """The dataset a finding's ``reference_rows`` point into: the eval set for leakage (a scan
+    stored before reference roles used its one reference for both), else the coverage reference."""
+    if kind == "leakage":
+        return scan.get("eval_dataset_id") or scan.get("reference_dataset_id")
+    return scan.get("reference_dataset_id")
 
 
 def _dataset(r: Any) -> Dataset:
     return Dataset(id=r.id, name=r.name, path=r.path, format=r.format, content_hash=r.content_hash,
                    n_examples=r.n_examples, created_at=r.created_at, is_reference=bool(r.is_reference),
-                   source=json.loads(r.source_json) if getattr(r, "source_json", None) else {})
+                   source=json.loads(r.source_json) if getattr(r, "source_json", None) else {},
+                   reference_role=getattr(r, "reference_role", None))
 
 
 def _finding(r: Any) -> Finding:
@@ -461,4 +503,4 @@ def _finding(r: Any) -> Finding:
 
 
 __all__ = ["Workspace", "WorkspaceError", "Dataset", "Decision", "ConflictError", "BatchError", "Recorded",
-           "SCHEMA_VERSION", "file_hash"]
+           "SCHEMA_VERSION", "file_hash", "REFERENCE_ROLES", "RoleError", "reference_set_id"]

@@ -33,13 +33,17 @@ class IngestReport:
 
 def ingest_file(ws: Workspace, path: str | Path | Any, fmt: str | None = None, mapping: Mapping[str, str] | None = None,
                 skip_bad: bool = False, name: str | None = None, is_reference: bool = False,
-                file_type: str | None = None) -> tuple[Dataset, bool, IngestReport]:
+                file_type: str | None = None, reference_role: str | None = None
+                ) -> tuple[Dataset, bool, IngestReport]:
     """Read and store a dataset: all or nothing, streaming (see curation.io for what is read).
     ``path`` may be a file, a folder of shards, a Hugging Face folder, ``"-"`` (stdin), a
-    DataFrame, a ``datasets.Dataset`` or a list of dicts."""
+    DataFrame, a ``datasets.Dataset`` or a list of dicts. ``reference_role``: ``coverage`` (a
+    coverage reference) or ``eval`` (an eval set); ``is_reference`` alone means a coverage
+    reference. A source has one role (``RoleError``)."""
     source = open_source(path, file_type, spool_dir=None if ws.read_only else ws.root / "tmp")
     try:
-        dataset, created = ws.ingest(Reader(source, fmt, mapping, skip_bad), name=name, is_reference=is_reference)
+        dataset, created = ws.ingest(Reader(source, fmt, mapping, skip_bad), name=name, is_reference=is_reference,
+                                     reference_role=reference_role)
     finally:
         source.close()
     skipped = dataset_skipped(ws, dataset)
@@ -59,17 +63,26 @@ def dataset_skipped(ws: Workspace, dataset: Dataset) -> list[dict]:
 
 
 def scan_dataset(ws: Workspace, dataset: Dataset, reference: Dataset | None = None,
-                 settings: Any = None, progress: Any = None) -> tuple[int, list[Finding], dict]:
-    """Run every configured detector over a stored dataset and store the findings."""
+                 settings: Any = None, progress: Any = None,
+                 eval_set: Dataset | None = None) -> tuple[int, list[Finding], dict]:
+    """Run every configured detector over a stored dataset and store the findings.
+    ``reference``: a coverage reference (coverage gaps); ``eval_set``: an eval set (leakage)."""
     from curation.scan import run_scan  # detectors pull in numpy/sklearn: load on demand
 
+    for given, role, use in ((reference, "coverage", "reference"), (eval_set, "eval", "eval_set")):
+        if given is not None and given.role != role:
+            raise ValueError(f"{given.name} is stored as a {given.role_label}, not a "
+                             f"{'coverage reference' if role == 'coverage' else 'eval set'}: it cannot be the "
+                             f"scan's {use}")
     started = time.time()
     examples = ws.examples(dataset.id)
     ref_examples = ws.examples(reference.id) if reference else None
+    eval_examples = ws.examples(eval_set.id) if eval_set else None
     result = run_scan(examples, reference=ref_examples, settings=settings, cache_dir=ws.cache_dir,
-                      progress=progress, memo_scope=dataset.name)
+                      progress=progress, memo_scope=dataset.name, eval_set=eval_examples)
     scan_id = ws.add_scan(dataset.id, result.findings, settings=result.settings, timings=result.timings,
-                          reference_dataset_id=reference.id if reference else None, started_at=started)
+                          reference_dataset_id=reference.id if reference else None, started_at=started,
+                          eval_dataset_id=eval_set.id if eval_set else None)
     return scan_id, list(result.findings), result.timings
 
 
@@ -141,7 +154,8 @@ def write_findings(findings: Sequence[Finding], path: str | Path) -> None:
 
 def finding_status(ws: Workspace, dataset: Dataset) -> dict[str, str]:
     """finding_id -> open | skipped | voted | disputed | settled | resolved (anyone's skip
-    counts): the statuses the app's queues show (``curation.review.states``)."""
+    counts; a coverage gap is resolved once its reference prompts are covered): the statuses
+    the app's queues show (``curation.review.states``)."""
     from curation.review import states
 
     return {fid: state.status for fid, state in states(ws, dataset.id).items()}

@@ -147,6 +147,27 @@ def test_gap_add_writes_an_example_marked_added(fx):
     assert len(added) == 1 and added[0].turns[0].content == "Can I share a notebook with my team?"
 
 
+def test_a_gap_stays_open_until_each_reference_prompt_is_covered(fx):
+    """One example covers one of the collaboration gap's two prompts: the page says '1 of 2
+    covered', keeps the gap in the queue and offers the other prompt; the second closes it."""
+    ws, ds = fx
+    at = open_page("gaps")
+    fid = at.selectbox(key="coverage_gap_focus").value
+    assert any("0 of 2 covered" in str(p.proto) for p in at.get("progress"))
+    at.text_area(key=f"gap_answer_{fid}").input("Yes: open the notebook, click Share and invite them.")
+    at.button(key="gap_add").click().run()
+    assert not at.exception
+    assert at.selectbox(key="coverage_gap_focus").value == fid  # still this gap, still open
+    assert any("1 of 2 covered" in str(p.proto) for p in at.get("progress"))
+    assert at.text_area(key=f"gap_prompt_{fid}").value == "How do I invite a colleague to edit a note?"
+    assert review.states(ws, ds)[fid].status == "open"
+    assert review.queue(ws, ds, "coverage_gap", "tester").total == 2
+    at.text_area(key=f"gap_answer_{fid}").input("Click Share, type their email and choose 'can edit'.")
+    at.button(key="gap_add").click().run()
+    assert review.states(ws, ds)[fid].status == "resolved"
+    assert review.queue(ws, ds, "coverage_gap", "tester").total == 1
+
+
 def test_gap_accepted_without_examples(fx):
     ws, ds = fx
     open_page("gaps").button(key="gap_accept").click().run()
@@ -288,7 +309,10 @@ def test_a_refresh_or_restart_loses_nothing(fx):
     first.button(key="gap_add").click().run()
     again = open_page()  # a new browser session: nothing of the first one's memory
     metrics = {m.label: m.value for m in again.metric}
-    assert metrics["Resolved"] == "2" and metrics["Open"] == "6"
+    # the example covers one of the gap's two reference prompts: the gap stays open
+    assert metrics["Resolved"] == "1" and metrics["Open"] == "7"
+    ws, ds = fx
+    assert [d.action for d in ws.decisions(ds)].count("add") == 1
     again.switch_page("views/duplicates.py").run()
     assert any(c.value.startswith("1 item(s)") for c in again.caption)
 

@@ -76,7 +76,8 @@ def build_workspace(root: Path, users: bool = True) -> tuple[Workspace, int]:
         Finding("quality", "length", (12,), 0.7, "Answer is two characters long.", {"answer_chars": 2}),
         Finding("leakage", "ngram", (13,), 0.9, "Prompt overlaps the certification exam set.", {"overlap": 0.9}),
     ]
-    ws.add_scan(ds.id, findings, settings={"detectors": ["exact", "minhash", "numeric", "coverage"]},
+    ws.add_scan(ds.id, findings, settings={"detectors": ["exact", "minhash", "numeric", "coverage"],
+                                           "embedding_model": "hashing"},
                 timings={"total": 0.1}, reference_dataset_id=rd.id)
     if users:
         for name, role in (("ann", "annotator"), ("bob", "annotator"), ("cora", "curator"), ("root", "admin")):

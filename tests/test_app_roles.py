@@ -212,7 +212,7 @@ def test_scan_runs_as_a_background_job_with_persisted_progress(fx, monkeypatch):
     monkeypatch.setitem(sys.modules, "curation.scan", types.SimpleNamespace(ScanSettings=FakeSettings))
     seen = {}
 
-    def fake_scan(ws_, dataset, reference, settings=None, progress=None):
+    def fake_scan(ws_, dataset, reference, settings=None, progress=None, eval_set=None):
         for i in range(3):
             progress("embed", i + 1, 3)
         seen["settings"] = settings

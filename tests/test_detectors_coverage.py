@@ -21,8 +21,8 @@ REF = build([(f"How do I handle {t} number {i} in the app?", None) for i in rang
             + [(g, None) for g in GAP])
 
 
-def ctx(train, ref):
-    return ScanContext(examples=train, reference=ref, embedder=Embedder(encoder=SynonymEncoder()))
+def ctx(train, ref, eval_set=None):
+    return ScanContext(examples=train, reference=ref, embedder=Embedder(encoder=SynonymEncoder()), eval_set=eval_set)
 
 
 def test_reference_region_without_training_support_is_one_gap():
@@ -130,8 +130,19 @@ def test_edge_cases_against_a_reference_compare_shares_and_list_reference_prompt
 def test_leakage_finds_eval_prompts_copied_into_training():
     ref = build([("how do i handle PASSWORD RESET number 1 in the app", None),
                  ("Translate this sentence into French: the cat is on the table.", None)])
-    [f] = Leakage().detect(ctx(TRAIN, ref))
+    [f] = Leakage().detect(ctx(TRAIN, None, eval_set=ref))
     assert f.kind == "leakage" and f.reference_rows == (0,) and f.rows == (5,)
+    assert f.reason.startswith("Eval prompt 0 ")
+
+
+def test_leakage_reads_only_the_eval_set_and_coverage_only_the_coverage_reference():
+    """A coverage reference is prompts users ask: training rows close to them are coverage,
+    never leakage; an eval set is held out: it finds leakage and no coverage gap."""
+    copied = build([("how do i handle PASSWORD RESET number 1 in the app", None)] + [(g, None) for g in GAP])
+    assert Leakage().detect(ctx(TRAIN, copied)) == []
+    assert [f.kind for f in Leakage().detect(ctx(TRAIN, None, eval_set=copied))] == ["leakage"]
+    assert CoverageGaps().detect(ctx(TRAIN, None, eval_set=REF)) == []
+    assert len(CoverageGaps().detect(ctx(TRAIN, REF, eval_set=copied))) == 1
 
 
 def test_classifier_density_ratio_separates_a_templated_gap_from_covered_prompts():

@@ -80,15 +80,19 @@ def job_status(run: dict) -> str:
     return run["status"]
 
 
-def start_scan(ws: Workspace, dataset: Dataset, reference: Dataset | None, settings: Any, actor: str) -> str:
-    """Scan a dataset in the background with the detectors of curation.scan."""
+def start_scan(ws: Workspace, dataset: Dataset, reference: Dataset | None, settings: Any, actor: str,
+               eval_set: Dataset | None = None) -> str:
+    """Scan a dataset in the background with the detectors of curation.scan, against a coverage
+    reference (``reference``) and an eval set (``eval_set``) when given."""
     from curation.workbench import scan_dataset
 
     config = {"dataset": dataset.name, "dataset_id": dataset.id, "reference": reference.name if reference else None,
+              "eval_set": eval_set.name if eval_set else None,
               "settings": settings.model_dump() if hasattr(settings, "model_dump") else settings, "actor": actor}
 
     def work(progress: Progress) -> dict[str, Any]:
-        scan_id, findings, timings = scan_dataset(ws, dataset, reference, settings=settings, progress=progress)
+        scan_id, findings, timings = scan_dataset(ws, dataset, reference, settings=settings, progress=progress,
+                                                  eval_set=eval_set)
         return {"scan_id": scan_id, "n_findings": len(findings), "seconds": round(sum(timings.values()), 1)}
 
     return start(ws, "scan", f"scan:{ws.root}:{dataset.id}", config, dataset.content_hash, work)

@@ -25,7 +25,7 @@ if item is not None:
             with col:
                 text.card(ex, state=queue_ui.row_state(item.row_states.get(ex.row)))
     for row, ref in item.references.items():  # e.g. the evaluation prompt a training row leaks
-        text.plain(ref.user_request or ref.request, f"reference prompt {row}")
+        text.plain(ref.user_request or ref.request, f"{'eval' if f.kind == 'leakage' else 'reference'} prompt {row}")
     keep = keys.Binding("k", "fine as it is: keep", queue_ui.act,
                         (ctx, item, ("keep", f.rows, {}), f"kept ({kind} finding dismissed)", note))
     drop = keys.Binding("d", "drop", queue_ui.act, (ctx, item, ("drop", f.rows, {}), f"dropped ({kind})", note))

@@ -24,9 +24,11 @@ def no_progress(stage: str, done: int, total: int) -> None:
 
 @dataclass
 class ScanContext:
-    """What a detector may read: the examples, an optional reference prompt set, shared
-    resources (the embedder), a progress callback, and where work that outlives the scan
-    may be kept (``memo_dir``, see ``memo``; None keeps nothing)."""
+    """What a detector may read: the examples, an optional coverage reference (prompts users
+    really ask: coverage gaps are found against it), an optional eval set (held-out prompts:
+    leakage is found against it), shared resources (the embedder), a progress callback, and
+    where work that outlives the scan may be kept (``memo_dir``, see ``memo``; None keeps
+    nothing)."""
 
     examples: Sequence[Example]
     reference: Sequence[Example] | None = None
@@ -34,6 +36,7 @@ class ScanContext:
     progress: ProgressFn = no_progress
     cache: dict = field(default_factory=dict)  # per-scan memo shared by detectors
     memo_dir: Path | None = None
+    eval_set: Sequence[Example] | None = None
 
 
 class Detector(BaseModel):

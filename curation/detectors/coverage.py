@@ -8,7 +8,15 @@ prompt templates: two task families about the same science facts differ mostly i
 family, template, topic or language the training set lacks) nearly all are other reference
 prompts. Under-supported reference prompts are linked to their under-supported neighbours,
 and each connected region of at least ``min_gap_size`` prompts is one ``coverage_gap``
-finding, labelled with its most distinctive terms and listing the nearest training rows.
+finding, listing the nearest training rows. Its label is the edge-case category most of its
+prompts fall in (``edge_cases.json``), else 2-4 keywords of its prompts' user turns by
+class-based TF-IDF against all reference prompts (``labels``).
+
+A gap closes prompt by prompt: a reference prompt counts as covered once a training request
+(an added example included) is at least ``cover_cosine`` similar to it in the same
+embeddings and of every edge-case kind it is (``covering``). ``evidence.covered_by`` lists,
+per prompt, the training rows already that close at scan time; ``curation.gaps`` counts the
+rest as the curated data changes.
 
 A nearest-neighbour distance threshold alone misses dense gaps (many similar reference
 prompts with a distant-but-not-far training example) and flags every lone outlier; the
@@ -17,47 +25,50 @@ ratio avoids both. Not handled: gaps smaller than ``min_gap_size`` prompts.
 
 from __future__ import annotations
 
-import re
-from collections import Counter
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
 from pydantic import Field
 
-from curation.detectors import text as tx
 from curation.detectors.base import Detector, ScanContext, register
+from curation.detectors.edge_cases import (FOREIGN_WORDS, category_matrix, dominant_categories, edge_kinds,
+                                           load_taxonomy)
 from curation.detectors.features import reference_embeddings, request_embeddings
 from curation.detectors.graph import UnionFind
+from curation.detectors.labels import LABEL_STOPWORDS, group_label, label_terms, user_text
+from curation.detectors.labels import script_of  # noqa: F401  (re-exported: it lived here)
 from curation.detectors.neighbors import knn
 from curation.schema import Finding
 
-_SCRIPT = re.compile(r"[^\W\d_]", re.UNICODE)
+def form_text(text: str) -> str:
+    """What the form view reads of a prompt: a template shows at its start and end, so the
+    middle of a long one (an article) is skipped."""
+    return text if len(text) <= 600 else text[:400] + " … " + text[-200:]
 
 
-def top_terms(texts: list[str], background: Counter, n_background: int, k: int = 4) -> list[str]:
-    """Terms frequent in ``texts`` and rare in the background (document-frequency lift)."""
-    df = Counter(w for t in texts for w in set(tx.content_words(t)) if not w.isdigit())
-    scored = [(c / len(texts) * np.log((n_background + 1) / (background[w] + 1)), w)
-              for w, c in df.items() if c >= max(2, len(texts) // 5)]
-    terms = [w for _, w in sorted(scored, reverse=True)[:k]]
-    scripts = [s for s, c in Counter(script_of(t) for t in texts).most_common(2)
-               if s != "latin" and c >= len(texts) / 3]
-    return [f"{s} text" for s in scripts] + terms[: k - len(scripts)]
-
-
-def script_of(text: str) -> str:
-    """A coarse script name for the letters of ``text`` (latin, cyrillic, cjk, ...)."""
-    letters = _SCRIPT.findall(text)
-    if not letters:
-        return "symbols"
-    counts = Counter()
-    for ch in letters[:200]:
-        cp = ord(ch)
-        counts["latin" if cp < 0x250 else "cyrillic" if 0x400 <= cp < 0x530 else
-               "arabic" if 0x600 <= cp < 0x700 else "devanagari" if 0x900 <= cp < 0x980 else
-               "thai" if 0xE00 <= cp < 0xE80 else "hangul" if 0xAC00 <= cp < 0xD7B0 else
-               "cjk" if 0x3040 <= cp < 0xA000 else "other"] += 1
-    return counts.most_common(1)[0][0]
+def covering(ref_vecs: np.ndarray, ref_kinds: Sequence[frozenset[str]], cand_vecs: np.ndarray,
+             cand_kinds: Callable[[int], frozenset[str]], cover_cosine: float, most: int = 1) -> list[list[int]]:
+    """Per reference prompt, up to ``most`` candidates (positions) that cover it, closest first:
+    close in meaning (embedding cosine at least ``cover_cosine``) and of every edge-case kind
+    the prompt is (``ref_kinds``; ``cand_kinds(j)`` gives candidate j's, computed only for
+    close ones). Meaning alone is not enough: a training question on the same topic is within
+    0.85-0.93 cosine of that question asked with conflicting instructions ("answer in one
+    word but explain in detail: ..."), which it does not cover; nor does an English question
+    cover its German twin, or a plain question an injection wrapped around it."""
+    out: list[list[int]] = [[] for _ in ref_kinds]
+    if not len(ref_kinds) or not len(cand_vecs):
+        return out
+    sims = ref_vecs @ cand_vecs.T
+    for i, row in enumerate(sims):
+        close = np.flatnonzero(row >= cover_cosine)
+        for j in close[np.argsort(-row[close], kind="stable")]:
+            if ref_kinds[i] <= cand_kinds(int(j)):
+                out[i].append(int(j))
+                if len(out[i]) == most:
+                    break
+    return out
 
 
 def drop_self(idx: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -157,6 +168,11 @@ class CoverageGaps(Detector):
                                   "classifier (density ratio)")
     classifier_max_support: float = Field(0.05, ge=0, le=1, description="flag when the classifier's "
                                           "density ratio is below this (it is noisier than the neighbour views)")
+    cover_cosine: float = Field(0.8, ge=-1, le=1, description="a gap's reference prompt counts as covered once a "
+                                "training request (an added example included) is this similar to it and of every "
+                                "edge-case kind it is (another language, conflicting instructions, ...)")
+    taxonomy: str | None = Field(None, description="edge-case taxonomy whose category names label gaps "
+                                 "(default: bundled)")
 
     def _support(self, idx: np.ndarray, n_r: int, expected: float) -> np.ndarray:
         return (idx >= n_r).mean(axis=1) / expected
@@ -168,11 +184,11 @@ class CoverageGaps(Detector):
         n_r, n_t = len(ref), len(train)
         k = min(self.k, n_r + n_t - 1)
         ref_texts = [e.user_request or e.request for e in ctx.reference]
+        train_texts = [e.user_request or e.request for e in ctx.examples]
         views = [drop_self(*knn(ref, np.vstack([ref, train]), k + 1), k)]
         if self.form_view:
             # a template shows at the start and end of a prompt: skip long middles (articles)
-            texts = [t if len(t) <= 600 else t[:400] + " … " + t[-200:]
-                     for t in ref_texts + [e.request for e in ctx.examples]]
+            texts = [form_text(t) for t in ref_texts + [e.request for e in ctx.examples]]
             form = form_neighbours(texts, n_r, k)
             if form is not None:
                 views.append(form)
@@ -180,8 +196,7 @@ class CoverageGaps(Detector):
         supports = [self._support(idx, n_r, expected) for idx, _ in views]
         by_classifier = np.zeros(n_r, bool)
         if self.classifier_view:
-            ratio = classifier_support(ref, train, ref_texts,
-                                       [e.user_request or e.request for e in ctx.examples])
+            ratio = classifier_support(ref, train, ref_texts, train_texts)
             by_classifier = ratio < self.classifier_max_support
             # on the neighbour views' scale: flagged exactly when below its own threshold
             supports.append(ratio * self.max_support / max(self.classifier_max_support, 1e-9))
@@ -196,29 +211,64 @@ class CoverageGaps(Detector):
                 for nb, s in zip(idx[r], sims[r]):
                     if nb < n_r and flagged[nb] and s >= self.link_cosine:
                         uf.union(int(r), int(nb))
-        background = Counter(w for t in ref_texts for w in set(tx.content_words(t)))
+        groups = [m for m in uf.groups() if len(m) >= self.min_gap_size]
+        labels = self.labels(ctx, groups)
+        return [self._finding(ctx, members, ref, train, support, expected, label)
+                for members, label in zip(groups, labels)]
+
+    def labels(self, ctx: ScanContext, groups: list[list[int]]) -> list[tuple[str, list[str], str | None]]:
+        """(label, keywords, edge-case category ids or None) per group of reference positions.
+
+        The taxonomy's category names when categories match at least half of the group;
+        else 2-4 keywords of the group's user turns by class-based TF-IDF (``labels``), after
+        the name of a category that matches a good part of it ("Other languages + system
+        prompt, new task")."""
+        if not groups:
+            return []
+        texts = [user_text(e) or e.user_request for e in ctx.reference]
+        cats = load_taxonomy(self.taxonomy)
+        matrix = category_matrix(ctx.reference, cats)
+        found = [dominant_categories(g, matrix) for g in groups]
+        named = [bool(c) and matrix[np.ix_(g, c)].any(axis=1).mean() >= 0.5 for g, c in zip(groups, found)]
+        # keywords describe what the category names leave out
+        rest_of = [[m for m in g if not matrix[m, c].any()] or g for g, c in zip(groups, found)]
+        in_group = {m for g in groups for m in g}
+        terms = label_terms([[texts[m] for m in g] for g in rest_of],
+                            [t for i, t in enumerate(texts) if i not in in_group],
+                            stop=LABEL_STOPWORDS | FOREIGN_WORDS)
         out = []
-        for members in uf.groups():
-            if len(members) < self.min_gap_size:
-                continue
-            out.append(self._finding(ctx, members, ref, train, support, ref_texts, background, expected))
+        for c, full, rest, words in zip(found, named, rest_of, terms):
+            names = " + ".join(cats[i].label for i in c)
+            if full:
+                label = names
+            else:
+                keywords = group_label([texts[m] for m in rest], words, k=2 if names else 4)
+                label = " + ".join(x for x in (names, keywords) if x) or "gap"
+            out.append((label, words, "+".join(cats[i].id for i in c) or None))
         return out
 
-    def _finding(self, ctx, members, ref, train, support, ref_texts, background, expected) -> Finding:
+    def _finding(self, ctx, members, ref, train, support, expected, label) -> Finding:
+        label, words, category = label
         centroid = ref[members].mean(axis=0)
         centroid /= max(np.linalg.norm(centroid), 1e-12)
         near = np.argsort(-(train @ centroid), kind="stable")[: self.nearest_rows]
-        label = ", ".join(top_terms([ref_texts[m] for m in members], background, len(ref_texts)))
         share = float(np.mean(support[members]))
         ref_rows = tuple(ctx.reference[m].row for m in members)
+        # the closeness a gap is closed by, prompt by prompt: rows already that close
+        cats = load_taxonomy(self.taxonomy)
+        kinds = lru_cache(maxsize=None)(lambda j: edge_kinds(ctx.examples[j], cats))
+        found = covering(ref[members], [edge_kinds(ctx.reference[m], cats) for m in members], train, kinds,
+                         self.cover_cosine, most=3)
+        covered_by = {str(ctx.reference[m].row): [ctx.examples[i].row for i in rows]
+                      for m, rows in zip(members, found) if rows}
         return Finding(
             kind="coverage_gap", detector=self.name,
             rows=tuple(ctx.examples[int(i)].row for i in near), reference_rows=ref_rows,
             score=float(np.clip(1.0 - share, 0.0, 1.0)),
             reason=f"{len(members)} reference prompts about '{label}' have almost no training "
                    f"examples nearby ({share:.0%} of the expected training share).",
-            evidence={"label": label, "n_reference": len(members), "support_ratio": round(share, 4),
-                      "expected_train_share": round(expected, 4),
+            evidence={"label": label, "keywords": words, "category": category, "n_reference": len(members),
+                      "support_ratio": round(share, 4), "expected_train_share": round(expected, 4),
                       "nearest_train_similarity": round(float(train[near[0]] @ centroid), 4) if len(near) else None,
-                      "thresholds": self.settings()},
+                      "covered_by": covered_by, "thresholds": self.settings()},
         )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar
@@ -25,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from curation.detectors import text as tx
 from curation.detectors.base import Detector, ScanContext, register
-from curation.detectors.coverage import script_of
+from curation.detectors.labels import script_of
 from curation.detectors.memo import CODE, SignatureMemo, text_key
 from curation.schema import Example, Finding
 
@@ -117,10 +118,45 @@ def looks_english(text: str) -> bool:
     return foreign <= english or foreign == 0
 
 
+FOREIGN_WORDS = _FOREIGN  # function words of other languages: no topic, never a label
+
+
 def load_taxonomy(path: str | Path | None = None) -> list[Category]:
     """Categories from a JSON file ({"categories": [...]}); the bundled file by default."""
     data = json.loads(Path(path or DEFAULT_TAXONOMY).read_text(encoding="utf-8"))
     return [Category(**c) for c in data["categories"]]
+
+
+def edge_kinds(ex: Example, cats: Sequence[Category]) -> frozenset[str]:
+    """The ids of the categories ``ex`` matches."""
+    p = _Prepared.of(ex)
+    return frozenset(c.id for c in cats if c.matches_prepared(p))
+
+
+def category_matrix(examples: Sequence[Example], cats: Sequence[Category]) -> np.ndarray:
+    """examples x categories: which example matches which category's rules."""
+    out = np.zeros((len(examples), len(cats)), bool)
+    for i, ex in enumerate(examples):
+        p = _Prepared.of(ex)
+        out[i] = [cat.matches_prepared(p) for cat in cats]
+    return out
+
+
+def dominant_categories(members: Sequence[int], matrix: np.ndarray, min_share: float = 0.3,
+                        min_lift: float = 2.0, most: int = 2) -> list[int]:
+    """The categories (columns of ``matrix``, see ``category_matrix`` over a whole prompt set)
+    a group of its prompts (``members``: rows) is about, for the group's label: at most
+    ``most``, each matching at least ``min_share`` of the group and ``min_lift`` times its
+    share of the other prompts, largest share first. A gap of injection attempts is "Prompt
+    injection attempts", not the word 'system' its prompts share."""
+    if not len(members) or not matrix.size:
+        return []
+    inside = np.zeros(len(matrix), bool)
+    inside[list(members)] = True
+    share = matrix[inside].mean(axis=0)
+    others = matrix[~inside].mean(axis=0) if (~inside).any() else np.zeros(matrix.shape[1])
+    ok = np.flatnonzero((share >= min_share) & (share >= min_lift * others))
+    return sorted(ok.tolist(), key=lambda c: (-share[c], c))[:most]
 
 
 @register

@@ -110,11 +110,19 @@ def request_embeddings(ctx: ScanContext) -> np.ndarray:
 
 
 def reference_embeddings(ctx: ScanContext) -> np.ndarray:
-    """Embeddings of the reference prompts (their user request)."""
+    """Embeddings of the coverage reference's prompts (their user request)."""
     if "reference_emb" not in ctx.cache:
         texts = [e.user_request or e.request for e in (ctx.reference or ())]
         ctx.cache["reference_emb"] = _embedder(ctx).encode(texts, progress=ctx.progress)
     return ctx.cache["reference_emb"]
+
+
+def eval_embeddings(ctx: ScanContext) -> np.ndarray:
+    """Embeddings of the eval set's prompts (their user request)."""
+    if "eval_emb" not in ctx.cache:
+        texts = [e.user_request or e.request for e in (ctx.eval_set or ())]
+        ctx.cache["eval_emb"] = _embedder(ctx).encode(texts, progress=ctx.progress)
+    return ctx.cache["eval_emb"]
 
 
 def answer_embeddings(ctx: ScanContext, idx: list[int] | np.ndarray) -> dict[int, np.ndarray]:
