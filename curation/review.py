@@ -278,6 +278,24 @@ def decide_bulk(ws: Workspace, dataset_id: int, items: Sequence[QueueItem], acti
     return ws.record(dataset_id, batch).new if batch else 0
 
 
+def decide_rows(ws: Workspace, dataset_id: int, action: str, rows: Sequence[int], payload: Mapping[str, Any] | None,
+                actor: str, role: str, reason: str = "", bulk: str | None = None) -> list[int]:
+    """Decisions on rows no finding names (the example browser): one per row, in one
+    transaction, each checked against the row's version (ConflictError when someone decided
+    on the row meanwhile); ``bulk`` ties them together so one undo withdraws all of them."""
+    payload = dict(payload or {})
+    if bulk:
+        payload["bulk"] = bulk
+    batch = []
+    for r in rows:
+        version = ws.version(dataset_id, None, [r])
+        key = click_key(actor, f"row{r}", version, action, [r], payload)
+        batch.append(Decision(0, dataset_id, action, actor, (r,), None, payload, reason, 0.0, key=key, role=role))
+    if len(batch) == 1:
+        return ws.record(dataset_id, batch, version, item=(None, batch[0].rows)).ids
+    return ws.record(dataset_id, batch).ids
+
+
 def undo_last(ws: Workspace, dataset_id: int, actor: str) -> list[int]:
     """Withdraw the actor's latest live decision (every decision of it, for a bulk action);
     returns the withdrawn ids (or nothing)."""

@@ -360,3 +360,98 @@ def test_every_page_stays_usable_with_a_stored_decision_that_cannot_be_applied(f
     assert "Decision 1 is not applied" in warned and "Decision 2 is not applied" in warned
     at.button(key="exp_write").click().run()
     assert not at.exception and any("Wrote 14 of 14" in s.value for s in at.success)
+
+
+def test_the_browser_drops_restores_and_edits_any_row(fx):
+    ws, ds = fx
+    at = open_page("browser")
+    at.selectbox(key="br_open").select(9).run()  # "Where do deleted notes go?": no finding names it
+    at.button(key="br_drop").click().run()
+    assert statuses(ws, ds)[9] == "dropped"
+    assert "dropped" in " ".join(h.value for h in at.html) and at.button(key="br_restore").disabled is False
+    at.button(key="br_restore").click().run()
+    assert statuses(ws, ds)[9] == "kept"
+    at.text_area(key="br_edit_9").input("Deleted notes stay in Trash for 60 days.").run()
+    at.button(key="br_save_edit").click().run()
+    rows = {r.row: r for r in derive(ws.examples(ds), ws.decisions(ds))}
+    assert rows[9].status == "edited" and rows[9].turns[-1].content.endswith("60 days.")
+    cards = " ".join(h.value for h in at.html)
+    assert "60 days" in cards and "the text as edited" in cards  # the current text, not the original
+    history = at.dataframe[1].value
+    assert history["action"].tolist() == ["drop", "keep", "edit"]
+    at.button(key="br_undo").click().run()
+    assert statuses(ws, ds)[9] == "kept"
+
+
+def test_the_browser_bulk_drops_a_search_and_one_undo_restores_it(fx):
+    ws, ds = fx
+    at = open_page("browser")
+    at.text_input(key="br_search").input("password").run()
+    at.button(key="br_bulk_drop").click().run()
+    assert [statuses(ws, ds)[r] for r in (0, 1, 2)] == ["dropped"] * 3
+    at.button(key="br_undo").click().run()
+    assert set(statuses(ws, ds).values()) == {"unchanged"}
+
+
+def test_the_browser_finds_misspelled_text(fx):
+    at = open_page("browser")
+    at.text_input(key="br_search").input("pasword").run()
+    assert not at.dataframe  # the exact search finds nothing
+    at.checkbox(key="br_fuzzy").check().run()
+    assert set(at.dataframe[0].value["row"].tolist()) == {0, 1, 2}
+
+
+def test_a_finding_whose_rows_were_decided_elsewhere_leaves_the_queue_as_settled(fx):
+    ws, ds = fx
+    review.decide_rows(ws, ds, "drop", [4], {}, "bob", "annotator", reason="outdated price")
+    review.decide_rows(ws, ds, "keep", [3], {}, "bob", "annotator")
+    at = open_page("contradictions")
+    pro = next(f for f in ws.findings(ds) if set(f.rows) == {3, 4})
+    assert pro.finding_id not in [o for o in at.selectbox(key="contradiction_focus").options]
+    at.selectbox(key="contradiction_status").select("settled elsewhere").run()
+    assert at.selectbox(key="contradiction_focus").value == pro.finding_id
+    assert "settled by decisions elsewhere" in " ".join(c.value for c in at.caption)
+
+
+def _disagreement_workspace(tmp_path):
+    """Five rows about one fact (three say $12, two say $15) and three pairwise findings."""
+    import json
+
+    from curation.schema import Finding
+    from curation.store import Workspace
+    from curation.workbench import ingest_file
+
+    qs = ["How much is Pro?", "What does Pro cost per month?", "Price of the Pro plan?", "Pro price?",
+          "Tell me the Pro plan price."]
+    answers = ["Pro is $12 per month.", "It costs $12 a month.", "$12 per month.", "Pro is $15 per month.",
+               "The Pro plan is $15 monthly."]
+    data = tmp_path / "pro.jsonl"
+    data.write_text("".join(json.dumps({"prompt": q, "response": a}) + "\n" for q, a in zip(qs, answers)))
+    ws = Workspace(tmp_path / "ws")
+    ds, _, _ = ingest_file(ws, data)
+    sides = {"0": "$12 per", "1": "$12 a", "2": "$12 per", "3": "$15 per", "4": "$15 monthly"}
+    labels = {"0": "12", "1": "12", "2": "12", "3": "15", "4": "15"}
+    ev = {"disagreement": "dis-pro", "disagreement_rows": [0, 1, 2, 3, 4], "sides": labels,
+          "conflicts": ["different numbers: 12 vs 15"]}
+    findings = [Finding("contradiction", "contradiction", p, 0.9 - n / 100, f"Rows {p[0]} and {p[1]} differ.", ev)
+                for n, p in enumerate([(0, 3), (1, 4), (2, 3)])]
+    ws.add_scan(ds.id, findings, settings={}, timings={"total": 0.0})
+    assert sides  # the labels the detector would write are the asserted values
+    return ws, ds.id
+
+
+def test_a_disagreement_is_one_item_and_one_decision_settles_every_pair(tmp_path, monkeypatch):
+    ws, ds = _disagreement_workspace(tmp_path)
+    monkeypatch.setenv("CURATE_WORKSPACE", str(ws.root))
+    monkeypatch.delenv("CURATE_TEAM_MODE", raising=False)
+    at = open_page("contradictions")
+    assert len(at.selectbox(key="contradiction_focus").options) == 1  # three pairs, one item
+    headers = " ".join(m.value for m in at.markdown)
+    assert "Side 1: 12" in headers and "3 row(s)" in headers and "Side 2: 15" in headers and "2 row(s)" in headers
+    at.button(key="con_side_1").click().run()
+    (d,) = ws.decisions(ds)
+    assert d.action == "pick" and d.payload["keep_rows"] == [0, 1, 2] and len(d.payload["covers"]) == 3
+    assert {r.row: r.status for r in derive(ws.examples(ds), ws.decisions(ds))} == \
+        {0: "kept", 1: "kept", 2: "kept", 3: "dropped", 4: "dropped"}
+    assert {s.status for s in review.states(ws, ds).values()} == {"resolved"}
+    assert at.success and "Nothing left here" in at.success[0].value

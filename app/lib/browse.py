@@ -9,7 +9,10 @@ rows that decisions touched, so untouched rows cost nothing); then one page is l
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from curation.decisions import CuratedRow, derive
 from curation.schema import Decision, Example, Finding
@@ -39,9 +42,14 @@ def curated_statuses(decisions: list[Decision]) -> tuple[dict[int, str], list[Cu
 
 def browse(ws: Workspace, dataset_id: int, *, search: str = "", kind: str | None = None,
            status: str | None = None, category: str | None = None, source: str | None = None,
-           page: int = 1, page_size: int = 20) -> BrowsePage:
-    """One page of source examples matching every given filter, in row order."""
-    rows = ws.example_rows(dataset_id, search, {"category": category or "", "source": source or ""})
+           page: int = 1, page_size: int = 20, rows: Sequence[int] | None = None) -> BrowsePage:
+    """One page of source examples matching every given filter, in row order (``rows``: only
+    these, in their order, e.g. a fuzzy search's)."""
+    matching = ws.example_rows(dataset_id, search, {"category": category or "", "source": source or ""})
+    if rows is not None:
+        keep = set(matching)
+        matching = [r for r in rows if r in keep]
+    rows = matching
     kinds = ws.row_kinds(dataset_id)
     statuses, _ = curated_statuses(ws.decisions(dataset_id))
     if kind:
@@ -60,3 +68,26 @@ def history(ws: Workspace, dataset_id: int, row: int) -> tuple[list[Decision], l
     found = ws.findings(dataset_id, row=row)
     ids = {f.finding_id for f in found}
     return [d for d in ws.decisions(dataset_id) if row in d.rows or d.finding_id in ids], found
+
+
+def fuzzy_rows(texts: Sequence[tuple[int, str]], query: str, threshold: float = 85.0) -> list[int]:
+    """Rows whose text contains ``query`` give or take a typo or two (rapidfuzz's partial
+    ratio per word window), best first; for searches the exact match misses."""
+    from rapidfuzz import fuzz, process
+
+    q = " ".join(query.casefold().split())
+    if not q:
+        return []
+    scored = process.extract(q, {row: t.casefold() for row, t in texts}, scorer=fuzz.partial_ratio,
+                             score_cutoff=threshold, limit=None)
+    return [row for _, score, row in sorted(scored, key=lambda x: (-x[1], x[2]))]
+
+
+def similar_rows(vectors: np.ndarray, rows: Sequence[int], row: int, k: int = 8) -> list[tuple[int, float]]:
+    """The ``k`` rows whose request embeddings are nearest to ``row``'s (cosine), itself left out."""
+    index = {r: i for i, r in enumerate(rows)}
+    if row not in index:
+        return []
+    sims = vectors @ vectors[index[row]]
+    order = [i for i in np.argsort(-sims) if rows[i] != row][:k]
+    return [(rows[i], float(sims[i])) for i in order]

@@ -173,9 +173,9 @@ def review_and_export(page, url: str) -> None:
     settle(page)
 
     goto(page, "Contradictions")
-    page.wait_for_selector('[class*="st-key-con_pick_"] button')
+    page.wait_for_selector('[class*="st-key-con_side_"] button')
     shot(page, "03-contradictions")
-    page.locator('[class*="st-key-con_pick_"] button').first.click()
+    page.locator('[class*="st-key-con_side_"] button').first.click()
     recorded(page)
     settle(page)
 

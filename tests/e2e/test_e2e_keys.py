@@ -137,7 +137,7 @@ def test_the_edit_box_stays_open_and_focused_after_a_decision(browser_page):
     focus_page(page, "Contradictions")
     page.keyboard.press("s")  # a decision: the page reruns with a message
     settle(page)
-    page.get_by_text("Edit one into the right answer").click()
+    page.get_by_text("Edit one row into the right answer").click()
     box = page.locator('[class*="st-key-con_edit_"] textarea').first
     box.click()
     before = len(decisions(ws))
@@ -180,3 +180,50 @@ def test_question_mark_lists_every_key_of_the_page(browser_page):
     page.keyboard.press("Escape")
     dialog.wait_for(state="detached")
     assert decisions(ws) == []
+
+
+def test_a_reversal_asks_first_when_k_would_restore_a_dropped_row(browser_page):
+    page, ws = browser_page
+    goto(page, "Duplicates")
+    focus_page(page, "Duplicates")
+    page.keyboard.press("d")  # drop the first group (rows 7 and 8)
+    settle(page)
+    page.locator(".st-key-duplicate_status").click()
+    page.get_by_role("option", name="resolved").click()
+    settle(page)
+    focus_page(page, "Duplicates")
+    page.keyboard.press("k")  # keep all: would bring back both rows
+    settle(page)
+    question = page.get_by_text("turn around earlier decisions").first
+    question.wait_for()
+    assert "restore row 7" in question.inner_text() and [a for a, _ in decisions(ws)] == ["drop"]
+    page.keyboard.press("y")
+    settle(page)
+    assert [a for a, _ in decisions(ws)] == ["drop", "keep"]
+
+
+def test_a_bulk_action_over_a_search_then_one_undo_restores_everything(browser_page):
+    page, ws = browser_page
+    goto(page, "Contradictions")
+    box = page.locator(".st-key-contradiction_search input")
+    box.click()
+    box.press_sequentially("plan", delay=20)
+    page.keyboard.press("Enter")
+    settle(page)
+    page.get_by_text("Bulk: one decision for every item this filter selects").click()
+    page.wait_for_timeout(500)
+    page.locator(".st-key-contradiction_bulk_action").click()
+    page.get_by_role("option", name="all wrong: drop every row").click()
+    settle(page)
+    page.locator(".st-key-contradiction_bulk_apply button").click()
+    settle(page)
+    made = decisions(ws)
+    assert [a for a, _ in made] == ["drop", "drop"] and made[0][1] != made[1][1], made
+    focus_page(page, "Contradictions")
+    page.keyboard.press("u")  # one undo withdraws the whole bulk action
+    settle(page)
+    assert [a for a, _ in decisions(ws)] == ["drop", "drop", "undo", "undo"]
+    with sqlite3.connect(ws / "workspace.db") as conn:
+        live = conn.execute("SELECT COUNT(*) FROM decisions WHERE action = 'drop' AND id NOT IN "
+                            "(SELECT undoes FROM decisions WHERE undoes IS NOT NULL)").fetchone()[0]
+    assert live == 0
