@@ -107,7 +107,9 @@ def view(record: Mapping[str, Any], mapping: Mapping[str, str], path: str | Path
 
 
 def _text(record: Mapping[str, Any], key: str, path: Path, line: int, unit: str, required: bool = True,
-          where: str | None = None) -> str:
+          where: str | None = None, blank: bool = False) -> str:
+    """A text field. ``required`` fields must be present; ``blank`` allows them to be empty (an empty
+    answer is real data, kept as it is and flagged by the quality detector; an empty request is not)."""
     value, where = record.get(key), where or key
     if value is None:
         if required:
@@ -117,7 +119,7 @@ def _text(record: Mapping[str, Any], key: str, path: Path, line: int, unit: str,
         raise DataError(path, f"expected text, got {value}", line, where, unit)
     if not isinstance(value, str):
         raise DataError(path, f"expected text, got {type(value).__name__}", line, where, unit)
-    if required and (not value or value.isspace()):
+    if required and not blank and (not value or value.isspace()):
         raise DataError(path, "empty text in a required field", line, where, unit)
     return value
 
@@ -131,13 +133,13 @@ def to_turns(record: Mapping[str, Any], fmt: str, path: Path | str = "<record>",
         extra_key, answer_key = ("input", "output") if fmt == "alpaca" else ("context", "response")
         instruction = _text(record, "instruction", path, line, unit)
         extra = _text(record, extra_key, path, line, unit, required=False)
-        answer = _text(record, answer_key, path, line, unit)
+        answer = _text(record, answer_key, path, line, unit, blank=True)
         user = f"{instruction}\n\n{extra}" if extra.strip() else instruction
         return head + (Turn("user", user), Turn("assistant", answer))
     if fmt == "prompt_response":
         key = next((k for k in RESPONSE_KEYS if k in record), RESPONSE_KEYS[0])
         prompt = _text(record, "prompt", path, line, unit)
-        return head + (Turn("user", prompt), Turn("assistant", _text(record, key, path, line, unit)))
+        return head + (Turn("user", prompt), Turn("assistant", _text(record, key, path, line, unit, blank=True)))
     if fmt == "prompt_only":
         key = "prompt" if "prompt" in record or "instruction" not in record else "instruction"
         return head + (Turn("user", _text(record, key, path, line, unit)),)
@@ -162,7 +164,7 @@ def _conversation(record: Mapping[str, Any], key: str, role_key: str, text_key: 
         role = msg.get(role_key) if isinstance(msg, dict) else None
         role = roles.get(role.lower()) if isinstance(role, str) else None
         content = msg.get(text_key) if role is not None else None
-        if role is None or not isinstance(content, str) or (role != "system" and (not content or content.isspace())):
+        if role is None or not isinstance(content, str) or (role == "user" and (not content or content.isspace())):
             _bad_turn(msg, i, key, role_key, text_key, roles, path, line, unit)
         turns.append(Turn(role, content if content is not None else ""))
     if all(t.role == "system" for t in turns):
@@ -184,7 +186,8 @@ def _bad_turn(msg: Any, i: int, key: str, role_key: str, text_key: str, roles: M
         raise DataError(path, "missing or non-text role", line, f"{where}.{role_key}", unit)
     if roles.get(role.lower()) is None:
         raise DataError(path, f"unknown role '{role}'", line, f"{where}.{role_key}", unit)
-    _text(msg, text_key, path, line, unit, required=roles[role.lower()] != "system", where=f"{where}.{text_key}")
+    _text(msg, text_key, path, line, unit, required=roles[role.lower()] != "system", where=f"{where}.{text_key}",
+          blank=roles[role.lower()] == "assistant")
 
 
 def source_id(record: Mapping[str, Any], key: str | None = None) -> str | None:

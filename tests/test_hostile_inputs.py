@@ -85,7 +85,12 @@ add("jsonl-first-row-lacks-output", "d.jsonl", jl({"instruction": "only a prompt
     r"d\.jsonl:1: missing required field .*field 'output'")
 add("jsonl-wrong-type", "d.jsonl", jl(row(1), row(2, output=42)), r"d\.jsonl:2: expected text, got int .*'output'")
 add("jsonl-null-output", "d.jsonl", jl(row(1), row(2, output=None)), r"d\.jsonl:2: missing required field")
-add("jsonl-empty-output", "d.jsonl", jl(row(1), row(2, output="")), r"d\.jsonl:2: empty text .*'output'")
+# an empty answer is real data (the contract's development set has 100): kept, and flagged by the quality detector
+add("jsonl-empty-output-kept", "d.jsonl", jl(row(1), row(2, output="")), n=2)
+add("jsonl-empty-prompt", "d.jsonl", jl({"prompt": "p", "response": "r"}, {"prompt": "", "response": "r"}),
+    r"d\.jsonl:2: empty text .*'prompt'")
+add("jsonl-empty-user-turn", "d.jsonl", jl({"messages": [{"role": "user", "content": " "}, {"role": "assistant", "content": "a"}]}),
+    r"d\.jsonl:1: empty text .*'messages\[0\]\.content'")
 add("jsonl-blank-instruction", "d.jsonl", jl(row(1), row(2, instruction=" \n\t")), r":2: empty text .*'instruction'")
 add("jsonl-nan-output", "d.jsonl", f'{G1}\n{{"instruction": "q", "output": NaN}}\n'.encode(),
     r"d\.jsonl:2: NaN is not valid JSON .*'output'")
@@ -140,9 +145,9 @@ add("jsonl-escaped-nul-ok", "d.jsonl", b'{"instruction": "q\\u0000", "output": "
 add("jsonl-raw-control-char", "d.jsonl", b'{"instruction": "q\x01", "output": "a"}\n', r":1: malformed JSON")
 add("jsonl-5mb-answer-ok", "d.jsonl", jl(row(1, output="x" * 5_000_000)), n=1)
 # --- JSON ----------------------------------------------------------------------------------------
-PRETTY = [row(1), row(2, output=""), row(3)]
+PRETTY = [row(1), row(2, instruction=""), row(3)]
 add("json-pretty-field-line", "d.json", json.dumps(PRETTY, indent=2).encode(),
-    r"d\.json:10: empty text in a required field .*'output'")
+    r"d\.json:8: empty text in a required field .*'instruction'")
 add("json-pretty-syntax", "d.json", json.dumps(PRETTY, indent=2).replace('"\n  },', '"\n  }', 1).encode(),
     r"d\.json:7: malformed JSON")
 add("json-two-arrays", "d.json", json.dumps({"a": [row(1)], "b": [row(2)]}).encode(), r"expected a JSON array")
@@ -168,7 +173,7 @@ add("csv-ragged-extra", "d.csv", b"instruction,input,output\nq1,,a1\nq2,,a2,extr
 add("csv-ragged-missing", "d.csv", b"instruction,input,output\nq1,,a1\nq2,a2\n", r"d\.csv:3: ragged row: 2 cells")
 add("csv-duplicate-header", "d.csv", b"instruction,output,output\nq,a,b\n", r"d\.csv:1: duplicate column name .*'output'")
 add("csv-empty-instruction", "d.csv", b"instruction,output\nq1,a1\n,a2\n", r"d\.csv:3: empty text .*'instruction'")
-add("csv-empty-output", "d.csv", b"instruction,output\nq1,a1\nq2,\n", r"d\.csv:3: empty text .*'output'")
+add("csv-empty-output-kept", "d.csv", b"instruction,output\nq1,a1\nq2,\n", n=2)
 add("csv-nan-answer", "d.csv", b"instruction,output\nq1,a1\nq2,NaN\n", r"d\.csv:3: NaN in a text field .*'output'")
 add("csv-header-only", "d.csv", b"instruction,output\n", r"d\.csv: empty file: no examples")
 add("csv-empty", "d.csv", b"", r"d\.csv: empty file: no header row")
