@@ -45,7 +45,7 @@ event that cannot be applied anyway (written by an older version) is reported by
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -404,6 +404,15 @@ class Ledger:
             else:
                 out.append(CuratedRow(r, ex.turns, "kept", status_by[r], ex, tuple(history[r])))
         return out + added
+
+    def related_rows(self, row: int) -> list[int]:
+        """``row`` and every row a live decision on it also names: the examples ``curated`` needs
+        to tell one row's current state (a pick on rows 3 and 9 cannot apply without row 9)."""
+        return sorted({row, *(r for e in self.live if row in e.rows for r in e.rows)})
+
+    def current(self, row: int, fetch: Callable[[Sequence[int]], Sequence[Example]]) -> CuratedRow:
+        """One row as it stands now; ``fetch`` loads the examples of the given rows."""
+        return next(c for c in self.curated(fetch(self.related_rows(row))) if c.row == row)
 
 
 def _changes(e: Decision, base: Mapping[int, Example],

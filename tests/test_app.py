@@ -145,6 +145,8 @@ def test_gap_add_writes_an_example_marked_added(fx):
     assert d.action == "add" and d.finding_id == fid and d.payload["messages"][-1]["role"] == "assistant"
     added = [r for r in derive(ws.examples(ds), ws.decisions(ds)) if r.status == "added"]
     assert len(added) == 1 and added[0].turns[0].content == "Can I share a notebook with my team?"
+    at.switch_page("views/browser.py").run()  # an added example must not disturb opening a row
+    assert not at.exception and at.selectbox(key="br_open").value == 0
 
 
 def test_a_gap_stays_open_until_each_reference_prompt_is_covered(fx):

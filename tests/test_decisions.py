@@ -116,6 +116,23 @@ def test_keep_then_skip_is_resolved_for_the_cli_and_the_app(fx):
     assert cli_statuses(ws)[it.finding.finding_id] == app_statuses(ws, ds)[it.finding.finding_id] == "resolved"
 
 
+def test_one_row_now_applies_the_decisions_that_name_other_rows_too(fx):
+    """The Example browser opens one row: a pick over rows it shares with others must apply."""
+    ws, ds = fx
+    it = item(ws, ds, "contradiction")
+    a, b = it.finding.rows[:2]
+    review.decide(ws, ds, it.finding.finding_id, it.state.version, "pick", it.finding.rows,
+                  {"keep_row": a, "answer": "The corrected answer."}, "ann", "annotator")
+    ledger = ws.ledger(ds)
+    fetch = lambda rows: ws.examples(ds, rows=rows)  # noqa: E731
+    assert ledger.related_rows(b) == sorted(it.finding.rows)
+    assert ledger.current(b, fetch).status == "dropped"
+    now = ledger.current(a, fetch)
+    assert now.status == "edited" and now.turns[-1].content == "The corrected answer."
+    whole = {c.row: c.status for c in ledger.curated(ws.examples(ds))}
+    assert whole[a] == "edited" and whole[b] == "dropped"
+
+
 def reference_rows(examples, events):
     """A slow, independent reading of the decision model: per row, scan every live event."""
     withdrawn = {e.undoes for e in events if e.action in ("undo", "retract")}

@@ -44,12 +44,14 @@ export default function(component) {
     return app ? app.getAttribute("data-test-script-state") : "";
   };
   const running = () => ["running", "rerunRequested"].includes(scriptState());
+  // just after a run ends the page's key component may still be mounting: give it a moment
+  const settling = () => running() || Date.now() - (K.idleSince || 0) < 1500;
   K.pump = () => {
     if (K.busy) {  // the key sent last has not been answered by a finished run yet
       if (running()) K.sawRun = true;
       if ((K.sawRun && !running()) || Date.now() - K.sentAt > 8000) K.busy = false;
     }
-    if (!running() && !K.send) K.queue = [];  // the page drawn has no keys
+    if (!settling() && !K.send) K.queue = [];  // the page drawn has no keys
     while (!K.busy && !running() && K.queue.length && K.send) {
       const key = K.queue.shift();
       if (K.keys[key] === undefined) continue;  // not a key of the page as it is drawn now
@@ -58,6 +60,13 @@ export default function(component) {
     }
     clearTimeout(K.timer);
     if (K.queue.length || K.busy) K.timer = setTimeout(K.pump, 40);
+  };
+  K.watch = () => {  // remember when the last run ended (the app root says so in an attribute)
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || K.watching === app) return;
+    K.watching = app;
+    new MutationObserver(() => { if (!running()) { K.idleSince = Date.now(); K.pump(); } })
+      .observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
   };
   K.overlay = (show) => {
     let el = document.getElementById("cw-keys-help");
@@ -146,7 +155,7 @@ export default function(component) {
         }
         return;
       }
-      if (!K.send && !running()) return;  // no page with keys is shown or on its way
+      if (!K.send && !settling()) return;  // no page with keys is shown or on its way
       if (e.key === "?") { e.preventDefault(); K.overlay(!document.getElementById("cw-keys-help")); return; }
       const key = (e.key || "").toLowerCase();
       if (key.length !== 1 || !/[a-z0-9]/.test(key)) return;
@@ -158,6 +167,7 @@ export default function(component) {
       K.pump();
     }, true);
   }
+  K.watch();
   if (!page) return undefined;
   if (document.getElementById("cw-keys-help")) K.overlay(true);
   K.pump();

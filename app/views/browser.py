@@ -139,7 +139,7 @@ if page.examples:
     row = st.selectbox("Open example", rows, key="br_open")
     ex = next(e for e in page.examples if e.row == row)
     ledger = ws.ledger(ds.id)
-    (now,) = ledger.curated([ex])
+    now = ledger.current(row, lambda rows: ws.examples(ds.id, rows=rows))
     left, right = st.columns([3, 2])
     with left:
         shown = ex.__class__(row=ex.row, turns=now.turns, record=ex.record, source_format=ex.source_format,

@@ -140,6 +140,7 @@ def test_the_edit_box_stays_open_and_focused_after_a_decision(browser_page):
     page.get_by_text("Edit one row into the right answer").click()
     box = page.locator('[class*="st-key-con_edit_"] textarea').first
     box.click()
+    page.keyboard.press("Control+End")  # type after the answer the box starts with
     before = len(decisions(ws))
     box.press_sequentially(" " + EVERY_KEY, delay=15)
     page.keyboard.press("Control+Enter")
@@ -148,7 +149,7 @@ def test_the_edit_box_stays_open_and_focused_after_a_decision(browser_page):
     settle(page)
     assert decisions(ws)[before:] == []
     assert box.is_visible(), "the edit expander collapsed"
-    assert box.input_value().endswith("More: mkdsnu 123.")
+    assert box.input_value().endswith("lazy dog More: mkdsnu 123.")
 
 
 def test_keys_pressed_during_a_rerun_are_applied_in_order(browser_page):
@@ -173,6 +174,8 @@ def test_question_mark_lists_every_key_of_the_page(browser_page):
     page.keyboard.press("?")
     dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
     dialog.wait_for()
+    # the overlay opens at once; if the page's keys were still mounting it fills in when they arrive
+    dialog.get_by_text("merge").first.wait_for()
     listed = dialog.inner_text()
     for key, what in (("M", "merge"), ("K", "keep all"), ("D", "drop"), ("S", "skip"), ("N", "next"),
                       ("U", "undo"), ("?", "show or hide")):
