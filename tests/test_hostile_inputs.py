@@ -305,10 +305,10 @@ def test_hostile_input(tmp_path, capsys, monkeypatch, case):
 
 
 SKIP_CASES = [
-    ("jsonl", "d.jsonl", jl(row(0), row(1, output=""), b"{oops", row(3), row(4, output=42), row(5)),
+    ("jsonl", "d.jsonl", jl(row(0), row(1, instruction=""), b"{oops", row(3), row(4, output=42), row(5)),
      [0, 3, 5], [(1, 2), (2, 3), (4, 5)]),
     ("jsonl-nan", "d.jsonl", f'{G1}\n{{"instruction": "q", "output": NaN}}\n{G2}\n'.encode(), [0, 2], [(1, 2)]),
-    ("csv", "d.csv", b"instruction,output\nq0,a0\nq1\nq2,\n\nq3,a3\n", [0, 3], [(1, 3), (2, 4)]),
+    ("csv", "d.csv", b"instruction,output\nq0,a0\nq1\n,a2\n\nq3,a3\n", [0, 3], [(1, 3), (2, 4)]),
     ("json", "d.json", b'[\n{"instruction": "q", "output": "a"},\n{"instruction": "q", "output": "a", "output": "b"},\n'
                        b'{"instruction": "q2", "output": "a2"}\n]', [0, 2], [(1, 3)]),
     ("parquet", "d.parquet", _parquet(pa.table({"instruction": ["q0", "q1", "q2"], "output": ["a0", None, "a2"]})),
