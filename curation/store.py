@@ -288,8 +288,9 @@ class Workspace(DecisionStore, ReviewStore, AuthStore):
         except sa.exc.OperationalError:
             pass
 
-    def _drop_stale_staging(self, idle: float = 3600.0) -> None:
-        """Staging datasets nobody has written to for ``idle`` seconds (an ingest that crashed)."""
+    def _drop_stale_staging(self, idle: float = 600.0) -> None:
+        """Staging datasets nobody has written to for ``idle`` seconds: an ingest that crashed
+        (a live one writes a batch, and marks the time, every second or so)."""
         c = T["datasets"].c
         with self.engine.connect() as conn:
             stale = [r.id for r in conn.execute(sa.select(c.id).where(c.staging_since < time.time() - idle))]

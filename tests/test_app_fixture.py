@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from curation import signin
 from curation.auth import hash_password
 from curation.schema import Finding
 from curation.store import Workspace
@@ -83,3 +84,9 @@ def build_workspace(root: Path, users: bool = True) -> tuple[Workspace, int]:
         for name, role in (("ann", "annotator"), ("bob", "annotator"), ("cora", "curator"), ("root", "admin")):
             ws.add_user(name, role, hash_password(f"{name}-pw"))
     return ws, ds.id
+
+
+def session_for(ws: Workspace, name: str) -> str:
+    """A signed-in session of ``name`` (what the sign-in form starts); put it in an AppTest's
+    ``session_state["session_token"]`` to open the app as them."""
+    return signin.start_session(ws, name)

@@ -64,10 +64,11 @@ def client_address() -> str:
     proxy the server trusts (``CURATE_TRUST_PROXY=1``), else the connection's own."""
     try:
         if os.environ.get("CURATE_TRUST_PROXY") == "1":
-            forwarded = (st.context.headers.get("X-Forwarded-For") or "").split(",")[0].strip()
-            if forwarded:
-                return forwarded[:200]
-        return (st.context.ip_address or "")[:200]
+            forwarded = st.context.headers.get("X-Forwarded-For")
+            if isinstance(forwarded, str) and forwarded.split(",")[0].strip():
+                return forwarded.split(",")[0].strip()[:200]
+        address = st.context.ip_address
+        return address[:200] if isinstance(address, str) else ""
     except (AttributeError, RuntimeError):
         return ""
 
@@ -75,9 +76,10 @@ def client_address() -> str:
 def cookie_token() -> str | None:
     """The session token the browser sent with this connection (None without one)."""
     try:
-        return st.context.cookies.get(session_cookie.NAME) or None
+        value = st.context.cookies.get(session_cookie.NAME)
     except (AttributeError, RuntimeError):
         return None
+    return value if isinstance(value, str) and value else None
 
 
 def sign_in(ws: Workspace, name: str, password: str) -> signin.Outcome:
