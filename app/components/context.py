@@ -18,8 +18,9 @@ from pathlib import Path
 import streamlit as st
 
 from app.components import session_cookie
-from curation import signin
+from curation import review, signin
 from curation.auth import allowed
+from curation.decisions import Ledger
 from curation.store import Dataset, Workspace
 
 TOKEN = "session_token"  # session_state key of the signed-in session's token
@@ -35,6 +36,16 @@ class Ctx:
 
     def can(self, permission: str) -> bool:
         return allowed(self.role, permission)
+
+    def hidden(self) -> set[int]:
+        """Ids of the decisions this person may not see yet (double-blind: everyone else's
+        votes on items not resolved, ``review.hidden_events``)."""
+        return review.hidden_events(self.ws, self.dataset.id, self.user, self.role)
+
+    def visible(self) -> Ledger:
+        """The dataset's decisions as this person may see them (``review.visible_ledger``):
+        what every page that shows statuses, counts or history reads."""
+        return review.visible_ledger(self.ws, self.dataset.id, self.user, self.role)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
