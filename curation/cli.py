@@ -338,13 +338,14 @@ def export(out: Path = typer.Argument(..., help="Output file (or folder for --fo
                                                "does not run them).")) -> None:
     """Write the curated set in the source's shape and a manifest (<out>.manifest.json) saying
     what changed and why; untouched rows are written back exactly."""
+    from curation.cli_users import cli_actor
     from curation.workbench import export_dataset
 
     ws = _open(workspace)
     ds = _dataset(ws, dataset)
     try:
         manifest = export_dataset(ws, ds, out, fmt, policy=auto, with_provenance=with_provenance,
-                                  formula_guard=not allow_formulas)
+                                  formula_guard=not allow_formulas, actor=cli_actor())
     except (ValueError, OSError) as err:
         _fail(str(err) if isinstance(err, ValueError) else f"{err.filename or out}: {err.strerror or err}")
     for bad in manifest["unapplied"]:

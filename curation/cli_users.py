@@ -26,7 +26,8 @@ StdinOpt = typer.Option(False, "--password-stdin", help="Read the password from 
 ArgvPassword = typer.Option(None, "--password", hidden=True)
 
 
-def _actor() -> str:
+def cli_actor() -> str:
+    """Who a command acts as in the audit log: ``cli:<login name>``."""
     try:
         return f"cli:{getpass.getuser()}"
     except (OSError, KeyError):
@@ -82,7 +83,7 @@ def users_add(name: str = typer.Argument(..., help="Letters, digits, '.', '_' or
     if ws.user(name.strip()) is not None:
         _fail(f"{name.strip()} already exists: change it with `curate users set-role` or `set-password`")
     secret = _password(name, password_stdin, password)
-    _run(people.add, ws, name, role, secret, by=_actor())
+    _run(people.add, ws, name, role, secret, by=cli_actor())
     typer.echo(f"{name.strip()}: {role}")
 
 
@@ -92,7 +93,7 @@ def users_set_role(name: str, role: str = typer.Argument(..., help="annotator, c
     """Change a person's role; the password stays. Takes effect on their next click."""
     from curation import people
 
-    before = _run(people.set_role, _open(workspace), name, role, by=_actor())
+    before = _run(people.set_role, _open(workspace), name, role, by=cli_actor())
     typer.echo(f"{name}: {before} -> {role}")
 
 
@@ -106,7 +107,7 @@ def users_set_password(name: str, password_stdin: bool = StdinOpt, password: Opt
     ws = _open(workspace)
     if ws.user(name) is None:
         _fail(f"no person named {name!r}")
-    ended = _run(people.set_password, ws, name, _password(name, password_stdin, password), by=_actor())
+    ended = _run(people.set_password, ws, name, _password(name, password_stdin, password), by=cli_actor())
     typer.echo(f"{name}: new password set; {ended} session(s) ended")
 
 
@@ -115,7 +116,7 @@ def users_disable(name: str, workspace: Optional[Path] = WorkspaceOpt) -> None:
     """Stop a person from signing in, and end their sessions now (their decisions stay)."""
     from curation import people
 
-    ended = _run(people.disable, _open(workspace), name, by=_actor())
+    ended = _run(people.disable, _open(workspace), name, by=cli_actor())
     typer.echo(f"{name}: disabled; {ended} session(s) ended")
 
 
@@ -124,7 +125,7 @@ def users_enable(name: str, workspace: Optional[Path] = WorkspaceOpt) -> None:
     """Let a disabled person sign in again (also lifts a sign-in lockout on the name)."""
     from curation import people
 
-    _run(people.enable, _open(workspace), name, by=_actor())
+    _run(people.enable, _open(workspace), name, by=cli_actor())
     typer.echo(f"{name}: enabled")
 
 
@@ -133,7 +134,7 @@ def users_remove(name: str, workspace: Optional[Path] = WorkspaceOpt) -> None:
     """Delete a person (their decisions stay in the log under their name)."""
     from curation import people
 
-    _run(people.remove, _open(workspace), name, by=_actor())
+    _run(people.remove, _open(workspace), name, by=cli_actor())
     typer.echo(f"{name}: removed")
 
 

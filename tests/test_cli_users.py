@@ -92,3 +92,12 @@ def test_role_change_keeps_the_password_and_people_can_be_disabled_and_removed(w
     events = [(e["action"], e["target"]) for e in reversed(w.audit_events())]
     for change in ("user_added", "role_changed", "user_disabled", "user_enabled", "user_removed"):
         assert (change, "dana") in events, events
+
+
+def test_an_export_is_an_audit_event(tmp_path, alpaca_file):
+    root = tmp_path / "ws"
+    assert curate("ingest", alpaca_file, "-w", root).exit_code == 0
+    assert curate("export", tmp_path / "out.jsonl", "-w", root).exit_code == 0
+    (event,) = Workspace(root).audit_events(["export"])
+    assert event["actor"].startswith("cli") and event["detail"]["out"] == str(tmp_path / "out.jsonl")
+    assert event["detail"]["n_out"] == 7
