@@ -80,3 +80,17 @@ def test_repeated_failures_lock_the_name_out_in_the_app(ws, monkeypatch):
     sign_in_form("ann", "ann-pw", locked)
     assert locked.title[0].value == "Sign in" and "Too many failed sign-ins" in locked.error[0].value.replace("\\", "")
     assert [e["action"] for e in ws.audit_events(["lockout"])] == ["lockout"]
+
+
+def test_admins_see_failures_and_lockouts_in_the_audit_log(ws, monkeypatch):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    for _ in range(3):
+        sign_in_form("**x**", "wrong", at)  # a name typed at the form is data, shown as written
+    root = sign_in_form("root", "root-pw", reload(monkeypatch, None))
+    root.switch_page("views/audit.py").run()
+    assert not root.exception
+    shown = {m.label: m.value for m in root.metric}
+    assert shown["Failed sign-ins shown"] == "3"
+    events = root.dataframe[0].value
+    assert list(events["event"][:4]) == ["signin", "lockout", "signin_failed", "signin_failed"]
+    assert set(events["about"][1:4]) == {"**x**"}
