@@ -51,7 +51,7 @@ def test_team_mode_without_sign_in_shows_only_the_login(fx):
 
 
 @pytest.mark.parametrize("password, ok", [("ann-pw", True), ("wrong", False), ("", False)])
-def test_sign_in_checks_the_scrypt_hash(fx, password, ok):
+def test_sign_in_checks_the_password_hash(fx, password, ok):
     at = signed_in(None)
     at.text_input(key="login_name").input("ann")
     at.text_input(key="login_password").input(password)
