@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 from argon2 import PasswordHasher
@@ -60,23 +61,29 @@ def test_one_client_cannot_walk_through_many_names(ws):
     assert sign_in(ws, "ann", PASSWORD, "10.0.0.1", NO_DELAY, now=t).ok  # the account itself is fine
 
 
-def test_parallel_sessions_share_one_throttle(ws):
-    """20 attempts at once, each from its own Workspace (its own engine, as separate server
-    processes have): only the limit's worth of passwords are ever checked, then the right
-    password is refused too."""
-    start = threading.Barrier(20)
+def burst(open_ws: Callable[[], Workspace], name: str, n: int = 20) -> list[signin.Outcome]:
+    """``n`` wrong-password sign-ins for ``name`` at once, each through its own Workspace (its
+    own engine and connections, as separate server processes have)."""
+    start = threading.Barrier(n)
     results: list[signin.Outcome] = []
 
     def attempt() -> None:
-        mine = Workspace(ws.root)
+        mine = open_ws()
         start.wait()
-        results.append(sign_in(mine, "ann", "wrong", "", NO_DELAY))
+        results.append(sign_in(mine, name, "wrong", "", NO_DELAY))
 
-    threads = [threading.Thread(target=attempt) for _ in range(20)]
+    threads = [threading.Thread(target=attempt) for _ in range(n)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
+    return results
+
+
+def test_parallel_sessions_share_one_throttle(ws):
+    """20 attempts at once: only the limit's worth of passwords are ever checked, then the
+    right password is refused too."""
+    results = burst(lambda: Workspace(ws.root), "ann")
     checked = [e for e in ws.audit_events(["signin_failed"]) if e["target"] == "ann"]
     assert len(results) == 20 and len(checked) == NO_DELAY.account_limit
     assert sum(r.message == signin.FAILED for r in results) == NO_DELAY.account_limit
