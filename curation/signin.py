@@ -71,14 +71,13 @@ def sign_in(ws: Workspace, name: str, password: str, client: str = "",
     name = (name or "").strip()[:128]
     account = f"account:{name.casefold()}"
     keys = [account] + ([f"client:{client}"] if client else [])
-    wait = ws.reserve_signin(keys, policy, now or time.time())
+    wait = ws.reserve_signin(keys, policy, now)
     if wait > 0:
         return Outcome(None, f"Too many failed sign-ins: try again in {_duration(wait)}.", wait)
     user = ws.user(name) if name else None
     usable = user is not None and not user["disabled"]
     ok, rehash = check_password(password or "", user["password_hash"] if usable else None)
-    done = now or time.time()
-    locked = ws.finish_signin(keys, ok, policy, done, account=account)
+    locked = ws.finish_signin(keys, ok, policy, now, account=account)
     if not ok:
         ws.audit("signin_failed", name or "(empty)", target=name, client=client,
                  detail={"reason": "disabled" if user is not None and user["disabled"] else "no match"})

@@ -70,12 +70,15 @@ class AuthStore:
 
     # sign-in throttling -------------------------------------------------------------------------
     @retry_busy
-    def reserve_signin(self, keys: Sequence[str], policy: ThrottlePolicy, now: float) -> float:
+    def reserve_signin(self, keys: Sequence[str], policy: ThrottlePolicy, now: float | None = None) -> float:
         """Count one attempt against each of ``keys`` unless one of them must wait: returns
-        the seconds to wait (0.0 when the attempt was counted and may go ahead)."""
+        the seconds to wait (0.0 when the attempt was counted and may go ahead). ``now``
+        (None: the clock once the lock is held, so an attempt that waited for the lock is
+        not measured against a time before the attempts it waited for)."""
         t = T["signin_throttle"]
         with self.tx() as conn:
             self._lock_throttle(conn)
+            now = time.time() if now is None else now
             rows = {r.key: r for r in conn.execute(sa.select(t).where(t.c.key.in_(list(keys))))}
             wait = max((policy.wait(k, r.failures, r.last_at, r.locked_until, now) for k, r in rows.items()),
                        default=0.0)
@@ -96,7 +99,7 @@ class AuthStore:
             return 0.0
 
     @retry_busy
-    def finish_signin(self, keys: Sequence[str], ok: bool, policy: ThrottlePolicy, now: float,
+    def finish_signin(self, keys: Sequence[str], ok: bool, policy: ThrottlePolicy, now: float | None = None,
                       account: str | None = None) -> list[str]:
         """After the password was checked: on success forget the account's failures and the
         client's counted attempt; on failure lock each key that reached its limit. Returns
@@ -105,6 +108,7 @@ class AuthStore:
         locked = []
         with self.tx() as conn:
             self._lock_throttle(conn)
+            now = time.time() if now is None else now
             rows = {r.key: r for r in conn.execute(sa.select(t).where(t.c.key.in_(list(keys))))}
             for k in keys:
                 r = rows.get(k)
