@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_app_fixture import build_workspace, session_for
+from test_app_fixture import build_workspace, session_for, team_app
 
 from app.lib import comparison, jobs
 
@@ -101,10 +101,7 @@ def test_a_curator_launches_a_comparison_in_the_background(tmp_path, monkeypatch
 
 def test_an_annotator_cannot_launch(tmp_path, monkeypatch):
     ws, _ = build_workspace(tmp_path)
-    monkeypatch.setenv("CURATE_WORKSPACE", str(ws.root))
-    monkeypatch.setenv("CURATE_TEAM_MODE", "1")
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["session_token"] = session_for(ws, "ann")
+    at = team_app(ws, monkeypatch, "ann")
     at.run()
     at.switch_page("views/compare.py").run()
     assert not [b for b in at.button if b.key == "launch_start"]

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
-from streamlit.testing.v1 import AppTest
-from test_app_fixture import build_workspace, session_for
+from test_app_fixture import build_workspace, team_app
 
 from curation import busy
 from curation.store import Workspace
 
-APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 LOCKED = sa.exc.OperationalError("INSERT ...", {}, Exception("database is locked"))
 
 
@@ -60,10 +56,7 @@ def test_commits_survive_power_loss(tmp_path):
 
 def test_the_app_shows_a_message_not_an_error_page_when_busy(tmp_path, monkeypatch):
     ws, _ = build_workspace(tmp_path)
-    monkeypatch.setenv("CURATE_WORKSPACE", str(ws.root))
-    monkeypatch.setenv("CURATE_TEAM_MODE", "1")
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["session_token"] = session_for(ws, "ann")
+    at = team_app(ws, monkeypatch, "ann")
 
     def locked(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise LOCKED
