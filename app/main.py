@@ -1,8 +1,10 @@
 """Entry point of the review workbench: `curate app` runs `streamlit run app/main.py`.
 
-Resolves who is using the app (local mode: $USER as admin; team mode: sign-in), draws the
-sidebar (workspace, dataset picker, person, background jobs) and the navigation, showing
-only the pages the person's role allows. Each page checks the role again.
+Resolves who is using the app (local mode: $USER as admin; team mode: sign-in and a session
+kept in a cookie), draws the sidebar (workspace, dataset picker, person, background jobs)
+and the navigation, showing only the pages the person's role allows. Each page checks the
+role again. A database that stays busy through the store's retries gets a message, not an
+error page.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts app/ first, no
 
 import streamlit as st
 
-from app.components import context, keys
+from app.components import context, keys, session_cookie
 from app.components.context import Ctx
 from app.components.text import md, raw_toggle
+from curation.busy import BusyError, is_busy
+from curation.signin import SessionPolicy
 
 PAGES = {  # section -> (file, title, icon, permission)
     "Review": [("overview.py", "Overview", ":material/dashboard:", "review"),
@@ -31,23 +35,27 @@ PAGES = {  # section -> (file, title, icon, permission)
                ("team.py", "Team review", ":material/groups:", "adjudicate"),
                ("export.py", "Export", ":material/download:", "export")],
     "Models": [("compare.py", "Compare models", ":material/balance:", "review")],
-    "Admin": [("users.py", "Users", ":material/manage_accounts:", "manage_users")],
+    "Admin": [("users.py", "Users", ":material/manage_accounts:", "manage_users"),
+              ("audit.py", "Audit log", ":material/policy:", "manage_users")],
 }
 
 
 def login_page() -> None:
     st.title("Sign in")
     st.caption("This workbench runs in team mode: sign in with the name and password an admin gave you "
-               "(`curate users add NAME --role annotator --password ...`).")
+               "(`curate users add NAME --role annotator`).")
     ws = context.open_workspace(context.workspace_path())
+    session_cookie.keep(None, 0)  # a cookie that brought no valid session is stale
     with st.form("login"):
         name = st.text_input("Name", key="login_name")
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        if context.sign_in(ws, name, password):
+        outcome = context.sign_in(ws, name, password)
+        if outcome.ok:
+            st.session_state.pop("_signed_out", None)
             st.rerun()
-        st.error("Unknown name or wrong password.")
+        st.error(md(outcome.message))
 
 
 def sidebar(ctx: Ctx) -> None:
@@ -69,9 +77,16 @@ def sidebar(ctx: Ctx) -> None:
         raw_toggle()
         st.caption(f"Signed in as **{md(ctx.user)}** ({ctx.role})" if ctx.team else
                    f"Local mode: **{md(ctx.user)}** ({ctx.role})")
-        if ctx.team and st.button("Sign out", key="sign_out"):
-            context.sign_out()
-            st.rerun()
+        if ctx.team:
+            session_cookie.keep(context.session_token(), SessionPolicy.from_env().absolute)
+            c1, c2 = st.columns(2)
+            if c1.button("Sign out", key="sign_out", width="stretch"):
+                context.sign_out(ctx.ws, ctx.user)
+                st.rerun()
+            if c2.button("Everywhere", key="sign_out_everywhere", width="stretch",
+                         help="Sign out in every browser and tab where you are signed in"):
+                context.sign_out(ctx.ws, ctx.user, everywhere=True)
+                st.rerun()
         running = [r for r in ctx.ws.runs() if r["status"] == "running" and r["kind"] in ("scan", "map", "compare")]
         for run in running:
             m = run["metrics"]
@@ -99,4 +114,16 @@ def main() -> None:
     nav.run()
 
 
-main()
+def busy_message() -> None:
+    st.warning("The workspace is busy right now (a large import or another process is writing to it). "
+               "Nothing was lost: try again in a moment.", icon=":material/hourglass_top:")
+
+
+try:
+    main()
+except BusyError:
+    busy_message()
+except Exception as err:  # a busy database the store did not retry (a read): a message, not an error page
+    if not is_busy(err):
+        raise
+    busy_message()

@@ -41,8 +41,6 @@ class _App(typer.Typer):
 _STATE = {"verbosity": 0}
 app = _App(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
            help="Find, review and export curated LLM instruction data; prove it with LoRA.")
-users_app = typer.Typer(no_args_is_help=True, help="Manage people and roles (team mode).")
-app.add_typer(users_app, name="users")
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
 FormatOpt = typer.Option(None, "--format", help=f"Input format when auto-detection is not enough: {', '.join(FORMATS)}.")
@@ -340,13 +338,14 @@ def export(out: Path = typer.Argument(..., help="Output file (or folder for --fo
                                                "does not run them).")) -> None:
     """Write the curated set in the source's shape and a manifest (<out>.manifest.json) saying
     what changed and why; untouched rows are written back exactly."""
+    from curation.cli_users import cli_actor
     from curation.workbench import export_dataset
 
     ws = _open(workspace)
     ds = _dataset(ws, dataset)
     try:
         manifest = export_dataset(ws, ds, out, fmt, policy=auto, with_provenance=with_provenance,
-                                  formula_guard=not allow_formulas)
+                                  formula_guard=not allow_formulas, actor=cli_actor())
     except (ValueError, OSError) as err:
         _fail(str(err) if isinstance(err, ValueError) else f"{err.filename or out}: {err.strerror or err}")
     for bad in manifest["unapplied"]:
@@ -391,30 +390,10 @@ def run_app(workspace: Optional[Path] = WorkspaceOpt, port: int = typer.Option(8
     os.execve(sys.executable, cmd, env)
 
 
-@users_app.command("add")
-def users_add(name: str, role: str = typer.Option("annotator", help="annotator, curator or admin."),
-              password: Optional[str] = typer.Option(None, help="Password (team mode); prompted when omitted.",
-                                                     prompt=False),
-              workspace: Optional[Path] = WorkspaceOpt) -> None:
-    """Add or update a person with a role (and a hashed password for team mode)."""
-    from curation.auth import ROLES, hash_password
-
-    if role not in ROLES:
-        _fail(f"unknown role '{role}' (choose from {', '.join(ROLES)})")
-    ws = _open(workspace)
-    ws.add_user(name, role, hash_password(password) if password else None)
-    typer.echo(f"{name}: {role}")
-
-
-@users_app.command("list")
-def users_list(workspace: Optional[Path] = WorkspaceOpt) -> None:
-    """List people and their roles."""
-    for u in _open(workspace).users():
-        typer.echo(f"{u['name']:<20} {u['role']}")
-
-
 from curation.cli_decisions import decisions_app  # noqa: E402
+from curation.cli_users import users_app  # noqa: E402
 
+app.add_typer(users_app, name="users")
 app.add_typer(decisions_app, name="decisions")
 
 

@@ -484,6 +484,11 @@ def _is_vote(e: Decision) -> bool:
     return e.action == "judge" and e.payload.get("kind") == "vote"
 
 
+def is_vote(e: Decision) -> bool:
+    """Whether ``e`` is a blind vote (which the curated set ignores)."""
+    return _is_vote(e)
+
+
 def derive(examples: Sequence[Example], decisions: Iterable[Decision],
            fallback: Iterable[Decision] = ()) -> list[CuratedRow]:
     """The curated set: the examples with the live decisions applied (see the module doc)."""

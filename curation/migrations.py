@@ -29,6 +29,7 @@ sa.Table(
     sa.Column("skipped_json", sa.Text, nullable=False, default="[]"),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("source_json", sa.Text),  # v3: container, columns, mapping, bytes around the rows
+    sa.Column("staging_since", sa.Float),  # v5: set while an ingest is still writing it (not visible)
 )
 
 sa.Table(
@@ -111,6 +112,36 @@ sa.Table(
     sa.Column("role", sa.String(32), nullable=False),
     sa.Column("password_hash", sa.Text),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False, default=False, server_default=sa.false()),  # v5
+)
+
+sa.Table(  # v5: sign-in throttling, per account name and per client, shared by every server process
+    "signin_throttle", metadata,
+    sa.Column("key", sa.String(300), primary_key=True),  # "account:<name>" or "client:<address>"
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_at", sa.Float, nullable=False),
+    sa.Column("locked_until", sa.Float),
+)
+
+sa.Table(  # v5: signed-in browser sessions (only a hash of each token is stored)
+    "sessions", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user", sa.String(128), nullable=False, index=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("last_seen", sa.Float, nullable=False),
+    sa.Column("client", sa.String(200), nullable=False, default=""),
+)
+
+sa.Table(  # v5: what admins read on the Audit log page (retractions are read from decisions)
+    "audit_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(128), nullable=False),  # who did it (the name typed, for a failed sign-in)
+    sa.Column("target", sa.String(255), nullable=False, default=""),  # whom or what it was about
+    sa.Column("client", sa.String(200), nullable=False, default=""),
+    sa.Column("detail_json", sa.Text, nullable=False, default="{}"),
+    sa.Index("ix_audit_events_at", "at"),
 )
 
 sa.Table(
@@ -177,7 +208,19 @@ def _v3_to_v4(conn: sa.Connection) -> None:
                          "WHERE is_reference = :yes AND reference_role IS NULL"), {"yes": True})
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v0_to_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4]
+def _v4_to_v5(conn: sa.Connection) -> None:
+    """Team mode: disabled users, sign-in throttling, sessions, the audit log; datasets an
+    ingest is still writing (``staging_since``), so a half-written one is never visible."""
+    inspector = sa.inspect(conn)
+    if "disabled" not in {c["name"] for c in inspector.get_columns("users")}:
+        conn.execute(sa.text("ALTER TABLE users ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT FALSE"))
+    if "staging_since" not in {c["name"] for c in inspector.get_columns("datasets")}:
+        conn.execute(sa.text("ALTER TABLE datasets ADD COLUMN staging_since FLOAT"))
+    for name in ("signin_throttle", "sessions", "audit_events"):
+        metadata.tables[name].create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v0_to_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -8,7 +8,10 @@ for one page only, so 50,000 examples stay fast.
 Double-blind review routes each finding to two annotators by rendezvous hashing (stable,
 no assignment table). Their decisions are stored as ``judge`` events with
 ``payload.kind == "vote"``, which the curated set ignores; when the two votes agree, the
-agreed decision is recorded as a real one, otherwise a curator adjudicates.
+agreed decision is recorded as a real one, otherwise a curator adjudicates. Until an item
+is resolved, a routed annotator sees no one else's vote on it (``visible_ledger``): not in
+queues, statuses, counts, progress or histories; a curator in the rotation sees the votes
+of items routed to others (to adjudicate them), never of their own.
 Not handled: more than two votes per item, weighted kappa.
 """
 
@@ -19,14 +22,15 @@ import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from curation import decisions as model
 from curation import gaps
 from curation import review_items as items_
 from curation.agreement import cohen_kappa, krippendorff_alpha
-from curation.decisions import OPEN, ItemState
+from curation.auth import allowed
+from curation.decisions import OPEN, ItemState, Ledger
 from curation.schema import Decision, Example, Finding
 from curation.store import Workspace, reference_set_id
 from curation.store_review import ReviewSettings
@@ -82,11 +86,46 @@ def is_blind_voter(settings: ReviewSettings, actor: str) -> bool:
 
 
 # states and queues ------------------------------------------------------------------------
-def states(ws: Workspace, dataset_id: int, viewer: str | None = None) -> dict[str, ItemState]:
+def states(ws: Workspace, dataset_id: int, viewer: str | None = None, ledger: Ledger | None = None) -> dict[str, ItemState]:
     """finding_id -> ItemState for ``viewer`` (None: anyone's skip counts). Absent = open;
     findings whose rows were all decided elsewhere are ``settled``; a coverage gap is
-    resolved once its reference prompts are covered (``curation.gaps``)."""
-    return _states(ws, dataset_id, ws.ledger(dataset_id), viewer)
+    resolved once its reference prompts are covered (``curation.gaps``). ``ledger``: the
+    decisions to read (``visible_ledger`` for what a blind annotator may see)."""
+    return _states(ws, dataset_id, ledger if ledger is not None else ws.ledger(dataset_id), viewer)
+
+
+# what a blind annotator may see -------------------------------------------------------------
+def hidden_events(ws: Workspace, dataset_id: int, viewer: str | None, role: str | None = None,
+                  settings: ReviewSettings | None = None, ledger: Ledger | None = None) -> set[int]:
+    """Ids of the events ``viewer`` may not see yet: in double-blind mode, for an annotator of
+    the rotation, everyone else's votes (and their withdrawals) on items not resolved yet;
+    a curator (``role`` may adjudicate) still sees the votes of items not routed to them."""
+    settings = settings or load_settings(ws, dataset_id)
+    if viewer is None or not is_blind_voter(settings, viewer):
+        return set()
+    ledger = ledger if ledger is not None else ws.ledger(dataset_id)
+    votes = [e for e in ledger.events if model.is_vote(e) and e.actor != viewer]
+    if not votes:
+        return set()
+    st = _states(ws, dataset_id, ledger, None)
+    adjudicator = allowed(role, "adjudicate")
+    hidden = {e.id for e in votes if st.get(e.finding_id, OPEN).status != "resolved"
+              and not (adjudicator and viewer not in route(e.finding_id, settings.annotators))}
+    return hidden | {e.id for e in ledger.events if e.undoes in hidden}
+
+
+def visible_ledger(ws: Workspace, dataset_id: int, viewer: str | None, role: str | None = None,
+                   settings: ReviewSettings | None = None) -> Ledger:
+    """The dataset's decisions as ``viewer`` may see them (``hidden_events`` left out)."""
+    ledger = ws.ledger(dataset_id)
+    hidden = hidden_events(ws, dataset_id, viewer, role, settings, ledger)
+    return Ledger([e for e in ledger.events if e.id not in hidden]) if hidden else ledger
+
+
+def _seen(full: Mapping[str, ItemState], seen: Mapping[str, ItemState]) -> dict[str, ItemState]:
+    """States as seen (status, votes, skips) with the versions of every event: a hidden vote
+    changes nothing a viewer sees, and the optimistic lock still covers it."""
+    return {fid: replace(seen.get(fid, OPEN), version=full.get(fid, OPEN).version) for fid in {*full, *seen}}
 
 
 def _states(ws: Workspace, dataset_id: int, ledger: Any, viewer: str | None,
@@ -130,14 +169,19 @@ def review_groups(ws: Workspace, dataset_id: int, kind: str | None) -> list[item
 
 def queue(ws: Workspace, dataset_id: int, kind: str | None, viewer: str | None, *,
           statuses: Sequence[str] = TODO, search: str | None = None, min_score: float | None = None,
-          page: int = 1, page_size: int = 10, settings: ReviewSettings | None = None) -> QueuePage:
+          page: int = 1, page_size: int = 10, settings: ReviewSettings | None = None,
+          view: Ledger | None = None) -> QueuePage:
     """One page of a review queue: open items by score, then the viewer's skipped ones, oldest
     skip first. Contradictions come one item per disagreement. In double-blind mode a routed
-    annotator sees only the items routed to them."""
+    annotator sees only the items routed to them, and no one else's vote on them. ``view``:
+    the decisions whose statuses filter and show the items (``visible_ledger``)."""
     settings = settings or load_settings(ws, dataset_id)
     ledger = ws.ledger(dataset_id)
     st = _states(ws, dataset_id, ledger, viewer)
     blind = viewer is not None and is_blind_voter(settings, viewer)
+    if blind or view is not None:  # what this viewer may see of other people's votes
+        view = view if view is not None else visible_ledger(ws, dataset_id, viewer, None, settings)
+        st = _seen(st, _states(ws, dataset_id, view, viewer))
     hits = {fid for fid, _, _ in ws.light_findings(dataset_id, kind, None, search)} if search else None
     picked = []
     for g in review_groups(ws, dataset_id, kind):
@@ -154,11 +198,14 @@ def queue(ws: Workspace, dataset_id: int, kind: str | None, viewer: str | None, 
 
 
 def load_items(ws: Workspace, dataset_id: int, finding_ids: Sequence[str],
-               st: Mapping[str, ItemState] | None = None) -> list[QueueItem]:
+               st: Mapping[str, ItemState] | None = None, view: Ledger | None = None) -> list[QueueItem]:
     """The review items led by ``finding_ids`` (a finding inside a disagreement brings the
-    whole disagreement), with their examples and reference prompts, in the given order."""
+    whole disagreement), with their examples and reference prompts, in the given order
+    (statuses as ``view`` shows them, when given)."""
     ledger = ws.ledger(dataset_id)
     st = st if st is not None else _states(ws, dataset_id, ledger, None)
+    if view is not None:
+        st = _seen(st, _states(ws, dataset_id, view, None))
     every = review_groups(ws, dataset_id, None)
     by_id = {g.lead: g for g in every}
     for g in every:
@@ -232,6 +279,10 @@ def decide(ws: Workspace, dataset_id: int, finding_id: str, version: int, action
         vote_id = ws.record(dataset_id, [d]).ids[0]  # votes are independent: no lock on the item
         return [vote_id] + _consensus(ws, dataset_id, finding_id, actor, role)
     d = Decision(0, dataset_id, action, actor, tuple(rows), finding_id, payload, reason, 0.0, key=key, role=role)
+    if action == "skip" and is_blind_voter(settings, actor):
+        # a skip only postpones the item for its author; checked against the item's version it
+        # would fail whenever the other annotator voted, and so tell that they had
+        return ws.record(dataset_id, [d]).ids
     return ws.record(dataset_id, [d], version, item=(payload.get("covers") or finding_id, ())).ids
 
 
@@ -322,15 +373,16 @@ def vote_category(vote: Decision) -> str:
     return str(vote.payload.get("label", "")).split(":")[0] or "?"
 
 
-def agreement(ws: Workspace, dataset_id: int) -> dict[str, Any]:
+def agreement(ws: Workspace, dataset_id: int, ledger: Ledger | None = None) -> dict[str, Any]:
     """Agreement over items with two or more blind votes: Cohen's kappa over the action
     category (overall, per finding kind, per annotator pair), Krippendorff's alpha (any
-    number of annotators), and how often the exact decisions (rows too) agree."""
+    number of annotators), and how often the exact decisions (rows too) agree. ``ledger``:
+    the decisions to read (``visible_ledger`` for a curator who is in the rotation)."""
     kinds = {fid: kind for fid, kind, _, _ in ws.finding_rows(dataset_id)}
     pairs: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     by_kind: dict[str, list[tuple[str, str]]] = defaultdict(list)
     units, exact = [], []
-    for fid, s in states(ws, dataset_id).items():
+    for fid, s in states(ws, dataset_id, ledger=ledger).items():
         if len(s.votes) < 2:
             continue
         units.append([vote_category(v) for v in s.votes])
@@ -347,16 +399,21 @@ def agreement(ws: Workspace, dataset_id: int) -> dict[str, Any]:
                       for (a, b), ps in sorted(pairs.items())]}
 
 
-def adjudication_queue(ws: Workspace, dataset_id: int, page: int = 1, page_size: int = 10) -> QueuePage:
-    """Findings whose two blind votes disagree and that nobody has decided yet (curators)."""
+def adjudication_queue(ws: Workspace, dataset_id: int, page: int = 1, page_size: int = 10,
+                       view: Ledger | None = None) -> QueuePage:
+    """Findings whose two blind votes disagree and that nobody has decided yet (curators;
+    ``view``: ``visible_ledger`` of a curator in the rotation, who adjudicates only others' items)."""
     return queue(ws, dataset_id, None, None, statuses=("disputed",), page=page, page_size=page_size,
-                 settings=ReviewSettings())
+                 settings=ReviewSettings(), view=view)
 
 
-def progress(ws: Workspace, dataset_id: int, settings: ReviewSettings | None = None) -> list[dict[str, Any]]:
-    """Per person: live decisions by action, items touched, and (blind mode) items left."""
+def progress(ws: Workspace, dataset_id: int, settings: ReviewSettings | None = None,
+             ledger: Ledger | None = None, viewer: str | None = None) -> list[dict[str, Any]]:
+    """Per person: live decisions by action, items touched, and (blind mode) items left.
+    ``ledger`` and ``viewer``: what a blind annotator may see (``visible_ledger``; items left
+    only for themselves)."""
     settings = settings or load_settings(ws, dataset_id)
-    ledger = ws.ledger(dataset_id)
+    ledger = ledger if ledger is not None else ws.ledger(dataset_id)
     people: dict[str, dict[str, Any]] = defaultdict(lambda: {"actions": Counter(), "items": set(), "last": 0.0})
     for e in ledger.live:
         if e.finding_id is None:
@@ -371,6 +428,8 @@ def progress(ws: Workspace, dataset_id: int, settings: ReviewSettings | None = N
         ids = [fid for fid, _, _ in ws.light_findings(dataset_id)]
         closed = gaps.closed(ws, dataset_id, ledger)
         for name in settings.annotators:
+            if viewer is not None and is_blind_voter(settings, viewer) and name != viewer:
+                continue  # how far another annotator is would tell when they voted
             st = _states(ws, dataset_id, ledger, name, closed)
             mine = [f for f in ids if name in route(f, settings.annotators)]
             people[name]["left"] = sum(st.get(f, OPEN).status in TODO for f in mine)

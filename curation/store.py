@@ -1,11 +1,16 @@
 """The workspace database: datasets, examples, scans, findings, append-only decisions.
 
-SQLite file in the workspace folder by default (WAL, foreign keys on); any SQLAlchemy URL
-(PostgreSQL for teams) through ``CURATE_DB_URL`` or the ``db_url`` argument. Every write
-is one transaction, so a crash (even kill -9) leaves either all of it or none of it.
+SQLite file in the workspace folder by default (WAL, foreign keys on, ``synchronous=FULL``
+so an acknowledged write survives power loss); any SQLAlchemy URL (PostgreSQL for teams,
+with ``synchronous_commit=on``) through ``CURATE_DB_URL`` or the ``db_url`` argument. Every
+write is one transaction, so a crash (even kill -9) leaves either all of it or none of it;
+an ingest writes a staging dataset in short transactions and publishes it in a last one,
+so nothing is half-imported and a reviewer's click never waits for a whole file. A write
+that finds the database busy is tried again (``curation.busy``).
 Decisions are never updated or deleted: an undo or a retraction is a new event naming the
 one it withdraws, and what the events mean is ``curation.decisions``. The decision and
-review queries live in ``store_decisions`` and ``store_review`` (mixed into ``Workspace``);
+review queries live in ``store_decisions`` and ``store_review``, people, sessions and the
+audit log in ``store_auth`` (all mixed into ``Workspace``);
 no other module writes SQL.
 """
 
@@ -15,6 +20,7 @@ import hashlib
 import json
 import os
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +30,10 @@ from collections.abc import Iterator, Sequence
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from curation.busy import BusyError, retry_busy
 from curation.migrations import SCHEMA_VERSION, WorkspaceError, current_version, metadata, migrate
 from curation.schema import Decision, Example, Finding, Turn
+from curation.store_auth import AuthStore
 from curation.store_decisions import BatchError, ConflictError, DecisionStore, Recorded
 from curation.store_review import ReviewStore
 
@@ -77,7 +85,7 @@ def default_workspace() -> Path:
     return Path(os.environ.get("CURATE_WORKSPACE", "workspace"))
 
 
-class Workspace(DecisionStore, ReviewStore):
+class Workspace(DecisionStore, ReviewStore, AuthStore):
     """One folder holding the database (unless a URL points elsewhere), caches, exports, runs."""
 
     def __init__(self, root: str | Path | None = None, db_url: str | None = None,
@@ -103,7 +111,9 @@ class Workspace(DecisionStore, ReviewStore):
             if read_only:
                 url = f"sqlite:///file:{db.resolve()}?mode=ro&uri=true"
         self.url = url
-        self.engine = sa.create_engine(url, future=True)
+        # PostgreSQL: a commit returns once the WAL is flushed to disk, whatever the server's default
+        durable = {"connect_args": {"options": "-c synchronous_commit=on"}} if url.startswith("postgresql") else {}
+        self.engine = sa.create_engine(url, future=True, **durable)
         if self.engine.dialect.name == "sqlite":
             _sqlite_pragmas(self.engine, read_only)
         try:
@@ -201,36 +211,91 @@ class Workspace(DecisionStore, ReviewStore):
         raise AssertionError("the record format changed twice")
 
     def _ingest_once(self, reader: Reader, identity: str, name: str, role: str | None) -> tuple[Dataset, bool]:
-        c = T["datasets"].c
+        """Write the rows into a staging dataset in short transactions (one batch each, so a
+        reviewer's click waits for one batch at most, never for the whole file), then publish
+        it in one short transaction. Until then no query sees it; a failed or interrupted
+        ingest leaves nothing visible, and its rows are deleted (now, or by a later ingest)."""
         try:
+            self._drop_stale_staging()
             with self.tx() as conn:
-                again = conn.execute(sa.select(T["datasets"]).where(c.content_hash == identity)).first()
-                if again is not None:  # another process stored it while we waited for the lock
-                    return _dataset(again), False
                 ds_id = conn.execute(T["datasets"].insert().values(
-                    name=name, path=_source_path(reader.source), format="?", content_hash=identity, n_examples=0,
-                    created_at=time.time(), is_reference=role is not None, reference_role=role, skipped_json="[]",
+                    name=name, path=_source_path(reader.source), format="?", content_hash=f"staging:{uuid.uuid4().hex}",
+                    n_examples=0, created_at=time.time(), is_reference=role is not None, reference_role=role,
+                    skipped_json="[]", staging_since=time.time(),
                 )).inserted_primary_key[0]
-                for batch in reader.batches():
-                    if batch.rows:
-                        _insert_many(conn, T["examples"], [{"dataset_id": ds_id, **r} for r in batch.rows])
-                    if batch.chunks:
-                        _insert_many(conn, T["source_chunks"], [
-                            {"dataset_id": ds_id, "start_row": ch.start, "n_rows": ch.n_rows, "data": ch.data}
-                            for ch in batch.chunks])
-                skipped = [{"row": e.position, "line": e.line, "message": str(e)} for e in reader.skipped]
-                conn.execute(sa.update(T["datasets"]).where(c.id == ds_id).values(
-                    format=reader.format, n_examples=reader.n_examples, skipped_json=json.dumps(skipped),
-                    source_json=json.dumps(reader.describe())))
-        except sa.exc.IntegrityError:
-            stored = self.dataset_by_hash(identity)
-            if stored is None:
-                raise WorkspaceError(f"{self.root}: another ingest conflicted with this one; nothing was "
-                                     "stored; try again") from None
-            return stored, False
         except sa.exc.OperationalError as err:
             raise WorkspaceError(f"{self.root}: {db_problem(err)}; nothing was stored") from None
+        try:
+            for batch in reader.batches():  # reading and parsing happen outside any transaction
+                self._stage(ds_id, batch)
+            skipped = [{"row": e.position, "line": e.line, "message": str(e)} for e in reader.skipped]
+            published = self._publish(ds_id, identity, dict(
+                format=reader.format, n_examples=reader.n_examples, skipped_json=json.dumps(skipped),
+                source_json=json.dumps(reader.describe()), created_at=time.time()))
+        except BaseException as err:
+            self._drop_staging(ds_id)
+            if isinstance(err, sa.exc.OperationalError):
+                raise WorkspaceError(f"{self.root}: {db_problem(err)}; nothing was stored") from None
+            raise
+        if published != ds_id:  # another process stored the same source meanwhile
+            self._drop_staging(ds_id)
+            return self.dataset(published), False
         return self.dataset(ds_id), True
+
+    @retry_busy
+    def _stage(self, ds_id: int, batch: Any) -> None:
+        with self.tx() as conn:
+            if batch.rows:
+                _insert_many(conn, T["examples"], [{"dataset_id": ds_id, **r} for r in batch.rows])
+            if batch.chunks:
+                _insert_many(conn, T["source_chunks"], [
+                    {"dataset_id": ds_id, "start_row": ch.start, "n_rows": ch.n_rows, "data": ch.data}
+                    for ch in batch.chunks])
+            conn.execute(sa.update(T["datasets"]).where(T["datasets"].c.id == ds_id).values(staging_since=time.time()))
+
+    @retry_busy
+    def _publish(self, ds_id: int, identity: str, values: dict) -> int:
+        """Make the staged dataset visible; returns its id, or the id of a dataset with the same
+        identity that another process published first."""
+        c = T["datasets"].c
+        with self.tx() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": 7_200_000})
+            again = conn.execute(sa.select(c.id).where(c.content_hash == identity)).scalar()
+            if again is not None:
+                return int(again)
+            conn.execute(sa.update(T["datasets"]).where(c.id == ds_id).values(content_hash=identity, staging_since=None,
+                                                                               **values))
+        return ds_id
+
+    def _drop_staging(self, ds_id: int, chunk: int = 20_000) -> None:
+        """Delete a staging dataset's rows in short transactions, then the dataset (best effort:
+        what is left is deleted by a later ingest)."""
+        try:
+            for table in ("examples", "source_chunks"):
+                col = T[table].c.row if table == "examples" else T[table].c.start_row
+                while True:
+                    with self.tx() as conn:
+                        top = conn.execute(sa.select(col).where(T[table].c.dataset_id == ds_id).order_by(col)
+                                           .offset(chunk).limit(1)).scalar()
+                        q = sa.delete(T[table]).where(T[table].c.dataset_id == ds_id)
+                        conn.execute(q.where(col < top) if top is not None else q)
+                    if top is None:
+                        break
+            with self.tx() as conn:
+                conn.execute(sa.delete(T["datasets"]).where(T["datasets"].c.id == ds_id,
+                                                           T["datasets"].c.staging_since.is_not(None)))
+        except sa.exc.OperationalError:
+            pass
+
+    def _drop_stale_staging(self, idle: float = 600.0) -> None:
+        """Staging datasets nobody has written to for ``idle`` seconds: an ingest that crashed
+        (a live one writes a batch, and marks the time, every second or so)."""
+        c = T["datasets"].c
+        with self.engine.connect() as conn:
+            stale = [r.id for r in conn.execute(sa.select(c.id).where(c.staging_since < time.time() - idle))]
+        for ds_id in stale:
+            self._drop_staging(ds_id)
 
     def versions(self, dataset: Dataset) -> list[Dataset]:
         """Other datasets read from the same bytes (another ``--format``/``--map``), oldest first."""
@@ -250,7 +315,7 @@ class Workspace(DecisionStore, ReviewStore):
 
     def datasets(self, include_reference: bool = True, role: str | None = None) -> list[Dataset]:
         """Datasets in id order; ``role`` keeps one role (``data``, ``coverage`` or ``eval``)."""
-        q = sa.select(T["datasets"]).order_by(T["datasets"].c.id)
+        q = sa.select(T["datasets"]).where(T["datasets"].c.staging_since.is_(None)).order_by(T["datasets"].c.id)
         if not include_reference:
             q = q.where(T["datasets"].c.is_reference.is_(False))
         with self.engine.connect() as conn:
@@ -259,7 +324,8 @@ class Workspace(DecisionStore, ReviewStore):
 
     def dataset(self, key: int | str) -> Dataset:
         c = T["datasets"].c
-        q = sa.select(T["datasets"]).where(c.id == key if isinstance(key, int) else c.name == key).order_by(c.id.desc())
+        q = (sa.select(T["datasets"]).where(c.id == key if isinstance(key, int) else c.name == key,
+                                             c.staging_since.is_(None)).order_by(c.id.desc()))
         with self.engine.connect() as conn:
             row = conn.execute(q).first()
         if row is None:
@@ -369,22 +435,7 @@ class Workspace(DecisionStore, ReviewStore):
             raise KeyError(f"no finding {finding_id} in scan {scan_id}")
         return _finding(r)
 
-    # users, runs, jobs -----------------------------------------------------------------------------
-    def add_user(self, name: str, role: str, password_hash: str | None = None) -> None:
-        with self.tx() as conn:
-            conn.execute(sa.delete(T["users"]).where(T["users"].c.name == name))
-            conn.execute(T["users"].insert().values(name=name, role=role, password_hash=password_hash,
-                                                    created_at=time.time()))
-
-    def users(self) -> list[dict]:
-        with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(sa.select(T["users"]).order_by(T["users"].c.name))]
-
-    def user(self, name: str) -> dict | None:
-        with self.engine.connect() as conn:
-            r = conn.execute(sa.select(T["users"]).where(T["users"].c.name == name)).first()
-        return dict(r._mapping) if r else None
-
+    # runs and jobs ---------------------------------------------------------------------------------
     def record_run(self, run_id: str, config: dict, data_hash: str, status: str, metrics: dict | None = None,
                    artifacts: dict | None = None, kind: str = "train") -> None:
         """Insert or update one run of the registry (training runs, comparisons, app jobs)."""
@@ -418,8 +469,9 @@ def _sqlite_pragmas(engine: sa.Engine, read_only: bool = False) -> None:
         if not read_only:
             cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=10000")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=5000")  # then ``retry_busy`` tries again, then says so
+        # FULL: a commit (an acknowledged decision) survives power loss, not only a crash
+        cur.execute("PRAGMA synchronous=FULL")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -503,4 +555,4 @@ def _finding(r: Any) -> Finding:
 
 
 __all__ = ["Workspace", "WorkspaceError", "Dataset", "Decision", "ConflictError", "BatchError", "Recorded",
-           "SCHEMA_VERSION", "file_hash", "REFERENCE_ROLES", "RoleError", "reference_set_id"]
+           "SCHEMA_VERSION", "file_hash", "REFERENCE_ROLES", "RoleError", "reference_set_id", "BusyError"]

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from curation import decisions as model
+from curation.busy import retry_busy
 from curation.migrations import metadata
 from curation.schema import Decision
 
@@ -52,6 +53,7 @@ class DecisionStore:
 
     engine: sa.Engine
 
+    @retry_busy
     def record(self, dataset_id: int, batch: Sequence[Decision], expected_version: int | None = None,
                item: tuple[str | Sequence[str] | None, Sequence[int]] | None = None) -> Recorded:
         """Validate and append ``batch`` in one transaction (all or nothing). With

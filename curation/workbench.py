@@ -119,10 +119,21 @@ def curated_rows(ws: Workspace, dataset: Dataset, policy: bool = False) -> list[
 
 
 def export_dataset(ws: Workspace, dataset: Dataset, out: str | Path, fmt: str | None = None,
-                   policy: bool = False, with_provenance: bool = False, formula_guard: bool = True) -> dict:
+                   policy: bool = False, with_provenance: bool = False, formula_guard: bool = True,
+                   actor: str | None = None) -> dict:
     """Write the curated set in the source's shape (``fmt`` None: from ``out``'s suffix, else the
     source's container) and its manifest; see ``curation.export``. With ``policy``, the
-    no-review policy fills in the findings nobody decided (under the recorded decisions)."""
+    no-review policy fills in the findings nobody decided (under the recorded decisions).
+    ``actor``: who exported, for the audit log (a read-only workspace records nothing)."""
+    manifest = _export(ws, dataset, out, fmt, policy, with_provenance, formula_guard)
+    if actor and not ws.read_only:
+        ws.audit("export", actor, target=dataset.name,
+                 detail={"out": str(out), "n_out": manifest["n_out"], "sha256": manifest["output_sha256"]})
+    return manifest
+
+
+def _export(ws: Workspace, dataset: Dataset, out: str | Path, fmt: str | None, policy: bool, with_provenance: bool,
+            formula_guard: bool) -> dict:
     ledger = ws.ledger(dataset.id)
     fallback = auto_decisions(ws.findings(dataset.id), dataset.id, ledger) if policy else ()
     rows = ledger.curated(ws.examples(dataset.id, with_raw=True), fallback)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_app_fixture import build_workspace
+from test_app_fixture import build_workspace, session_for, team_app
 
 from app.lib import comparison, jobs
 
@@ -80,7 +80,7 @@ def test_a_curator_launches_a_comparison_in_the_background(tmp_path, monkeypatch
 
     monkeypatch.setitem(sys.modules, "training.compare", types.SimpleNamespace(run_comparison=fake_run_comparison))
     at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["user"] = "cora"
+    at.session_state["session_token"] = session_for(ws, "cora")
     at.run()
     at.switch_page("views/compare.py").run()
     assert any("No comparison yet" in i.value for i in at.info)
@@ -101,10 +101,7 @@ def test_a_curator_launches_a_comparison_in_the_background(tmp_path, monkeypatch
 
 def test_an_annotator_cannot_launch(tmp_path, monkeypatch):
     ws, _ = build_workspace(tmp_path)
-    monkeypatch.setenv("CURATE_WORKSPACE", str(ws.root))
-    monkeypatch.setenv("CURATE_TEAM_MODE", "1")
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["user"] = "ann"
+    at = team_app(ws, monkeypatch, "ann")
     at.run()
     at.switch_page("views/compare.py").run()
     assert not [b for b in at.button if b.key == "launch_start"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from curation import signin
 from curation.auth import hash_password
 from curation.schema import Finding
 from curation.store import Workspace
@@ -83,3 +84,22 @@ def build_workspace(root: Path, users: bool = True) -> tuple[Workspace, int]:
         for name, role in (("ann", "annotator"), ("bob", "annotator"), ("cora", "curator"), ("root", "admin")):
             ws.add_user(name, role, hash_password(f"{name}-pw"))
     return ws, ds.id
+
+
+def session_for(ws: Workspace, name: str) -> str:
+    """A signed-in session of ``name`` (what the sign-in form starts); put it in an AppTest's
+    ``session_state["session_token"]`` to open the app as them."""
+    return signin.start_session(ws, name)
+
+
+def team_app(ws: Workspace, monkeypatch, user: str | None = None):  # noqa: ANN001, ANN201
+    """An AppTest of the workbench in team mode on ``ws``, signed in as ``user`` (None: at the
+    sign-in form); not run yet."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("CURATE_WORKSPACE", str(ws.root))
+    monkeypatch.setenv("CURATE_TEAM_MODE", "1")
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app" / "main.py"), default_timeout=60)
+    if user:
+        at.session_state["session_token"] = session_for(ws, user)
+    return at

@@ -4,6 +4,7 @@ page, double-blind routing and adjudication, users, data import limits, model co
 from __future__ import annotations
 
 import json
+import os
 import sys
 import types
 from pathlib import Path
@@ -11,10 +12,11 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, Field
 from streamlit.testing.v1 import AppTest
-from test_app_fixture import build_workspace
+from test_app_fixture import build_workspace, session_for
 
 from app.lib import datamap, jobs, paths
 from curation import review, workbench
+from curation.store import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app" / "main.py")
@@ -32,7 +34,7 @@ def fx(tmp_path, monkeypatch):
 def signed_in(user: str | None, page: str = "overview") -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     if user:
-        at.session_state["user"] = user
+        at.session_state["session_token"] = session_for(Workspace(os.environ["CURATE_WORKSPACE"]), user)
     at.run()
     if page != "overview":
         at.switch_page(f"views/{page}.py").run()
@@ -49,7 +51,7 @@ def test_team_mode_without_sign_in_shows_only_the_login(fx):
 
 
 @pytest.mark.parametrize("password, ok", [("ann-pw", True), ("wrong", False), ("", False)])
-def test_sign_in_checks_the_scrypt_hash(fx, password, ok):
+def test_sign_in_checks_the_password_hash(fx, password, ok):
     at = signed_in(None)
     at.text_input(key="login_name").input("ann")
     at.text_input(key="login_password").input(password)
@@ -138,7 +140,7 @@ def test_admin_adds_a_user(fx):
     at.text_input(key="user_name").input("eve")
     at.text_input(key="user_password").input("short")
     at.button[0].click().run()
-    assert ws.user("eve") is None and at.error
+    assert ws.user("eve") is None and any("at least 12 characters" in t.value for t in at.toast)
 
 
 def test_data_page_ingests_only_from_allowed_folders(fx, tmp_path):

@@ -25,9 +25,13 @@ def test_v1_workspace_is_migrated_and_its_old_datasets_still_export(tmp_path, al
         conn.execute("DROP INDEX ux_decisions_idem_key")
         conn.execute("ALTER TABLE decisions DROP COLUMN idem_key")
         conn.execute("ALTER TABLE datasets DROP COLUMN reference_role")  # and what v4 added
+        conn.execute("ALTER TABLE datasets DROP COLUMN staging_since")  # and what v5 added
+        conn.execute("ALTER TABLE users DROP COLUMN disabled")
+        for table in ("signin_throttle", "sessions", "audit_events"):
+            conn.execute(f"DROP TABLE {table}")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     ws = Workspace(tmp_path / "ws")
-    assert ws.schema_version() == SCHEMA_VERSION == 4
+    assert ws.schema_version() == SCHEMA_VERSION == 5
     old = ws.dataset(ds.id)
     assert old.source == {}
     export_dataset(ws, old, tmp_path / "old.jsonl")  # re-serialised: no original bytes were kept then

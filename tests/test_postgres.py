@@ -16,7 +16,10 @@ import time
 from pathlib import Path
 
 import pytest
+from test_signin import NO_DELAY, PASSWORD, burst
 
+from curation import signin
+from curation.auth import hash_password
 from curation.store import ConflictError, Workspace
 from curation.workbench import curated_rows, ingest_file
 
@@ -82,3 +85,18 @@ def test_workspace_on_postgres(pg_url, tmp_path, alpaca_file):
         ws.record_decision(ds.id, "keep", "ben", rows=[0, 1], finding_id="dup-x", expected_version=v)
     assert [r.status for r in curated_rows(ws, ds)[:2]] == ["dropped", "kept"]
     assert not (tmp_path / "ws" / "workspace.db").exists()
+
+
+def test_sign_in_throttle_and_sessions_on_postgres(pg_url, tmp_path):
+    """20 parallel sign-ins through separate engines (the advisory lock serializes them): only
+    the limit's worth are checked; sessions and the rehash work the same."""
+    ws = Workspace(tmp_path / "ws", db_url=pg_url)
+    ws.add_user("pia", "annotator", hash_password(PASSWORD))
+    results = burst(lambda: Workspace(tmp_path / "ws", db_url=pg_url), "pia")
+    assert sum(r.message == signin.FAILED for r in results) == NO_DELAY.account_limit
+    assert not signin.sign_in(ws, "pia", PASSWORD, "", NO_DELAY).ok
+    ws.add_user("quinn", "curator", hash_password(PASSWORD))
+    token = signin.start_session(ws, "quinn")
+    assert signin.session_user(ws, token)["role"] == "curator"
+    ws.update_user("quinn", role="annotator")
+    assert signin.session_user(ws, token)["role"] == "annotator"

@@ -1,23 +1,29 @@
 """Who is using the app, on which workspace and dataset, and what their role allows.
 
 Local mode (the default) needs no setup: the person is ``$USER`` acting as admin.
-Team mode (``CURATE_TEAM_MODE=1``) requires signing in against the workspace users table
-(scrypt hashes, ``curation.auth``); the role is re-read from the table on every rerun, so
-a changed or removed role takes effect at once. Every page calls ``require`` first.
+Team mode (``CURATE_TEAM_MODE=1``) requires signing in (``curation.signin``: throttled,
+audited). A sign-in starts a session whose token the browser keeps in a cookie, so a reload
+or a new tab stays signed in; on every rerun the session is checked again (idle and
+absolute timeouts, sign-out everywhere) and the person's role read afresh, so a changed
+role or a disabling takes effect on the next click. Every page calls ``require`` first.
 """
 
 from __future__ import annotations
 
 import getpass
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-from curation.auth import allowed, verify_password
+from app.components import session_cookie
+from curation import review, signin
+from curation.auth import allowed
+from curation.decisions import Ledger
 from curation.store import Dataset, Workspace
+
+TOKEN = "session_token"  # session_state key of the signed-in session's token
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,16 @@ class Ctx:
 
     def can(self, permission: str) -> bool:
         return allowed(self.role, permission)
+
+    def hidden(self) -> set[int]:
+        """Ids of the decisions this person may not see yet (double-blind: everyone else's
+        votes on items not resolved, ``review.hidden_events``)."""
+        return review.hidden_events(self.ws, self.dataset.id, self.user, self.role)
+
+    def visible(self) -> Ledger:
+        """The dataset's decisions as this person may see them (``review.visible_ledger``):
+        what every page that shows statuses, counts or history reads."""
+        return review.visible_ledger(self.ws, self.dataset.id, self.user, self.role)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -54,31 +70,69 @@ def workspace_path() -> str:
     return st.session_state.get("workspace_path", default) if not team_mode() else default
 
 
-def sign_in(ws: Workspace, name: str, password: str) -> bool:
-    """Check a name and password against the users table; remember the person on success."""
-    user = ws.user(name.strip()) if name else None
-    if user is None or not verify_password(password, user.get("password_hash")):
-        time.sleep(0.3)  # slows down guessing a little
-        return False
-    st.session_state["user"] = user["name"]
-    return True
+def client_address() -> str:
+    """The address a request came from: the first ``X-Forwarded-For`` hop behind a reverse
+    proxy the server trusts (``CURATE_TRUST_PROXY=1``), else the connection's own."""
+    try:
+        if os.environ.get("CURATE_TRUST_PROXY") == "1":
+            forwarded = st.context.headers.get("X-Forwarded-For")
+            if isinstance(forwarded, str) and forwarded.split(",")[0].strip():
+                return forwarded.split(",")[0].strip()[:200]
+        address = st.context.ip_address
+        return address[:200] if isinstance(address, str) else ""
+    except (AttributeError, RuntimeError):
+        return ""
 
 
-def sign_out() -> None:
-    for key in ("user", "dataset_id"):
+def cookie_token() -> str | None:
+    """The session token the browser sent with this connection (None without one)."""
+    try:
+        value = st.context.cookies.get(session_cookie.NAME)
+    except (AttributeError, RuntimeError):
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def sign_in(ws: Workspace, name: str, password: str) -> signin.Outcome:
+    """Check a name and password; on success start a session and remember it (here and in
+    the browser's cookie)."""
+    client = client_address()
+    outcome = signin.sign_in(ws, name, password, client)
+    if outcome.ok:
+        st.session_state[TOKEN] = signin.start_session(ws, outcome.user["name"], client)
+    return outcome
+
+
+def sign_out(ws: Workspace, user: str, everywhere: bool = False) -> None:
+    """End this session (``everywhere``: every session of the person, other browsers too)."""
+    token = st.session_state.pop(TOKEN, None)
+    if everywhere:
+        signin.end_everywhere(ws, user, user, client_address())
+    else:
+        signin.end_session(ws, token, user, client_address())
+    st.session_state["_signed_out"] = True  # the cookie this connection came with is stale now
+    for key in ("dataset_id", "_ctx"):
         st.session_state.pop(key, None)
 
 
 def person(ws: Workspace) -> tuple[str, str] | None:
-    """(name, role) of the person using the app; None in team mode before sign-in."""
+    """(name, role) of the person using the app; None in team mode before sign-in, after the
+    session ended, or once the person was removed or disabled."""
     if not team_mode():
         return local_user(), "admin"
-    name = st.session_state.get("user")
-    user = ws.user(name) if name else None
+    token = st.session_state.get(TOKEN)
+    if token is None and not st.session_state.get("_signed_out"):
+        token = cookie_token()  # a reload, or a new tab: the browser kept the session
+    user = signin.session_user(ws, token)
     if user is None:
-        st.session_state.pop("user", None)
+        st.session_state.pop(TOKEN, None)
         return None
+    st.session_state[TOKEN] = token
     return user["name"], user["role"]
+
+
+def session_token() -> str | None:
+    return st.session_state.get(TOKEN)
 
 
 def pick_dataset(ws: Workspace) -> Dataset | None:

@@ -62,8 +62,9 @@ def act(ctx: Ctx, item: review.QueueItem, decision: Decision, what: str, note_ke
         review.decide(ctx.ws, ctx.dataset.id, item.finding.finding_id, item.state.version, action, rows, payload,
                       ctx.user, ctx.role, reason=note.strip() or what, settings=settings(ctx))
     except ConflictError:
-        latest = ctx.ws.decisions(ctx.dataset.id)[-1]
-        flash("warning", f"This item changed since you opened it: {latest.actor} recorded '{latest.action}'. "
+        latest = [e for e in ctx.visible().events if e.finding_id in item.covers][-1:]
+        who = f"{latest[0].actor} recorded '{latest[0].action}'" if latest else "someone decided on it"
+        flash("warning", f"This item changed since you opened it: {who}. "
                          "It is shown again as it is now; choose again (your choice then replaces theirs).")
         st.session_state[f"{item.finding.kind}_pinned"] = item.finding.finding_id
         st.session_state[f"{item.finding.kind}_focus"] = item.finding.finding_id
@@ -169,7 +170,7 @@ def show(ctx: Ctx, kind: str, title: str, page_size: int = 10) -> Shown:
     items = list(page.items)
     pinned = st.session_state.get(f"{kind}_pinned")
     if pinned and pinned not in [i.finding.finding_id for i in items]:
-        items = review.load_items(ctx.ws, ctx.dataset.id, [pinned]) + items
+        items = review.load_items(ctx.ws, ctx.dataset.id, [pinned], view=ctx.visible()) + items
     with prompt_slot:
         asking = _pending_prompt(ctx, kind)
     if not items:
@@ -314,7 +315,7 @@ def _bulk(ctx: Ctx, kind: str, query: dict) -> None:
 
 def apply_bulk(ctx: Ctx, finding_ids: list[str], action: str, label: str) -> None:
     """One decision per item, recorded together (one transaction); U undoes all of them."""
-    items = review.load_items(ctx.ws, ctx.dataset.id, finding_ids)
+    items = review.load_items(ctx.ws, ctx.dataset.id, finding_ids, view=ctx.visible())
     done = review.decide_bulk(ctx.ws, ctx.dataset.id, items, action, ctx.user, ctx.role, reason=f"bulk: {label}",
                               bulk=uuid.uuid4().hex[:12])
     flash("success", f"Recorded: {label} on {done} item(s). U undoes the whole bulk action.")

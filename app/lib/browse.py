@@ -9,7 +9,7 @@ rows that decisions touched, so untouched rows cost nothing); then one page is l
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,12 +62,15 @@ def browse(ws: Workspace, dataset_id: int, *, search: str = "", kind: str | None
                       {r: kinds.get(r, []) for r in chunk})
 
 
-def history(ws: Workspace, dataset_id: int, row: int) -> tuple[list[Decision], list[Finding]]:
+def history(ws: Workspace, dataset_id: int, row: int,
+            hidden: Collection[int] = ()) -> tuple[list[Decision], list[Finding]]:
     """The latest scan's findings about a row and every decision on the row or on those
-    findings (skips, blind votes, undos and retractions included), oldest first."""
+    findings (skips, blind votes, undos and retractions included), oldest first; ``hidden``:
+    ids of decisions the viewer may not see (another annotator's blind vote)."""
     found = ws.findings(dataset_id, row=row)
     ids = {f.finding_id for f in found}
-    return [d for d in ws.decisions(dataset_id) if row in d.rows or d.finding_id in ids], found
+    return [d for d in ws.decisions(dataset_id)
+            if (row in d.rows or d.finding_id in ids) and d.id not in hidden], found
 
 
 def fuzzy_rows(texts: Sequence[tuple[int, str]], query: str, threshold: float = 85.0) -> list[int]:

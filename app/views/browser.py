@@ -170,7 +170,7 @@ if page.examples:
                                         "request": text.preview(found_ex[r].user_request, 90)} for r, sim in near]),
                          hide_index=True, width="stretch")
     with right:
-        decisions, found = browse.history(ws, ds.id, row)
+        decisions, found = browse.history(ws, ds.id, row, ctx.hidden())
         st.markdown("**Findings**")
         for f in found:
             st.caption(f"{f.kind} · score {f.score:.2f} · rows {', '.join(map(str, f.rows[:10]))} · {f.finding_id}")

@@ -65,7 +65,7 @@ name = st.text_input("File name (inside the workspace exports/ folder)", value=f
 if st.button("Write export", key="exp_write", type="primary"):
     try:
         out = paths.export_path(ws, name)
-        manifest = export_dataset(ws, ds, out, fmt)
+        manifest = export_dataset(ws, ds, out, fmt, actor=ctx.user)
     except (paths.PathError, ValueError, ImportError) as err:
         st.error(text.md(err))
     else:

@@ -27,7 +27,8 @@ ctx = require("review")
 ws, ds = ctx.ws, ctx.dataset
 st.title(f"Overview · {text.md(ds.name)}")
 
-states = review.states(ws, ds.id)
+view = ctx.visible()  # double-blind: another annotator's vote shows in no count
+states = review.states(ws, ds.id, ledger=view)
 scan_id = ws.latest_scan_id(ds.id)
 findings = ws.findings(ds.id) if scan_id else []
 counts = Counter((f.kind, states.get(f.finding_id, review.OPEN).status) for f in findings)
@@ -57,7 +58,7 @@ with left:
                      width="stretch")
 with right:
     st.subheader("Review progress per person")
-    people = review.progress(ws, ds.id)
+    people = review.progress(ws, ds.id, ledger=view, viewer=ctx.user)
     if people:
         st.dataframe(pd.DataFrame(people).drop(columns=["last_at"]), hide_index=True, width="stretch")
     else:

@@ -34,7 +34,8 @@ with st.form("routing"):
             st.success("Saved. Annotators now see only the items routed to them." if blind else "Saved.")
 
 st.subheader("Agreement")
-agree = review.agreement(ws, ds.id)
+view = ctx.visible()  # a curator in the rotation sees no vote on the items routed to them
+agree = review.agreement(ws, ds.id, ledger=view)
 
 
 def _fmt(x: float | None) -> str:
@@ -104,7 +105,7 @@ def adjudicate(item: review.QueueItem, vote: Decision) -> None:
 
 st.subheader("Adjudication queue")
 page_no = st.number_input("Page", min_value=1, value=1, key="adj_page")
-page = review.adjudication_queue(ws, ds.id, page=int(page_no), page_size=5)
+page = review.adjudication_queue(ws, ds.id, page=int(page_no), page_size=5, view=view)
 st.caption(f"{page.total} item(s) where the two blind votes disagree.")
 for item in page.items:
     f = item.finding
@@ -121,6 +122,6 @@ for item in page.items:
         for col, vote in zip(cols, item.state.votes):
             with col:
                 text.plain(f"{vote.actor} chose {vote.payload.get('label')}", "vote")
-                st.button(f"Apply {vote.actor}'s decision", key=f"adj_{f.finding_id}_{vote.actor}",
+                st.button(text.md(f"Apply {vote.actor}'s decision"), key=f"adj_{f.finding_id}_{vote.actor}",
                           on_click=adjudicate, args=(item, vote))
         st.caption(f"Or decide differently on the {f.kind} page (status filter: disputed).")

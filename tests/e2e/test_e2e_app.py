@@ -2,10 +2,12 @@
 
 Builds the workspace with `curate ingest` + `curate scan` on data/demo when the demo data
 and the detectors are present (else the small fixture of tests/test_app_fixture.py), adds
-a curator with `curate users add`, starts the server, signs in, resolves one duplicate
-group (by keyboard shortcut), one contradiction and one coverage gap (writing a new
-example), exports, and checks the exported file and its manifest. Screenshots of every
-page go to docs/screenshots/ for the README. Run with `pytest -m e2e`.
+a curator with `curate users add` (the password piped on stdin), starts the server, signs
+in, resolves one duplicate group (by keyboard shortcut), one contradiction and one coverage
+gap (writing a new example), exports, and checks the exported file and its manifest.
+Screenshots of every page go to docs/screenshots/ for the README. A second test runs team
+review: two annotators in double-blind mode in their own browsers, a reload, adjudication
+by a curator, and a lockout. Run with `pytest -m e2e`.
 """
 
 from __future__ import annotations
@@ -57,9 +59,21 @@ def build(ws: Path) -> str:
         build_workspace(ws.parent / "fixture", users=False)
         shutil.move(str(ws.parent / "fixture" / "ws"), str(ws))
         source = "fixture"
-    curate("users", "add", "cora", "--role", "curator", "--password", "cora-password", "-w", str(ws))
+    add_user(ws, "cora", "curator")
     write_comparison(ws)
     return source
+
+
+def add_user(ws: Path, name: str, role: str) -> None:
+    """`curate users add`, the password piped on stdin (never on the command line)."""
+    done = subprocess.run([*CURATE, "users", "add", name, "--role", role, "--password-stdin", "-w", str(ws)],
+                          cwd=ROOT, env=ENV, input=password(name) + "\n", capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def password(name: str) -> str:
+    return f"purple {name[0]} lanterns by the sea {len(name)}"
 
 
 def write_comparison(ws: Path) -> None:
@@ -87,11 +101,15 @@ def free_port() -> int:
 def server(tmp_path):
     ws = tmp_path / "ws"
     source = build(ws)
+    yield from _start(ws, source, tmp_path, ENV)
+
+
+def _start(ws: Path, source: str, tmp_path: Path, env: dict):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with open(tmp_path / "server.log", "w") as log:
         proc = subprocess.Popen([*CURATE, "app", "--team", "-w", str(ws), "--port", str(port),
-                                 "--address", "127.0.0.1"], cwd=tmp_path, env=ENV, stdout=log,
+                                 "--address", "127.0.0.1"], cwd=tmp_path, env=env, stdout=log,
                                 stderr=subprocess.STDOUT)
         yield from _serve(proc, url, ws, source, tmp_path)
 
@@ -158,11 +176,7 @@ def review_and_export(page, url: str) -> None:
     page.goto(url)
     page.get_by_role("heading", name="Sign in").wait_for(timeout=60_000)
     shot(page, "00-sign-in")
-    page.locator(".st-key-login_name input").fill("cora")
-    page.locator(".st-key-login_password input").fill("cora-password")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Overview").wait_for(timeout=60_000)
-    settle(page)
+    sign_in(page, "cora")
 
     goto(page, "Duplicates")
     page.wait_for_selector(".st-key-dup_merge button")
@@ -222,6 +236,95 @@ def review_and_export(page, url: str) -> None:
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=120_000)
     settle(page)
     shot(page, "01-overview")
+
+
+def sign_in(page, name: str, secret: str | None = None) -> None:
+    page.locator(".st-key-login_name input").fill(name)
+    page.locator(".st-key-login_password input").fill(secret or password(name))
+    page.get_by_role("button", name="Sign in").click()
+    if secret is None:
+        page.get_by_role("heading", name="Overview").wait_for(timeout=60_000)
+    settle(page)
+
+
+@pytest.fixture
+def blind_server(tmp_path):
+    """The fixture workspace with ann and bob in double-blind rotation, cora curating, and a
+    lockout after 3 failures (no delay between them, so the test need not wait)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_app_fixture import build_workspace
+
+    from curation import review
+
+    w, ds = build_workspace(tmp_path / "fixture", users=False)
+    review.save_settings(w, ds, review.ReviewSettings(True, ("ann", "bob")))
+    for name, role in (("ann", "annotator"), ("bob", "annotator"), ("cora", "curator")):
+        add_user(w.root, name, role)
+    yield from _start(w.root, "fixture", tmp_path, dict(ENV, CURATE_SIGNIN_LIMIT="3", CURATE_SIGNIN_DELAY="0"))
+
+
+def test_two_blind_annotators_adjudication_and_a_lockout_in_chromium(blind_server, tmp_path):
+    """ann and bob vote differently on a contradiction, each in their own browser; ann sees
+    nothing of bob's vote, and a reload keeps her signed in (the session cookie); cora applies
+    bob's decision on Team review; three wrong passwords lock ann's name out."""
+    from playwright.sync_api import sync_playwright
+
+    url, ws, _ = blind_server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        pages = {}
+        try:
+            for name in ("ann", "bob", "cora", "mallory"):
+                pages[name] = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+                pages[name].set_default_timeout(90_000)
+                pages[name].goto(url)
+                pages[name].get_by_role("heading", name="Sign in").wait_for(timeout=60_000)
+            blind_review(pages)
+        except Exception:
+            for name, page in pages.items():
+                page.screenshot(path=str(tmp_path / f"failure-{name}.png"), full_page=True)
+            print(f"failure screenshots in {tmp_path}\n" + "\n".join(
+                f"--- {n}: {p.inner_text('body')[-1500:]}" for n, p in pages.items()))
+            raise
+        finally:
+            browser.close()
+    from curation.store import Workspace
+
+    w = Workspace(ws)
+    adjudicated = [d for d in w.decisions(w.datasets(include_reference=False)[0].id) if d.actor == "cora"]
+    assert [(d.action, d.payload["agreed_by"]) for d in adjudicated] == [("drop", ["bob"])]
+    assert [e["target"] for e in w.audit_events(["lockout"])] == ["ann"]
+
+
+def blind_review(pages: dict) -> None:
+    ann, cora, mallory = pages["ann"], pages["cora"], pages["mallory"]
+    for name, button in (("ann", '[class*="st-key-con_side_"] button'), ("bob", ".st-key-con_drop button")):
+        page = pages[name]
+        sign_in(page, name)
+        goto(page, "Contradictions")
+        page.locator(button).first.click()
+        page.get_by_text("Vote recorded (blind)").first.wait_for()
+        settle(page)
+    ann.reload()  # the session cookie keeps her signed in, on the page she was on
+    ann.get_by_role("heading", name="Contradictions").wait_for(timeout=60_000)
+    ann.get_by_text("Signed in as").wait_for()
+    settle(ann)
+    for title in ("Overview", "Contradictions", "Example browser"):
+        goto(ann, title)
+        assert "bob" not in ann.inner_text("body"), title
+
+    sign_in(cora, "cora")
+    goto(cora, "Team review")
+    cora.get_by_role("button", name="Apply bob's decision").click()
+    cora.get_by_text("Applied bob's decision").first.wait_for()
+    settle(cora)
+
+    for _ in range(3):
+        sign_in(mallory, "ann", "not her password")
+        mallory.get_by_text("Unknown name or wrong password").first.wait_for()
+    sign_in(mallory, "ann", password("ann"))
+    mallory.get_by_text("Too many failed sign-ins").first.wait_for()
+    assert mallory.get_by_role("heading", name="Sign in").is_visible()
 
 
 def check_export(ws: Path) -> None:
