@@ -20,8 +20,11 @@ SOURCES = {
     "dolly_3k": "alpagasus_filtered/dolly_3k.json",
     "alpaca_9k": "alpagasus_filtered/random_9k.json",
     "dolly_open_qa": "dolly_open_qa_chinkara/dolly_open_qa.jsonl",
-    "halueval": "halueval_general/general_data.json",
     "alpaca_gpt4_demo": "llamafactory_demo/alpaca_en_demo.json",
+    # two models' responses to the same 252 expert-written tasks, one file after the other
+    # (rows 0-251: text-davinci-003, 252-503: text-davinci-002)
+    "self_instruct_003_002": ("self_instruct_user_oriented/predictions/text-davinci-003_predictions.jsonl",
+                              "self_instruct_user_oriented/predictions/text-davinci-002_predictions.jsonl"),
 }
 LABELS = ("conflict", "compatible", "agree", "different")
 
@@ -29,12 +32,26 @@ LABELS = ("conflict", "compatible", "agree", "different")
 def context(source: str, workspace: Path):
     """A ScanContext over the source file with the default embedder (vectors cached)."""
     from curation.detectors.base import ScanContext
-    from curation.formats import read_examples
     from curation.scan import ScanSettings, make_embedder
 
-    examples = read_examples(DATA / SOURCES[source]).examples
     emb = make_embedder(ScanSettings(), workspace, None)
-    return ScanContext(examples=list(examples), embedder=emb)
+    return ScanContext(examples=examples(source), embedder=emb)
+
+
+def examples(source: str) -> list:
+    """The source's rows as Examples (several files: concatenated, rows numbered through)."""
+    import json
+
+    from curation.formats import read_examples, to_turns
+    from curation.schema import Example
+
+    path = SOURCES[source]
+    if isinstance(path, str):
+        return list(read_examples(DATA / path).examples)
+    records = [json.loads(line) for p in path for line in (DATA / p).read_text().splitlines() if line.strip()]
+    records = [{"instruction": r["instruction"], "input": r["input"], "output": r["response"]} for r in records]
+    return [Example(row=k, turns=to_turns(r, "alpaca"), record=r, source_format="alpaca")
+            for k, r in enumerate(records)]
 
 
 def candidates(ctx, limit: int | None = None, seed: int = 15) -> list[tuple[int, int]]:

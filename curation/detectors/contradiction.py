@@ -144,11 +144,6 @@ class Contradictions(Detector):
         jd = judge_pair(*f.pair(i, j), req_cos=req_cos)
         if jd.answer is None or jd.answer.same:
             return "agree", 0.0, [], {}
-        p_open = open_requests(ctx, [i, j])
-        if max(p_open[i], p_open[j]) >= self.open_threshold:
-            return "open", 0.0, [], {"open_probability": round(max(p_open[i], p_open[j]), 4)}
-        if self.open_markers and (open_form(f.request_core[i]) or open_form(f.request_core[j])):
-            return "open", 0.0, [], {"open_form": True}
         a, b = f.answer_core[i], f.answer_core[j]
         echo_numbers, _ = request_echo(f.request_core[i], f.request_core[j])
         # the same quantity in another unit ("100 degrees Celsius" / "212 °F") is agreement
@@ -165,6 +160,11 @@ class Contradictions(Detector):
         va, vb = verdict(a), verdict(b)
         if va and vb and va != vb:
             return "conflict", 0.95, [f"one answers {va}, the other {vb}"], {}
+        # past this point the answers differ as wholes, not by a changed value inside one
+        # answer (a closed claim, checked above): a request open by its form ("one of ...",
+        # "write ...") makes none of that a conflict
+        if self.open_markers and (open_form(f.request_core[i]) or open_form(f.request_core[j])):
+            return "open", 0.0, [], {"open_form": True}
         reasons = []
         if na - nb and nb - na:  # a number only one answer gives is a detail, not a conflict
             reasons.append(f"different numbers: {_values(a, na - nb)} vs {_values(b, nb - na)}")
@@ -191,6 +191,12 @@ class Contradictions(Detector):
             return status, p, reasons or [f"the {self.judge} judge finds them conflicting"], ev
         if reasons:
             return "conflict", 0.85, reasons, ev
+        # what is left is a difference of claim words, the weakest evidence: only when the
+        # model finds the request closed (one right answer)
+        p_open = open_requests(ctx, [i, j])
+        ev["open_probability"] = round(max(p_open[i], p_open[j]), 4)
+        if ev["open_probability"] >= self.open_threshold:
+            return "open", 0.0, [], ev
         if not ua or not ub:
             return "agree", 0.0, [], ev  # one claim contains the other
         if (conv_a or conv_b) and not other_figures:
