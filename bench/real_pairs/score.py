@@ -21,7 +21,7 @@ import pairs  # noqa: E402
 
 sys.path.insert(0, str(pairs.ROOT))
 HERE = Path(__file__).resolve().parent
-VARIANTS = {"default": {}, "no form markers": {"open_markers": False},
+VARIANTS = {"default": {}, "no form markers": {"open_markers": False}, "no list answers": {"list_answers": False},
             "no classifier": {"open_threshold": 1.0}, "neither (rules only)": {"open_markers": False,
                                                                               "open_threshold": 1.0}}
 

@@ -102,6 +102,8 @@ class Contradictions(Detector):
     judge_threshold: float = Field(0.5, ge=0, le=1, description="judge probability that counts as a conflict")
     open_threshold: float = Field(0.5, ge=0, le=1, description="P(open) at which a request has many valid "
                                   "answers (see request_form): its different answers are not contradictions")
+    list_answers: bool = Field(True, description="answers that are lists (of 3+ short items) differ by members, "
+                               "not claims: their claim words are not compared")
     open_markers: bool = Field(True, description="also count requests open by their form ('one of', "
                                "'name a ...', creative verbs; see request_form.open_form)")
     related: float = Field(0.3, ge=0, le=1, description="request or aligned-answer cosine at which two "
@@ -197,6 +199,8 @@ class Contradictions(Detector):
         ev["open_probability"] = round(max(p_open[i], p_open[j]), 4)
         if ev["open_probability"] >= self.open_threshold:
             return "open", 0.0, [], ev
+        if self.list_answers and (tx.list_items(a) or tx.list_items(b)):
+            return "open", 0.0, [], {**ev, "list_answer": True}  # members of a set: other members are not a conflict
         if not ua or not ub:
             return "agree", 0.0, [], ev  # one claim contains the other
         if (conv_a or conv_b) and not other_figures:

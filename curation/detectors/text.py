@@ -237,3 +237,15 @@ def converted(a: str, b: str, tolerance: float = 0.02) -> frozenset[str]:
     qa, qb = quantities(a), quantities(b)
     return frozenset(n for n, (dim, v) in qa.items()
                      if any(d == dim and abs(v - w) <= tolerance * max(abs(v), abs(w), 1e-9) for d, w in qb.values()))
+
+
+_ITEM_SPLIT = re.compile(r"\s*(?:\n+|[,;]|\s\u2022\s)\s*(?:(?:[-*\u2022]|\d+[.)])\s*)?")
+
+
+def list_items(text: str) -> list[str]:
+    """The items of an answer that is a list ("Spain, Sweden, Sudan", one item a line, bullets
+    or numbers); [] when it reads as prose (fewer than 3 items, or items of more than 6 words)."""
+    items = [i for i in (p.strip(" .-*\u2022") for p in _ITEM_SPLIT.split(text.strip())) if i]
+    if len(items) < 3 or sorted(len(words(i)) for i in items)[len(items) // 2] > 6:
+        return []
+    return items
