@@ -91,3 +91,12 @@ def test_quantities_convert_units_and_keep_dimensions_apart():
     assert tx.converted("5 km", "5000 m") == {"5"}
     assert tx.converted("5 km", "5000 kg") == frozenset()
     assert tx.converted("version 5 c", "5 celsius") == frozenset()  # a bare 'c' is no unit
+
+
+@pytest.mark.parametrize("a, b, conflict", [
+    (("Which countries start with S?", "Spain, Sweden, Sudan"), ("Which countries start with S?", "Somalia, Senegal, Serbia"), False),
+    (("Which planet is the largest?", "Jupiter"), ("Which planet is the largest?", "Saturn"), True),
+], ids=["list-members", "single-claim"])
+def test_list_answers_differ_by_members_not_claims(a, b, conflict):
+    assert flagged(a, b) is conflict
+    assert bool(tx.list_items(a[1])) is not conflict
