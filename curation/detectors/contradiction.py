@@ -17,6 +17,15 @@ judged on what the answers *assert*, not on how similar their wording is:
   things, unless both give the same figures, the same verdict or the same names (the other
   words are then details) or their embeddings say they are rewordings.
 
+Only a closed request (one right answer, see ``request_form``) yields contradictions from
+answers that differ as wholes: a request open by its form ("name one of ...", "write ...")
+never does, and the claim comparison (the weakest evidence) needs the request model to find
+the request closed and neither answer to be a list of short items (a set's members). A value
+changed inside otherwise matching answers, or a flipped yes/no, conflicts whatever the
+request (a closed claim inside an answer). Requests that come with a context passage are the
+same request only if their instructions are (two questions about one passage are two), and
+the same quantity in other units agrees ("100 degrees Celsius" / "212 °F").
+
 Long free-form answers with no such conflict are not flagged: two different poems for one
 request are both fine. An optional model judge (NLI cross-encoder or instruction-tuned LLM,
 see ``judges``) can replace the claim comparison for the short-answer case.
