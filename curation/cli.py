@@ -328,8 +328,9 @@ def export(out: Path = typer.Argument(..., help="Output file (or folder for --fo
            fmt: Optional[str] = typer.Option(None, "--format", help="jsonl, json, csv, parquet or hf (default: from "
                                              "OUT's suffix, else the source's; .gz/.zst compress text formats)."),
            auto: bool = typer.Option(False, "--auto", help="Apply the no-review policy to the findings nobody "
-                                     "decided (merge duplicates onto the representative, drop contradiction "
-                                     "groups); recorded decisions always win."),
+                                     "decided (merge copies, keep rewordings; keep the suggested side of a "
+                                     "disagreement only on decisive evidence, otherwise keep every row); "
+                                     "recorded decisions always win."),
            with_provenance: bool = typer.Option(False, "--with-provenance", help="Add curation_status and "
                                                 "curation_decision columns (otherwise provenance is only in "
                                                 "the manifest)."),

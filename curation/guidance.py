@@ -4,7 +4,7 @@ Guidelines are free text a curator writes for a dataset. The facts sheet maps a 
 its current value (and a label saying what it is): typed in the app, or imported from a
 JSON file (``{"key": "value"}``, a list of ``{"key", "value", "label"}`` objects, or an object
 with such a list under ``facts``, like data/demo/facts.json). Both are kept in the workspace
-database, per dataset. The facts sheet only ever *suggests* (``review_items.suggested_side``).
+database, per dataset. The facts sheet only ever *suggests* (``curation.suggestions``).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from curation.curate import auto_decisions
 from curation.decisions import CuratedRow
 from curation.export import write_export
 from curation.io import Reader, open_source
-from curation.schema import Finding
+from curation.schema import Decision, Example, Finding
 from curation.store import Dataset, Workspace
 
 
@@ -110,12 +110,25 @@ def choose_dataset(ws: Workspace, key: str | int | None) -> Dataset:
         raise DatasetChoiceError(f"no dataset {key!r} in workspace {ws.root} (datasets: {names})") from None
 
 
+def policy_decisions(ws: Workspace, dataset: Dataset, ledger=None, findings: Sequence[Finding] | None = None,
+                     examples: Sequence[Example] | None = None, merge_rewordings: bool = False) -> list[Decision]:
+    """The no-review policy's decisions (``curation.curate.auto_decisions``) for a workspace
+    dataset, with its rows and facts sheet as the evidence for suggested resolutions."""
+    from curation.guidance import load_facts
+
+    return auto_decisions(ws.findings(dataset.id) if findings is None else findings, dataset.id,
+                          ws.ledger(dataset.id) if ledger is None else ledger,
+                          ws.examples(dataset.id) if examples is None else examples,
+                          load_facts(ws, dataset.id), merge_rewordings)
+
+
 def curated_rows(ws: Workspace, dataset: Dataset, policy: bool = False) -> list[CuratedRow]:
     """The curated set: the source rows with every recorded decision applied; with ``policy``,
     the no-review policy fills in the findings nobody decided (under the recorded decisions)."""
     ledger = ws.ledger(dataset.id)
-    fallback = auto_decisions(ws.findings(dataset.id), dataset.id, ledger) if policy else ()
-    return ledger.curated(ws.examples(dataset.id), fallback)
+    examples = ws.examples(dataset.id)
+    fallback = policy_decisions(ws, dataset, ledger, examples=examples) if policy else ()
+    return ledger.curated(examples, fallback)
 
 
 def export_dataset(ws: Workspace, dataset: Dataset, out: str | Path, fmt: str | None = None,
@@ -135,8 +148,9 @@ def export_dataset(ws: Workspace, dataset: Dataset, out: str | Path, fmt: str | 
 def _export(ws: Workspace, dataset: Dataset, out: str | Path, fmt: str | None, policy: bool, with_provenance: bool,
             formula_guard: bool) -> dict:
     ledger = ws.ledger(dataset.id)
-    fallback = auto_decisions(ws.findings(dataset.id), dataset.id, ledger) if policy else ()
-    rows = ledger.curated(ws.examples(dataset.id, with_raw=True), fallback)
+    examples = ws.examples(dataset.id, with_raw=True)
+    fallback = policy_decisions(ws, dataset, ledger, examples=examples) if policy else ()
+    rows = ledger.curated(examples, fallback)
     scan_id = ws.latest_scan_id(dataset.id)
     scan = ws.scan_info(scan_id) if scan_id else None
     source = dataset.source or {"kind": _legacy_kind(dataset.path)}

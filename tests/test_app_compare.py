@@ -89,9 +89,10 @@ def test_a_curator_launches_a_comparison_in_the_background(tmp_path, monkeypatch
     jobs.wait(f"compare:{ws.root}:{ds}", 10)
     (run,) = ws.runs(kind="compare")
     assert run["status"] == "done", run["metrics"]
-    # nobody decided anything: the no-review policy merges both duplicate groups onto their
-    # representative (3 rows dropped) and drops both contradiction pairs (4 rows)
-    assert calls == {"arms": {"curated": 7, "baseline": 14}, "n_eval": 2, "preset": "quick", "policy_rows": 9}
+    # nobody decided anything: the no-review policy merges the copies (row 1 is row 0 re-cased,
+    # row 8 is row 7: 2 rows dropped), keeps the rewording (row 2), and keeps both sides of
+    # both contradictions (one row each: no decisive evidence)
+    assert calls == {"arms": {"curated": 12, "baseline": 14}, "n_eval": 2, "preset": "quick", "policy_rows": 4}
     assert [r["id"] for r in ws.runs(kind="train")] == ["curated-abc"]
     at.run()
     assert at.selectbox(key="cmp_folder").value.name.startswith("compare-")

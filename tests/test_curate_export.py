@@ -48,12 +48,12 @@ def test_later_decision_wins_and_edit_survives_keep(workspace, alpaca_file):
     assert rows[0].status == "kept" and rows[1].status == "edited"
 
 
-def test_auto_policy_merges_duplicates_and_drops_contradictions(alpaca_file):
+def test_auto_policy_merges_duplicates_and_keeps_undecided_contradictions(alpaca_file):
     examples = read_examples(alpaca_file).examples
     findings = [Finding("duplicate", "exact", (0, 3), 1.0, "same", {"representative": 3}),
                 Finding("contradiction", "numeric", (1, 2), 0.9, "12 vs 14 dollars")]
     rows = derive(examples, auto_decisions(findings))
-    assert _statuses(rows) == {0: "dropped", 1: "dropped", 2: "dropped", 3: "kept", 4: "unchanged",
+    assert _statuses(rows) == {0: "dropped", 1: "unchanged", 2: "unchanged", 3: "kept", 4: "unchanged",
                                5: "unchanged", 6: "unchanged"}
 
 

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from curation.curate import POLICY_ACTOR, auto_decisions
+from curation.curate import POLICY_ACTOR, policy_summary
 from curation.formats import DataError
 from curation.schema import Turn
 from curation.store import Dataset, Workspace
+from curation.workbench import policy_decisions
 from training.data import Conversation
 from training.split import split_eval
 
@@ -89,7 +90,7 @@ def build_arms(ws: Workspace, dataset: Dataset, eval_path: Path | None = None,
         held_out = {ex.row for ex in examples if group.get(ex.row, ("row", ex.row)) in held_groups}
     ledger = ws.ledger(dataset.id)
     usable = [f for f in findings if not set(f.rows) & held_out]
-    fallback = auto_decisions(usable, dataset.id, ledger) if policy else []
+    fallback = policy_decisions(ws, dataset, ledger, usable, examples) if policy else []
     rows = [r for r in ledger.curated(examples, fallback) if r.row is None or r.row not in held_out]
     curated = [conversation(r.turns) for r in rows if r.included and _answered(r.turns)]
     baseline = [conversation(ex.turns) for ex in examples if ex.row not in held_out and _answered(ex.turns)]
@@ -106,6 +107,7 @@ def build_arms(ws: Workspace, dataset: Dataset, eval_path: Path | None = None,
         "examples_added": sum(1 for r in rows if r.row is None),
         "policy": "no-review policy for undecided findings" if policy else "none",
         "policy_findings": len({r.decision.finding_id for r in by_policy}),
+        "policy_resolved": policy_summary(fallback, usable) if policy else {},
         "rows_set_by_policy": len(by_policy),
         "unapplied_decisions": [{"decision_id": i, "problem": why} for i, why in sorted(ledger.problems.items())],
         "n_curated": len(curated),

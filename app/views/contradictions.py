@@ -3,8 +3,9 @@ differently, grouped by side (rows that assert the same values), the sides side 
 their counts and rows. One decision settles the whole disagreement: this side is right
 (the other sides and any copies are dropped), edit one row into the right answer, all
 valid (an open-ended request), different requests, or all wrong. The workspace's
-guidelines and facts sheet are shown beside it; a fact whose current value appears on
-exactly one side marks that side as the suggestion."""
+guidelines and facts sheet are shown beside it. A suggested side (``curation.suggestions``:
+the facts sheet, recency of dated rows, support by rows and phrasings) is marked with its
+confidence and the evidence behind it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import streamlit as st
 from app.components import keys, queue_ui, text
 from app.components.context import require
 from curation import review_items as items_
+from curation import suggestions
 from curation.guidance import load_facts, load_guidelines
 
 KIND = "contradiction"
@@ -26,7 +28,9 @@ if item is not None:
     sides = items_.side_rows(g)
     answers = {r: f"{ex.user_request}\n{ex.answer}" for r, ex in item.examples.items()}
     facts = load_facts(ctx.ws, ctx.dataset.id)
-    suggestion = items_.suggested_side(g, answers, facts)
+    requests = {r: ex.user_request or ex.request for r, ex in item.examples.items()}
+    records = {r: ex.record for r, ex in item.examples.items()}
+    suggestion = suggestions.suggest(g, answers, requests, facts, records)
     main, aside = st.columns([4, 1])
     bindings: list[keys.Binding] = []
     with main:
@@ -36,7 +40,8 @@ if item is not None:
             with cols[(n - 1) % len(cols)]:
                 lead = firsts.get(side)
                 other = next((ex for s, ex in firsts.items() if s != side), None)
-                badge = " · suggested by the facts sheet" if suggestion and suggestion[0] == side else ""
+                badge = (f" · suggested ({suggestion.basis}, confidence {suggestion.confidence:.0%})"
+                         if suggestion.side == side else "")
                 st.markdown(f"**Side {n}: {text.md(side)}** · {len(rows)} row(s){text.md(badge)}")
                 for r in rows:
                     ex = item.examples.get(r)
@@ -52,6 +57,12 @@ if item is not None:
                     bindings.append(keys.Binding(str(n), f"side {n} is right ({side})", queue_ui.act, args))
                 st.button(keys.hint("This side is right", str(n)) if n <= 9 else "This side is right",
                           key=f"con_side_{n}", type="primary", width="stretch", on_click=queue_ui.act, args=args)
+        if suggestion.side is not None:
+            n_side = list(sides).index(suggestion.side) + 1
+            how = "decisive: the no-review policy applies it" if suggestion.decisive else \
+                "not decisive: the no-review policy leaves this open"
+            st.caption(text.md(f"Suggestion: side {n_side}, confidence {suggestion.confidence:.0%} ({how}). "
+                               + " · ".join(suggestions.render(suggestion, list(sides)))))
         conflicts = sorted({c for m in item.members for c in m.evidence.get("conflicts") or []})
         if conflicts:
             st.caption("What differs: " + text.md("; ".join(conflicts[:6])))
@@ -98,9 +109,6 @@ if item is not None:
         if facts:
             for k, v in list(facts.items())[:12]:
                 text.plain(v["value"], v["label"] or k)
-            if suggestion:
-                st.caption(text.md(f"Suggestion: side {list(sides).index(suggestion[0]) + 1}, from the fact "
-                                   f"'{suggestion[1]}' (check it before you decide)."))
         else:
             st.caption("No facts yet (key = current value; Team review page).")
     queue_ui.common_bar(ctx, KIND, shown, bindings)

@@ -17,6 +17,15 @@ judged on what the answers *assert*, not on how similar their wording is:
   things, unless both give the same figures, the same verdict or the same names (the other
   words are then details) or their embeddings say they are rewordings.
 
+Only a closed request (one right answer, see ``request_form``) yields contradictions from
+answers that differ as wholes: a request open by its form ("name one of ...", "write ...")
+never does, and the claim comparison (the weakest evidence) needs the request model to find
+the request closed and neither answer to be a list of short items (a set's members). A value
+changed inside otherwise matching answers, or a flipped yes/no, conflicts whatever the
+request (a closed claim inside an answer). Requests that come with a context passage are the
+same request only if their instructions are (two questions about one passage are two), and
+the same quantity in other units agrees ("100 degrees Celsius" / "212 °F").
+
 Long free-form answers with no such conflict are not flagged: two different poems for one
 request are both fine. An optional model judge (NLI cross-encoder or instruction-tuned LLM,
 see ``judges``) can replace the claim comparison for the short-answer case.
@@ -34,12 +43,20 @@ from curation.detectors import disagreement as dis
 from curation.detectors import text as tx
 from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.exact import exact_groups
-from curation.detectors.features import answer_embeddings, fields, request_embeddings
+from curation.detectors.features import (
+    answer_embeddings,
+    fields,
+    instruction_embeddings,
+    open_requests,
+    request_embeddings,
+)
 from curation.detectors.graph import UnionFind
 from curation.detectors.judges import check_model_ref
 from curation.detectors.memo import embedder_key, pair_key, pair_memo
+from curation.detectors.request_form import instruction, open_form
 from curation.detectors.matching import (
     claim,
+    compare_requests,
     fuzzy_in,
     judge_pair,
     negation_flip,
@@ -51,21 +68,6 @@ from curation.detectors.matching import (
 )
 from curation.detectors.semantic import SemanticDuplicates
 from curation.schema import Finding
-
-OPEN_ENDED = re.compile(
-    r"^\W*(please\s+)?(write|compose|generate|create|design|draft|brainstorm|suggest|propose|"
-    r"come up with|invent|imagine|make up|rewrite|paraphrase|rephrase|summari[sz]e|describe|"
-    r"outline|plan|tell me (a|an|some) (story|joke|poem)|give (me )?(some |a few |\d+ )?"
-    r"(ideas|examples|suggestions|tips)|list|name (some|a few|\d+|several))\b",
-    re.IGNORECASE,
-)
-
-
-def open_ended(request: str) -> bool:
-    """Requests with many valid answers (write, generate, suggest, list ...): two different
-    answers to them only conflict on a changed number, name or negation."""
-    return bool(OPEN_ENDED.search(request))
-
 
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*")
 
@@ -107,6 +109,12 @@ class Contradictions(Detector):
     judge_model: str | None = Field(None, description="model id or local path for the nli/llm judge")
     _check_judge_model = field_validator("judge_model")(check_model_ref)
     judge_threshold: float = Field(0.5, ge=0, le=1, description="judge probability that counts as a conflict")
+    open_threshold: float = Field(0.5, ge=0, le=1, description="P(open) at which a request has many valid "
+                                  "answers (see request_form): its different answers are not contradictions")
+    list_answers: bool = Field(True, description="answers that are lists (of 3+ short items) differ by members, "
+                               "not claims: their claim words are not compared")
+    open_markers: bool = Field(True, description="also count requests open by their form ('one of', "
+                               "'name a ...', creative verbs; see request_form.open_form)")
     related: float = Field(0.3, ge=0, le=1, description="request or aligned-answer cosine at which two "
                            "conflicts with the same figures on each side are one disagreement (one review item)")
     aligned: float = Field(0.55, ge=0, le=1, description="aligned-answer cosine at which two conflicts with "
@@ -138,24 +146,36 @@ class Contradictions(Detector):
     def assess(self, ctx: ScanContext, i: int, j: int, req_cos: float | None
                ) -> tuple[str, float, list[str], dict]:
         """(status, score, reasons, evidence) for one request-equivalent pair; status is
-        "conflict", "agree", or "open" (not decidable without world knowledge: not flagged)."""
+        "conflict", "agree", "open" (many valid answers, or not decidable without world
+        knowledge) or "different" (different questions about one passage); only conflicts
+        are flagged."""
         f = fields(ctx)
+        if self.different_instructions(ctx, i, j):
+            return "different", 0.0, [], {}
         jd = judge_pair(*f.pair(i, j), req_cos=req_cos)
         if jd.answer is None or jd.answer.same:
             return "agree", 0.0, [], {}
         a, b = f.answer_core[i], f.answer_core[j]
         echo_numbers, _ = request_echo(f.request_core[i], f.request_core[j])
-        na, nb = tx.numbers(a) - echo_numbers, tx.numbers(b) - echo_numbers
+        # the same quantity in another unit ("100 degrees Celsius" / "212 °F") is agreement
+        conv_a, conv_b = tx.converted(a, b), tx.converted(b, a)
+        na, nb = tx.numbers(a) - echo_numbers - conv_a, tx.numbers(b) - echo_numbers - conv_b
+        other_figures = bool(na - nb or nb - na)
         # a swap counts in any two answers ("London has more people than Paris." / the reverse)
-        hard = with_role_swaps([c for c in jd.answer.conflicts if not c.startswith("different words")], a, b)
+        hard = with_role_swaps([c for c in jd.answer.conflicts if not c.startswith("different words") and not (
+            c.startswith("numbers differ") and (conv_a or conv_b) and not other_figures)], a, b)
         if hard:
             return "conflict", 0.9, self._readable(hard, a, b, na, nb), {"answer_similarity": round(jd.answer.score, 4)}
-        if (max(len(tx.words(a)), len(tx.words(b))) > self.short_answer_words
-                or open_ended(f.request_core[i]) or open_ended(f.request_core[j])):
+        if max(len(tx.words(a)), len(tx.words(b))) > self.short_answer_words:
             return "open", 0.0, [], {}
         va, vb = verdict(a), verdict(b)
         if va and vb and va != vb:
             return "conflict", 0.95, [f"one answers {va}, the other {vb}"], {}
+        # past this point the answers differ as wholes, not by a changed value inside one
+        # answer (a closed claim, checked above): a request open by its form ("one of ...",
+        # "write ...") makes none of that a conflict
+        if self.open_markers and (open_form(f.request_core[i]) or open_form(f.request_core[j])):
+            return "open", 0.0, [], {"open_form": True}
         reasons = []
         if na - nb and nb - na:  # a number only one answer gives is a detail, not a conflict
             reasons.append(f"different numbers: {_values(a, na - nb)} vs {_values(b, nb - na)}")
@@ -182,8 +202,18 @@ class Contradictions(Detector):
             return status, p, reasons or [f"the {self.judge} judge finds them conflicting"], ev
         if reasons:
             return "conflict", 0.85, reasons, ev
+        # what is left is a difference of claim words, the weakest evidence: only when the
+        # model finds the request closed (one right answer)
+        p_open = open_requests(ctx, [i, j])
+        ev["open_probability"] = round(max(p_open[i], p_open[j]), 4)
+        if ev["open_probability"] >= self.open_threshold:
+            return "open", 0.0, [], ev
+        if self.list_answers and (tx.list_items(a) or tx.list_items(b)):
+            return "open", 0.0, [], {**ev, "list_answer": True}  # members of a set: other members are not a conflict
         if not ua or not ub:
             return "agree", 0.0, [], ev  # one claim contains the other
+        if (conv_a or conv_b) and not other_figures:
+            return "agree", 0.0, [], ev  # the same quantities in other units: the rest is wording
         if na and nb:
             return "agree", 0.0, [], ev  # figures that agree (checked above; one may add some): the rest is detail
         if va and va == vb:
@@ -200,6 +230,24 @@ class Contradictions(Detector):
         score = float(np.clip(0.5 + 0.5 * (1 - overlap) - 0.3 * max(cos, 0), 0.05, 1.0))
         why = f"they assert different things ({', '.join(sorted(ua)[:3])} vs {', '.join(sorted(ub)[:3])})"
         return "conflict", score, [why], ev
+
+    def different_instructions(self, ctx: ScanContext, i: int, j: int) -> bool:
+        """Two requests that come with a context passage (an input, a pasted text) ask the
+        same thing only if their instructions do: two questions about one passage are two
+        requests, however close the whole texts' embeddings are."""
+        f = fields(ctx)
+        (ia, ca), (ib, cb) = instruction(f.request_core[i]), instruction(f.request_core[j])
+        if not (ca and cb):
+            return False
+        na, nb = tx.normalize(ia), tx.normalize(ib)
+        if na == nb:
+            return False
+        cos = None
+        if ctx.embedder is not None:
+            vecs = instruction_embeddings(ctx, [i, j])
+            cos = float(np.dot(vecs[i], vecs[j]))
+        return not compare_requests(ia, ib, na, nb, cos, semantic=self.semantic.request_threshold,
+                                    related=self.semantic.request_related).same
 
     @staticmethod
     def _readable(conflicts: list[str], a: str, b: str, na: frozenset[str], nb: frozenset[str]) -> list[str]:
@@ -228,11 +276,14 @@ class Contradictions(Detector):
             return []  # no answers, nothing to contradict
         conflicts, agree = [], UnionFind()
         memo, model = pair_memo(ctx), embedder_key(ctx)
+        todo = []
         for (i, j), cos in sorted(self.candidates(ctx).items()):
             # the same two rows' texts, model and settings were assessed by an earlier scan (the
             # cosines follow from the embedded texts; only whether the pair came from embeddings counts)
             key = pair_key(f.pair_id(i, j), cos is None, self.key(), model, "contradiction")
-            verdict_ = memo.get(key)
+            todo.append((i, j, cos, key, memo.get(key)))
+        open_requests(ctx, sorted({p for i, j, _, _, v in todo if v is None for p in (i, j)}))  # one batch
+        for i, j, cos, key, verdict_ in todo:
             if verdict_ is None:
                 verdict_ = self.assess(ctx, i, j, cos)
                 memo.put(key, verdict_)

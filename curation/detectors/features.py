@@ -136,6 +136,37 @@ def answer_embeddings(ctx: ScanContext, idx: list[int] | np.ndarray) -> dict[int
     return memo
 
 
+def instruction_embeddings(ctx: ScanContext, idx: list[int] | np.ndarray) -> dict[int, np.ndarray]:
+    """Embeddings of the *instruction* of the requests at ``idx`` (a context passage left
+    out, see ``request_form.instruction``); computed once per position per scan."""
+    from curation.detectors.request_form import instructions
+
+    memo: dict[int, np.ndarray] = ctx.cache.setdefault("instruction_emb", {})
+    todo = sorted({int(i) for i in idx} - memo.keys())
+    if todo:
+        f = fields(ctx)
+        vecs = _embedder(ctx).encode(instructions([f.request_core[i] for i in todo]), progress=ctx.progress)
+        memo.update(zip(todo, vecs))
+    return memo
+
+
+def open_requests(ctx: ScanContext, idx: list[int] | np.ndarray) -> dict[int, float]:
+    """P(open) of the requests at ``idx`` (see ``request_form``): the form+MiniLM model when
+    the scan embeds with the MiniLM it was trained with, else the form-only model."""
+    from curation.detectors import request_form as rf
+
+    memo: dict[int, float] = ctx.cache.setdefault("open_probability", {})
+    todo = sorted({int(i) for i in idx} - memo.keys())
+    if todo:
+        f = fields(ctx)
+        emb = None
+        if ctx.embedder is not None and getattr(ctx.embedder, "model_key", None) == rf.embedding_model_key():
+            vecs = instruction_embeddings(ctx, todo)
+            emb = np.stack([vecs[i] for i in todo])
+        memo.update(zip(todo, rf.open_probability([f.request_core[i] for i in todo], emb).tolist()))
+    return memo
+
+
 def lexical_judgement(ctx: ScanContext, i: int, j: int) -> PairJudgement:
     """``judge_pair`` of positions i and j without any cosine (the lexical checks alone),
     memoised across scans: MinHash candidates and prompt-only candidates share it."""

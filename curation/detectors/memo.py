@@ -38,9 +38,10 @@ FORMAT = 1  # bump when the stored layout changes
 
 
 def _code_version() -> str:
-    """Hash of the detectors' source: a judgement made by other code is never reused."""
+    """Hash of the detectors' source and shipped models (``request_form.json``): a judgement
+    made by other code is never reused."""
     h = hashlib.blake2b(digest_size=8)
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    for path in sorted([*Path(__file__).parent.glob("*.py"), *Path(__file__).parent.glob("*.json")]):
         h.update(path.read_bytes())
     return h.hexdigest()
 

@@ -193,3 +193,59 @@ def containment(a: set, b: set) -> float:
     if not a or not b:
         return 1.0 if a == b else 0.0
     return len(a & b) / min(len(a), len(b))
+
+
+# the same quantity in another unit: "100 degrees Celsius" is "212 °F", "5 km" is "5000 m"
+_SCALE = {  # unit -> (dimension, factor to the dimension's base unit)
+    "millimeter": ("length", 0.001), "centimeter": ("length", 0.01), "meter": ("length", 1.0),
+    "kilometer": ("length", 1000.0), "inch": ("length", 0.0254), "foot": ("length", 0.3048),
+    "yard": ("length", 0.9144), "mile": ("length", 1609.344), "milligram": ("mass", 0.001),
+    "gram": ("mass", 1.0), "kilogram": ("mass", 1000.0), "pound": ("mass", 453.592), "ounce": ("mass", 28.3495),
+    "tonne": ("mass", 1e6), "milliliter": ("volume", 0.001), "liter": ("volume", 1.0),
+    "gallon": ("volume", 3.78541), "second": ("time", 1.0), "minute": ("time", 60.0), "hour": ("time", 3600.0),
+    "day": ("time", 86400.0), "week": ("time", 604800.0), "year": ("time", 31557600.0),
+    "kb": ("data", 1e3), "mb": ("data", 1e6), "gb": ("data", 1e9), "tb": ("data", 1e12),
+}
+_TEMPERATURE = re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?)\s*(?:°|º|degrees?\s*|deg\s*)?\s*(celsius|fahrenheit|kelvin|c|f|k)\b",
+                          re.IGNORECASE)
+_QUANTITY = re.compile(r"(?<![\w.])(-?\d+(?:[.,]\d+)*)\s*-?\s*([a-zA-Z]+)")
+
+
+def quantities(text: str) -> dict[str, tuple[str, float]]:
+    """Each number with a unit, as (dimension, value in the dimension's base unit): Celsius
+    for temperatures. Bare 'c', 'f' and 'k' count only after a degree sign or 'degrees'."""
+    out: dict[str, tuple[str, float]] = {}
+    for m in _TEMPERATURE.finditer(text):
+        unit = m.group(2).casefold()
+        if len(unit) == 1 and not re.search(r"°|º|deg", m.group(0), re.IGNORECASE):
+            continue
+        v = float(m.group(1))
+        c = {"c": v, "celsius": v, "f": (v - 32) * 5 / 9, "fahrenheit": (v - 32) * 5 / 9,
+             "k": v - 273.15, "kelvin": v - 273.15}[unit]
+        out[m.group(1)] = ("temperature", c)
+    for m in _QUANTITY.finditer(text):
+        unit = UNITS.get(m.group(2).casefold())
+        number = m.group(1).replace(",", "")
+        if unit in _SCALE and number not in out:
+            dim, factor = _SCALE[unit]
+            out[number] = (dim, float(number) * factor)
+    return out
+
+
+def converted(a: str, b: str, tolerance: float = 0.02) -> frozenset[str]:
+    """The numbers of ``a`` whose quantity ``b`` states in another unit (within 2%)."""
+    qa, qb = quantities(a), quantities(b)
+    return frozenset(n for n, (dim, v) in qa.items()
+                     if any(d == dim and abs(v - w) <= tolerance * max(abs(v), abs(w), 1e-9) for d, w in qb.values()))
+
+
+_ITEM_SPLIT = re.compile(r"\s*(?:\n+|[,;]|\s\u2022\s)\s*(?:(?:[-*\u2022]|\d+[.)])\s*)?")
+
+
+def list_items(text: str) -> list[str]:
+    """The items of an answer that is a list ("Spain, Sweden, Sudan", one item a line, bullets
+    or numbers); [] when it reads as prose (fewer than 3 items, or items of more than 6 words)."""
+    items = [i for i in (p.strip(" .-*\u2022") for p in _ITEM_SPLIT.split(text.strip())) if i]
+    if len(items) < 3 or sorted(len(words(i)) for i in items)[len(items) // 2] > 6:
+        return []
+    return items
