@@ -126,7 +126,7 @@ def expert_resolutions(findings: list[dict], truth: list[dict]) -> list[dict]:
     contradiction finding: drop the rows with a wrong answer; merge copies of one row onto
     the clean one; keep the other correct rows (rewordings teach the model to generalise)."""
     out, decided = [], set()
-    for f in findings:
+    for f in sorted(findings, key=lambda f: f["kind"] != "contradiction"):  # conflicts first
         if f["kind"] not in ("duplicate", "contradiction"):
             continue
         rows = [r for r in f["rows"] if r not in decided]

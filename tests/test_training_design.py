@@ -193,22 +193,28 @@ def test_hierarchical_comparison_orients_skips_missing_and_reduces_to_one_seed()
 
 def test_eval_prompts_are_tagged_by_the_decisions_on_their_nearest_training_request():
     findings = [SimpleNamespace(finding_id="c1", kind="contradiction", rows=[0, 1]),
+                SimpleNamespace(finding_id="d0", kind="duplicate", rows=[1, 5]),  # a rewording of row 1
                 SimpleNamespace(finding_id="d1", kind="duplicate", rows=[2, 3]),
+                SimpleNamespace(finding_id="d2", kind="duplicate", rows=[6, 7]),  # confirmed: no change
                 SimpleNamespace(finding_id="g1", kind="coverage_gap", rows=[4])]
-    decided = SimpleNamespace(finding_id="c1")
-    no_finding = SimpleNamespace(finding_id=None)
-    curated_rows = [SimpleNamespace(row=0, decision=decided), SimpleNamespace(row=1, decision=decided),
-                    SimpleNamespace(row=2, decision=no_finding), SimpleNamespace(row=3, decision=None),
-                    SimpleNamespace(row=4, decision=no_finding), SimpleNamespace(row=None, decision=decided)]
+    dropped = SimpleNamespace(finding_id="c1", action="drop")
+    merged = SimpleNamespace(finding_id=None, action="merge")  # names no finding: the row's findings
+    confirmed = SimpleNamespace(finding_id="d2", action="keep")
+    curated_rows = [SimpleNamespace(row=0, decision=dropped), SimpleNamespace(row=1, decision=None),
+                    SimpleNamespace(row=2, decision=merged), SimpleNamespace(row=3, decision=merged),
+                    SimpleNamespace(row=4, decision=SimpleNamespace(finding_id=None, action="drop")),
+                    SimpleNamespace(row=6, decision=confirmed), SimpleNamespace(row=7, decision=confirmed),
+                    SimpleNamespace(row=None, decision=dropped)]
     kinds = touched_kinds(curated_rows, findings)
-    assert kinds == {0: {"contradiction"}, 1: {"contradiction"}, 2: {"duplicate"}}
-    requests = {0: "What is the capital of Lithuania?", 1: "Which city is the capital of Lithuania?",
+    assert kinds == {0: {"contradiction"}, 1: {"contradiction"}, 5: {"contradiction"},
+                     2: {"duplicate"}, 3: {"duplicate"}}
+    requests = {1: "Which city is the capital of Lithuania?", 5: "Name the capital city of Lithuania.",
                 2: "What is the currency of Peru?", 3: "What is the currency of Peru?",
-                4: "What is the capital of Chad?"}
+                4: "What is the capital of Chad?", 6: "What is the capital of Chile?"}
     items = [{"id": x, "messages": [{"role": "user", "content": q}]} for x, q in (
         ("lt", "Where is the seat of government of Lithuania?"), ("pe", "What money do I bring to Peru?"),
         ("td", "Where is the seat of government of Chad?"), ("none", "Write a haiku about autumn leaves."))]
     tagged = tag_eval_items(items, requests, kinds)
     assert [t["finding_kinds"] for t in tagged] == [["contradiction"], ["duplicate"], [], []]
-    assert tagged[0]["nearest_row"] in (0, 1) and tagged[3]["nearest_row"] is None
+    assert tagged[0]["nearest_row"] in (1, 5) and tagged[3]["nearest_row"] is None
     assert groups(tagged) == {"contradiction": [0], "duplicate": [1], UNTOUCHED: [2, 3]}

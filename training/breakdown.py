@@ -8,10 +8,16 @@ reworded question about one fact finds that fact's rows), when the similarity re
 are ``untouched``. The report then compares the arms within each group: on a fact data set,
 "prompts about the facts whose conflicts were fixed" vs "the rest".
 
-A row's kinds are those of the findings named by the decision that set it, or, for a
-decision that names no finding (a resolution file may not), of every finding listing the row.
+A decision counts when it changed the data (drop, edit, pick, merge: the rows it dropped or
+changed and the row it kept in their place); a ``keep`` that confirms rows as they are does
+not. Its kind is that of the finding it names, or, for a decision that names no finding (a
+resolution file may not), of every finding listing the row. The kinds then spread over the
+rows flagged together (rows linked by findings, transitively): the question whose wrong
+answer was dropped is "about a contradiction" in every wording the scan linked to it, also
+where the nearest row of a prompt is a reworded copy that no decision changed.
 
-Not handled: prompts about several facts at once (tagged by the nearest row only).
+Not handled: prompts about several facts at once (tagged by the nearest row only); a data set
+whose findings link most rows into one group tags most prompts alike.
 """
 
 from __future__ import annotations
@@ -26,22 +32,31 @@ _IGNORED_KINDS = ("coverage_gap", "leakage")
 
 
 def touched_kinds(curated_rows: Iterable[Any], findings: Sequence[Any]) -> dict[int, set[str]]:
-    """Source row -> the finding kinds of the decision that set it (``CuratedRow``s in)."""
+    """Source row -> the finding kinds of the decisions that changed it or a row flagged with
+    it (``CuratedRow``s in; see the module doc)."""
+    findings = [f for f in findings if f.kind not in _IGNORED_KINDS]
     kind = {f.finding_id: f.kind for f in findings}
     by_row: dict[int, set[str]] = defaultdict(set)
+    parent: dict[int, int] = {}
+
+    def root(r: int) -> int:
+        while parent.setdefault(r, r) != r:
+            parent[r] = parent[parent[r]]
+            r = parent[r]
+        return r
+
     for f in findings:
         for r in f.rows:
             by_row[r].add(f.kind)
-    out: dict[int, set[str]] = {}
+            parent[root(r)] = root(f.rows[0])
+    direct: dict[int, set[str]] = defaultdict(set)
     for r in curated_rows:
-        if r.row is None or r.decision is None:
+        if r.row is None or r.decision is None or r.decision.action == "keep":
             continue
         fid = getattr(r.decision, "finding_id", None)
-        kinds = {kind[fid]} if fid in kind else by_row.get(r.row, set())
-        kinds = {k for k in kinds if k not in _IGNORED_KINDS}
-        if kinds:
-            out[r.row] = kinds
-    return out
+        direct[root(r.row)] |= {kind[fid]} if fid in kind else by_row.get(r.row, set())
+    rows = set(parent) | {r.row for r in curated_rows if r.row is not None}
+    return {r: set(direct[root(r)]) for r in rows if direct.get(root(r))}
 
 
 def _prompt(item: Mapping[str, Any]) -> str:
