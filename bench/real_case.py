@@ -1,7 +1,7 @@
 """Real-data case: does curation pay on public facts with planted wrong answers and copies?
 
-usage: python bench/real_case.py [--shared ../shared] [--out runs/real-case] [--facts 240]
-                                 [--seeds 2] [--preset quick]
+usage: python bench/real_case.py [--shared ../shared] [--out runs/real-case] [--facts 120]
+                                 [--seeds 2] [--preset quick] [--skip-auto]
 
 Needs ``../shared/data`` (not in a fresh clone; the rows are read from there at run time and
 never copied into the project). The facts are the country capitals and country currencies of
@@ -19,11 +19,12 @@ the reference" is the primary metric, named before the run).
 The script runs the command line end to end, as a user would:
 
 1. ``curate ingest`` and ``curate scan`` (findings file);
-2. ``curate compare --policy auto`` before anyone reviews (the no-review policy);
-3. scripted expert decisions on every duplicate and contradiction finding, taken from the
+2. scripted expert decisions on every duplicate and contradiction finding, taken from the
    source's truth (drop the rows with a wrong answer, merge copies onto the clean row, keep
    rewordings), written as a resolutions file and recorded with ``curate resolve``;
-4. ``curate compare --policy none`` (the expert's decisions).
+3. ``curate compare --policy none`` (the expert's decisions);
+4. the same data ingested and scanned into a second workspace that nobody reviews, and
+   ``curate compare --policy auto`` there (the no-review policy); ``--skip-auto`` leaves it out.
 
 Both comparisons write into one folder, so the arms they share (the baseline) are trained
 and evaluated once; each report is copied to ``expert/`` and ``auto/``. ``summary.md`` holds
@@ -198,10 +199,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "real-case")
-    ap.add_argument("--facts", type=int, default=240)
+    ap.add_argument("--facts", type=int, default=120)
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--preset", default="quick")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--skip-auto", action="store_true", help="only the expert comparison")
     args = ap.parse_args()
     if not (args.shared / "data" / "natural_instructions_small").is_dir():
         sys.exit(f"{args.shared}/data/natural_instructions_small not found: this benchmark needs ../shared")
@@ -215,24 +217,24 @@ def main() -> None:
     n_wrong = sum(not t["correct"] for t in truth)
     n_copies = sum(t["copy_of"] is not None for t in truth)
     print(f"{len(rows)} rows about {len(evals)} facts: {n_wrong} planted wrong answers, {n_copies} copies")
-    ws, log, cmp_dir = out / "workspace", out / "commands.log", out / "compare"
-    common = ["-w", str(ws), "--dataset", "facts", "--eval", str(eval_path), "--preset", args.preset,
-              "--seeds", str(args.seeds), "--out", str(cmp_dir)]
-    timings = {}
-    t0 = time.time()
-    curate("ingest", str(data), "-w", str(ws), log=log)
-    curate("scan", str(data), "-w", str(ws), "--findings-out", str(out / "findings.jsonl"), log=log)
-    timings["ingest_scan_s"] = time.time() - t0
-    findings = [json.loads(line) for line in (out / "findings.jsonl").read_text().splitlines() if line.strip()]
-
-    reports = {}
-    for policy in ("auto", "expert"):
+    log, cmp_dir = out / "commands.log", out / "compare"
+    timings, reports, findings = {}, {}, []
+    for policy in ("expert",) if args.skip_auto else ("expert", "auto"):
+        ws = out / f"workspace-{policy}"
+        t0 = time.time()
+        curate("ingest", str(data), "-w", str(ws), log=log)
+        found = out / f"findings-{policy}.jsonl"
+        curate("scan", str(data), "-w", str(ws), "--findings-out", str(found), log=log)
+        timings[f"ingest_scan_{policy}_s"] = time.time() - t0
         if policy == "expert":
+            findings = [json.loads(line) for line in found.read_text().splitlines() if line.strip()]
             res = expert_resolutions(findings, truth)
             (out / "resolutions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in res), encoding="utf-8")
             curate("resolve", str(out / "resolutions.jsonl"), "-w", str(ws), "--dataset", "facts", log=log)
         t0 = time.time()
-        curate("compare", *common, "--policy", "auto" if policy == "auto" else "none", log=log)
+        curate("compare", "-w", str(ws), "--dataset", "facts", "--eval", str(eval_path), "--preset", args.preset,
+               "--seeds", str(args.seeds), "--out", str(cmp_dir),
+               "--policy", "auto" if policy == "auto" else "none", log=log)
         timings[f"compare_{policy}_s"] = time.time() - t0
         (out / policy).mkdir(exist_ok=True)
         for name in ("report.json", "report.md"):
@@ -247,7 +249,8 @@ def main() -> None:
              f"finding), {n_copies} planted copies; {len(findings)} findings; "
              f"{len(evals)} eval prompts, preset {args.preset}, {args.seeds} seed(s).", ""]
     lines += summarize(reports["expert"], "Expert decisions (`curate resolve`, then `--policy none`)")
-    lines += summarize(reports["auto"], "No review (`--policy auto`)")
+    if "auto" in reports:
+        lines += summarize(reports["auto"], "No review (`--policy auto`)")
     lines += ["timings: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()), ""]
     (out / "summary.md").write_text("\n".join(lines), encoding="utf-8")
     (out / "summary.json").write_text(json.dumps({"timings": timings, "n_rows": len(rows),
