@@ -237,7 +237,7 @@ def main() -> None:
                "--policy", "auto" if policy == "auto" else "none", log=log)
         timings[f"compare_{policy}_s"] = time.time() - t0
         (out / policy).mkdir(exist_ok=True)
-        for name in ("report.json", "report.md"):
+        for name in ("report.json", "report.md", "eval_rows.jsonl"):
             shutil.copy(cmp_dir / name, out / policy / name)
         reports[policy] = json.loads((cmp_dir / "report.json").read_text())
 
