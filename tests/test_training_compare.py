@@ -99,15 +99,19 @@ def test_report_has_the_headline_fields(comparison):
         "verdict",
     ):
         assert key in report
+    # every eval item has answer checks, so the check pass rate is primary, ref_nll secondary
     assert (
-        report["primary_metric"] == "ref_nll"
+        report["primary_metric"] == "check_pass"
+        and report["secondary_metrics"] == ["ref_nll"]
         and "positive = curated better" in report["difference_definition"]
     )
     assert set(report["arms"]) == {"base", "curated", "baseline", "random"}
-    head = report["comparisons"]["ref_nll"]["curated_vs_baseline"]
+    head = report["comparisons"]["check_pass"]["curated_vs_baseline"]
+    assert head["difference"] == pytest.approx(report["difference"])
+    nll = report["comparisons"]["ref_nll"]["curated_vs_baseline"]
     # lower NLL is better, so the difference is baseline minus curated
     expected = report["arms"]["baseline"]["ref_nll"] - report["arms"]["curated"]["ref_nll"]
-    assert head["difference"] == pytest.approx(expected) == pytest.approx(report["difference"])
+    assert nll["difference"] == pytest.approx(expected)
     assert report["ci95_low"] <= report["difference"] <= report["ci95_high"]
     assert report["n_train"] == {"curated": 32, "baseline": 64, "random": 32}
     saved = json.loads((out / "report.json").read_text())

@@ -26,6 +26,7 @@ from curation.formats import DataError
 from curation.schema import Turn
 from curation.store import Dataset, Workspace
 from curation.workbench import policy_decisions
+from training.breakdown import tag_eval_items, touched_kinds
 from training.data import Conversation
 from training.split import split_eval
 
@@ -113,7 +114,9 @@ def build_arms(ws: Workspace, dataset: Dataset, eval_path: Path | None = None,
         "n_curated": len(curated),
         "n_baseline": len(baseline),
     }
-    return Arms({"curated": curated, "baseline": baseline}, list(eval_items), general, info)
+    requests = {ex.row: ex.user_request for ex in examples if ex.row not in held_out and _answered(ex.turns)}
+    eval_items = tag_eval_items(list(eval_items), requests, touched_kinds(rows, findings))  # for the breakdown
+    return Arms({"curated": curated, "baseline": baseline}, eval_items, general, info)
 
 
 def _answered(turns: tuple[Turn, ...]) -> bool:

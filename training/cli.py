@@ -110,6 +110,18 @@ def compare(
         "auto", "--policy", help="auto: the no-review policy fills in the findings nobody decided; "
         "none: the recorded decisions only."
     ),
+    seeds: Optional[int] = typer.Option(
+        None, "--seeds", help="Train every arm with N seeds; the CI is then a hierarchical bootstrap "
+        "over seeds and prompts (default: the config's, 1)."
+    ),
+    match: Optional[str] = typer.Option(
+        None, "--match", help="steps (default): every arm trains the same number of optimizer steps; "
+        "epochs: every arm trains the same number of passes over its own data."
+    ),
+    primary: Optional[str] = typer.Option(
+        None, "--primary-metric", help="auto (default: check_pass when most eval prompts have checks "
+        "or short references, else ref_nll), or a metric name."
+    ),
 ) -> None:
     """Fine-tune LoRA on the curated vs the uncurated data (and a random same-size control),
     evaluate them and the base model on held-out prompts, and report the difference with a
@@ -119,11 +131,12 @@ def compare(
     from training.compare import run_comparison
     from training.config import RunConfig, preset
     from training.data import conversations_hash
+    from training.design import plan
 
     if policy not in ("auto", "none"):
         _fail(f"--policy must be auto or none, not {policy!r}")
     cfg = RunConfig.load(config) if config else preset(preset_name)
-    cfg = _with_option(cfg, report_to=report_to)
+    cfg = _with_option(cfg, report_to=report_to, seeds=seeds, match=match, primary_metric=primary)
     ws_dir = workspace
     try:
         if dataset_file is not None:
@@ -145,11 +158,17 @@ def compare(
                f"{info['n_baseline']}, {len(arms.eval_items)} eval prompts ({info['eval_source']})")
     for bad in info["unapplied_decisions"]:
         typer.echo(f"warning: decision {bad['decision_id']} was not applied: {bad['problem']}", err=True)
+    try:
+        design = plan(arms.arms, arms.eval_items, cfg)
+    except ValueError as err:
+        _fail(str(err))
+    typer.echo(design.describe())
     ws = _open(ws_dir)
     hashes = {name: conversations_hash(convs) for name, convs in arms.arms.items()}
     data_hash = hashlib.sha256(json.dumps(hashes, sort_keys=True).encode()).hexdigest()[:16]
     run_config = {**cfg.to_dict(), "dataset": info["dataset"], "dataset_sha256": info["dataset_sha256"],
-                  "policy": policy, "arms": hashes, "n_eval_items": len(arms.eval_items)}
+                  "policy": policy, "arms": hashes, "n_eval_items": len(arms.eval_items),
+                  "design": design.to_dict()}
     run_id = "compare-" + hashlib.sha256(
         json.dumps([run_config, str(out.resolve())], sort_keys=True).encode()
     ).hexdigest()[:16]

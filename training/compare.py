@@ -1,10 +1,13 @@
 """The comparison: arms that differ only in data, evaluated against each other and the base model.
 
-``run_comparison`` trains one adapter per arm (``curated``, ``baseline``, and ``random``, a
-random subset of the baseline of the curated size, unless the caller supplies one), loads the
-base model ONCE with every adapter attached, evaluates the base model and each adapter on the
-same eval prompts, and compares curated with baseline (and with the random control) on the
-primary metric named in the config, before any number is seen.
+``run_comparison`` first fixes the design (``training.design``: the primary metric, from the
+eval set, and one step budget for every arm, so a smaller curated set is not also a shorter
+training), then trains one adapter per arm and seed (``curated``, ``baseline``, and
+``random``, a random subset of the baseline of the curated size, unless the caller supplies
+one), loads the base model ONCE with every adapter attached, evaluates the base model and
+each adapter on the same eval prompts, and compares curated with baseline (and with the
+random control) on the primary metric, overall, per eval category and per finding kind the
+decisions touched (``training.breakdown``). The report shows the tokens each arm saw.
 
 Reruns are cheap: finished trainings are reused (same config + data hash), interrupted ones
 resume from their last checkpoint, and generations come from the on-disk cache.
@@ -17,6 +20,7 @@ another is passed), ``generations.jsonl`` (cache), ``eval_rows.jsonl`` (per prom
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -24,8 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from training.card import add_evaluation, comparison_summary
+from training import breakdown
 from training.config import RunConfig
 from training.data import Conversation, conversations_hash
+from training.design import arm_config, plan, with_answer_checks
 from training.diagnostics import forgetting, rank_report
 from training.evaluate import evaluate_model, summarize
 from training.generate import BASE, GenerationCache, GenerationSettings, active_adapter
@@ -34,9 +40,9 @@ from training.model import adapter_hash, attach_adapters, load_base
 from training.registry import JsonRegistry, RunRegistry
 from training.report import write_report
 from training.split import check_leakage, random_control, split_eval
-from training.stats import paired_comparison
+from training.stats import hierarchical_comparison
 from training.checkpoint import write_json
-from training.trainer import ModelLoader, Progress, train
+from training.trainer import ModelLoader, Progress, TrainResult, train
 
 CONTROL = "random"
 __all__ = ["run_comparison", "split_eval", "check_leakage", "random_control", "CONTROL"]
@@ -90,23 +96,25 @@ def run_comparison(
 ) -> dict[str, Any]:
     """Train every arm, evaluate base + arms, compare; returns the report (also written to disk).
 
-    ``arms`` must hold ``curated`` and ``baseline``; ``random`` is drawn from the baseline with
-    ``config.seed`` if absent; further arms are trained and compared with the baseline too.
+    ``arms`` must hold ``curated`` and ``baseline``; ``random`` is drawn from the baseline
+    (with each training seed) if absent; further arms are trained and compared with the
+    baseline too. The primary metric and the step budget are decided first, from the inputs
+    alone (``training.design.plan``). Each arm trains once per seed in ``config.seeds``.
     ``encoder``: "default" (MiniLM), an object with ``encode``, or None (no embedding metric).
     ``data_info`` (how the arms were built, ``training.arms.Arms.info``) goes into the report.
+    Eval items tagged by ``training.breakdown`` get a comparison per finding kind.
     """
-    if METRICS.get(config.primary_metric) is None:
-        raise ValueError(
-            f"primary_metric must be one of {[m for m, h in METRICS.items() if h is not None]}"
-        )
     if not {"curated", "baseline"} <= set(arms):
         raise ValueError("arms must include 'curated' and 'baseline'")
+    design = plan(arms, eval_items, config)
+    pm = design.primary_metric
     t_start = time.time()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     arms = {k: list(v) for k, v in arms.items()}
+    given_control = CONTROL in arms
     arms.setdefault(CONTROL, random_control(arms["baseline"], len(arms["curated"]), config.seed))
-    items, leakage = check_leakage(eval_items, arms, config.leakage_jaccard)
+    items, leakage = check_leakage(with_answer_checks(eval_items), arms, config.leakage_jaccard)
     items = _subsample(items, config.max_eval_items, f"eval:{config.seed}")
     general = _subsample(
         list(general_items or []), config.max_general_items, f"general:{config.seed}"
@@ -114,89 +122,65 @@ def run_comparison(
     if not items:
         raise ValueError("no eval items left after the leakage check")
     registry = registry or JsonRegistry(out / "runs.json")
-    tracker = _Tracker(out, 2 * len(arms) + 2, progress)
+    n_runs = len(arms) * len(design.seeds)
+    tracker = _Tracker(out, 2 * n_runs + 2, progress)
+    tracker.emit("design", 0.0, design=design.describe())
     timings: dict[str, float] = {}
 
-    trained = {}
-    for name, convs in arms.items():
-        t0 = time.time()
-        cfg = config.with_(data_hash=conversations_hash(convs))
-        run_id = f"{name}-{cfg.training_key()}"
-        run_dir = out / "runs" / run_id
-        registry.record(
-            run_id, cfg.to_dict(), cfg.data_hash, "running", {}, {"run_dir": str(run_dir)}
-        )
-        try:
-            trained[name] = train(
-                convs, cfg, run_dir, tracker.train_cb(f"train {name}"), model_loader, name
-            )
-        except BaseException as exc:
-            registry.record(
-                run_id,
-                cfg.to_dict(),
-                cfg.data_hash,
-                "failed",
-                {"error": repr(exc)},
-                {"run_dir": str(run_dir)},
-            )
-            raise
-        brief = {k: v for k, v in trained[name].metrics.items() if k != "losses"}
-        registry.record(
-            run_id,
-            cfg.to_dict(),
-            cfg.data_hash,
-            "done",
-            brief,
-            {"run_dir": str(run_dir), "adapter": str(trained[name].adapter_dir)},
-        )
-        timings[f"train_{name}"] = time.time() - t0
-        tracker.finish_stage(f"train {name}")
+    trained: dict[str, dict[int, TrainResult]] = {name: {} for name in arms}
+    data: dict[tuple[str, int], list[Conversation]] = {}
+    for seed in design.seeds:
+        for name, convs in arms.items():
+            if name == CONTROL and not given_control and seed != config.seed:
+                convs = random_control(arms["baseline"], len(arms["curated"]), seed)
+            data[name, seed] = convs
+            stage = name if len(design.seeds) == 1 else f"{name} seed {seed}"
+            t0 = time.time()
+            trained[name][seed] = _train_arm(name, convs, arm_config(config, design, seed), out,
+                                             registry, tracker.train_cb(f"train {stage}"), model_loader)
+            timings[f"train_{stage.replace(' ', '_')}"] = time.time() - t0
+            tracker.finish_stage(f"train {stage}")
 
     t0 = time.time()
     base, tok = model_loader(config)
-    model = attach_adapters(base, {n: r.adapter_dir for n, r in trained.items()})
+    adapters = {_adapter_name(n, s, config.seed): r.adapter_dir for n, by in trained.items() for s, r in by.items()}
+    model = attach_adapters(base, adapters)
     enc = default_encoder() if encoder == "default" else encoder
     settings = GenerationSettings(config.max_new_tokens, config.gen_batch_size)
     cache = GenerationCache(out / "generations.jsonl")
     keys = {
         BASE: f"base:{config.base_model}:{config.gguf_file}",
-        **{n: adapter_hash(r.adapter_dir) for n, r in trained.items()},
+        **{a: adapter_hash(d) for a, d in adapters.items()},
     }
-    evals, gen_evals = {}, {}
-    for arm in [BASE, *arms]:
+    evals: dict[str, dict[int, list[dict[str, Any]]]] = {}  # arm -> seed -> rows
+    gen_evals = {}
+    runs = [(BASE, config.seed)] + [(n, s) for s in design.seeds for n in arms]
+    for arm, seed in runs:
         t1 = time.time()
-        with active_adapter(model, arm):
-            evals[arm] = evaluate_model(
-                model,
-                tok,
-                items,
-                keys[arm],
-                settings,
-                cache,
-                enc,
-                config.eval_batch_size,
-                tracker.count_cb(f"evaluate {arm}"),
-                f"eval {arm}",
+        label = BASE if arm == BASE else _adapter_name(arm, seed, config.seed)
+        with active_adapter(model, label):
+            evals.setdefault(arm, {})[seed] = evaluate_model(
+                model, tok, items, keys[label], settings, cache, enc, config.eval_batch_size,
+                tracker.count_cb(f"evaluate {label}"), f"eval {label}",
             )
-            if general:
+            if general and seed == config.seed:
                 gen_evals[arm] = evaluate_model(
-                    model,
-                    tok,
-                    general,
-                    keys[arm],
-                    settings,
-                    cache,
-                    enc,
-                    config.eval_batch_size,
-                    None,
-                    f"general {arm}",
+                    model, tok, general, keys[label], settings, cache, enc,
+                    config.eval_batch_size, None, f"general {arm}",
                 )
-        timings[f"evaluate_{arm}"] = time.time() - t1
-        tracker.finish_stage(f"evaluate {arm}")
+        timings[f"evaluate_{label}"] = time.time() - t1
+        tracker.finish_stage(f"evaluate {label}")
     rank = {n: rank_report(model, n) for n in trained}
     timings["evaluate_total"] = time.time() - t0
 
     metrics = [m for m, h in METRICS.items() if h is not None]
+    seeds = list(design.seeds)
+
+    def compare(m: str, a: str, b: str, idx: Sequence[int] | None = None,
+                n_boot: int = config.n_bootstrap) -> dict[str, Any]:
+        return hierarchical_comparison(_matrix(evals, a, m, seeds, idx), _matrix(evals, b, m, seeds, idx),
+                                       bool(METRICS[m]), n_boot, config.seed)
+
     pairs = [
         ("curated", "baseline"),
         ("curated", CONTROL),
@@ -208,46 +192,38 @@ def run_comparison(
     comparisons: dict[str, dict[str, Any]] = {}
     for m in metrics:
         for a, b in pairs:
-            comp = paired_comparison(
-                [r[m] for r in evals[a]],
-                [r[m] for r in evals[b]],
-                bool(METRICS[m]),
-                config.n_bootstrap,
-                config.seed,
-            )
+            comp = compare(m, a, b)
             if comp["n"]:
                 comparisons.setdefault(m, {})[f"{a}_vs_{b}"] = comp
-    pm = config.primary_metric
+    if pm not in comparisons:
+        raise ValueError(f"the primary metric {pm} has no values on these eval prompts")
     head = comparisons[pm]["curated_vs_baseline"]
     control = comparisons[pm].get(f"curated_vs_{CONTROL}", {})
     better = "lower" if not METRICS[pm] else "higher"
-    sign = 1.0 if METRICS[pm] else -1.0
+    secondary = [m for m in ("ref_nll", "check_pass") if m != pm and m in comparisons]
+    by_kind = breakdown.groups(items)
+    first = evals["curated"][config.seed]
     per_prompt = {
-        c["id"]: sign * (c[pm] - b[pm])
-        for c, b in zip(evals["curated"], evals["baseline"])
-        if c[pm] is not None and b[pm] is not None
+        r["id"]: d for r, d in zip(first, _mean_differences(evals, pm, seeds)) if d is not None
     }
+    resampled = ("a hierarchical bootstrap over training seeds, then prompts"
+                 if len(seeds) > 1 else "a paired bootstrap over prompts")
     report = {
         "primary_metric": pm,
         "primary_metric_description": DESCRIPTIONS[pm],
+        "primary_metric_reason": design.primary_reason,
+        "secondary_metrics": secondary,
         "higher_is_better": bool(METRICS[pm]),
+        "design": design.to_dict(),
         "difference_definition": (
-            f"difference = mean over eval prompts of ({'curated - baseline' if METRICS[pm] else 'baseline - curated'})"
-            f" on {pm} ({better} is better), so positive = curated better; 95% CI: paired bootstrap over prompts;"
-            " p_value: exact two-sided sign test"
+            f"difference = mean over eval prompts{' and seeds' if len(seeds) > 1 else ''} of "
+            f"({'curated - baseline' if METRICS[pm] else 'baseline - curated'})"
+            f" on {pm} ({better} is better), so positive = curated better; 95% CI: {resampled};"
+            " p_value: exact two-sided sign test on the per-prompt differences"
         ),
         **{
             k: head[k]
-            for k in (
-                "difference",
-                "ci95_low",
-                "ci95_high",
-                "p_value",
-                "wins",
-                "ties",
-                "losses",
-                "n",
-            )
+            for k in ("difference", "ci95_low", "ci95_high", "p_value", "wins", "ties", "losses", "n")
         },
         "p_value_bootstrap": head["p_value_bootstrap"],
         "verdict": _verdict(head, "baseline"),
@@ -255,12 +231,13 @@ def run_comparison(
         if control
         else None,
         "arms": {
-            arm: summarize(rows, metrics + ["n_words", "ref_tokens"]) for arm, rows in evals.items()
+            arm: summarize([r for s in by_seed.values() for r in s], metrics + ["n_words", "ref_tokens"])
+            for arm, by_seed in evals.items()
         },
-        "training": {
-            n: {k: v for k, v in r.metrics.items() if k != "losses"} for n, r in trained.items()
-        },
-        "loss_curves": {n: r.metrics["losses"] for n, r in trained.items()},
+        "training": {n: _brief(by[config.seed]) for n, by in trained.items()},
+        "training_by_seed": {str(s): {n: _brief(by[s]) for n, by in trained.items()} for s in seeds},
+        "tokens_seen": {n: _mean([by[s].metrics["tokens"] for s in seeds]) for n, by in trained.items()},
+        "loss_curves": {n: by[config.seed].metrics["losses"] for n, by in trained.items()},
         "comparisons": comparisons,
         "leakage": leakage,
         "forgetting": forgetting(gen_evals, config.n_bootstrap, config.seed) if gen_evals else None,
@@ -268,9 +245,16 @@ def run_comparison(
         "rank": rank,
         "primary_differences": per_prompt,
         "primary_by_category": {
-            f"curated_vs_{b}": _by_category(evals, pm, "curated", b, config)
-            for b in ("baseline", CONTROL)
+            f"curated_vs_{b}": _by_category(items, compare, pm, b, config) for b in ("baseline", CONTROL)
         },
+        "by_finding_kind": {
+            f"curated_vs_{b}": {
+                group: {m: compare(m, "curated", b, idx, min(config.n_bootstrap, 2000))
+                        for m in [pm, *secondary]}
+                for group, idx in by_kind.items()
+            }
+            for b in ("baseline", CONTROL)
+        } if by_kind else None,
         "n_eval_items": len(items),
         "n_train": {n: len(c) for n, c in arms.items()},
         "data": dict(data_info) if data_info else None,
@@ -278,14 +262,68 @@ def run_comparison(
         "timings": {**timings, "total": time.time() - t_start},
     }
     with (out / "eval_rows.jsonl").open("w", encoding="utf-8") as f:
-        for arm, rows in evals.items():
-            f.writelines(json.dumps({"arm": arm, **r}, ensure_ascii=False) + "\n" for r in rows)
+        for arm, by_seed in evals.items():
+            for seed, rows in by_seed.items():
+                f.writelines(json.dumps({"arm": arm, "seed": seed, **r}, ensure_ascii=False) + "\n"
+                             for r in rows)
     write_report(report, out)
-    for name, result in trained.items():  # each adapter's model card gets its evaluation
-        add_evaluation(result.adapter_dir, comparison_summary(report, name))
+    for name, by in trained.items():  # each adapter's model card gets its evaluation
+        add_evaluation(by[config.seed].adapter_dir, comparison_summary(report, name))
     tracker.done = tracker.n
     tracker.emit("done", 0.0, state="done", verdict=report["verdict"])
     return report
+
+
+def _train_arm(name: str, convs: list[Conversation], config: RunConfig, out: Path,
+               registry: RunRegistry, progress: Progress, model_loader: ModelLoader) -> TrainResult:
+    """One arm at one seed, recorded in the registry (running, then done or failed)."""
+    cfg = config.with_(data_hash=conversations_hash(convs))
+    run_id = f"{name}-{cfg.training_key()}"
+    run_dir = out / "runs" / run_id
+    where = {"run_dir": str(run_dir)}
+    registry.record(run_id, cfg.to_dict(), cfg.data_hash, "running", {}, where)
+    try:
+        result = train(convs, cfg, run_dir, progress, model_loader, name)
+    except BaseException as exc:
+        registry.record(run_id, cfg.to_dict(), cfg.data_hash, "failed", {"error": repr(exc)}, where)
+        raise
+    registry.record(run_id, cfg.to_dict(), cfg.data_hash, "done", _brief(result),
+                    {**where, "adapter": str(result.adapter_dir)})
+    return result
+
+
+def _brief(result: TrainResult) -> dict[str, Any]:
+    return {k: v for k, v in result.metrics.items() if k != "losses"}
+
+
+def _adapter_name(arm: str, seed: int, first: int) -> str:
+    return arm if seed == first else f"{arm}_seed{seed}"
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else math.nan
+
+
+def _matrix(evals: Mapping[str, Mapping[int, list[dict[str, Any]]]], arm: str, metric: str,
+            seeds: Sequence[int], idx: Sequence[int] | None = None) -> list[list[float | None]]:
+    """seed x prompt values of ``metric`` for ``arm`` (the base model has one seed: repeated)."""
+    by_seed = evals[arm]
+    rows = [by_seed.get(s) or next(iter(by_seed.values())) for s in seeds]
+    pick = range(len(rows[0])) if idx is None else idx
+    return [[r[i][metric] for i in pick] for r in rows]
+
+
+def _mean_differences(evals: Mapping[str, Mapping[int, list[dict[str, Any]]]], metric: str,
+                      seeds: Sequence[int]) -> list[float | None]:
+    """Per prompt: curated vs baseline on ``metric`` averaged over seeds, + = curated better."""
+    a, b = _matrix(evals, "curated", metric, seeds), _matrix(evals, "baseline", metric, seeds)
+    sign = 1.0 if METRICS[metric] else -1.0
+    out: list[float | None] = []
+    for i in range(len(a[0])):
+        pairs = [(x[i], y[i]) for x, y in zip(a, b)]
+        ok = all(x is not None and y is not None for x, y in pairs)
+        out.append(sign * _mean([x - y for x, y in pairs]) if ok else None)
+    return out
 
 
 def _subsample(items: Sequence[dict[str, Any]], limit: int, seed: str) -> list[dict[str, Any]]:
@@ -314,20 +352,14 @@ def _verdict(comp: Mapping[str, Any], other: str) -> str:
 
 
 def _by_category(
-    evals: Mapping[str, list[dict[str, Any]]], metric: str, arm: str, other: str, config: RunConfig
+    items: Sequence[dict[str, Any]], compare: Callable[..., dict[str, Any]], metric: str, other: str,
+    config: RunConfig,
 ) -> dict[str, dict[str, Any]]:
     """The primary comparison within each eval category: where the difference comes from."""
-    cats = sorted({r["category"] for r in evals[arm] if r.get("category")})
     out = {}
-    for cat in cats:
-        idx = [i for i, r in enumerate(evals[arm]) if r.get("category") == cat]
-        comp = paired_comparison(
-            [evals[arm][i][metric] for i in idx],
-            [evals[other][i][metric] for i in idx],
-            bool(METRICS[metric]),
-            min(config.n_bootstrap, 2000),
-            config.seed,
-        )
+    for cat in sorted({it["category"] for it in items if it.get("category")}):
+        idx = [i for i, it in enumerate(items) if it.get("category") == cat]
+        comp = compare(metric, "curated", other, idx, min(config.n_bootstrap, 2000))
         if comp["n"]:
             out[cat] = comp
     return out

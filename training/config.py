@@ -96,7 +96,18 @@ class RunConfig:
     report_to: str = _help("experiment tracking: 'none', 'mlflow' or 'wandb'", "none")
     checkpoint_every: int = _help("save a resumable checkpoint every N steps", 25)
     merge_adapter: bool = _help("also save base + adapter merged into one model", False)
-    primary_metric: str = _help("metric the verdict is based on (named before running)", "ref_nll")
+    primary_metric: str = _help(
+        "metric the verdict is based on, named before running: 'auto' (check_pass when most eval"
+        " prompts have answer checks or a short reference, else ref_nll; training.design) or a"
+        " metric name",
+        "auto",
+    )
+    match: str = _help(
+        "'steps': every arm of a comparison trains the same number of optimizer steps (the"
+        " baseline's epochs x size, or max_steps); 'epochs': every arm trains `epochs` passes",
+        "steps",
+    )
+    seeds: int = _help("training seeds per arm in a comparison (seed, seed+1, ...)", 1)
     max_new_tokens: int = _help("generation length for evaluation answers", 64)
     gen_batch_size: int = _help("prompts per generation batch (left padding)", 16)
     eval_batch_size: int = _help("conversations per batch when scoring references", 16)
@@ -174,6 +185,10 @@ class RunConfig:
             raise ValueError("micro_batch_size must be >= 0 (0 = auto)")
         if self.lora_r < 1 or self.batch_size < 1 or self.grad_accum < 1 or self.max_seq_len < 8:
             raise ValueError("lora_r, batch_size and grad_accum must be >= 1 and max_seq_len >= 8")
+        if self.match not in ("steps", "epochs"):
+            raise ValueError(f"match must be steps or epochs, not {self.match!r}")
+        if self.seeds < 1:
+            raise ValueError("seeds must be >= 1")
         if self.epochs <= 0 and self.max_steps <= 0:
             raise ValueError("set epochs > 0 or max_steps > 0")
 

@@ -84,9 +84,16 @@ def render_markdown(report: dict[str, Any], plots: list[str]) -> str:
     if report.get("verdict_vs_random"):
         md.append(f"Against the random control: **{report['verdict_vs_random']}**.\n")
     md.append(
-        f"Primary metric (named before the run): `{pm}`: {report['primary_metric_description']}.  "
+        f"Primary metric (named before the run): `{pm}`: {report['primary_metric_description']}"
+        + (f" (chosen because {report['primary_metric_reason']})" if report.get("primary_metric_reason") else "")
+        + ".  "
     )
     md.append(f"{report['difference_definition']}.\n")
+    design = report.get("design")
+    if design:
+        budget = (f"every arm trained {design['steps']} optimizer steps ({design['budget_source']})"
+                  if design.get("steps") else f"epoch-matched: every arm trained {design['budget_source']}")
+        md.append(f"Design: {budget}; training seeds {', '.join(map(str, design['seeds']))}.\n")
     comps = report["comparisons"]
     rows = [
         [
@@ -113,6 +120,21 @@ def render_markdown(report: dict[str, Any], plots: list[str]) -> str:
             rows,
         ),
     ]
+    kinds = report.get("by_finding_kind") or {}
+    if kinds.get("curated_vs_baseline"):
+        metrics_k = [pm, *report.get("secondary_metrics", [])]
+        md += [
+            "### By the finding kinds the decisions touched (nearest training request of each prompt)\n",
+            _table(
+                ["prompts", "vs", "n", *[f"{m} difference [95% CI]" for m in metrics_k]],
+                [
+                    [group, other.removeprefix("curated_vs_"), by_m[pm]["n"],
+                     *[f"{_f(by_m[m]['difference'])} {_ci(by_m[m])}" if m in by_m else "–" for m in metrics_k]]
+                    for other, groups in kinds.items()
+                    for group, by_m in groups.items()
+                ],
+            ),
+        ]
     by_cat = (report.get("primary_by_category") or {}).get("curated_vs_baseline") or {}
     if by_cat:
         md += [
@@ -188,12 +210,14 @@ def render_markdown(report: dict[str, Any], plots: list[str]) -> str:
     md += [
         "## Training\n",
         _table(
-            ["arm", "examples", "steps", "final loss", "tokens/s", "seconds", "padding"],
+            ["arm", "examples", "steps", "epochs", "tokens seen", "final loss", "tokens/s", "seconds", "padding"],
             [
                 [
                     a,
                     t["n_examples"],
                     t["steps"],
+                    t["steps"] / max(1, t.get("steps_per_epoch") or t["steps"]),
+                    (report.get("tokens_seen") or {}).get(a, t.get("tokens")),
                     t["final_loss"],
                     t["tokens_per_s"],
                     t["train_seconds"],

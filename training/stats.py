@@ -6,6 +6,12 @@ CI is a percentile bootstrap over prompts (resampling pairs, so the pairing is k
 p-value is the exact two-sided sign test on the non-tied pairs, which assumes nothing about the
 distribution of the differences.
 
+With several training seeds (``hierarchical_comparison``) the CI also carries the seed-to-seed
+variation: each resample draws seeds with replacement, then prompts with replacement. The
+prompt draw is shared by the drawn seeds because every seed is scored on the same prompts
+(seeds and prompts are crossed, not nested): drawing prompts anew for each seed would treat a
+hard prompt as independent noise per seed and make the CI too narrow.
+
 Not handled: multiple-comparison correction (the report names one primary metric up front
 and treats the rest as secondary), clustered resampling of prompts that share a fact.
 """
@@ -98,6 +104,63 @@ def paired_comparison(
     out["median_difference"] = float(np.median(d)) if d.size else math.nan
     out["significant"] = bool(d.size and (lo > 0 or hi < 0))
     return out
+
+
+def hierarchical_comparison(
+    arm: Sequence[Sequence[float | None]],
+    reference: Sequence[Sequence[float | None]],
+    higher_is_better: bool,
+    n_boot: int = 10000,
+    seed: int = 0,
+    tol: float = 0.0,
+) -> dict[str, Any]:
+    """Arm vs reference over training seeds x prompts (``arm[s][i]``: seed s, prompt i).
+
+    The difference is the mean over seeds and prompts; the 95% CI comes from resampling
+    seeds, then prompts (see the module doc); wins/ties/losses and the sign test are over the
+    per-prompt differences averaged over seeds. A prompt missing in any seed is left out.
+    With one seed this is ``paired_comparison`` (the seed level is then not estimated:
+    ``n_seeds`` says so)."""
+    if len(arm) != len(reference) or not arm:
+        raise ValueError(f"seed counts differ or are zero: {len(arm)} vs {len(reference)}")
+    if len(arm) == 1:
+        return {**paired_comparison(arm[0], reference[0], higher_is_better, n_boot, seed, tol),
+                "n_seeds": 1}
+    a = np.array([[math.nan if v is None else v for v in row] for row in arm], dtype=float)
+    b = np.array([[math.nan if v is None else v for v in row] for row in reference], dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired samples differ in shape: {a.shape} vs {b.shape}")
+    keep = ~(np.isnan(a) | np.isnan(b)).any(axis=0)
+    d = ((a - b) if higher_is_better else (b - a))[:, keep]
+    n_seeds, n = d.shape
+    lo = hi = math.nan
+    p_boot = 1.0
+    if n:
+        rng = np.random.default_rng(seed)
+        means = np.empty(n_boot)
+        chunk = max(1, 2_000_000 // (n_seeds * n))
+        for start in range(0, n_boot, chunk):
+            k = min(n_boot, start + chunk) - start
+            seeds = rng.integers(0, n_seeds, size=(k, n_seeds))
+            prompts = rng.integers(0, n, size=(k, n))
+            means[start : start + k] = d[seeds[:, :, None], prompts[:, None, :]].mean(axis=(1, 2))
+        lo, hi = (float(x) for x in np.percentile(means, [2.5, 97.5]))
+        p_boot = min(1.0, 2 * min((means <= 0).mean(), (means >= 0).mean()))
+    per_prompt = d.mean(axis=0)
+    return {
+        "n": int(n),
+        "n_seeds": int(n_seeds),
+        "mean_arm": float(a[:, keep].mean()) if n else math.nan,
+        "mean_reference": float(b[:, keep].mean()) if n else math.nan,
+        "difference": float(d.mean()) if n else math.nan,
+        "ci95_low": lo,
+        "ci95_high": hi,
+        **sign_test(per_prompt, tol),
+        "p_value_bootstrap": float(p_boot),
+        "median_difference": float(np.median(per_prompt)) if n else math.nan,
+        "significant": bool(n and (lo > 0 or hi < 0)),
+        "seed_differences": [float(x) for x in d.mean(axis=1)],
+    }
 
 
 def _scores(outcomes: Sequence[Any]) -> np.ndarray:
