@@ -78,3 +78,21 @@ def test_base_model_command_prints_how_plain_code_finds_the_bundled_model():
     ref = bundled_ref()
     assert f"{HUB_ID} revision {ref.revision}" in result.output
     assert f"export HF_HUB_CACHE={hub_cache()} HF_HUB_OFFLINE=1" in result.output
+
+
+def test_loading_the_bundled_base_asks_no_server_even_without_offline_mode(tmp_path):
+    """Our own loading is offline by construction: with HF_HUB_OFFLINE unset and the Hub
+    pointed at a closed port, loading the bundled base makes no request (transformers looked
+    for an adapter_config.json on the Hub, five retries and ~23 s, before the fix)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    env["HF_ENDPOINT"] = "http://127.0.0.1:9"  # nothing listens there: any request would fail and be logged
+    code = ("import torch\nfrom training.hub import bundled_ref\nfrom training.model import load_pretrained\n"
+            "model, tok = load_pretrained(bundled_ref(), torch.float32)\nprint('loaded', type(model).__name__)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "loaded" in proc.stdout
+    assert "127.0.0.1:9" not in proc.stderr and "Retrying" not in proc.stderr, proc.stderr[-2000:]

@@ -152,6 +152,10 @@ def load_pretrained(ref: BaseRef, dtype: Any, attn: str | None = None) -> tuple[
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     extra = {"attn_implementation": attn} if attn else {}
+    if ref.kwargs.get("local_files_only"):
+        # transformers looks for an adapter_config.json beside the weights without passing
+        # local_files_only on, and asks the Hub for it (five retries, ~23 s offline): say it
+        extra["adapter_kwargs"] = {k: ref.kwargs[k] for k in ("local_files_only", "cache_dir") if k in ref.kwargs}
     model = AutoModelForCausalLM.from_pretrained(ref.load_from, dtype=dtype, **extra, **ref.kwargs)
     model.curation_base = ref
     return model, tok
