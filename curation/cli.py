@@ -331,6 +331,9 @@ def export(out: Path = typer.Argument(..., help="Output file (or folder for --fo
                                      "decided (merge copies, keep rewordings; keep the suggested side of a "
                                      "disagreement only on decisive evidence, otherwise keep every row); "
                                      "recorded decisions always win."),
+           merge_rewordings: bool = typer.Option(False, "--merge-rewordings", help="With --auto: merge a "
+                                                 "duplicate group's rewordings of the request too (by default "
+                                                 "only copies merge; rewordings teach the model to generalise)."),
            with_provenance: bool = typer.Option(False, "--with-provenance", help="Add curation_status and "
                                                 "curation_decision columns (otherwise provenance is only in "
                                                 "the manifest)."),
@@ -342,11 +345,14 @@ def export(out: Path = typer.Argument(..., help="Output file (or folder for --fo
     from curation.cli_users import cli_actor
     from curation.workbench import export_dataset
 
+    if merge_rewordings and not auto:
+        _fail("--merge-rewordings applies to the no-review policy: add --auto")
     ws = _open(workspace)
     ds = _dataset(ws, dataset)
     try:
         manifest = export_dataset(ws, ds, out, fmt, policy=auto, with_provenance=with_provenance,
-                                  formula_guard=not allow_formulas, actor=cli_actor())
+                                  formula_guard=not allow_formulas, actor=cli_actor(),
+                                  merge_rewordings=merge_rewordings)
     except (ValueError, OSError) as err:
         _fail(str(err) if isinstance(err, ValueError) else f"{err.filename or out}: {err.strerror or err}")
     for bad in manifest["unapplied"]:

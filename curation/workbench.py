@@ -122,23 +122,25 @@ def policy_decisions(ws: Workspace, dataset: Dataset, ledger=None, findings: Seq
                           load_facts(ws, dataset.id), merge_rewordings)
 
 
-def curated_rows(ws: Workspace, dataset: Dataset, policy: bool = False) -> list[CuratedRow]:
+def curated_rows(ws: Workspace, dataset: Dataset, policy: bool = False,
+                 merge_rewordings: bool = False) -> list[CuratedRow]:
     """The curated set: the source rows with every recorded decision applied; with ``policy``,
     the no-review policy fills in the findings nobody decided (under the recorded decisions)."""
     ledger = ws.ledger(dataset.id)
     examples = ws.examples(dataset.id)
-    fallback = policy_decisions(ws, dataset, ledger, examples=examples) if policy else ()
+    fallback = policy_decisions(ws, dataset, ledger, examples=examples,
+                                merge_rewordings=merge_rewordings) if policy else ()
     return ledger.curated(examples, fallback)
 
 
 def export_dataset(ws: Workspace, dataset: Dataset, out: str | Path, fmt: str | None = None,
                    policy: bool = False, with_provenance: bool = False, formula_guard: bool = True,
-                   actor: str | None = None) -> dict:
+                   actor: str | None = None, merge_rewordings: bool = False) -> dict:
     """Write the curated set in the source's shape (``fmt`` None: from ``out``'s suffix, else the
     source's container) and its manifest; see ``curation.export``. With ``policy``, the
     no-review policy fills in the findings nobody decided (under the recorded decisions).
     ``actor``: who exported, for the audit log (a read-only workspace records nothing)."""
-    manifest = _export(ws, dataset, out, fmt, policy, with_provenance, formula_guard)
+    manifest = _export(ws, dataset, out, fmt, policy, with_provenance, formula_guard, merge_rewordings)
     if actor and not ws.read_only:
         ws.audit("export", actor, target=dataset.name,
                  detail={"out": str(out), "n_out": manifest["n_out"], "sha256": manifest["output_sha256"]})
@@ -146,10 +148,11 @@ def export_dataset(ws: Workspace, dataset: Dataset, out: str | Path, fmt: str | 
 
 
 def _export(ws: Workspace, dataset: Dataset, out: str | Path, fmt: str | None, policy: bool, with_provenance: bool,
-            formula_guard: bool) -> dict:
+            formula_guard: bool, merge_rewordings: bool = False) -> dict:
     ledger = ws.ledger(dataset.id)
     examples = ws.examples(dataset.id, with_raw=True)
-    fallback = policy_decisions(ws, dataset, ledger, examples=examples) if policy else ()
+    fallback = policy_decisions(ws, dataset, ledger, examples=examples,
+                                merge_rewordings=merge_rewordings) if policy else ()
     rows = ledger.curated(examples, fallback)
     scan_id = ws.latest_scan_id(dataset.id)
     scan = ws.scan_info(scan_id) if scan_id else None

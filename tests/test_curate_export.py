@@ -129,3 +129,32 @@ def test_resolutions_are_attached_to_the_findings_they_settle():
     ).decisions
     attached = attach_findings(decisions, findings)
     assert [d.finding_id for d in attached] == [findings[0].finding_id, findings[1].finding_id, None, None]
+
+
+def test_export_auto_keeps_rewordings_unless_asked_to_merge_them(workspace, tmp_path):
+    """`curate export --auto` merges copies and keeps a reworded request; `--merge-rewordings`
+    merges the whole group; without --auto the option is refused."""
+    from typer.testing import CliRunner
+
+    from curation.cli import app
+
+    src = tmp_path / "d.jsonl"
+    rows = [("How do I reset my password?", "Open Settings > Account."),
+            ("How do I reset my password?", "Open Settings > Account."),
+            ("What is the way to change my password?", "Open Settings > Account."),
+            ("Do you offer a student discount?", "Yes, 50% off with a school email.")]
+    src.write_text("".join(json.dumps({"instruction": q, "input": "", "output": a}) + "\n" for q, a in rows))
+    ds, _, _ = ingest_file(workspace, src)
+    workspace.add_scan(ds.id, [Finding("duplicate", "semantic", (0, 1, 2), 0.97, "same request",
+                                       {"representative": 0})], {}, {})
+    run = CliRunner().invoke
+    out = {}
+    for name, extra in (("auto", []), ("merged", ["--merge-rewordings"])):
+        path = tmp_path / f"{name}.jsonl"
+        res = run(app, ["export", str(path), "-w", str(workspace.root), "--auto", *extra])
+        assert res.exit_code == 0, res.output
+        out[name] = [json.loads(line)["instruction"] for line in path.read_text().splitlines()]
+    assert out["auto"] == [rows[0][0], rows[2][0], rows[3][0]]  # the copy merged, the rewording kept
+    assert out["merged"] == [rows[0][0], rows[3][0]]
+    res = run(app, ["export", str(tmp_path / "x.jsonl"), "-w", str(workspace.root), "--merge-rewordings"])
+    assert res.exit_code == 2 and "add --auto" in res.output

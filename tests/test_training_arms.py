@@ -45,3 +45,20 @@ def test_without_an_eval_file_the_held_out_groups_train_neither_arm(tmp_path):
     assert held and arms.info["held_out_rows"] >= len(held)
     for arm in ("curated", "baseline"):
         assert not held & {c[-1]["content"] for c in arms.arms[arm]}
+
+
+def test_the_policy_keeps_rewordings_in_the_curated_arm_unless_asked(tmp_path):
+    """Rows 0-2 of the fixture ask one question (same answer): two wordings, one of them also as
+    a re-cased copy; rows 7 and 8 are copies."""
+    ws, ds = build_workspace(tmp_path / "fx", users=False)
+    evals = tmp_path / "eval.jsonl"
+    evals.write_text(json.dumps({"prompt": "Where do I find dark mode?", "reference": "Settings."}) + "\n")
+    requests = [ex.user_request for ex in ws.examples(ds, [0, 1, 2])]
+    kept = build_arms(ws, ws.dataset(ds), evals, policy=True)
+    merged = build_arms(ws, ws.dataset(ds), evals, policy=True, merge_rewordings=True)
+    def in_arm(arms):
+        return sorted(t["content"] for c in arms.arms["curated"] for t in c if t["content"] in requests)
+
+    assert in_arm(kept) == ["How can I reset my password?", "How do I reset my password?"]  # the copy merged
+    assert len(in_arm(merged)) == 1
+    assert len(kept.arms["curated"]) == len(kept.arms["baseline"]) - 2  # the re-cased copy and row 7's copy

@@ -119,3 +119,9 @@ def test_comparing_from_a_reviewed_workspace_trains_on_the_demo_comparisons_arms
     demo = demo_workspace_arms(tmp_path / "demo-ws")
     assert reviewed.arms == demo.arms and len(reviewed.arms["curated"]) == 965
     assert [i["id"] for i in reviewed.eval_items] == [i["id"] for i in demo.eval_items]
+
+
+def test_merge_rewordings_needs_the_no_review_policy(tmp_path):
+    res = runner.invoke(app, ["compare", "--out", str(tmp_path / "o"), "--policy", "none", "--merge-rewordings"])
+    assert res.exit_code == 2 and "--policy auto" in res.output
+    assert not (tmp_path / "o").exists()

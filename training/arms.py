@@ -75,7 +75,7 @@ def read_eval_items(path: Path) -> list[dict]:
 
 def build_arms(ws: Workspace, dataset: Dataset, eval_path: Path | None = None,
                general_path: Path | None = None, *, policy: bool = True, seed: int = 0,
-               eval_frac: float = 0.1) -> Arms:
+               eval_frac: float = 0.1, merge_rewordings: bool = False) -> Arms:
     """The curated and baseline arms of ``dataset`` and the eval prompts (see the module doc)."""
     eval_items = read_eval_items(eval_path) if eval_path is not None else None
     general = read_eval_items(general_path) if general_path is not None else []
@@ -91,7 +91,7 @@ def build_arms(ws: Workspace, dataset: Dataset, eval_path: Path | None = None,
         held_out = {ex.row for ex in examples if group.get(ex.row, ("row", ex.row)) in held_groups}
     ledger = ws.ledger(dataset.id)
     usable = [f for f in findings if not set(f.rows) & held_out]
-    fallback = policy_decisions(ws, dataset, ledger, usable, examples) if policy else []
+    fallback = policy_decisions(ws, dataset, ledger, usable, examples, merge_rewordings) if policy else []
     rows = [r for r in ledger.curated(examples, fallback) if r.row is None or r.row not in held_out]
     curated = [conversation(r.turns) for r in rows if r.included and _answered(r.turns)]
     baseline = [conversation(ex.turns) for ex in examples if ex.row not in held_out and _answered(ex.turns)]

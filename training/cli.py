@@ -58,7 +58,7 @@ def demo_workspace_arms(ws_dir: Path, seed: int = 0) -> Arms:
 
 
 def file_arms(path: Path, ws_dir: Optional[Path], eval_path: Optional[Path], general: Optional[Path],
-              policy: bool, seed: int) -> Arms:
+              policy: bool, seed: int, merge_rewordings: bool = False) -> Arms:
     """Any dataset file: ingested into the workspace and scanned (unless it was), then the
     arms of that dataset."""
     from curation.workbench import ingest_file, scan_dataset
@@ -70,7 +70,7 @@ def file_arms(path: Path, ws_dir: Optional[Path], eval_path: Optional[Path], gen
         _fail(str(err))
     if ws.latest_scan_id(dataset.id) is None:
         scan_dataset(ws, dataset)
-    return build_arms(ws, dataset, eval_path, general, policy=policy, seed=seed)
+    return build_arms(ws, dataset, eval_path, general, policy=policy, seed=seed, merge_rewordings=merge_rewordings)
 
 
 def _progress_bar():
@@ -110,6 +110,10 @@ def compare(
         "auto", "--policy", help="auto: the no-review policy fills in the findings nobody decided; "
         "none: the recorded decisions only."
     ),
+    merge_rewordings: bool = typer.Option(
+        False, "--merge-rewordings", help="With --policy auto: merge a duplicate group's rewordings of the "
+        "request too (by default the policy merges only copies and keeps rewordings)."
+    ),
     seeds: Optional[int] = typer.Option(
         None, "--seeds", help="Train every arm with N seeds; the CI is then a hierarchical bootstrap "
         "over seeds and prompts (default: the config's, 1)."
@@ -135,16 +139,19 @@ def compare(
 
     if policy not in ("auto", "none"):
         _fail(f"--policy must be auto or none, not {policy!r}")
+    if merge_rewordings and policy != "auto":
+        _fail("--merge-rewordings applies to the no-review policy: use it with --policy auto")
     cfg = RunConfig.load(config) if config else preset(preset_name)
     cfg = _with_option(cfg, report_to=report_to, seeds=seeds, match=match, primary_metric=primary)
     ws_dir = workspace
     try:
         if dataset_file is not None:
-            arms = file_arms(dataset_file, workspace, eval_file, general_file, policy == "auto", cfg.seed)
+            arms = file_arms(dataset_file, workspace, eval_file, general_file, policy == "auto", cfg.seed,
+                             merge_rewordings)
         elif dataset is not None or (workspace is not None and _has_datasets(workspace)):
             source = _open(workspace)
             arms = build_arms(source, _dataset(source, dataset), eval_file, general_file, policy=policy == "auto",
-                              seed=cfg.seed)
+                              seed=cfg.seed, merge_rewordings=merge_rewordings)
         else:
             ws_dir = workspace or out / "workspace"
             arms = demo_workspace_arms(ws_dir, cfg.seed)
@@ -167,7 +174,7 @@ def compare(
     hashes = {name: conversations_hash(convs) for name, convs in arms.arms.items()}
     data_hash = hashlib.sha256(json.dumps(hashes, sort_keys=True).encode()).hexdigest()[:16]
     run_config = {**cfg.to_dict(), "dataset": info["dataset"], "dataset_sha256": info["dataset_sha256"],
-                  "policy": policy, "arms": hashes, "n_eval_items": len(arms.eval_items),
+                  "policy": policy, "merge_rewordings": merge_rewordings, "arms": hashes, "n_eval_items": len(arms.eval_items),
                   "design": design.to_dict()}
     run_id = "compare-" + hashlib.sha256(
         json.dumps([run_config, str(out.resolve())], sort_keys=True).encode()
