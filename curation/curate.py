@@ -11,7 +11,9 @@ nobody decided, for the findings none of whose rows a reviewer decided:
 - a disagreement (the contradiction findings about one fact): the suggested side
   (``curation.suggestions``) is kept and the others dropped, only when the evidence is
   decisive; otherwise nothing is decided, every row stays and the findings stay open. The
-  policy never drops both sides of a conflict.
+  policy never drops both sides of a conflict, and it does not merge the copies inside an
+  undecided one either: deduplicating one side and not the other would tilt the balance the
+  source has (a fact stated right twice and wrong once would become one against one).
 
 Its decisions are applied *under* the recorded ones (``Ledger.curated(fallback=)``), so a
 reviewer's decision on a row always wins over the policy's. ``policy_summary`` counts what it
@@ -44,7 +46,8 @@ def auto_decisions(findings: Sequence[Finding], dataset_id: int = 0, ledger: Led
                    examples: Sequence[Example] = (), facts: Mapping[str, Mapping[str, str]] | None = None,
                    merge_rewordings: bool = False) -> list[Decision]:
     """The no-review policy over the findings nobody decided (all of them without a
-    ``ledger``): duplicates first, so a disagreement keeps no stale copy.
+    ``ledger``): duplicates first, so a disagreement keeps no stale copy; a duplicate group
+    with rows in a disagreement the policy cannot decide is left as it is.
 
     ``examples`` (the dataset's rows) tell copies from rewordings and give the suggestions
     their evidence; without them every duplicate group merges onto its representative and
@@ -63,8 +66,35 @@ def auto_decisions(findings: Sequence[Finding], dataset_id: int = 0, ledger: Led
         out.append(Decision(-(len(out) + 1), dataset_id, action, POLICY_ACTOR, tuple(rows), fid, payload, reason, now))
 
     open_ = [f for f in findings if f.finding_id not in resolved and not touched.intersection(f.rows)]
+    picks: list[tuple[str, Sequence[int], str, dict[str, Any], str]] = []
+    conflicted: set[int] = set()  # rows of a disagreement the policy cannot decide
+    if by_row:
+        contra = [f for f in open_ if f.kind == "contradiction"]
+        dups = [f for f in findings if f.kind == "duplicate"]
+        answers = {r: ex.answer for r, ex in by_row.items()}
+        requests = {r: ex.user_request or ex.request for r, ex in by_row.items()}
+        records = {r: ex.record for r, ex in by_row.items()}
+        for g in review_items.groups([*contra, *dups], "contradiction"):
+            if touched.intersection(g.rows):
+                continue
+            s = suggestions.suggest(g, answers, requests, facts, records)
+            if not s.decisive:
+                conflicted.update(g.rows)  # the rows stay and the findings stay open: never drop both sides
+                continue
+            keep, seen = [], set()
+            for r in sorted(review_items.side_rows(g)[s.side], key=lambda r: (r in g.copies, r)):
+                if _wording(by_row[r]) not in seen:  # a copy goes; a rewording on the right side stays
+                    seen.add(_wording(by_row[r]))
+                    keep.append(r)
+            picks.append(("pick", g.rows, g.lead, {"keep_rows": keep, "side": s.side, "covers": list(g.members),
+                                                   "basis": s.basis, "confidence": s.confidence},
+                          f"auto: side '{s.side}' kept on {s.basis} evidence (confidence {s.confidence:.2f})"))
     for f in sorted(open_, key=lambda f: f.finding_id):
         if f.kind != "duplicate" or len(f.rows) < 2:
+            continue
+        if conflicted.intersection(f.rows):
+            # an open conflict keeps the balance the source has: merging the copies of one side
+            # (and not of the other) would tilt it without anyone deciding which side is right
             continue
         rep = int(f.evidence.get("representative", min(f.rows)))
         if merge_rewordings or not by_row:
@@ -78,27 +108,8 @@ def auto_decisions(findings: Sequence[Finding], dataset_id: int = 0, ledger: Led
                 keep = rep if rep in rows else min(rows)
                 add("merge", rows, f.finding_id, {"keep_row": keep, "copies": True},
                     f"auto: {len(rows) - 1} copies of row {keep} merged; rewordings kept")
-    if not by_row:
-        return out
-    contra = [f for f in open_ if f.kind == "contradiction"]
-    dups = [f for f in findings if f.kind == "duplicate"]
-    answers = {r: ex.answer for r, ex in by_row.items()}
-    requests = {r: ex.user_request or ex.request for r, ex in by_row.items()}
-    records = {r: ex.record for r, ex in by_row.items()}
-    for g in review_items.groups([*contra, *dups], "contradiction"):
-        if touched.intersection(g.rows):
-            continue
-        s = suggestions.suggest(g, answers, requests, facts, records)
-        if not s.decisive:
-            continue  # the rows stay and the findings stay open: never drop both sides
-        keep, seen = [], set()
-        for r in sorted(review_items.side_rows(g)[s.side], key=lambda r: (r in g.copies, r)):
-            if _wording(by_row[r]) not in seen:  # a copy goes; a rewording on the right side stays
-                seen.add(_wording(by_row[r]))
-                keep.append(r)
-        add("pick", g.rows, g.lead, {"keep_rows": keep, "side": s.side, "covers": list(g.members),
-                                     "basis": s.basis, "confidence": s.confidence},
-            f"auto: side '{s.side}' kept on {s.basis} evidence (confidence {s.confidence:.2f})")
+    for pick in picks:  # after the merges, so a disagreement keeps no stale copy
+        add(*pick)
     return out
 
 

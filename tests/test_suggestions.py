@@ -124,3 +124,17 @@ def test_copies_merge_and_rewordings_stay_unless_asked():
     assert kept == {0, 2}
     merged = {r.row for r in derive(rows, auto_decisions(dup, examples=rows, merge_rewordings=True)) if r.included}
     assert merged == {0}
+
+
+def test_the_policy_leaves_the_copies_of_an_undecided_disagreement_alone():
+    """$14 twice (row 0 and its copy) against $11 twice in other words: not decisive, so no row
+    changes: merging the copy would leave the wrong price as often as the right one."""
+    rows, findings = disagreement(1, 2, copies=1)
+    group = group_of(rows, findings)
+    assert not suggestions.suggest(group, *texts(rows)[:2], None, texts(rows)[2]).decisive
+    decisions = auto_decisions(findings, examples=rows)
+    assert decisions == []
+    assert {r.row for r in derive(rows, decisions) if r.included} == {0, 1, 2, 3}
+    # without the disagreement the same copy merges
+    dup_only = [f for f in findings if f.kind == "duplicate"]
+    assert [d.action for d in auto_decisions(dup_only, examples=rows)] == ["merge"]
