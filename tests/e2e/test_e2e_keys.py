@@ -56,6 +56,17 @@ def decisions(ws: Path) -> list[tuple[str, str | None]]:
         return list(conn.execute("SELECT action, finding_id FROM decisions ORDER BY id"))
 
 
+def wait_for_decisions(page, ws: Path, n: int) -> None:
+    """Wait until ``n`` decisions are stored (a key pressed while the page's keys were still
+    mounting is queued and sent a moment later), then until the run it started is drawn."""
+    for _ in range(150):
+        if len(decisions(ws)) >= n:
+            break
+        page.wait_for_timeout(100)
+    assert len(decisions(ws)) >= n, decisions(ws)
+    settle(page)
+
+
 @pytest.fixture
 def browser_page(local_server, tmp_path):
     from playwright.sync_api import sync_playwright
@@ -136,7 +147,7 @@ def test_the_edit_box_stays_open_and_focused_after_a_decision(browser_page):
     goto(page, "Contradictions")
     focus_page(page, "Contradictions")
     page.keyboard.press("s")  # a decision: the page reruns with a message
-    settle(page)
+    wait_for_decisions(page, ws, 1)
     page.get_by_text("Edit one row into the right answer").click()
     box = page.locator('[class*="st-key-con_edit_"] textarea').first
     box.click()
