@@ -55,3 +55,22 @@ def workspace(tmp_path: Path):
     from curation.store import Workspace
 
     return Workspace(tmp_path / "ws")
+
+
+@pytest.fixture(scope="session")
+def demo_scan_findings(tmp_path_factory) -> list[dict]:
+    """The findings of `curate scan` on the demo (with its coverage reference), run once in a
+    fresh process for every slow test that reads them."""
+    import subprocess
+    import sys
+
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo"
+    tmp = tmp_path_factory.mktemp("demo-scan")
+    out = tmp / "findings.jsonl"
+    proc = subprocess.run(
+        [sys.executable, "-m", "training.cli", "scan", str(demo / "train.jsonl"),
+         "--reference", str(demo / "reference.jsonl"), "--findings-out", str(out), "--workspace", str(tmp / "ws")],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]

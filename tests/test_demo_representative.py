@@ -12,8 +12,6 @@ The share is computed by ``kept_originals``, checked fast on hand-made findings.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -49,16 +47,8 @@ def test_kept_originals_counts_identical_rows_and_reported_groups():
 
 
 @pytest.mark.slow
-def test_demo_scan_keeps_the_planted_original(tmp_path, capsys):
-    out = tmp_path / "findings.jsonl"
-    proc = subprocess.run(
-        [sys.executable, "-m", "training.cli", "scan", str(DEMO / "train.jsonl"),
-         "--reference", str(DEMO / "reference.jsonl"), "--findings-out", str(out),
-         "--workspace", str(tmp_path / "ws")],
-        capture_output=True, text=True,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    findings = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+def test_demo_scan_keeps_the_planted_original(demo_scan_findings, capsys):
+    findings = demo_scan_findings
     truth = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))
     turns = [e.turns for e in read_examples(DEMO / "train.jsonl").examples]
     kept, reported = kept_originals(findings, truth, turns)
