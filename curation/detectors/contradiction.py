@@ -55,6 +55,10 @@ from curation.detectors.judges import check_model_ref
 from curation.detectors.memo import embedder_key, pair_key, pair_memo
 from curation.detectors.request_form import instruction, open_form
 from curation.detectors.matching import (
+    NUMBER_MISMATCH,
+    NUMBER_ORDER,
+    WORD_CHANGE,
+    WORD_REPLACED,
     claim,
     compare_requests,
     fuzzy_in,
@@ -66,6 +70,7 @@ from curation.detectors.matching import (
     with_role_swaps,
     wording_only,
 )
+from curation.detectors.rules import Rule, evidence, qualified, rule, rule_of
 from curation.detectors.semantic import SemanticDuplicates
 from curation.schema import Finding
 
@@ -119,6 +124,8 @@ class Contradictions(Detector):
                            "conflicts with the same figures on each side are one disagreement (one review item)")
     aligned: float = Field(0.55, ge=0, le=1, description="aligned-answer cosine at which two conflicts with "
                            "the same verdicts or names on each side are one disagreement")
+    off: list[str] = Field(default_factory=list, description="rule ids switched off (an ablation: see "
+                           "bench/bench_rules.py and `curate explain --rules`)")
 
     def candidates(self, ctx: ScanContext) -> dict[tuple[int, int], float | None]:
         """Request-equivalent pairs (i < j) with their request cosine when known."""
@@ -148,88 +155,16 @@ class Contradictions(Detector):
         """(status, score, reasons, evidence) for one request-equivalent pair; status is
         "conflict", "agree", "open" (many valid answers, or not decidable without world
         knowledge) or "different" (different questions about one passage); only conflicts
-        are flagged."""
-        f = fields(ctx)
-        if self.different_instructions(ctx, i, j):
-            return "different", 0.0, [], {}
-        jd = judge_pair(*f.pair(i, j), req_cos=req_cos)
-        if jd.answer is None or jd.answer.same:
-            return "agree", 0.0, [], {}
-        a, b = f.answer_core[i], f.answer_core[j]
-        echo_numbers, _ = request_echo(f.request_core[i], f.request_core[j])
-        # the same quantity in another unit ("100 degrees Celsius" / "212 °F") is agreement
-        conv_a, conv_b = tx.converted(a, b), tx.converted(b, a)
-        na, nb = tx.numbers(a) - echo_numbers - conv_a, tx.numbers(b) - echo_numbers - conv_b
-        other_figures = bool(na - nb or nb - na)
-        # a swap counts in any two answers ("London has more people than Paris." / the reverse)
-        hard = with_role_swaps([c for c in jd.answer.conflicts if not c.startswith("different words") and not (
-            c.startswith("numbers differ") and (conv_a or conv_b) and not other_figures)], a, b)
-        if hard:
-            return "conflict", 0.9, self._readable(hard, a, b, na, nb), {"answer_similarity": round(jd.answer.score, 4)}
-        if max(len(tx.words(a)), len(tx.words(b))) > self.short_answer_words:
-            return "open", 0.0, [], {}
-        va, vb = verdict(a), verdict(b)
-        if va and vb and va != vb:
-            return "conflict", 0.95, [f"one answers {va}, the other {vb}"], {}
-        # past this point the answers differ as wholes, not by a changed value inside one
-        # answer (a closed claim, checked above): a request open by its form ("one of ...",
-        # "write ...") makes none of that a conflict
-        if self.open_markers and (open_form(f.request_core[i]) or open_form(f.request_core[j])):
-            return "open", 0.0, [], {"open_form": True}
-        reasons = []
-        if na - nb and nb - na:  # a number only one answer gives is a detail, not a conflict
-            reasons.append(f"different numbers: {_values(a, na - nb)} vs {_values(b, nb - na)}")
-        ua_, ub_ = tx.number_units(a), tx.number_units(b)
-        units = [f"{n} {ua_[n]} vs {n} {ub_[n]}" for n in sorted(set(ua_) & set(ub_))
-                 if not tx.same_unit(ua_[n], ub_[n])]
-        if units:
-            reasons.append(f"different units: {'; '.join(units[:2])}")
-        if negation_flip(a, b):
-            reasons.append("one answer negates what the other states")
-        request = f.request_core[i] + " " + f.request_core[j]
-        # what each answer asserts: its first sentence when either says more (the direct
-        # answer; "It means you lack permission." followed by different advice agrees)
-        sa, sb = tx.sentences(a), tx.sentences(b)
-        first = len(sa) > 1 or len(sb) > 1
-        ca = claim(sa[0] if first and sa else a, request)
-        cb = claim(sb[0] if first and sb else b, request)
-        ua, ub = unmatched(ca, cb), unmatched(cb, ca)
-        ev = {"claims": [sorted(ca)[:8], sorted(cb)[:8]]}
-        if self.judge != "rules":
-            p = self._judge_model().contradiction(f.request_core[i], a, b)
-            ev["judge_probability"] = round(p, 4)
-            status = "conflict" if p >= self.judge_threshold else "agree"
-            return status, p, reasons or [f"the {self.judge} judge finds them conflicting"], ev
-        if reasons:
-            return "conflict", 0.85, reasons, ev
-        # what is left is a difference of claim words, the weakest evidence: only when the
-        # model finds the request closed (one right answer)
-        p_open = open_requests(ctx, [i, j])
-        ev["open_probability"] = round(max(p_open[i], p_open[j]), 4)
-        if ev["open_probability"] >= self.open_threshold:
-            return "open", 0.0, [], ev
-        if self.list_answers and (tx.list_items(a) or tx.list_items(b)):
-            return "open", 0.0, [], {**ev, "list_answer": True}  # members of a set: other members are not a conflict
-        if not ua or not ub:
-            return "agree", 0.0, [], ev  # one claim contains the other
-        if (conv_a or conv_b) and not other_figures:
-            return "agree", 0.0, [], ev  # the same quantities in other units: the rest is wording
-        if na and nb:
-            return "agree", 0.0, [], ev  # figures that agree (checked above; one may add some): the rest is detail
-        if va and va == vb:
-            return "agree", 0.0, [], ev  # the same verdict, explained differently
-        pa, pb = proper_names(a, request, b), proper_names(b, request, a)
-        if pa and pb and (not unmatched(pa, pb) or not unmatched(pb, pa)):
-            return "agree", 0.0, [], ev  # same people/places/things, one answer says more
-        vecs = answer_embeddings(ctx, [i, j]) if ctx.embedder is not None else None
-        cos = float(np.dot(vecs[i], vecs[j])) if vecs else 0.0
-        ev["answer_cosine"] = round(cos, 4)
-        if cos >= self.agree_cosine and wording_only(jd.answer.conflicts):
-            return "agree", 0.0, [], ev
-        overlap = len(ca & cb) / max(1, len(ca | cb))
-        score = float(np.clip(0.5 + 0.5 * (1 - overlap) - 0.3 * max(cos, 0), 0.05, 1.0))
-        why = f"they assert different things ({', '.join(sorted(ua)[:3])} vs {', '.join(sorted(ub)[:3])})"
-        return "conflict", score, [why], ev
+        are flagged. The rules of ``STEPS`` are tried in order; the first that decides gives
+        the verdict, and ``evidence["rules"]`` names it (and the checks behind a conflict)."""
+        pair = _Pair(self, ctx, i, j, req_cos)
+        for step in STEPS:
+            out = step(pair)
+            if out is not None:
+                status, score, hits, reasons = out
+                ev = {**pair.ev, "rules": evidence("contra", hits)}
+                return status, score, [str(r) for r in reasons], ev
+        raise AssertionError("the last step always decides")
 
     def different_instructions(self, ctx: ScanContext, i: int, j: int) -> bool:
         """Two requests that come with a context passage (an input, a pasted text) ask the
@@ -248,19 +183,6 @@ class Contradictions(Detector):
             cos = float(np.dot(vecs[i], vecs[j]))
         return not compare_requests(ia, ib, na, nb, cos, semantic=self.semantic.request_threshold,
                                     related=self.semantic.request_related).same
-
-    @staticmethod
-    def _readable(conflicts: list[str], a: str, b: str, na: frozenset[str], nb: frozenset[str]) -> list[str]:
-        """The lexical conflicts as a reviewer reads them: the numbers each answer gives
-        ("3 months vs 1 year") instead of one line per number and check."""
-        out = [c for c in conflicts if not c.startswith(("numbers differ", "a word is replaced"))]
-        if len(out) < len(conflicts):
-            if na != nb:
-                out.insert(0, f"different numbers: {_values(a, na - nb) or _values(a, na)} vs "
-                              f"{_values(b, nb - na) or _values(b, nb)}")
-            else:
-                out += [c for c in conflicts if c.startswith(("numbers differ", "a word is replaced"))][:1]
-        return list(dict.fromkeys(out))
 
     def _judge_model(self):
         key = ("contradiction_judge", self.judge, self.judge_model)
@@ -319,3 +241,242 @@ class Contradictions(Detector):
                               "thresholds": self.settings()},
                 ))
         return out
+
+
+# -- the rules of a verdict (``STEPS``, tried in order) ------------------------------------
+
+DIFFERENT_INSTRUCTION = rule("contra.different_instruction", "two requests with a context passage whose "
+                             "instructions differ: two questions about one passage", "different questions "
+                             "about one passage", "clears")
+SAME_ANSWER = rule("contra.same_answer", "the answers match as texts (a copy, a near copy, one contained in "
+                   "the other, or the same short claim reworded)", "the answers are the same", "clears")
+LONG_ANSWER = rule("contra.long_answer", "answers longer than short_answer_words with no value changed inside "
+                   "them: free-form, never flagged as wholes", "long free-form answers", "clears")
+VERDICT_FLIP = rule("contra.verdict_flip", "one answer opens with yes (true, correct), the other with no",
+                    "one answers {a}, the other {b}")
+OPEN_FORM = rule("contra.open_form", "the request is open by its form ('one of', 'name a', write, "
+                 "brainstorm ...): many answers are right", "the request is open by its form", "clears")
+DIFFERENT_NUMBERS = rule("contra.different_numbers", "each answer gives numbers the other does not "
+                         "(a number only one answer adds is a detail)", "different numbers: {a} vs {b}")
+UNIT_MISMATCH = rule("contra.unit_mismatch", "the same number with different units", "different units: {units}")
+NEGATED_STATEMENT = rule("contra.negated_statement", "a negated sentence whose counterpart in the other "
+                         "answer is not negated", "one answer negates what the other states")
+JUDGE = rule("contra.judge", "the nli or llm judge's probability of a conflict, against judge_threshold",
+             "the {judge} judge finds them conflicting")
+OPEN_REQUEST = rule("contra.open_request", "the closed/open request model (request_form) finds the request "
+                    "open: different answers are not contradictions", "an open request (P(open) {p})", "clears")
+LIST_ANSWER = rule("contra.list_answer", "an answer is a list of short items: other members of a set are "
+                   "not a conflict", "list answers", "clears")
+CLAIM_CONTAINED = rule("contra.claim_contained", "one answer's claim contains the other's",
+                       "one claim contains the other", "clears")
+UNIT_CONVERSION = rule("contra.unit_conversion", "the same quantities in other units; the rest is wording",
+                       "the same quantities in other units", "clears")
+SAME_FIGURES = rule("contra.same_figures", "both answers give figures and they agree; the rest is detail",
+                    "the same figures", "clears")
+SAME_VERDICT = rule("contra.same_verdict", "the same verdict, explained differently", "the same verdict", "clears")
+SAME_NAMES = rule("contra.same_names", "the same people, places or things, one answer says more",
+                  "the same names", "clears")
+ANSWER_COSINE = rule("contra.answer_cosine", "answer embeddings at least agree_cosine apart and only wording "
+                     "differs: rewordings", "the answers are rewordings (cosine {cos})", "clears")
+CLAIM_WORDS = rule("contra.claim_words", "short answers to a closed request whose claims (content words the "
+                   "request lacks) differ, neither containing the other: the weakest evidence",
+                   "they assert different things ({a} vs {b})")
+
+
+class _Pair:
+    """One candidate pair as the steps see it: its texts and what the steps have found."""
+
+    def __init__(self, det: Contradictions, ctx: ScanContext, i: int, j: int, req_cos: float | None) -> None:
+        self.det, self.ctx, self.i, self.j, self.req_cos = det, ctx, i, j, req_cos
+        self.f = fields(ctx)
+        self.a, self.b = self.f.answer_core[i], self.f.answer_core[j]
+        self.request = self.f.request_core[i] + " " + self.f.request_core[j]
+        self.ev: dict = {}
+        self.reasons: list = []  # value conflicts found by the middle steps
+        self.off = frozenset(det.off)
+
+    def on(self, rule_: Rule | str) -> bool:
+        """Whether a rule (or a text check's hit) may decide: not switched off."""
+        rid = rule_.id if isinstance(rule_, Rule) else qualified("contra", rule_of(rule_) or str(rule_))
+        return rid not in self.off
+
+    def judged(self) -> None:
+        """The field-by-field judgement and the figures each answer gives."""
+        f, a, b = self.f, self.a, self.b
+        self.jd = judge_pair(*f.pair(self.i, self.j), req_cos=self.req_cos)
+        echo_numbers, _ = request_echo(f.request_core[self.i], f.request_core[self.j])
+        # the same quantity in another unit ("100 degrees Celsius" / "212 °F") is agreement
+        self.conv_a, self.conv_b = tx.converted(a, b), tx.converted(b, a)
+        self.na = tx.numbers(a) - echo_numbers - self.conv_a
+        self.nb = tx.numbers(b) - echo_numbers - self.conv_b
+        self.other_figures = bool(self.na - self.nb or self.nb - self.na)
+        self.va, self.vb = verdict(a), verdict(b)
+
+
+def _different_instruction(p: _Pair):
+    if p.on(DIFFERENT_INSTRUCTION) and p.det.different_instructions(p.ctx, p.i, p.j):
+        return "different", 0.0, [DIFFERENT_INSTRUCTION.hit()], []
+    return None
+
+
+def _same_answer(p: _Pair):
+    p.judged()
+    if p.jd.answer is None or (p.jd.answer.same and p.on(SAME_ANSWER)):
+        return "agree", 0.0, [SAME_ANSWER.hit()], []
+    return None
+
+
+def _changed_value(p: _Pair):
+    """A number, name or polarity changed inside matching answers (or a swap in any two)."""
+    conflicts = [c for c in p.jd.answer.conflicts if rule_of(c) != WORD_CHANGE.id and not (
+        rule_of(c) in (NUMBER_MISMATCH.id, NUMBER_ORDER.id) and (p.conv_a or p.conv_b) and not p.other_figures)]
+    # a swap counts in any two answers ("London has more people than Paris." / the reverse)
+    hard = [c for c in with_role_swaps(conflicts, p.a, p.b) if p.on(c)]
+    if hard:
+        p.ev["answer_similarity"] = round(p.jd.answer.score, 4)
+        return "conflict", 0.9, hard, _readable(hard, p.a, p.b, p.na, p.nb)
+    return None
+
+
+def _long_answer(p: _Pair):
+    if p.on(LONG_ANSWER) and max(len(tx.words(p.a)), len(tx.words(p.b))) > p.det.short_answer_words:
+        return "open", 0.0, [LONG_ANSWER.hit()], []
+    return None
+
+
+def _verdict_flip(p: _Pair):
+    if p.on(VERDICT_FLIP) and p.va and p.vb and p.va != p.vb:
+        hit = VERDICT_FLIP.hit(a=p.va, b=p.vb)
+        return "conflict", 0.95, [hit], [hit]
+    return None
+
+
+def _open_form(p: _Pair):
+    # past this point the answers differ as wholes, not by a changed value inside one
+    # answer (a closed claim, checked above): a request open by its form ("one of ...",
+    # "write ...") makes none of that a conflict
+    f = p.f
+    if p.on(OPEN_FORM) and p.det.open_markers and (open_form(f.request_core[p.i]) or open_form(f.request_core[p.j])):
+        p.ev["open_form"] = True
+        return "open", 0.0, [OPEN_FORM.hit()], []
+    return None
+
+
+def _value_conflicts(p: _Pair):
+    """Figures, units and negations the answers give differently (decided after the judge)."""
+    a, b, na, nb = p.a, p.b, p.na, p.nb
+    if p.on(DIFFERENT_NUMBERS) and na - nb and nb - na:  # a number only one answer adds is a detail
+        p.reasons.append(DIFFERENT_NUMBERS.hit(a=_values(a, na - nb), b=_values(b, nb - na)))
+    ua_, ub_ = tx.number_units(a), tx.number_units(b)
+    units = [f"{n} {ua_[n]} vs {n} {ub_[n]}" for n in sorted(set(ua_) & set(ub_))
+             if not tx.same_unit(ua_[n], ub_[n])]
+    if units and p.on(UNIT_MISMATCH):
+        p.reasons.append(UNIT_MISMATCH.hit(units="; ".join(units[:2])))
+    if p.on(NEGATED_STATEMENT) and negation_flip(a, b):
+        p.reasons.append(NEGATED_STATEMENT.hit())
+    # what each answer asserts: its first sentence when either says more (the direct
+    # answer; "It means you lack permission." followed by different advice agrees)
+    sa, sb = tx.sentences(a), tx.sentences(b)
+    first = len(sa) > 1 or len(sb) > 1
+    p.ca = claim(sa[0] if first and sa else a, p.request)
+    p.cb = claim(sb[0] if first and sb else b, p.request)
+    p.ev["claims"] = [sorted(p.ca)[:8], sorted(p.cb)[:8]]
+    return None
+
+
+def _judge(p: _Pair):
+    det = p.det
+    if det.judge == "rules":
+        return None
+    prob = det._judge_model().contradiction(p.f.request_core[p.i], p.a, p.b)
+    p.ev["judge_probability"] = round(prob, 4)
+    status = "conflict" if prob >= det.judge_threshold else "agree"
+    hit = JUDGE.hit(judge=det.judge)
+    return status, prob, [*p.reasons, hit], p.reasons or [hit]
+
+
+def _value_conflict(p: _Pair):
+    if p.reasons:
+        return "conflict", 0.85, p.reasons, p.reasons
+    return None
+
+
+def _open_request(p: _Pair):
+    # what is left is a difference of claim words, the weakest evidence: only when the
+    # model finds the request closed (one right answer)
+    p_open = open_requests(p.ctx, [p.i, p.j])
+    p.ev["open_probability"] = prob = round(max(p_open[p.i], p_open[p.j]), 4)
+    if prob >= p.det.open_threshold and p.on(OPEN_REQUEST):
+        return "open", 0.0, [OPEN_REQUEST.hit(p=prob)], []
+    return None
+
+
+def _list_answer(p: _Pair):
+    if p.on(LIST_ANSWER) and p.det.list_answers and (tx.list_items(p.a) or tx.list_items(p.b)):
+        p.ev["list_answer"] = True  # members of a set: other members are not a conflict
+        return "open", 0.0, [LIST_ANSWER.hit()], []
+    return None
+
+
+def _agreement(rule_: Rule, test):
+    """A step that clears the pair ("agree") when ``test(pair)`` holds."""
+    def step(p: _Pair):
+        if p.on(rule_) and test(p):
+            return "agree", 0.0, [rule_.hit()], []
+        return None
+    step.__name__ = f"_{rule_.id.split('.')[1]}"
+    return step
+
+
+def _claims_unmatched(p: _Pair):
+    p.ua, p.ub = unmatched(p.ca, p.cb), unmatched(p.cb, p.ca)
+
+
+def _same_names(p: _Pair) -> bool:
+    pa, pb = proper_names(p.a, p.request, p.b), proper_names(p.b, p.request, p.a)
+    return bool(pa and pb and (not unmatched(pa, pb) or not unmatched(pb, pa)))
+
+
+def _answer_cosine(p: _Pair):
+    ctx = p.ctx
+    vecs = answer_embeddings(ctx, [p.i, p.j]) if ctx.embedder is not None else None
+    p.cos = cos = float(np.dot(vecs[p.i], vecs[p.j])) if vecs else 0.0
+    p.ev["answer_cosine"] = round(cos, 4)
+    if p.on(ANSWER_COSINE) and cos >= p.det.agree_cosine and wording_only(p.jd.answer.conflicts):
+        return "agree", 0.0, [ANSWER_COSINE.hit(cos=round(cos, 4))], []
+    return None
+
+
+def _claim_words(p: _Pair):
+    if not p.on(CLAIM_WORDS):
+        return "open", 0.0, [], []  # nothing left that could decide
+    overlap = len(p.ca & p.cb) / max(1, len(p.ca | p.cb))
+    score = float(np.clip(0.5 + 0.5 * (1 - overlap) - 0.3 * max(p.cos, 0), 0.05, 1.0))
+    hit = CLAIM_WORDS.hit(a=", ".join(sorted(p.ua)[:3]), b=", ".join(sorted(p.ub)[:3]))
+    return "conflict", score, [hit], [hit]
+
+
+# each step returns None (undecided) or (status, score, rules that decided, reasons to show)
+STEPS = (_different_instruction, _same_answer, _changed_value, _long_answer, _verdict_flip, _open_form,
+         _value_conflicts, _judge, _value_conflict, _open_request, _list_answer, _claims_unmatched,
+         _agreement(CLAIM_CONTAINED, lambda p: not p.ua or not p.ub),
+         _agreement(UNIT_CONVERSION, lambda p: (p.conv_a or p.conv_b) and not p.other_figures),
+         # figures that agree (checked above; one may add some): the rest is detail
+         _agreement(SAME_FIGURES, lambda p: p.na and p.nb),
+         _agreement(SAME_VERDICT, lambda p: p.va and p.va == p.vb),
+         _agreement(SAME_NAMES, _same_names),
+         _answer_cosine, _claim_words)
+
+
+def _readable(conflicts: list, a: str, b: str, na: frozenset[str], nb: frozenset[str]) -> list:
+    """The text conflicts as a reviewer reads them: the numbers each answer gives ("3 months
+    vs 1 year") instead of one line per number and check."""
+    numeric = (NUMBER_MISMATCH.id, NUMBER_ORDER.id, WORD_REPLACED.id)
+    out = [c for c in conflicts if rule_of(c) not in numeric]
+    if len(out) < len(conflicts):
+        if na != nb:
+            out.insert(0, DIFFERENT_NUMBERS.hit(a=_values(a, na - nb) or _values(a, na),
+                                                b=_values(b, nb - na) or _values(b, nb)))
+        else:
+            out += [c for c in conflicts if rule_of(c) in numeric][:1]
+    return list(dict.fromkeys(out))

@@ -14,7 +14,7 @@ import xxhash
 
 from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.features import fields
-from curation.detectors.graph import Edge, group_findings
+from curation.detectors.graph import EXACT, Edge, group_findings
 from curation.schema import Finding
 
 
@@ -38,7 +38,7 @@ class ExactDuplicates(Detector):
 
     def edges(self, ctx: ScanContext) -> list[Edge]:
         """A star of ``exact`` edges per group, from its first member."""
-        return [Edge(g[0], m, "exact", 1.0, "identical after normalisation")
+        return [Edge(g[0], m, "exact", 1.0, "identical after normalisation", (EXACT.id,))
                 for g in exact_groups(ctx) for m in g[1:]]
 
     def detect(self, ctx: ScanContext) -> list[Finding]:

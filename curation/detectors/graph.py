@@ -7,13 +7,14 @@ members lack), and says why, so a reviewer can merge with one click.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from curation.detectors.features import Fields
 from curation.detectors.damage import TERMINAL, Vocabulary
 from curation.detectors.representative import choose
+from curation.detectors.rules import rule
 from curation.schema import Finding
 
 EDGE_STRENGTH = {"exact": 0, "near": 1, "semantic": 2}
@@ -28,6 +29,19 @@ class Edge:
     type: str  # exact | near | semantic
     score: float
     how: str = ""  # e.g. "answer cut short", "request reworded"
+    rules: tuple[str, ...] = ()  # the ids of the rules that matched it (``DUP_RULES``)
+
+
+EXACT = rule("dup.exact", "request and answer identical after normalisation (NFKC, casefold, punctuation, "
+             "whitespace)")
+_HOW = {"exact": "identical after normalisation", "near": "an edit-distance ratio of at least `near` "
+        "with no number, name or polarity changed", "contained": "one text holds the other (a wrapper, or a "
+        "copy cut short)", "semantic": "embedding cosine at or above the threshold with no number, name or "
+        "polarity changed (for a request: also an identical specific answer)", "same claim": "the same short "
+        "claim reworded", "judge": "the paraphrase judge model"}
+DUP_RULES = {f"{field}.{kind}": rule(f"dup.{field}_{kind.replace(' ', '_')}", f"the {field}s match: {how}")
+             for field in ("request", "answer") for kind, how in _HOW.items()
+             if not (field == "request" and kind == "same claim") and not (field == "answer" and kind == "judge")}
 
 
 def duplicate_edge(i: int, j: int, jd) -> Edge:
@@ -38,7 +52,8 @@ def duplicate_edge(i: int, j: int, jd) -> Edge:
              "semantic" if kinds & {"semantic", "same claim", "judge"} else "near")
     score = min(jd.request.score, jd.answer.score if jd.answer else 1.0)
     how = ", ".join(sorted(k for k in kinds if k != "exact")) or "identical"
-    return Edge(i, j, etype, score, how)
+    fields_ = [("request", jd.request)] + ([("answer", jd.answer)] if jd.answer else [])
+    return Edge(i, j, etype, score, how, tuple(DUP_RULES[f"{name}.{rel.kind}"].id for name, rel in fields_))
 
 
 class UnionFind:
@@ -135,7 +150,8 @@ def group_findings(edges: Iterable[Edge], f: Fields, thresholds: dict,
             if m != rep:
                 e = link[m]
                 members.append({"row": f.rows[m], "edge": e.type, "similarity": round(e.score, 4),
-                                "linked_to": f.rows[e.j if e.i == m else e.i], "how": e.how})
+                                "linked_to": f.rows[e.j if e.i == m else e.i], "how": e.how,
+                                "rules": list(e.rules)})
         anchor = summary_anchor(group, f)
         types = {link[m].type for m in group if m != anchor}
         weakest = max(types, key=EDGE_STRENGTH.__getitem__)
@@ -151,6 +167,8 @@ def group_findings(edges: Iterable[Edge], f: Fields, thresholds: dict,
             kind="duplicate", detector=detector, rows=rows, score=max(0.0, min(1.0, score)),
             reason=reason,
             evidence={"representative": f.rows[rep], "representative_reason": why,
-                      "members": members, "edge_types": sorted(types), "thresholds": thresholds},
+                      "members": members, "edge_types": sorted(types), "thresholds": thresholds,
+                      "rules": [{"id": r, "links": n} for r, n in sorted(Counter(
+                          r for m in group if m != rep for r in link[m].rules).items())]},
         ))
     return findings

@@ -20,6 +20,24 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from curation.detectors import text as tx
+from curation.detectors.rules import fired, rule_of, text_check
+
+NUMBER_MISMATCH = text_check("number_mismatch", "a number one text gives is missing from the other",
+                             "numbers differ ({numbers})")
+NUMBER_ORDER = text_check("number_order", "near-identical texts give their numbers in another order "
+                          "or change one whose digits appear elsewhere", "numbers differ (in order or value)")
+NAME_MISMATCH = text_check("name_mismatch", "a named term (name, e-mail or web address) one text gives is "
+                           "missing from the other", "names differ ({names})")
+NEGATION = text_check("negation", "one short text is negated, the other is not", "one is negated")
+WORD_CHANGE = text_check("word_change", "content words swapped for others in otherwise matching short "
+                         "texts (wording: a cosine may still find them equal)", "different words ({a} / {b})")
+NAME_SWAP = text_check("name_swap", "the same names in another order", "names swapped ({a} / {b})")
+ROLE_SWAP = text_check("role_swap", "two words trade places around a relation (convert miles to km / "
+                       "km to miles)", "roles swapped ({pairs})")
+WORD_REPLACED = text_check("word_replaced", "one word of a short text replaced by one the text already "
+                           "uses", "a word is replaced ({a} / {b})")
+TEMPLATE_SLOT = text_check("template_slot", "one template with other content in it (two questions "
+                           "built from the same wording)", "other content in the same wording ({a} / {b})")
 
 
 _SPAN = 1200
@@ -93,17 +111,17 @@ def key_conflicts(a: str, b: str, one_way: bool = False, wording: bool = False,
     out = []
     miss_num = na - nb if one_way else na ^ nb
     if miss_num:
-        out.append(f"numbers differ ({', '.join(sorted(miss_num)[:4])})")
+        out.append(NUMBER_MISMATCH.hit(numbers=", ".join(sorted(miss_num)[:4])))
     miss_ent = missing_names(ea, cb | eb) | (set() if one_way else missing_names(eb, ca | ea))
     if miss_ent:
-        out.append(f"names differ ({', '.join(sorted(miss_ent)[:4])})")
+        out.append(NAME_MISMATCH.hit(names=", ".join(sorted(miss_ent)[:4])))
     short = len(ca) <= 25 and len(cb) <= 25  # a flipped or swapped word matters in a short text
     if short and (ga and not gb if one_way else ga != gb):
-        out.append("one is negated")
+        out.append(NEGATION.hit())
     if wording and short:
         ua, ub = unmatched(ca, cb), (set() if one_way else unmatched(cb, ca))
         if ua and (ub or one_way):
-            out.append(f"different words ({', '.join(sorted(ua)[:3])} / {', '.join(sorted(ub)[:3])})")
+            out.append(WORD_CHANGE.hit(a=", ".join(sorted(ua)[:3]), b=", ".join(sorted(ub)[:3])))
     return out
 
 
@@ -120,10 +138,10 @@ def order_conflicts(short: str, long: str, same_length: bool) -> list[str]:
     out = []
     ns, nl = tx.number_sequence(short), tx.number_sequence(long)
     if ns and nl and ns != nl and not (not same_length and _contiguous(ns, nl)):
-        out.append("numbers differ (in order or value)")
+        out.append(NUMBER_ORDER.hit())
     es, el = _ordered_names(short), _ordered_names(long)
     if len(es) >= 2 and set(es) == set(el) and es != el:
-        out.append(f"names swapped ({', '.join(es[:3])} / {', '.join(el[:3])})")
+        out.append(NAME_SWAP.hit(a=", ".join(es[:3]), b=", ".join(el[:3])))
     else:
         out += role_swaps(short, long)
     if same_length:
@@ -131,7 +149,7 @@ def order_conflicts(short: str, long: str, same_length: bool) -> list[str]:
         extra_s, extra_l = ws - wl, wl - ws
         if (max(sum(ws.values()), sum(wl.values())) <= 12 and sum(extra_s.values()) == 1
                 and sum(extra_l.values()) == 1 and not _typos_only(extra_s, extra_l)):
-            out.append(f"a word is replaced ({next(iter(extra_s))} / {next(iter(extra_l))})")
+            out.append(WORD_REPLACED.hit(a=next(iter(extra_s)), b=next(iter(extra_l))))
     return out
 
 
@@ -148,7 +166,7 @@ def _typos_only(extra_a: Counter, extra_b: Counter) -> bool:
 
 def wording_only(conflicts: list[str]) -> bool:
     """True if no conflict is about numbers, names or negation (rewording may explain it)."""
-    return all(c.startswith("different words") for c in conflicts)
+    return all(rule_of(c) == WORD_CHANGE.id for c in conflicts)
 
 
 def containment_ratio(short: str, long: str) -> float:
@@ -293,12 +311,12 @@ def role_swaps(a: str, b: str) -> list[str]:
                 keep(x, y, xi, yi, bxi, byi, (sa[xi], sa[yi]))
     if not found:
         return []
-    return [f"roles swapped ({'; '.join(f'{x} / {y}' for x, y in sorted(found.values())[:2])})"]
+    return [ROLE_SWAP.hit(pairs="; ".join(f"{x} / {y}" for x, y in sorted(found.values())[:2]))]
 
 
 def with_role_swaps(conflicts: list[str], a: str, b: str) -> list[str]:
     """``conflicts`` plus ``role_swaps(a, b)``, unless a swap is already among them."""
-    if any(c.startswith(("names swapped", "roles swapped")) for c in conflicts):
+    if fired(conflicts, NAME_SWAP.id, ROLE_SWAP.id):
         return conflicts
     return conflicts + role_swaps(a, b)
 
@@ -329,8 +347,7 @@ def slot_conflicts(a: str, b: str) -> list[str]:
             continue
         only_a, only_b = unmatched(set(ta[i1:i2]), cb), unmatched(set(tb[j1:j2]), ca)
         if len(only_a) >= SLOT_WORDS and len(only_b) >= SLOT_WORDS:
-            return [f"other content in the same wording ({', '.join(sorted(only_a)[:3])} / "
-                    f"{', '.join(sorted(only_b)[:3])})"]
+            return [TEMPLATE_SLOT.hit(a=", ".join(sorted(only_a)[:3]), b=", ".join(sorted(only_b)[:3]))]
     return []
 
 
@@ -404,8 +421,8 @@ def same_answer_conflicts(a: str, b: str) -> list[str]:
     a name only one of them has ("How long does the Pro trial last?" asks about Pro), or a
     negated statement whose counterpart the other request states. A negation in a sentence
     of context ("I don't have a credit card. Can I use PayPal?") does not."""
-    return [c for c in key_conflicts(a, b) if c != "one is negated"] + \
-        (["one is negated"] if negation_flip(a, b) else [])
+    return [c for c in key_conflicts(a, b) if rule_of(c) != NEGATION.id] + \
+        ([NEGATION.hit()] if negation_flip(a, b) else [])
 
 
 @lru_cache(maxsize=20_000)
@@ -454,7 +471,7 @@ def judge_pair(req: tuple[str, str], req_norm: tuple[str, str], ans: tuple[str, 
     a = compare_texts(ans[0], ans[1], ans_norm[0], ans_norm[1], ans_cos, semantic=answer_semantic, echo=echo)
     if (not r.same and a.kind == "exact" and same_answer_request is not None and req_cos is not None
             and req_cos >= same_answer_request and ans_norm[0].count(" ") + 1 >= same_answer_words
-            and not any(c.startswith(("names swapped", "roles swapped", "numbers differ (in order")) for c in r.conflicts)
+            and not fired(r.conflicts, NAME_SWAP.id, ROLE_SWAP.id, NUMBER_ORDER.id)
             and not slot_conflicts(req[0], req[1]) and not same_answer_conflicts(req[0], req[1])):
         r = Relation(True, "semantic", float(req_cos))
     if r.same and not a.same and wording_only(a.conflicts) and same_claim(ans[0], ans[1], req[0] + " " + req[1]):

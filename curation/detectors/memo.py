@@ -38,10 +38,12 @@ FORMAT = 1  # bump when the stored layout changes
 
 
 def _code_version() -> str:
-    """Hash of the detectors' source and shipped models (``request_form.json``): a judgement
-    made by other code is never reused."""
+    """Hash of the detectors' source and shipped models (``request_form.json``), subfolders
+    included, with each file's name: a judgement made by other code is never reused."""
     h = hashlib.blake2b(digest_size=8)
-    for path in sorted([*Path(__file__).parent.glob("*.py"), *Path(__file__).parent.glob("*.json")]):
+    here = Path(__file__).parent
+    for path in sorted([*here.rglob("*.py"), *here.rglob("*.json")]):
+        h.update(path.relative_to(here).as_posix().encode() + b"\x1f")
         h.update(path.read_bytes())
     return h.hexdigest()
 

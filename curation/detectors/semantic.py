@@ -24,10 +24,30 @@ from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.features import answer_embeddings, fields, lexical_judgement, request_embeddings
 from curation.detectors.graph import Edge, duplicate_edge, group_findings
 from curation.detectors.judges import check_model_ref
-from curation.detectors.matching import PairJudgement, Relation, judge_pair, with_role_swaps, wording_only
+from curation.detectors.matching import (
+    NAME_MISMATCH,
+    NAME_SWAP,
+    NEGATION,
+    NUMBER_MISMATCH,
+    NUMBER_ORDER,
+    ROLE_SWAP,
+    WORD_CHANGE,
+    WORD_REPLACED,
+    PairJudgement,
+    Relation,
+    judge_pair,
+    with_role_swaps,
+    wording_only,
+)
 from curation.detectors.memo import embedder_key, pair_key, pair_memo
 from curation.detectors.neighbors import similar_pairs
+from curation.detectors.rules import fired, rule
 from curation.schema import Finding
+
+NUMBER_REORDER = rule("dup.number_reorder", "prompts give the same numbers in another order (from 1 to 10 / "
+                      "from 10 to 1): other prompts", "numbers in another order", "clears")
+PARAPHRASE_JUDGE = rule("dup.paraphrase_judge", "the paraphrase judge model finds the prompts different",
+                        "the paraphrase judge gives {p}", "clears")
 
 
 def mutual_or_close(i: np.ndarray, j: np.ndarray, s: np.ndarray, n: int, strict: float
@@ -71,15 +91,15 @@ def prompt_differences(a: str, b: str, lexical: list[str]) -> tuple[list[str], l
     hard, soft = [], []
     na, nb = tx.numbers(a), tx.numbers(b)
     if na - nb and nb - na:
-        hard.append(f"numbers differ ({', '.join(sorted(na ^ nb)[:4])})")
-    elif any(c.endswith("(in order or value)") for c in lexical):
+        hard.append(NUMBER_MISMATCH.hit(numbers=", ".join(sorted(na ^ nb)[:4])))
+    elif fired(lexical, NUMBER_ORDER.id):
         sa, sb = tx.number_sequence(a), tx.number_sequence(b)
         if len(sa) > 1 and sorted(sa) == sorted(sb):  # near-identical: "from 1 to 10" / "from 10 to 1"
-            hard.append("numbers in another order")
+            hard.append(NUMBER_REORDER.hit())
     for c in lexical:
-        if c.startswith(("different words", "a word is replaced", "names differ")):
+        if fired([c], WORD_CHANGE.id, WORD_REPLACED.id, NAME_MISMATCH.id):
             soft.append(c)
-        elif c.startswith(("one is negated", "names swapped", "roles swapped")):
+        elif fired([c], NEGATION.id, NAME_SWAP.id, ROLE_SWAP.id):
             hard.append(c)
     return with_role_swaps(hard, a, b), soft  # in any two prompts, not only near-identical ones
 
@@ -220,7 +240,7 @@ class SemanticDuplicates(Detector):
             for k, p in zip(ask, probs):
                 a, b, c, _ = out[k]
                 same = p >= self.paraphrase_judge_threshold
-                why = [] if same else [f"the paraphrase judge gives {p:.2f}"]
+                why = [] if same else [PARAPHRASE_JUDGE.hit(p=f"{p:.2f}")]
                 out[k] = (a, b, c, PairJudgement(Relation(same, "judge", round(p, 4), why), None))
         return out
 
