@@ -288,6 +288,25 @@ def findings(workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = 
 
 
 @app.command()
+def explain(row_a: int = typer.Argument(..., help="One row (0-based position in the dataset's file)."),
+            row_b: int = typer.Argument(..., help="The other row."),
+            workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = DatasetOpt,
+            as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of lines.")) -> None:
+    """Why two rows were, or were not, flagged: the cosines, how each field matched, every step
+    of the contradiction verdict with the rule that decided it, and the latest scan's findings
+    on both rows. Uses the latest scan's settings and cached embeddings."""
+    from curation.explain import explain_in_workspace, render
+
+    ws = _open(workspace)
+    ds = _dataset(ws, dataset)
+    try:
+        e = explain_in_workspace(ws, ds, row_a, row_b)
+    except (KeyError, ValueError) as err:
+        _fail(f"{ds.name}: {err.args[0]}")
+    typer.echo(json.dumps(e.to_json(), ensure_ascii=False) if as_json else render(e))
+
+
+@app.command()
 def resolve(resolutions: Path = typer.Argument(..., help="JSONL of row-based resolutions (see data/README.md)."),
             workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = DatasetOpt,
             actor: str = typer.Option("expert", help="Who the decisions are attributed to.")) -> None:

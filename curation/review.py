@@ -167,14 +167,32 @@ def review_groups(ws: Workspace, dataset_id: int, kind: str | None) -> list[item
     return _GROUPS[key]
 
 
+def rule_counts(ws: Workspace, dataset_id: int, kind: str | None) -> dict[str, int]:
+    """How many findings of the latest scan name each rule id (for the queue's rule filter)."""
+    counts: dict[str, int] = {}
+    for ids in finding_rules(ws, dataset_id, kind).values():
+        for rid in ids:
+            counts[rid] = counts.get(rid, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def finding_rules(ws: Workspace, dataset_id: int, kind: str | None) -> dict[str, tuple[str, ...]]:
+    """Rule ids per finding of the latest scan (a scan never changes: cached per scan)."""
+    key = ("rules", ws.url, dataset_id, ws.latest_scan_id(dataset_id), kind)
+    if key not in _GROUPS:
+        _GROUPS[key] = ws.finding_rules(dataset_id, kind)
+    return _GROUPS[key]
+
+
 def queue(ws: Workspace, dataset_id: int, kind: str | None, viewer: str | None, *,
           statuses: Sequence[str] = TODO, search: str | None = None, min_score: float | None = None,
           page: int = 1, page_size: int = 10, settings: ReviewSettings | None = None,
-          view: Ledger | None = None) -> QueuePage:
+          view: Ledger | None = None, rule: str | None = None) -> QueuePage:
     """One page of a review queue: open items by score, then the viewer's skipped ones, oldest
     skip first. Contradictions come one item per disagreement. In double-blind mode a routed
     annotator sees only the items routed to them, and no one else's vote on them. ``view``:
-    the decisions whose statuses filter and show the items (``visible_ledger``)."""
+    the decisions whose statuses filter and show the items (``visible_ledger``). ``rule``: only
+    items with a finding that names this rule id (``evidence.rules``)."""
     settings = settings or load_settings(ws, dataset_id)
     ledger = ws.ledger(dataset_id)
     st = _states(ws, dataset_id, ledger, viewer)
@@ -183,9 +201,12 @@ def queue(ws: Workspace, dataset_id: int, kind: str | None, viewer: str | None, 
         view = view if view is not None else visible_ledger(ws, dataset_id, viewer, None, settings)
         st = _seen(st, _states(ws, dataset_id, view, viewer))
     hits = {fid for fid, _, _ in ws.light_findings(dataset_id, kind, None, search)} if search else None
+    ruled = {fid for fid, ids in finding_rules(ws, dataset_id, kind).items() if rule in ids} if rule else None
     picked = []
     for g in review_groups(ws, dataset_id, kind):
         if (min_score is not None and g.score < min_score) or (hits is not None and not hits.intersection(g.covers)):
+            continue
+        if ruled is not None and not ruled.intersection(g.covers):
             continue
         s = items_.combined(g, st)
         if s.status in statuses and (not blind or viewer in route(g.lead, settings.annotators)):

@@ -60,6 +60,21 @@ class ReviewStore:
                 out.append((r.finding_id, r.score, rows))
         return out
 
+    def finding_rules(self, dataset_id: int, kind: str | None = None) -> dict[str, tuple[str, ...]]:
+        """The rule ids each finding of the latest scan names (``evidence.rules``), by finding id."""
+        scan_id = self.latest_scan_id(dataset_id)
+        if scan_id is None:
+            return {}
+        c = T["findings"].c
+        q = sa.select(c.finding_id, c.evidence_json).where(c.scan_id == scan_id)
+        if kind:
+            q = q.where(c.kind == kind)
+        with self.engine.connect() as conn:
+            found = list(conn.execute(q))
+        return {r.finding_id: tuple(dict.fromkeys(e.get("id", "") for e in json.loads(r.evidence_json).get("rules") or []
+                                                  if isinstance(e, dict)))
+                for r in found}
+
     def finding_rows(self, dataset_id: int) -> list[tuple[str, str, float, tuple[int, ...]]]:
         """(finding_id, kind, score, rows) of every finding of the latest scan."""
         scan_id = self.latest_scan_id(dataset_id)

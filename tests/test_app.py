@@ -117,6 +117,32 @@ def test_contradiction_decisions(fx, button, action, keep):
                                    .finding.finding_id]
 
 
+def test_a_finding_shows_its_rules_and_the_queue_filters_by_rule(fx):
+    at = open_page("contradictions")
+    captions = " ".join(c.value for c in at.caption)
+    assert "contra.number_mismatch" in captions and "a number one text gives is missing" in captions
+    rule = at.selectbox(key="contradiction_rule")
+    assert rule.options[0] == "any rule" and any("contra.claim_words (1)" in o for o in rule.options)
+    rule.select("contra.claim_words").run()
+    assert not at.exception
+    (only,) = at.selectbox(key="contradiction_focus").options
+    assert "device limit" in only
+    captions = " ".join(c.value for c in at.caption)
+    assert "contra.claim_words" in captions and "contra.number_mismatch" not in captions
+    assert "1 item(s)" in captions
+
+
+def test_a_finding_explains_its_pair_as_curate_explain_does(fx):
+    at = open_page("contradictions")
+    item = review.queue(fx[0], fx[1], "contradiction", "tester").items[0].finding
+    at.button(key=f"explain_{item.finding_id}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    (shown,) = [c.value for c in at.code]
+    assert shown.startswith(f"rows {item.rows[0]} and {item.rows[1]}") and "contradiction" in shown
+    assert f"latest scan: {item.finding_id}" in shown
+    assert not mine(*fx)  # explaining records nothing
+
+
 def test_contradiction_edit_one_into_the_right_answer(fx):
     ws, ds = fx
     at = open_page("contradictions")

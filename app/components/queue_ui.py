@@ -149,15 +149,20 @@ def show(ctx: Ctx, kind: str, title: str, page_size: int = 10) -> Shown:
     text.style()
     keys_slot = st.container()
     prompt_slot = st.container()
-    c1, c2, c3, c4 = st.columns([3, 2, 2, 1])
+    c1, c2, c5, c3, c4 = st.columns([3, 2, 2, 2, 1])
     search = c1.text_input("Search (reason, evidence or example text)", key=f"{kind}_search",
                            on_change=_reset_page, args=(kind,))
     status = c2.selectbox("Status", list(STATUS_CHOICES), key=f"{kind}_status", on_change=_reset_page, args=(kind,))
+    counts = review.rule_counts(ctx.ws, ctx.dataset.id, kind)
+    rule = c5.selectbox("Rule", [ANY_RULE, *counts], key=f"{kind}_rule", on_change=_reset_page, args=(kind,),
+                        format_func=lambda r: r if r == ANY_RULE else f"{r} ({counts.get(r, 0)})",
+                        help="Only items a given rule decided (the rule ids are listed under each item)")
     min_score = c3.slider("Minimum score", 0.0, 1.0, 0.0, 0.05, key=f"{kind}_min_score", on_change=_reset_page,
                           args=(kind,))
     st.session_state.setdefault(f"{kind}_page", 1)
     page_no = c4.number_input("Page", min_value=1, step=1, key=f"{kind}_page")
-    query = dict(statuses=STATUS_CHOICES[status], search=search.strip() or None, min_score=min_score or None)
+    query = dict(statuses=STATUS_CHOICES[status], search=search.strip() or None, min_score=min_score or None,
+                 rule=None if rule == ANY_RULE else rule)
     page = review.queue(ctx.ws, ctx.dataset.id, kind, ctx.user, page=int(page_no), page_size=page_size,
                         settings=settings(ctx), **query)
     if page.page > page.n_pages:  # the filter shrank the queue under the page we were on
@@ -193,7 +198,7 @@ def show(ctx: Ctx, kind: str, title: str, page_size: int = 10) -> Shown:
               f"{text.preview(_label(i), 80)}" for n, i in enumerate(items)}
     st.selectbox("Item", ids, format_func=labels.get, key=focus_key)
     item = items[ids.index(st.session_state[focus_key])]
-    _item_header(item)
+    _item_header(ctx, item)
     if asking:
         with keys_slot:
             keys.bind(kind, asking)
@@ -235,12 +240,43 @@ def when(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
 
 
-def _item_header(item: review.QueueItem) -> None:
+def _item_header(ctx: Ctx, item: review.QueueItem) -> None:
     f = item.finding
     settled = " · settled by decisions elsewhere" if item.state.status == "settled" else ""
     st.caption(f"{f.kind} · detector {f.detector} · score {f.score:.2f} · status {item.state.status}{settled} · "
                f"{f.finding_id}")
     text.plain(_label(item), "why")
+    show_rules(ctx, item)
+
+
+def show_rules(ctx: Ctx, item: review.QueueItem) -> None:
+    """The named rules that decided the item's findings, each with what it checks."""
+    from curation.detectors.rules import RULES
+
+    members = item.members or (item.finding,)
+    ids = list(dict.fromkeys(e.get("id", "") for m in members for e in m.evidence.get("rules") or []
+                             if isinstance(e, dict)))
+    if ids:
+        st.caption("Rules: " + " · ".join(  # a registered id is [a-z._]: safe as code
+            f"`{i}` ({text.md(RULES[i].description)})" if i in RULES else text.md(i) for i in ids))
+    rows = item.finding.rows
+    if item.finding.kind in ("duplicate", "contradiction") and len(rows) >= 2:
+        with st.expander(f"Why: every check on rows {rows[0]} and {rows[1]} (as `curate explain`)"):
+            key = f"explain_{item.finding.finding_id}"
+            if st.button("Explain this pair", key=key):
+                st.session_state[key + "_text"] = _explain(ctx, item.finding.finding_id, rows[0], rows[1])
+            if st.session_state.get(key + "_text"):
+                st.code(st.session_state[key + "_text"], language=None)
+
+
+def _explain(ctx: Ctx, finding_id: str, row_a: int, row_b: int) -> str:
+    from curation.explain import explain_in_workspace, render
+
+    with st.spinner("Replaying the detectors on the pair..."):
+        try:
+            return render(explain_in_workspace(ctx.ws, ctx.dataset, row_a, row_b))
+        except (KeyError, ValueError) as err:
+            return f"{finding_id}: {err.args[0]}"
 
 
 def row_state(state: CuratedRow | None) -> str:
@@ -294,6 +330,7 @@ BULK = {  # kind -> {label: action}; "merge" keeps each group's representative
     "contradiction": {"all valid (open-ended requests): keep all": "keep", "different requests: keep all": "keep-x",
                       "all wrong: drop every row": "drop"},
 }
+ANY_RULE = "any rule"
 OTHER_BULK = {"fine as they are: keep": "keep", "drop": "drop"}
 
 

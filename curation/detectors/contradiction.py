@@ -150,16 +150,19 @@ class Contradictions(Detector):
                 pairs[(a, b)] = None
         return pairs
 
-    def assess(self, ctx: ScanContext, i: int, j: int, req_cos: float | None
+    def assess(self, ctx: ScanContext, i: int, j: int, req_cos: float | None, trace: list | None = None
                ) -> tuple[str, float, list[str], dict]:
         """(status, score, reasons, evidence) for one request-equivalent pair; status is
         "conflict", "agree", "open" (many valid answers, or not decidable without world
         knowledge) or "different" (different questions about one passage); only conflicts
         are flagged. The rules of ``STEPS`` are tried in order; the first that decides gives
-        the verdict, and ``evidence["rules"]`` names it (and the checks behind a conflict)."""
+        the verdict, and ``evidence["rules"]`` names it (and the checks behind a conflict).
+        ``trace``: a list that gets one (step name, decided?) per step tried (``curate explain``)."""
         pair = _Pair(self, ctx, i, j, req_cos)
         for step in STEPS:
             out = step(pair)
+            if trace is not None:
+                trace.append((step.__name__.lstrip("_"), out is not None))
             if out is not None:
                 status, score, hits, reasons = out
                 ev = {**pair.ev, "rules": evidence("contra", hits)}
@@ -269,8 +272,9 @@ LIST_ANSWER = rule("contra.list_answer", "an answer is a list of short items: ot
                    "not a conflict", "list answers", "clears")
 CLAIM_CONTAINED = rule("contra.claim_contained", "one answer's claim contains the other's",
                        "one claim contains the other", "clears")
-UNIT_CONVERSION = rule("contra.unit_conversion", "the same quantities in other units; the rest is wording",
-                       "the same quantities in other units", "clears")
+SAME_QUANTITIES = rule("contra.same_quantities", "both answers state the same quantities (in the same or "
+                       "other units: 100 °C / 212 °F) and no other figures; the rest is wording",
+                       "the same quantities", "clears")
 SAME_FIGURES = rule("contra.same_figures", "both answers give figures and they agree; the rest is detail",
                     "the same figures", "clears")
 SAME_VERDICT = rule("contra.same_verdict", "the same verdict, explained differently", "the same verdict", "clears")
@@ -460,7 +464,7 @@ def _claim_words(p: _Pair):
 STEPS = (_different_instruction, _same_answer, _changed_value, _long_answer, _verdict_flip, _open_form,
          _value_conflicts, _judge, _value_conflict, _open_request, _list_answer, _claims_unmatched,
          _agreement(CLAIM_CONTAINED, lambda p: not p.ua or not p.ub),
-         _agreement(UNIT_CONVERSION, lambda p: (p.conv_a or p.conv_b) and not p.other_figures),
+         _agreement(SAME_QUANTITIES, lambda p: (p.conv_a or p.conv_b) and not p.other_figures),
          # figures that agree (checked above; one may add some): the rest is detail
          _agreement(SAME_FIGURES, lambda p: p.na and p.nb),
          _agreement(SAME_VERDICT, lambda p: p.va and p.va == p.vb),

@@ -89,10 +89,11 @@ def qualified(prefix: str, name: str) -> str:
 
 def evidence(prefix: str, hits: Iterable[Any]) -> list[dict]:
     """``evidence.rules`` entries: one per hit, ``{"id": ..., **details}`` (details JSON-safe)."""
-    out = []
+    out, seen = [], set()
     for h in hits:
-        if not rule_of(h):
-            continue
+        if not rule_of(h) or rule_of(h) in seen:
+            continue  # one entry per rule (the first hit's details)
+        seen.add(rule_of(h))
         detail = {k: (sorted(v) if isinstance(v, (set, frozenset)) else v) for k, v in h.detail.items()}
         out.append({"id": qualified(prefix, h.rule), **detail})
     return out
