@@ -153,4 +153,7 @@ def test_scan_contract_on_every_sample_file(tmp_path):
             assert {"finding_id", "kind", "rows", "score", "detector", "reason"} <= set(f)
             assert 0 <= f["score"] <= 1 and f["reason"]
             assert all(0 <= r < n_rows for r in f["rows"])
+            if f["kind"] in ("duplicate", "contradiction"):  # the contract requires the deciding rule ids
+                ids = [r["id"] for r in f["evidence"]["rules"]]
+                assert ids and all(i.count(".") == 1 for i in ids), f
             Finding.from_json(f)

@@ -46,6 +46,10 @@ class TestDetectorContract:
             assert f.detector.split(".")[0] in {name, "exact", "minhash", "semantic"}
             assert set(f.rows) <= rows and f.reason
             assert f.to_json()["finding_id"] == f.finding_id
+            if f.kind in ("duplicate", "contradiction"):  # findings contract: the deciding rules
+                from curation.detectors.rules import RULES
+
+                assert f.evidence["rules"] and all(r["id"] in RULES for r in f.evidence["rules"])
 
     def test_settings_round_trip(self, name):
         det = REGISTRY[name]()
