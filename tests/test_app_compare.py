@@ -71,7 +71,8 @@ def test_a_curator_launches_a_comparison_in_the_background(tmp_path, monkeypatch
     def fake_run_comparison(arms, eval_items, config, out_dir, progress=None, registry=None, general_items=None,
                             data_info=None):
         calls.update(arms={k: len(v) for k, v in arms.items()}, n_eval=len(eval_items), preset=config.preset,
-                     policy_rows=data_info["rows_set_by_policy"])
+                     policy_rows=data_info["rows_set_by_policy"],
+                     design=(config.seeds, config.match, config.primary_metric))
         progress({"stage": "train curated", "fraction": 0.5})
         registry.record("curated-abc", {"lora_r": 16}, "h", "done", {"loss": 1.0}, {"adapter": "x"})
         assert (Path(out_dir) / "eval.jsonl").is_file()
@@ -85,6 +86,10 @@ def test_a_curator_launches_a_comparison_in_the_background(tmp_path, monkeypatch
     at.switch_page("views/compare.py").run()
     assert any("No comparison yet" in i.value for i in at.info)
     at.text_input(key="launch_eval").input(str(eval_path))
+    # the design `curate compare` takes as --seeds/--match/--primary-metric, one config for both
+    at.number_input(key="launch_seeds").set_value(2)
+    at.selectbox(key="launch_match").select("epochs")
+    at.selectbox(key="launch_primary").select("check_pass")
     at.button(key="launch_start").click().run()
     jobs.wait(f"compare:{ws.root}:{ds}", 10)
     (run,) = ws.runs(kind="compare")
@@ -92,7 +97,10 @@ def test_a_curator_launches_a_comparison_in_the_background(tmp_path, monkeypatch
     # nobody decided anything: the no-review policy merges the copies (row 1 is row 0 re-cased,
     # row 8 is row 7: 2 rows dropped), keeps the rewording (row 2), and keeps both sides of
     # both contradictions (one row each: no decisive evidence)
-    assert calls == {"arms": {"curated": 12, "baseline": 14}, "n_eval": 2, "preset": "quick", "policy_rows": 4}
+    assert calls == {"arms": {"curated": 12, "baseline": 14}, "n_eval": 2, "preset": "quick", "policy_rows": 4,
+                     "design": (2, "epochs", "check_pass")}
+    assert {k: run["config"][k] for k in ("seeds", "match", "primary_metric", "merge_rewordings")} == {
+        "seeds": 2, "match": "epochs", "primary_metric": "check_pass", "merge_rewordings": False}
     assert [r["id"] for r in ws.runs(kind="train")] == ["curated-abc"]
     at.run()
     assert at.selectbox(key="cmp_folder").value.name.startswith("compare-")

@@ -99,19 +99,23 @@ def start_scan(ws: Workspace, dataset: Dataset, reference: Dataset | None, setti
 
 
 def start_comparison(ws: Workspace, dataset: Dataset, eval_path: Path, preset_name: str, actor: str,
-                     general_path: Path | None = None, policy: bool = True) -> str:
+                     general_path: Path | None = None, policy: bool = True, merge_rewordings: bool = False,
+                     **design: Any) -> str:
     """Fine-tune one LoRA on the source data and one on the curated set (plus training's random
     control) and compare them, in the background; the report lands in runs/compare-<time>/.
-    The arms come from ``training.arms.build_arms``, as for `curate compare`."""
+    The arms come from ``training.arms.build_arms``, as for `curate compare`; ``design``: the
+    config fields `curate compare` sets from ``--seeds``, ``--match`` and ``--primary-metric``
+    (``seeds``, ``match``, ``primary_metric``; None keeps the preset's)."""
     from training.arms import build_arms
     from training.compare import run_comparison
     from training.config import preset
     from training.registry import WorkspaceRegistry
 
-    cfg = preset(preset_name)
+    cfg = preset(preset_name).with_(**{k: v for k, v in design.items() if v is not None})
 
     def work(progress: Progress) -> dict[str, Any]:
-        arms = build_arms(ws, dataset, eval_path, general_path, policy=policy, seed=cfg.seed)
+        arms = build_arms(ws, dataset, eval_path, general_path, policy=policy, seed=cfg.seed,
+                          merge_rewordings=merge_rewordings and policy)
         out = ws.runs_dir / f"compare-{time.strftime('%Y%m%d-%H%M%S')}"
         out.mkdir(parents=True, exist_ok=True)
         (out / "eval.jsonl").write_bytes(eval_path.read_bytes())  # the page shows prompts from it
@@ -122,5 +126,6 @@ def start_comparison(ws: Workspace, dataset: Dataset, eval_path: Path, preset_na
         return {"folder": str(out), "verdict": report.get("verdict"), "difference": report.get("difference")}
 
     config = {"dataset": dataset.name, "eval": str(eval_path), "preset": preset_name, "actor": actor,
-              "policy": "auto" if policy else "none"}
+              "policy": "auto" if policy else "none", "merge_rewordings": merge_rewordings and policy,
+              "seeds": cfg.seeds, "match": cfg.match, "primary_metric": cfg.primary_metric}
     return start(ws, "compare", f"compare:{ws.root}:{dataset.id}", config, dataset.content_hash, work)
