@@ -154,7 +154,7 @@ def expert_resolutions(findings: list[dict], truth: list[dict]) -> list[dict]:
 
 
 def curate(*args: str, log: Path) -> None:
-    cmd = [sys.executable, "-c", "from training.cli import main; main()", *args]
+    cmd = [sys.executable, "-c", "from cli.main import main; main()", *args]
     t0 = time.time()
     print("$ curate", " ".join(args), flush=True)
     with log.open("a", encoding="utf-8") as f:

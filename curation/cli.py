@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from curation.cli_common import DatasetOpt, WorkspaceOpt, _dataset, _fail, _open
+from curation.cli_common import DEMO_DIR, DatasetOpt, WorkspaceOpt, _dataset, _fail, _open
 from curation.formats import FORMATS, DataError
 from curation.io.rows import ExportError
 from curation.store import Workspace, WorkspaceError
@@ -42,7 +42,6 @@ _STATE = {"verbosity": 0}
 app = _App(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
            help="Find, review and export curated LLM instruction data; prove it with LoRA.")
 
-DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
 FormatOpt = typer.Option(None, "--format", help=f"Input format when auto-detection is not enough: {', '.join(FORMATS)}.")
 MapOpt = typer.Option(None, "--map", help="Column mapping CANONICAL=SOURCE, e.g. --map instruction=question (repeatable).")
 SkipOpt = typer.Option(False, "--skip-bad", help="Skip bad rows instead of failing; every skipped row is reported.")
@@ -399,21 +398,6 @@ def demo(workspace: Path = typer.Option(Path("workspace/demo"), "--workspace", "
         resolve(DEMO_DIR / "resolutions.jsonl", workspace, None, "expert")
     typer.echo(f"next: `curate findings -w {workspace}` to list them, `curate app -w {workspace}` to review "
                "them in the browser (http://localhost:8501).")
-
-
-@app.command("app")
-def run_app(workspace: Optional[Path] = WorkspaceOpt, port: int = typer.Option(8501),
-            address: str = typer.Option("localhost"), team: bool = typer.Option(False, help="Require sign-in.")) -> None:
-    """Start the review workbench (Streamlit) on a workspace."""
-    entry = Path(__file__).resolve().parents[1] / "app" / "main.py"
-    env = dict(os.environ, CURATE_WORKSPACE=str((workspace or Path("workspace")).resolve()))
-    if team:
-        env["CURATE_TEAM_MODE"] = "1"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(entry), "--server.port", str(port),
-           "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.maxUploadSize", os.environ.get("CURATE_MAX_UPLOAD_MB", "200"), "--client.toolbarMode", "minimal"]
-    # replace this process with streamlit, so signals (Ctrl+C, terminate) reach the server itself
-    os.execve(sys.executable, cmd, env)
 
 
 from curation.cli_decisions import decisions_app  # noqa: E402

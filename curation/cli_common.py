@@ -10,6 +10,7 @@ import typer
 
 from curation.store import Dataset, Workspace
 
+DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
 WorkspaceOpt = typer.Option(None, "--workspace", "-w", help="Workspace folder (default: $CURATE_WORKSPACE or ./workspace).")
 DatasetOpt = typer.Option(None, "--dataset", help="Dataset name or id (needed when the workspace holds several).")
 
@@ -36,3 +37,9 @@ def _dataset(ws: Workspace, key: Optional[str]) -> Dataset:
         return choose_dataset(ws, key)
     except DatasetChoiceError as err:
         _fail(str(err))
+
+
+# the names command modules of other layers (training's, the top-level ``cli``) use
+fail = _fail
+open_workspace = _open
+choose_dataset = _dataset

@@ -68,7 +68,7 @@ def demo_scan_findings(tmp_path_factory) -> list[dict]:
     tmp = tmp_path_factory.mktemp("demo-scan")
     out = tmp / "findings.jsonl"
     proc = subprocess.run(
-        [sys.executable, "-m", "training.cli", "scan", str(demo / "train.jsonl"),
+        [sys.executable, "-m", "cli", "scan", str(demo / "train.jsonl"),
          "--reference", str(demo / "reference.jsonl"), "--findings-out", str(out), "--workspace", str(tmp / "ws")],
         capture_output=True, text=True,
     )

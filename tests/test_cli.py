@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from curation.cli import app
+from cli.main import app
 
 runner = CliRunner()
 
@@ -73,7 +73,7 @@ def test_bad_input_one_line_error_and_workspace_unchanged(tmp_path, alpaca_file,
     content, expected = BAD[case]
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(content)
-    proc = subprocess.run([sys.executable, "-m", "curation.cli", "ingest", str(bad), "-w", str(ws)],
+    proc = subprocess.run([sys.executable, "-m", "cli", "ingest", str(bad), "-w", str(ws)],
                           capture_output=True, text=True)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
@@ -139,7 +139,7 @@ def test_scan_contract_on_every_sample_file(tmp_path):
 
     for name in ("dups", "paraphrase", "contra", "coverage_train"):
         out = tmp_path / f"{name}.findings.jsonl"
-        args = [sys.executable, "-m", "training.cli", "scan", str(SAMPLE / f"{name}.jsonl"), "--findings-out", str(out),
+        args = [sys.executable, "-m", "cli", "scan", str(SAMPLE / f"{name}.jsonl"), "--findings-out", str(out),
                 "--workspace", str(tmp_path / "ws")]
         if name == "coverage_train":
             args += ["--reference", str(SAMPLE / "coverage_ref.jsonl")]

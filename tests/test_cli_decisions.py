@@ -11,7 +11,7 @@ import pytest
 from test_app_fixture import build_workspace
 from typer.testing import CliRunner
 
-from training.cli import app
+from cli.main import app
 
 runner = CliRunner()
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"

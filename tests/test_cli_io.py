@@ -146,13 +146,13 @@ def test_read_only_workspace_can_be_read_not_changed(cli, data, tmp_path, monkey
 
 def test_read_only_by_environment_in_a_fresh_process(data, tmp_path):
     ws = tmp_path / "ws"
-    subprocess.run([sys.executable, "-m", "training.cli", "ingest", str(data), "-w", str(ws)], check=True,
+    subprocess.run([sys.executable, "-m", "cli", "ingest", str(data), "-w", str(ws)], check=True,
                    capture_output=True)
     env = {"CURATE_READ_ONLY": "1", "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
-    ok = subprocess.run([sys.executable, "-m", "training.cli", "findings", "-w", str(ws)], capture_output=True,
+    ok = subprocess.run([sys.executable, "-m", "cli", "findings", "-w", str(ws)], capture_output=True,
                         text=True, env=env)
     assert ok.returncode == 0, ok.stderr
-    bad = subprocess.run([sys.executable, "-m", "training.cli", "ingest", str(tmp_path / "x.jsonl"), "-w", str(ws)],
+    bad = subprocess.run([sys.executable, "-m", "cli", "ingest", str(tmp_path / "x.jsonl"), "-w", str(ws)],
                          capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
 
@@ -210,8 +210,8 @@ def test_concurrent_ingests_of_one_file(tmp_path):
     big = tmp_path / "big.jsonl"
     big.write_bytes(jl(*[row(i) for i in range(20_000)]))
     ws = tmp_path / "ws"
-    subprocess.run([sys.executable, "-m", "training.cli", "users", "list", "-w", str(ws)], check=True)
-    procs = [subprocess.Popen([sys.executable, "-m", "training.cli", "ingest", str(big), "-w", str(ws)],
+    subprocess.run([sys.executable, "-m", "cli", "users", "list", "-w", str(ws)], check=True)
+    procs = [subprocess.Popen([sys.executable, "-m", "cli", "ingest", str(big), "-w", str(ws)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
     for code, _out, err in results:

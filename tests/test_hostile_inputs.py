@@ -340,6 +340,6 @@ def test_real_console_script_gives_one_line(tmp_path):
 
     bad = tmp_path / "d.jsonl"
     bad.write_text(f"{G1}\n{deep(100_000)}\n")
-    proc = subprocess.run([sys.executable, "-m", "training.cli", "ingest", str(bad), "-w", str(tmp_path / "ws")],
+    proc = subprocess.run([sys.executable, "-m", "cli", "ingest", str(bad), "-w", str(tmp_path / "ws")],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "JSON nested too deeply" in proc.stderr

@@ -1,4 +1,5 @@
-"""Layers point one way: app -> training -> curation. The core imports neither."""
+"""Layers point one way: cli -> app -> training -> curation. The core imports none of the others;
+nothing below the top-level ``cli`` imports it or starts the workbench."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
-    "curation": {"streamlit", "training", "app"},
-    "training": {"streamlit", "app"},
+    "curation": {"streamlit", "training", "app", "cli"},
+    "training": {"streamlit", "app", "cli"},
+    "app": {"cli"},
 }
 
 
@@ -42,3 +44,21 @@ def test_core_import_does_not_load_torch_or_streamlit():
             "print(sorted(m for m in ('torch', 'streamlit', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_only_the_top_level_cli_starts_the_workbench_and_composes_the_commands():
+    """`curate app` (which runs app/main.py) lives in ``cli``; the core and training do not name
+    the app's entry file, and the console script is the composed command line."""
+    import tomllib
+
+    for package in ("curation", "training"):
+        for f in sorted((ROOT / package).rglob("*.py")):
+            text = f.read_text(encoding="utf-8")
+            assert '"main.py"' not in text and "app/main.py" not in text, f
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["curate"] == "cli.main:main"
+    from cli.main import app
+
+    names = {c.name or c.callback.__name__ for c in app.registered_commands}
+    assert {"ingest", "scan", "explain", "train", "compare", "app", "base-model"} <= names
+    assert {g.name for g in app.registered_groups} >= {"runs", "users", "decisions"}

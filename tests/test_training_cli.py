@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from curation.formats import DataError
-from training.cli import app, demo_workspace_arms, read_eval_items
+from cli.main import app
+from training.cli import demo_workspace_arms, read_eval_items
 
 runner = CliRunner()
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"

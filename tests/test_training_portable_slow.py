@@ -71,7 +71,7 @@ def test_bundled_adapter_loads_elsewhere_by_hub_id_offline_with_the_same_logits(
 def test_base_model_command_prints_how_plain_code_finds_the_bundled_model():
     from typer.testing import CliRunner
 
-    from training.cli import app
+    from cli.main import app
 
     result = CliRunner().invoke(app, ["base-model"])
     assert result.exit_code == 0, result.output

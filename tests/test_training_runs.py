@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from training.arms import Arms
-from training.cli import app
+from cli.main import app
 from training.config import RunConfig
 from training.tiny import tiny_model, tiny_tokenizer
 

@@ -1,8 +1,6 @@
 """`curate train`, `curate compare`, `curate runs` and `curate base-model`: the training
-commands on top of the core CLI.
-
-The console script points here so the core (curation) never imports training: this module
-adds its commands to ``curation.cli.app``. The arms of a comparison come from one builder,
+commands. They live on their own ``app``; the top-level ``cli`` package composes them with
+the core commands into `curate` (the core never imports training). The arms of a comparison come from one builder,
 ``training.arms.build_arms``, over a workspace dataset and the decisions recorded on it
 (the app's launcher uses the same builder).
 
@@ -20,7 +18,10 @@ from typing import Any, Optional
 
 import typer
 
-from curation.cli import DEMO_DIR, DatasetOpt, WorkspaceOpt, _dataset, _fail, _open, app
+from curation.cli_common import DEMO_DIR, DatasetOpt, WorkspaceOpt
+from curation.cli_common import choose_dataset as _dataset
+from curation.cli_common import fail as _fail
+from curation.cli_common import open_workspace as _open
 from curation.formats import DataError, read_examples
 from curation.schema import Example
 from training.arms import Arms, build_arms, conversation, read_eval_items
@@ -31,6 +32,7 @@ from training.registry import WorkspaceRegistry
 ReportToOpt = typer.Option(
     None, "--report-to", help="Experiment tracking: mlflow, wandb or none (default: the config's)."
 )
+app = typer.Typer(help="Fine-tune LoRA adapters and compare curated with uncurated data.")
 runs_app = typer.Typer(help="The workspace run registry: trainings and comparisons.")
 app.add_typer(runs_app, name="runs")
 
@@ -356,10 +358,3 @@ def _where(run: dict) -> str:
     a = run["artifacts"]
     return str(a.get("adapter") or a.get("report") or a.get("folder") or a.get("run_dir") or "")
 
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,5 @@
+"""`python -m cli ...` is `curate ...`."""
+
+from cli.main import main
+
+main()
