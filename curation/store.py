@@ -297,6 +297,13 @@ class Workspace(DecisionStore, ReviewStore, AuthStore):
         for ds_id in stale:
             self._drop_staging(ds_id)
 
+    def skipped_rows(self, dataset_id: int) -> list:
+        """What an ingest with ``--skip-bad`` left out of a dataset, as stored."""
+        t = T["datasets"]
+        with self.engine.connect() as conn:
+            text = conn.execute(sa.select(t.c.skipped_json).where(t.c.id == dataset_id)).scalar() or "[]"
+        return json.loads(text)
+
     def versions(self, dataset: Dataset) -> list[Dataset]:
         """Other datasets read from the same bytes (another ``--format``/``--map``), oldest first."""
         sha = dataset.source.get("file_sha256")

@@ -52,14 +52,7 @@ def ingest_file(ws: Workspace, path: str | Path | Any, fmt: str | None = None, m
 
 def dataset_skipped(ws: Workspace, dataset: Dataset) -> list[dict]:
     """The rows an ingest with ``--skip-bad`` left out, with their input positions."""
-    import sqlalchemy as sa
-
-    from curation.migrations import metadata
-
-    t = metadata.tables["datasets"]
-    with ws.engine.connect() as conn:
-        text = conn.execute(sa.select(t.c.skipped_json).where(t.c.id == dataset.id)).scalar() or "[]"
-    return [s if isinstance(s, dict) else {"row": None, "line": None, "message": s} for s in json.loads(text)]
+    return [s if isinstance(s, dict) else {"row": None, "line": None, "message": s} for s in ws.skipped_rows(dataset.id)]
 
 
 def scan_dataset(ws: Workspace, dataset: Dataset, reference: Dataset | None = None,

@@ -62,3 +62,15 @@ def test_only_the_top_level_cli_starts_the_workbench_and_composes_the_commands()
     names = {c.name or c.callback.__name__ for c in app.registered_commands}
     assert {"ingest", "scan", "explain", "train", "compare", "app", "base-model"} <= names
     assert {g.name for g in app.registered_groups} >= {"runs", "users", "decisions"}
+
+
+def test_the_store_owns_all_sql():
+    """Only the store modules (and the schema's migrations) talk to the database."""
+    import re
+
+    sql = re.compile(r"engine\.(connect|begin)\(|\.execute\(|\bsa\.(select|insert|update|delete|text)\(")
+    owners = {"store.py", "store_auth.py", "store_decisions.py", "store_review.py", "migrations.py"}
+    offenders = [str(f.relative_to(ROOT)) for package in ("curation", "training", "app", "cli")
+                 for f in sorted((ROOT / package).rglob("*.py"))
+                 if not (f.parent.name == "curation" and f.name in owners) and sql.search(f.read_text(encoding="utf-8"))]
+    assert offenders == []
