@@ -24,6 +24,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -103,11 +104,50 @@ def run_comparison(
     ``encoder``: "default" (MiniLM), an object with ``encode``, or None (no embedding metric).
     ``data_info`` (how the arms were built, ``training.arms.Arms.info``) goes into the report.
     Eval items tagged by ``training.breakdown`` get a comparison per finding kind.
+
+    Five named stages, each a function of what the ones before produced: ``_build_arms``
+    (design, random control, leakage check, eval subsample), ``_train_arms``,
+    ``_evaluate_arms``, ``_compare_arms`` and ``_report``.
     """
+    run = _build_arms(arms, eval_items, config, out_dir, progress, registry, general_items)
+    _train_arms(run, model_loader)
+    _evaluate_arms(run, encoder, model_loader)
+    comparisons = _compare_arms(run)
+    return _report(run, comparisons, data_info)
+
+
+@dataclass
+class _Run:
+    """One comparison as its stages fill it in."""
+
+    config: RunConfig
+    design: Any
+    out: Path
+    arms: dict[str, list[Conversation]]
+    given_control: bool
+    items: list[dict[str, Any]]
+    leakage: Any
+    general: list[dict[str, Any]]
+    registry: RunRegistry
+    tracker: _Tracker
+    t_start: float
+    timings: dict[str, float] = field(default_factory=dict)
+    trained: dict[str, dict[int, TrainResult]] = field(default_factory=dict)
+    evals: dict[str, dict[int, list[dict[str, Any]]]] = field(default_factory=dict)  # arm -> seed -> rows
+    gen_evals: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    rank: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def seeds(self) -> list[int]:
+        return list(self.design.seeds)
+
+
+def _build_arms(arms, eval_items, config, out_dir, progress, registry, general_items) -> _Run:
+    """Stage 1: the design (fixed before anything trains), the arms with the random control,
+    the eval prompts left after the leakage check, the general prompts."""
     if not {"curated", "baseline"} <= set(arms):
         raise ValueError("arms must include 'curated' and 'baseline'")
     design = plan(arms, eval_items, config)
-    pm = design.primary_metric
     t_start = time.time()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -125,62 +165,75 @@ def run_comparison(
     n_runs = len(arms) * len(design.seeds)
     tracker = _Tracker(out, 2 * n_runs + 2, progress)
     tracker.emit("design", 0.0, design=design.describe())
-    timings: dict[str, float] = {}
+    return _Run(config, design, out, arms, given_control, items, leakage, general, registry, tracker, t_start)
 
-    trained: dict[str, dict[int, TrainResult]] = {name: {} for name in arms}
-    data: dict[tuple[str, int], list[Conversation]] = {}
+
+def _train_arms(run: _Run, model_loader: ModelLoader) -> None:
+    """Stage 2: every arm at every seed, each recorded in the run registry."""
+    config, design = run.config, run.design
+    run.trained = {name: {} for name in run.arms}
     for seed in design.seeds:
-        for name, convs in arms.items():
-            if name == CONTROL and not given_control and seed != config.seed:
-                convs = random_control(arms["baseline"], len(arms["curated"]), seed)
-            data[name, seed] = convs
+        for name, convs in run.arms.items():
+            if name == CONTROL and not run.given_control and seed != config.seed:
+                convs = random_control(run.arms["baseline"], len(run.arms["curated"]), seed)
             stage = name if len(design.seeds) == 1 else f"{name} seed {seed}"
             t0 = time.time()
-            trained[name][seed] = _train_arm(name, convs, arm_config(config, design, seed), out,
-                                             registry, tracker.train_cb(f"train {stage}"), model_loader)
-            timings[f"train_{stage.replace(' ', '_')}"] = time.time() - t0
-            tracker.finish_stage(f"train {stage}")
+            run.trained[name][seed] = _train_arm(name, convs, arm_config(config, design, seed), run.out,
+                                                 run.registry, run.tracker.train_cb(f"train {stage}"), model_loader)
+            run.timings[f"train_{stage.replace(' ', '_')}"] = time.time() - t0
+            run.tracker.finish_stage(f"train {stage}")
 
+
+def _evaluate_arms(run: _Run, encoder: Encoder | str | None, model_loader: ModelLoader) -> None:
+    """Stage 3: the base model and every adapter on the eval prompts (and the general ones)."""
+    config = run.config
     t0 = time.time()
     base, tok = model_loader(config)
-    adapters = {_adapter_name(n, s, config.seed): r.adapter_dir for n, by in trained.items() for s, r in by.items()}
+    adapters = {_adapter_name(n, s, config.seed): r.adapter_dir for n, by in run.trained.items() for s, r in by.items()}
     model = attach_adapters(base, adapters)
     enc = default_encoder() if encoder == "default" else encoder
     settings = GenerationSettings(config.max_new_tokens, config.gen_batch_size)
-    cache = GenerationCache(out / "generations.jsonl")
+    cache = GenerationCache(run.out / "generations.jsonl")
     keys = {
         BASE: f"base:{config.base_model}:{config.gguf_file}",
         **{a: adapter_hash(d) for a, d in adapters.items()},
     }
-    evals: dict[str, dict[int, list[dict[str, Any]]]] = {}  # arm -> seed -> rows
-    gen_evals = {}
-    runs = [(BASE, config.seed)] + [(n, s) for s in design.seeds for n in arms]
+    runs = [(BASE, config.seed)] + [(n, s) for s in run.seeds for n in run.arms]
     for arm, seed in runs:
         t1 = time.time()
         label = BASE if arm == BASE else _adapter_name(arm, seed, config.seed)
         with active_adapter(model, label):
-            evals.setdefault(arm, {})[seed] = evaluate_model(
-                model, tok, items, keys[label], settings, cache, enc, config.eval_batch_size,
-                tracker.count_cb(f"evaluate {label}"), f"eval {label}",
+            run.evals.setdefault(arm, {})[seed] = evaluate_model(
+                model, tok, run.items, keys[label], settings, cache, enc, config.eval_batch_size,
+                run.tracker.count_cb(f"evaluate {label}"), f"eval {label}",
             )
-            if general and seed == config.seed:
-                gen_evals[arm] = evaluate_model(
-                    model, tok, general, keys[label], settings, cache, enc,
+            if run.general and seed == config.seed:
+                run.gen_evals[arm] = evaluate_model(
+                    model, tok, run.general, keys[label], settings, cache, enc,
                     config.eval_batch_size, None, f"general {arm}",
                 )
-        timings[f"evaluate_{label}"] = time.time() - t1
-        tracker.finish_stage(f"evaluate {label}")
-    rank = {n: rank_report(model, n) for n in trained}
-    timings["evaluate_total"] = time.time() - t0
+        run.timings[f"evaluate_{label}"] = time.time() - t1
+        run.tracker.finish_stage(f"evaluate {label}")
+    run.rank = {n: rank_report(model, n) for n in run.trained}
+    run.timings["evaluate_total"] = time.time() - t0
 
-    metrics = [m for m, h in METRICS.items() if h is not None]
-    seeds = list(design.seeds)
+
+def _comparer(run: _Run) -> Callable[..., dict[str, Any]]:
+    """``compare(metric, arm_a, arm_b, prompt_indices=None, n_boot=...)`` over the run's evals."""
+    config, seeds = run.config, run.seeds
 
     def compare(m: str, a: str, b: str, idx: Sequence[int] | None = None,
                 n_boot: int = config.n_bootstrap) -> dict[str, Any]:
-        return hierarchical_comparison(_matrix(evals, a, m, seeds, idx), _matrix(evals, b, m, seeds, idx),
+        return hierarchical_comparison(_matrix(run.evals, a, m, seeds, idx), _matrix(run.evals, b, m, seeds, idx),
                                        bool(METRICS[m]), n_boot, config.seed)
 
+    return compare
+
+
+def _compare_arms(run: _Run) -> dict[str, dict[str, Any]]:
+    """Stage 4: every metric, curated and the other arms against the baseline, the random
+    control and the base model."""
+    compare = _comparer(run)
     pairs = [
         ("curated", "baseline"),
         ("curated", CONTROL),
@@ -188,15 +241,24 @@ def run_comparison(
         ("curated", BASE),
         ("baseline", BASE),
     ]
-    pairs += [(a, "baseline") for a in arms if a not in ("curated", "baseline", CONTROL)]
+    pairs += [(a, "baseline") for a in run.arms if a not in ("curated", "baseline", CONTROL)]
     comparisons: dict[str, dict[str, Any]] = {}
-    for m in metrics:
+    for m in [m for m, h in METRICS.items() if h is not None]:
         for a, b in pairs:
             comp = compare(m, a, b)
             if comp["n"]:
                 comparisons.setdefault(m, {})[f"{a}_vs_{b}"] = comp
-    if pm not in comparisons:
-        raise ValueError(f"the primary metric {pm} has no values on these eval prompts")
+    if run.design.primary_metric not in comparisons:
+        raise ValueError(f"the primary metric {run.design.primary_metric} has no values on these eval prompts")
+    return comparisons
+
+
+def _report(run: _Run, comparisons: dict[str, dict[str, Any]], data_info: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Stage 5: the report (verdicts, breakdowns, training and timing), written with the eval
+    rows and each adapter's model card."""
+    config, design, trained, evals, items = run.config, run.design, run.trained, run.evals, run.items
+    pm, seeds, compare = design.primary_metric, run.seeds, _comparer(run)
+    metrics = [m for m, h in METRICS.items() if h is not None]
     head = comparisons[pm]["curated_vs_baseline"]
     control = comparisons[pm].get(f"curated_vs_{CONTROL}", {})
     better = "lower" if not METRICS[pm] else "higher"
@@ -239,10 +301,10 @@ def run_comparison(
         "tokens_seen": {n: _mean([by[s].metrics["tokens"] for s in seeds]) for n, by in trained.items()},
         "loss_curves": {n: by[config.seed].metrics["losses"] for n, by in trained.items()},
         "comparisons": comparisons,
-        "leakage": leakage,
-        "forgetting": forgetting(gen_evals, config.n_bootstrap, config.seed) if gen_evals else None,
-        "general": {arm: summarize(rows, metrics) for arm, rows in gen_evals.items()} or None,
-        "rank": rank,
+        "leakage": run.leakage,
+        "forgetting": forgetting(run.gen_evals, config.n_bootstrap, config.seed) if run.gen_evals else None,
+        "general": {arm: summarize(rows, metrics) for arm, rows in run.gen_evals.items()} or None,
+        "rank": run.rank,
         "primary_differences": per_prompt,
         "primary_by_category": {
             f"curated_vs_{b}": _by_category(items, compare, pm, b, config) for b in ("baseline", CONTROL)
@@ -256,21 +318,21 @@ def run_comparison(
             for b in ("baseline", CONTROL)
         } if by_kind else None,
         "n_eval_items": len(items),
-        "n_train": {n: len(c) for n, c in arms.items()},
+        "n_train": {n: len(c) for n, c in run.arms.items()},
         "data": dict(data_info) if data_info else None,
         "config": config.to_dict(),
-        "timings": {**timings, "total": time.time() - t_start},
+        "timings": {**run.timings, "total": time.time() - run.t_start},
     }
-    with (out / "eval_rows.jsonl").open("w", encoding="utf-8") as f:
+    with (run.out / "eval_rows.jsonl").open("w", encoding="utf-8") as f:
         for arm, by_seed in evals.items():
             for seed, rows in by_seed.items():
                 f.writelines(json.dumps({"arm": arm, "seed": seed, **r}, ensure_ascii=False) + "\n"
                              for r in rows)
-    write_report(report, out)
+    write_report(report, run.out)
     for name, by in trained.items():  # each adapter's model card gets its evaluation
         add_evaluation(by[config.seed].adapter_dir, comparison_summary(report, name))
-    tracker.done = tracker.n
-    tracker.emit("done", 0.0, state="done", verdict=report["verdict"])
+    run.tracker.done = run.tracker.n
+    run.tracker.emit("done", 0.0, state="done", verdict=report["verdict"])
     return report
 
 
