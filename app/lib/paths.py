@@ -12,9 +12,10 @@ import os
 import re
 from pathlib import Path
 
+from curation.cli_common import DEMO_DIR
 from curation.store import Workspace
 
-REPO_DATA = Path(__file__).resolve().parents[2] / "data"
+REPO_DATA = DEMO_DIR.parent  # data/ in a checkout; <prefix>/share/curation-workbench when installed
 MAX_UPLOAD_MB = int(os.environ.get("CURATE_MAX_UPLOAD_MB", "200"))
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
