@@ -45,7 +45,8 @@ bench: setup
 	$(PY) bench/bench_app.py
 
 lint: setup
-	$(PY) -m ruff check curation training app tests bench
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 clean:
 	rm -rf $(VENV) workspace .pytest_cache

@@ -25,25 +25,33 @@ from curation.busy import BusyError, is_busy
 from curation.signin import SessionPolicy
 
 PAGES = {  # section -> (file, title, icon, permission)
-    "Review": [("overview.py", "Overview", ":material/dashboard:", "review"),
-               ("duplicates.py", "Duplicates", ":material/content_copy:", "review"),
-               ("contradictions.py", "Contradictions", ":material/compare_arrows:", "review"),
-               ("gaps.py", "Coverage gaps", ":material/add_circle:", "review"),
-               ("findings.py", "Other findings", ":material/flag:", "review"),
-               ("browser.py", "Example browser", ":material/search:", "review")],
-    "Curate": [("data.py", "Data & scans", ":material/database:", "scan"),
-               ("team.py", "Team review", ":material/groups:", "adjudicate"),
-               ("export.py", "Export", ":material/download:", "export")],
+    "Review": [
+        ("overview.py", "Overview", ":material/dashboard:", "review"),
+        ("duplicates.py", "Duplicates", ":material/content_copy:", "review"),
+        ("contradictions.py", "Contradictions", ":material/compare_arrows:", "review"),
+        ("gaps.py", "Coverage gaps", ":material/add_circle:", "review"),
+        ("findings.py", "Other findings", ":material/flag:", "review"),
+        ("browser.py", "Example browser", ":material/search:", "review"),
+    ],
+    "Curate": [
+        ("data.py", "Data & scans", ":material/database:", "scan"),
+        ("team.py", "Team review", ":material/groups:", "adjudicate"),
+        ("export.py", "Export", ":material/download:", "export"),
+    ],
     "Models": [("compare.py", "Compare models", ":material/balance:", "review")],
-    "Admin": [("users.py", "Users", ":material/manage_accounts:", "manage_users"),
-              ("audit.py", "Audit log", ":material/policy:", "manage_users")],
+    "Admin": [
+        ("users.py", "Users", ":material/manage_accounts:", "manage_users"),
+        ("audit.py", "Audit log", ":material/policy:", "manage_users"),
+    ],
 }
 
 
 def login_page() -> None:
     st.title("Sign in")
-    st.caption("This workbench runs in team mode: sign in with the name and password an admin gave you "
-               "(`curate users add NAME --role annotator`).")
+    st.caption(
+        "This workbench runs in team mode: sign in with the name and password an admin gave you "
+        "(`curate users add NAME --role annotator`)."
+    )
     ws = context.open_workspace(context.workspace_path())
     session_cookie.keep(None, 0)  # a cookie that brought no valid session is stale
     with st.form("login"):
@@ -62,8 +70,12 @@ def sidebar(ctx: Ctx) -> None:
     with st.sidebar:
         keys.install()
         if not ctx.team:
-            path = st.text_input("Workspace folder", value=str(ctx.ws.root), key="workspace_input",
-                                 help="Any folder holding a workspace (created by `curate ingest` or `curate demo`).")
+            path = st.text_input(
+                "Workspace folder",
+                value=str(ctx.ws.root),
+                key="workspace_input",
+                help="Any folder holding a workspace (created by `curate ingest` or `curate demo`).",
+            )
             if path != str(ctx.ws.root) and Path(path).expanduser().is_dir():
                 st.session_state["workspace_path"] = str(Path(path).expanduser())
                 st.session_state.pop("dataset_id", None)
@@ -75,16 +87,23 @@ def sidebar(ctx: Ctx) -> None:
             names = {d.id: f"{d.name} ({d.n_examples:,} examples)" for d in sets}
             st.selectbox("Dataset", list(names), format_func=names.get, key="dataset_id")
         raw_toggle()
-        st.caption(f"Signed in as **{md(ctx.user)}** ({ctx.role})" if ctx.team else
-                   f"Local mode: **{md(ctx.user)}** ({ctx.role})")
+        st.caption(
+            f"Signed in as **{md(ctx.user)}** ({ctx.role})"
+            if ctx.team
+            else f"Local mode: **{md(ctx.user)}** ({ctx.role})"
+        )
         if ctx.team:
             session_cookie.keep(context.session_token(), SessionPolicy.from_env().absolute)
             c1, c2 = st.columns(2)
             if c1.button("Sign out", key="sign_out", width="stretch"):
                 context.sign_out(ctx.ws, ctx.user)
                 st.rerun()
-            if c2.button("Everywhere", key="sign_out_everywhere", width="stretch",
-                         help="Sign out in every browser and tab where you are signed in"):
+            if c2.button(
+                "Everywhere",
+                key="sign_out_everywhere",
+                width="stretch",
+                help="Sign out in every browser and tab where you are signed in",
+            ):
                 context.sign_out(ctx.ws, ctx.user, everywhere=True)
                 st.rerun()
         running = [r for r in ctx.ws.runs() if r["status"] == "running" and r["kind"] in ("scan", "map", "compare")]
@@ -104,8 +123,11 @@ def main() -> None:
     context.set_current(ctx)
     sections = {}
     for section, pages in PAGES.items():
-        visible = [st.Page(f"views/{file}", title=title, icon=icon, default=file == "overview.py")
-                   for file, title, icon, permission in pages if ctx.can(permission)]
+        visible = [
+            st.Page(f"views/{file}", title=title, icon=icon, default=file == "overview.py")
+            for file, title, icon, permission in pages
+            if ctx.can(permission)
+        ]
         if visible:
             sections[section] = visible
     nav = st.navigation(sections)
@@ -115,8 +137,11 @@ def main() -> None:
 
 
 def busy_message() -> None:
-    st.warning("The workspace is busy right now (a large import or another process is writing to it). "
-               "Nothing was lost: try again in a moment.", icon=":material/hourglass_top:")
+    st.warning(
+        "The workspace is busy right now (a large import or another process is writing to it). "
+        "Nothing was lost: try again in a moment.",
+        icon=":material/hourglass_top:",
+    )
 
 
 try:

@@ -70,9 +70,15 @@ _CLOSERS = (" I hope this helps.", " Let me know if you have other questions.")
 
 def _ask_again(q: str, rng: random.Random) -> str:
     """The same request typed differently (spacing, case, punctuation, a wrapper)."""
-    return rng.choice([lambda s: s.replace(" ", "  ", 2), lambda s: s.rstrip("?") if s.endswith("?") else s + "?",
-                       lambda s: s[0].lower() + s[1:], lambda s: "Please answer this question.\n" + s,
-                       lambda s: s])(q)
+    return rng.choice(
+        [
+            lambda s: s.replace(" ", "  ", 2),
+            lambda s: s.rstrip("?") if s.endswith("?") else s + "?",
+            lambda s: s[0].lower() + s[1:],
+            lambda s: "Please answer this question.\n" + s,
+            lambda s: s,
+        ]
+    )(q)
 
 
 def _reword(answer: str, rng: random.Random) -> str:
@@ -109,15 +115,23 @@ def _capitals(path: Path, seen_text: str) -> Set:
     """One pair per country: the capital stated two ways (agree) or the capital and another
     country's capital (contra)."""
     rng = random.Random(11)
-    items = [(i["input"], i["output"][0]) for i in json.loads(path.read_text())["Instances"]
-             if i["input"] not in seen_text and i["output"] and "[" not in i["output"][0]]
+    items = [
+        (i["input"], i["output"][0])
+        for i in json.loads(path.read_text())["Instances"]
+        if i["input"] not in seen_text and i["output"] and "[" not in i["output"][0]
+    ]
     rows: list[tuple[str, str]] = []
     contra, agree = set(), set()
     for k, (country, capital) in enumerate(items):
-        q = rng.choice(["What is the capital of {}?", "Which city is the capital of {}?",
-                        "{}: which city is its capital?"]).format(country)
-        forms = [capital, f"The capital of {country} is {capital}.", f"The capital is {capital}.",
-                 f"{capital} is the capital city of {country}."]
+        q = rng.choice(
+            ["What is the capital of {}?", "Which city is the capital of {}?", "{}: which city is its capital?"]
+        ).format(country)
+        forms = [
+            capital,
+            f"The capital of {country} is {capital}.",
+            f"The capital is {capital}.",
+            f"{capital} is the capital city of {country}.",
+        ]
         a, b = rng.sample(forms, 2)
         if rng.random() < 0.5:
             other = items[(k + 1 + rng.randrange(len(items) - 1)) % len(items)][1]
@@ -142,7 +156,7 @@ def _numbers_changed(path: Path, seen_text: str, limit: int = 250) -> Set:
             continue
         if rng.random() < 0.5:
             m = rng.choice(list(_NUMBER.finditer(a)))
-            changed = a[: m.start()] + str(int(m.group()) * 2 + 1) + a[m.end():]
+            changed = a[: m.start()] + str(int(m.group()) * 2 + 1) + a[m.end() :]
             contra.add(_add_pair(rows, q, a, changed, rng))
         else:
             agree.add(_add_pair(rows, q, a, _reword(a, rng), rng))
@@ -175,8 +189,12 @@ def _demo() -> Set:
     rows = []
     for line in (ROOT / "data" / "demo" / "train.jsonl").read_text(encoding="utf-8").splitlines():
         m = json.loads(line)["messages"]
-        rows.append((next(t["content"] for t in reversed(m) if t["role"] == "user"),
-                     next(t["content"] for t in reversed(m) if t["role"] == "assistant")))
+        rows.append(
+            (
+                next(t["content"] for t in reversed(m) if t["role"] == "user"),
+                next(t["content"] for t in reversed(m) if t["role"] == "assistant"),
+            )
+        )
     truth = json.loads((ROOT / "data" / "demo" / "truth.json").read_text())["contradictions"]
     contra = {tuple(sorted(p)) for g in truth for p in itertools.product(g["correct_rows"], g["outdated_rows"])}
     agree = _pairs([g["correct_rows"] for g in truth] + [g["outdated_rows"] for g in truth])
@@ -192,10 +210,14 @@ def build_sets(shared: Path) -> dict[str, Set]:
         text = "\n".join(seen)
         extra = _distractors(shared / "data" / "dolly_open_qa_chinkara" / "dolly_open_qa.jsonl", text)
         rng = random.Random(3)
-        sets["truthfulqa"] = _with(_truthfulqa(shared / "data" / "truthfulqa" / "TruthfulQA.csv", seen),
-                                   extra[:300], rng)
-        sets["capitals"] = _with(_capitals(shared / "data" / "natural_instructions_small" /
-                                           "task1146_country_capital.json", text), extra[300:], rng)
+        sets["truthfulqa"] = _with(
+            _truthfulqa(shared / "data" / "truthfulqa" / "TruthfulQA.csv", seen), extra[:300], rng
+        )
+        sets["capitals"] = _with(
+            _capitals(shared / "data" / "natural_instructions_small" / "task1146_country_capital.json", text),
+            extra[300:],
+            rng,
+        )
         sets["numbers"] = _numbers_changed(shared / "data" / "dolly_open_qa_chinkara" / "dolly_open_qa.jsonl", text)
     sets["demo"] = _demo()
     return sets
@@ -224,8 +246,13 @@ def score(pred: set, contra: set, agree: set, compatible: set) -> dict:
     tp = len(pred & contra)
     p = tp / len(pred) if pred else 0.0
     r = tp / len(contra) if contra else 0.0
-    return {"p": p, "r": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
-            "agree_fp": len(pred & agree) / max(1, len(agree)), "n": len(pred)}
+    return {
+        "p": p,
+        "r": r,
+        "f1": 2 * p * r / (p + r) if p + r else 0.0,
+        "agree_fp": len(pred & agree) / max(1, len(agree)),
+        "n": len(pred),
+    }
 
 
 def main() -> int:
@@ -250,14 +277,23 @@ def main() -> int:
     cache = Path(args.workspace)
     cache.mkdir(parents=True, exist_ok=True)
     embedder = Embedder(cache_dir=cache / "embeddings")
-    print(f"{'set':10s} {'rows':>5s} {'contra':>6s} {'agree':>5s}  {'ours P/R/F1 (agree FP) findings':36s} "
-          f"{'similarity baseline':28s} secs  review items (merging two questions)")
+    print(
+        f"{'set':10s} {'rows':>5s} {'contra':>6s} {'agree':>5s}  {'ours P/R/F1 (agree FP) findings':36s} "
+        f"{'similarity baseline':28s} secs  review items (merging two questions)"
+    )
     for name in args.sets or list(sets):
         rows, contra, agree, compatible = sets[name]
         path = cache / f"contradiction-{name}.jsonl"
-        path.write_text("".join(json.dumps({"messages": [{"role": "user", "content": q}, {"role": "assistant",
-                                                                                            "content": a}]},
-                                           ensure_ascii=False) + "\n" for q, a in rows))
+        path.write_text(
+            "".join(
+                json.dumps(
+                    {"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]},
+                    ensure_ascii=False,
+                )
+                + "\n"
+                for q, a in rows
+            )
+        )
         t0 = time.perf_counter()
         result = run_scan(read_examples(path).examples, cache_dir=cache)
         took = time.perf_counter() - t0
@@ -271,8 +307,11 @@ def main() -> int:
         base = score(base_pred, contra, agree, compatible)
         fmt = lambda s: f"{s['p']:.3f}/{s['r']:.3f}/{s['f1']:.3f} ({s['agree_fp']:.3f})"  # noqa: E731
         items, mixed = _review_items(found, contra)
-        print(f"{name:10s} {len(rows):5d} {len(contra):6d} {len(agree):5d}  {fmt(ours)} {len(found):6d}"
-              f"{'':9s} {fmt(base):28s} {took:5.1f}  {items} ({mixed})", flush=True)
+        print(
+            f"{name:10s} {len(rows):5d} {len(contra):6d} {len(agree):5d}  {fmt(ours)} {len(found):6d}"
+            f"{'':9s} {fmt(base):28s} {took:5.1f}  {items} ({mixed})",
+            flush=True,
+        )
         for f in [f for f in found if tuple(sorted(f.rows)[:2]) not in contra | compatible][: args.show]:
             a, b = sorted(f.rows)[:2]
             print(f"   FP {f.score:.2f} {f.reason[:150]}\n      A {rows[a][1][:140]!r}\n      B {rows[b][1][:140]!r}")

@@ -39,8 +39,14 @@ def device_name(device: str) -> str:
 
     if device.startswith("cuda"):
         return torch.cuda.get_device_name(device)
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
-                  .splitlines() if line.startswith("model name")), platform.processor())
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     return f"{model}, {torch.get_num_threads()} threads"
 
 
@@ -48,9 +54,13 @@ def ours(convs, cfg, out: Path) -> dict:
     from training.trainer import train
 
     m = train(convs, cfg, out).metrics
-    return {"tokens_per_s": m["tokens_per_s"], "dtype": m["dtype"],
-            "micro_batch": m["micro_batch_size"], "padding": m["padding_frac"],
-            "final_loss": m["final_loss"]}
+    return {
+        "tokens_per_s": m["tokens_per_s"],
+        "dtype": m["dtype"],
+        "micro_batch": m["micro_batch_size"],
+        "padding": m["padding_frac"],
+        "final_loss": m["final_loss"],
+    }
 
 
 def reference(convs, cfg) -> dict:
@@ -106,8 +116,11 @@ def evaluation(cfg, items) -> dict:
     answers = generate_answers(model, tok, prompts, settings, "bench")
     gen_s = time.perf_counter() - t0
     new = sum(len(tok(a, add_special_tokens=False).input_ids) for a in answers)
-    return {"score_tokens_per_s": sum(n for _, n in scored) / score_s,
-            "gen_tokens_per_s": new / gen_s, "n_prompts": len(items)}
+    return {
+        "score_tokens_per_s": sum(n for _, n in scored) / score_s,
+        "gen_tokens_per_s": new / gen_s,
+        "n_prompts": len(items),
+    }
 
 
 def _sync(device: str) -> None:
@@ -135,8 +148,7 @@ def main() -> None:
     demo = ROOT / "data" / "demo"
     convs = load_conversations(demo / "train.jsonl")[: args.n]
     items = [i for i in read_jsonl(demo / "eval.jsonl") if i.get("reference")][: args.n_eval]
-    cfg = preset("quick", max_steps=args.steps, device=args.device, precision=args.precision,
-                 checkpoint_every=10**9)
+    cfg = preset("quick", max_steps=args.steps, device=args.device, precision=args.precision, checkpoint_every=10**9)
     device = pick_device(cfg.device)
     print(f"device: {device} ({device_name(device)})")
     with tempfile.TemporaryDirectory() as tmp:
@@ -144,17 +156,27 @@ def main() -> None:
         o = ours(convs, cfg, Path(tmp) / "ours")
     r = reference(convs, cfg)
     e = evaluation(cfg, items)
-    print(f"LoRA r{cfg.lora_r} {cfg.target_modules}, batch {cfg.batch_size}, "
-          f"max_seq_len {cfg.max_seq_len}, {cfg.max_steps} steps")
+    print(
+        f"LoRA r{cfg.lora_r} {cfg.target_modules}, batch {cfg.batch_size}, "
+        f"max_seq_len {cfg.max_seq_len}, {cfg.max_steps} steps"
+    )
     print("| what | tokens/s | notes |\n|---|---|---|")
-    print(f"| training, ours | {o['tokens_per_s']:.0f} | base {o['dtype']}, micro-batch "
-          f"{o['micro_batch']}, padding {o['padding']:.1%} |")
-    print(f"| training, plain PEFT loop (reference) | {r['tokens_per_s']:.0f} | fp32, random "
-          f"padded batches, full logits; ours is {o['tokens_per_s'] / r['tokens_per_s']:.2f}x |")
-    print(f"| evaluation: scoring references | {e['score_tokens_per_s']:.0f} | "
-          f"{e['n_prompts']} prompts, batch {cfg.eval_batch_size} |")
-    print(f"| evaluation: greedy generation (new tokens) | {e['gen_tokens_per_s']:.0f} | "
-          f"batch {cfg.gen_batch_size}, up to {cfg.max_new_tokens} new tokens |")
+    print(
+        f"| training, ours | {o['tokens_per_s']:.0f} | base {o['dtype']}, micro-batch "
+        f"{o['micro_batch']}, padding {o['padding']:.1%} |"
+    )
+    print(
+        f"| training, plain PEFT loop (reference) | {r['tokens_per_s']:.0f} | fp32, random "
+        f"padded batches, full logits; ours is {o['tokens_per_s'] / r['tokens_per_s']:.2f}x |"
+    )
+    print(
+        f"| evaluation: scoring references | {e['score_tokens_per_s']:.0f} | "
+        f"{e['n_prompts']} prompts, batch {cfg.eval_batch_size} |"
+    )
+    print(
+        f"| evaluation: greedy generation (new tokens) | {e['gen_tokens_per_s']:.0f} | "
+        f"batch {cfg.gen_batch_size}, up to {cfg.max_new_tokens} new tokens |"
+    )
 
 
 if __name__ == "__main__":

@@ -53,8 +53,14 @@ def base_rows() -> tuple[list[dict], str]:
     if SHARED.exists():  # rows with an empty instruction or answer would (rightly) be rejected
         rows = [r for r in json.loads(SHARED.read_text()) if r["instruction"].strip() and r["output"].strip()]
         return rows, f"{SHARED.name} (re-mixed, {len(rows):,} rows with text in both fields)"
-    rows = [{"instruction": f"How do I fix error E{i} in the desktop app?", "input": "",
-             "output": f"Error E{i} means the sync token expired; sign out and back in."} for i in range(500)]
+    rows = [
+        {
+            "instruction": f"How do I fix error E{i} in the desktop app?",
+            "input": "",
+            "output": f"Error E{i} means the sync token expired; sign out and back in.",
+        }
+        for i in range(500)
+    ]
     return rows, "synthetic"
 
 
@@ -96,14 +102,16 @@ def build_parquet(path: Path, n: int, base: list[dict], seed: int = 0, batch: in
                 ids.append(i)
                 msgs.append([{"role": "user", "content": user}, {"role": "assistant", "content": rec["output"]}])
                 metas.append({"lang": "en", "quality": rng.random()})
-            writer.write_table(pa.table([pa.array(ids, pa.int32()), pa.array(msgs, msg), pa.array(metas, meta)],
-                                        schema=schema))
+            writer.write_table(
+                pa.table([pa.array(ids, pa.int32()), pa.array(msgs, msg), pa.array(metas, meta)], schema=schema)
+            )
 
 
 def run(tool: str, path: Path, scratch: Path) -> dict:
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-c", CHILD, tool, str(path), str(scratch)], capture_output=True,
-                          text=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, tool, str(path), str(scratch)], capture_output=True, text=True, env=env
+    )
     if proc.returncode != 0:
         raise SystemExit(f"{tool} on {path.name} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -120,24 +128,34 @@ def main() -> None:
         tmp = Path(tmp)
         files = []
         for n in (args.small, args.n):
-            files += [(f"JSONL {n:,}", tmp / f"alpaca-{n}.jsonl", n), (f"Parquet {n:,}", tmp / f"messages-{n}.parquet", n),
-                      (f"CSV {n:,}", tmp / f"alpaca-{n}.csv", n)]
+            files += [
+                (f"JSONL {n:,}", tmp / f"alpaca-{n}.jsonl", n),
+                (f"Parquet {n:,}", tmp / f"messages-{n}.parquet", n),
+                (f"CSV {n:,}", tmp / f"alpaca-{n}.csv", n),
+            ]
         builders = {".jsonl": build_jsonl, ".parquet": build_parquet, ".csv": build_csv}
         for _, path, n in files:
             builders[path.suffix](path, n, base)
-        print(f"rows from {source}; files: " + ", ".join(f"{p.name} {p.stat().st_size / 1e6:.0f} MB" for _, p, _ in files))
+        print(
+            f"rows from {source}; files: " + ", ".join(f"{p.name} {p.stat().st_size / 1e6:.0f} MB" for _, p, _ in files)
+        )
         print(f"{'input':<18} {'method':<44} {'seconds':>8} {'rows/s':>9} {'peak RSS':>9}")
         for label, path, n in files:
-            for tool, name in (("curate", "curate ingest (validate + store, 1 tx)"),
-                               ("datasets", "datasets.load_dataset (parse + Arrow cache)")):
+            for tool, name in (
+                ("curate", "curate ingest (validate + store, 1 tx)"),
+                ("datasets", "datasets.load_dataset (parse + Arrow cache)"),
+            ):
                 scratch = tmp / f"scratch-{tool}-{path.name}"
                 r = run(tool, path, scratch)
                 assert r["rows"] == n, r
                 extra = ""
                 if tool == "curate":
                     extra = f"  (workspace.db {(scratch / 'workspace.db').stat().st_size / 1e6:,.0f} MB)"
-                print(f"{label:<18} {name:<44} {r['seconds']:8.1f} {n / r['seconds']:9,.0f} "
-                      f"{r['peak_mib']:7,.0f} MiB{extra}", flush=True)
+                print(
+                    f"{label:<18} {name:<44} {r['seconds']:8.1f} {n / r['seconds']:9,.0f} "
+                    f"{r['peak_mib']:7,.0f} MiB{extra}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

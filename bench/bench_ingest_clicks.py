@@ -54,8 +54,16 @@ def write_rows(path: Path, n: int) -> Path:
     """``n`` alpaca rows of support tickets, all distinct."""
     with open(path, "w", encoding="utf-8") as fh:
         for i in range(n):
-            fh.write(json.dumps({"instruction": f"How do I export note {i} to PDF?", "input": "",
-                                 "output": f"Open note {i}, click Share, then Export as PDF. Ticket {i}."}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "instruction": f"How do I export note {i} to PDF?",
+                        "input": "",
+                        "output": f"Open note {i}, click Share, then Export as PDF. Ticket {i}.",
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
@@ -79,8 +87,9 @@ def clicks_during_ingest(root: Path, rows: int, n_clicks: int = 50, every: float
     big = root / f"big-{rows}.jsonl"
     if not big.exists():
         write_rows(big, rows)
-    proc = subprocess.Popen([sys.executable, "-c", INGEST, str(ws_dir), str(big)], stdout=subprocess.PIPE,
-                            text=True, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", INGEST, str(ws_dir), str(big)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
     assert proc.stdout.readline().strip() == "start"
     started = time.perf_counter()
     time.sleep(every)
@@ -104,9 +113,11 @@ def reference(root: Path, n_clicks: int = 50) -> list[Click]:
 def _summary(name: str, clicks: list[Click]) -> str:
     waits = sorted(c.wait * 1000 for c in clicks)
     p95 = waits[min(len(waits) - 1, round(0.95 * (len(waits) - 1)))]
-    return (f"{name:<28} {len(clicks):>6} {sum(c.during_ingest for c in clicks):>8} "
-            f"{statistics.median(waits):>9.0f} {p95:>8.0f} {waits[-1]:>8.0f} {sum(bool(c.error) for c in clicks):>7}"
-            f" {sum(c.wait > 1.0 for c in clicks):>6}")
+    return (
+        f"{name:<28} {len(clicks):>6} {sum(c.during_ingest for c in clicks):>8} "
+        f"{statistics.median(waits):>9.0f} {p95:>8.0f} {waits[-1]:>8.0f} {sum(bool(c.error) for c in clicks):>7}"
+        f" {sum(c.wait > 1.0 for c in clicks):>6}"
+    )
 
 
 def main() -> None:
@@ -118,8 +129,10 @@ def main() -> None:
         root = Path(tmp)
         ref = reference(root, args.clicks)
         during, seconds = clicks_during_ingest(root, args.rows, args.clicks)
-    print(f"{'clicks (ms)':<28} {'clicks':>6} {'in ingest':>8} {'median':>9} {'p95':>8} {'max':>8} {'failed':>7}"
-          f" {'>1 s':>6}")
+    print(
+        f"{'clicks (ms)':<28} {'clicks':>6} {'in ingest':>8} {'median':>9} {'p95':>8} {'max':>8} {'failed':>7}"
+        f" {'>1 s':>6}"
+    )
     print(_summary("no ingest (reference)", ref))
     print(_summary(f"during a {args.rows:,}-row ingest", during))
     print(f"the ingest took {seconds:.1f} s")

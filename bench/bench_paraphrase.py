@@ -112,8 +112,12 @@ def score(pred: set, dup: set, neg: set) -> dict:
     p = tp / len(pred) if pred else 0.0
     r = tp / len(dup) if dup else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"p": round(p, 3), "r": round(r, 3), "f1": round(f, 3),
-            "neg_fp": round(len(pred & neg) / max(1, len(neg)), 3)}
+    return {
+        "p": round(p, 3),
+        "r": round(r, 3),
+        "f1": round(f, 3),
+        "neg_fp": round(len(pred & neg) / max(1, len(neg)), 3),
+    }
 
 
 def main() -> int:
@@ -140,8 +144,10 @@ def main() -> int:
     cache.mkdir(parents=True, exist_ok=True)
     embedder = Embedder(cache_dir=cache / "embeddings")
     totals = {"ours": [], "cos0.8": [], "cos-best": []}
-    print(f"{'set':10s} {'rows':>5s} {'dup':>4s} {'neg':>4s}  {'ours P/R/F1 (neg FP)':28s} "
-          f"{'cosine 0.8':22s} {'cosine, best thr in hindsight':30s} secs")
+    print(
+        f"{'set':10s} {'rows':>5s} {'dup':>4s} {'neg':>4s}  {'ours P/R/F1 (neg FP)':28s} "
+        f"{'cosine 0.8':22s} {'cosine, best thr in hindsight':30s} secs"
+    )
     for name in args.sets or list(sets):
         rows, dup, neg = sets[name]
         path = cache / f"paraphrase-{name}.jsonl"
@@ -167,14 +173,16 @@ def main() -> int:
             if s["f1"] > best["f1"]:
                 best, thr = s, float(t)
         fmt = lambda s: f"{s['p']:.3f}/{s['r']:.3f}/{s['f1']:.3f} ({s['neg_fp']:.3f})"  # noqa: E731
-        print(f"{name:10s} {len(rows):5d} {len(dup):4d} {len(neg):4d}  {fmt(ours):28s} {fmt(base):22s} "
-              f"{fmt(best)} @{thr:.2f}   {took:5.1f}", flush=True)
+        print(
+            f"{name:10s} {len(rows):5d} {len(dup):4d} {len(neg):4d}  {fmt(ours):28s} {fmt(base):22s} "
+            f"{fmt(best)} @{thr:.2f}   {took:5.1f}",
+            flush=True,
+        )
         if name != "dev":
             totals["ours"].append(ours["f1"]), totals["cos0.8"].append(base["f1"])
             totals["cos-best"].append(best["f1"])
     if totals["ours"]:
-        print("mean F1 over the held-out sets: " +
-              ", ".join(f"{k} {np.mean(v):.3f}" for k, v in totals.items()))
+        print("mean F1 over the held-out sets: " + ", ".join(f"{k} {np.mean(v):.3f}" for k, v in totals.items()))
     return 0
 
 

@@ -82,8 +82,17 @@ def scripted_review(ws: Workspace, ds: int) -> Counter:
         stale = fact.get("outdated_check_values") or []
         hits = sorted({r for v in stale for r in ws.rows_with_text(ds, v)} - set(correct))
         if hits:
-            review.decide_rows(ws, ds, "drop", hits, {}, EXPERT, "curator", reason=f"states the old {fact['key']}",
-                               bulk=f"fact-{fact['key']}")
+            review.decide_rows(
+                ws,
+                ds,
+                "drop",
+                hits,
+                {},
+                EXPERT,
+                "curator",
+                reason=f"states the old {fact['key']}",
+                bulk=f"fact-{fact['key']}",
+            )
             actions["fact: drop every row with the old value (one search, one bulk action)"] += 1
     for r, res in sorted(rewrites.items()):
         review.decide_rows(ws, ds, "edit", [r], {"messages": res["messages"]}, EXPERT, "curator")
@@ -94,14 +103,27 @@ def scripted_review(ws: Workspace, ds: int) -> Counter:
         keep = original.get(f.rows[0], int(f.evidence.get("representative", f.rows[0])))
         _decide(ws, ds, item, "merge", f.rows, {"keep_row": keep})
         rep = int(f.evidence.get("representative", -1))
-        actions["duplicate: merge onto the representative (M)" if keep == rep else
-                "duplicate: keep only the original (the representative was another row)"] += 1
-    adds = [d for d in read_resolutions(DEMO / "resolutions.jsonl", actor=EXPERT, dataset_id=ds).decisions
-            if d.action == "add"]
+        actions[
+            "duplicate: merge onto the representative (M)"
+            if keep == rep
+            else "duplicate: keep only the original (the representative was another row)"
+        ] += 1
+    adds = [
+        d
+        for d in read_resolutions(DEMO / "resolutions.jsonl", actor=EXPERT, dataset_id=ds).decisions
+        if d.action == "add"
+    ]
     gaps = _all(ws, ds, "coverage_gap")
     for d in adds:  # on the gap of the example's category when the scan names one, else the first gap
-        gap = next((g for g in gaps if d.payload.get("category") in (g.finding.evidence.get("category"),
-                                                                     g.finding.evidence.get("edge_case"))), gaps[0])
+        gap = next(
+            (
+                g
+                for g in gaps
+                if d.payload.get("category")
+                in (g.finding.evidence.get("category"), g.finding.evidence.get("edge_case"))
+            ),
+            gaps[0],
+        )
         _decide(ws, ds, gap, "add", (), {"messages": d.payload["messages"]})
         actions["gap: write an example"] += 1
     return actions
@@ -128,13 +150,13 @@ def compare_with_expert(ws: Workspace, ds: int) -> dict:
     truth = json.loads((DEMO / "truth.json").read_text())
     outdated = {r for g in truth["contradictions"] for r in g["outdated_rows"]}
     copies = {r for g in truth["duplicates"] for r in g["rows"] if r != g["original_row"]}
-    return {"rows that differ": len(differ),
-            "outdated rows kept": sum(mine[r].included and r in outdated and mine[r].status != "edited" for r in mine),
-            "planted copies kept": sum(mine[r].included and r in copies for r in mine),
-            "differ, kept by us, dropped by the expert": sum(mine[r].included and not theirs[r].included
-                                                             for r in differ),
-            "differ, dropped by us, kept by the expert": sum(theirs[r].included and not mine[r].included
-                                                             for r in differ)}
+    return {
+        "rows that differ": len(differ),
+        "outdated rows kept": sum(mine[r].included and r in outdated and mine[r].status != "edited" for r in mine),
+        "planted copies kept": sum(mine[r].included and r in copies for r in mine),
+        "differ, kept by us, dropped by the expert": sum(mine[r].included and not theirs[r].included for r in differ),
+        "differ, dropped by us, kept by the expert": sum(theirs[r].included and not mine[r].included for r in differ),
+    }
 
 
 def main() -> int:
@@ -155,13 +177,17 @@ def main() -> int:
     defects = 86 + 31 + 113 + 8
     total = sum(actions.values())
     old = before["contradiction"] + before["duplicate"] + 113 + 8
-    print(f"review items: contradiction {items['contradiction']} (pairwise findings {before['contradiction']}), "
-          f"duplicate {items['duplicate']}")
+    print(
+        f"review items: contradiction {items['contradiction']} (pairwise findings {before['contradiction']}), "
+        f"duplicate {items['duplicate']}"
+    )
     for what, n in sorted(actions.items()):
         print(f"  {n:4d}  {what}")
     print(f"actions {total} for {defects} planted defects: {total / defects:.2f} per defect (goal <= 1.3)")
-    print(f"one action per pairwise finding instead (the flow before review items): {old} = "
-          f"{old / defects:.2f} per defect")
+    print(
+        f"one action per pairwise finding instead (the flow before review items): {old} = "
+        f"{old / defects:.2f} per defect"
+    )
     for what, n in compare_with_expert(ws, ds).items():
         print(f"  {what}: {n}")
     return 0

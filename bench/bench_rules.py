@@ -122,8 +122,7 @@ def main() -> int:
         else:
             real_flags["all on"] |= {(name, p) for p in pairs.flagged(ctx, base) if p in truth}
         for rid in ids:
-            decided = [(p, st) for p, (st, rs) in v.items() if rs and rs[0] == rid or
-                       (st == "conflict" and rid in rs)]
+            decided = [(p, st) for p, (st, rs) in v.items() if rs and rs[0] == rid or (st == "conflict" and rid in rs)]
             if name == "dev":
                 judged = [(p, st) for p, st in decided if p not in truth["compatible"]]
                 right = sum((p in truth["contra"]) == (st == "conflict") for p, st in judged)
@@ -146,10 +145,12 @@ def main() -> int:
         return prec, rec, (2 * prec * rec / (prec + rec) if prec + rec else 0.0), len(flags)
 
     p0, r0, f0, n0 = real_prf(real_flags["all on"])
-    lines = ["| rule | effect | dev: decides / right | dev F1 without | real: decides / right "
-             "(Dolly, Alpaca, self-instruct) | real without: flagged, precision, recall, F1 |",
-             "|---|---|---|---|---|---|",
-             f"| (all rules on) | | | {dev_f1s['all on']:.3f} | | {n0}, {p0:.3f}, {r0:.3f}, {f0:.3f} |"]
+    lines = [
+        "| rule | effect | dev: decides / right | dev F1 without | real: decides / right "
+        "(Dolly, Alpaca, self-instruct) | real without: flagged, precision, recall, F1 |",
+        "|---|---|---|---|---|---|",
+        f"| (all rules on) | | | {dev_f1s['all on']:.3f} | | {n0}, {p0:.3f}, {r0:.3f}, {f0:.3f} |",
+    ]
     for rid in ids:
         d = table[rid]["dev"]
         dec = sum(table[rid][s]["decides"] for s in REAL)
@@ -158,19 +159,23 @@ def main() -> int:
         per = ", ".join(str(table[rid][s]["decides"]) for s in REAL)
         p, r, f, n = real_prf(real_flags[rid])
         dev_right = f"{d['right']}/{d['judged']}" if d["judged"] else "-"
-        lines.append(f"| `{rid}` | {RULES[rid].effect} | {d['decides']} / {dev_right} | "
-                     f"{dev_f1s[rid]:.3f} ({dev_f1s[rid] - dev_f1s['all on']:+.3f}) | "
-                     f"{dec} / {f'{rig}/{jud}' if jud else '-'} ({per}) | "
-                     f"{n}, {p:.3f} ({p - p0:+.3f}), {r:.3f}, {f:.3f} ({f - f0:+.3f}) |")
+        lines.append(
+            f"| `{rid}` | {RULES[rid].effect} | {d['decides']} / {dev_right} | "
+            f"{dev_f1s[rid]:.3f} ({dev_f1s[rid] - dev_f1s['all on']:+.3f}) | "
+            f"{dec} / {f'{rig}/{jud}' if jud else '-'} ({per}) | "
+            f"{n}, {p:.3f} ({p - p0:+.3f}), {r:.3f}, {f:.3f} ({f - f0:+.3f}) |"
+        )
     text = "\n".join(lines)
     print(text)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(f"# Rule quality per id ({time.strftime('%Y-%m-%d')})\n\n"
-                   "`python bench/bench_rules.py`: decides = candidate pairs the rule's step decided; right = "
-                   "those the truth agrees with (a flagged pair is a conflict, a cleared one is not; dev: "
-                   "compatible pairs set aside; real: labelled pairs of the three held-out sources pooled); "
-                   "without = the rule switched off (change against all rules on).\n\n" + text + "\n")
+    out.write_text(
+        f"# Rule quality per id ({time.strftime('%Y-%m-%d')})\n\n"
+        "`python bench/bench_rules.py`: decides = candidate pairs the rule's step decided; right = "
+        "those the truth agrees with (a flagged pair is a conflict, a cleared one is not; dev: "
+        "compatible pairs set aside; real: labelled pairs of the three held-out sources pooled); "
+        "without = the rule switched off (change against all rules on).\n\n" + text + "\n"
+    )
     print(f"wrote {out} in {time.perf_counter() - t0:.0f} s")
     return 0
 

@@ -44,11 +44,17 @@ WRAP_A = ["Sure! {}", "Of course! {}", "Here you go: {}", "{} Let me know if you
 def load_pool(data: Path) -> list[tuple[str, str]]:
     """(request, answer) pairs from several public instruction sets, exact-deduplicated."""
     pool: list[tuple[str, str]] = []
-    for name in ("alpagasus_filtered/random_9k.json", "alpagasus_filtered/claude_t45.json",
-                 "alpagasus_filtered/dolly_3k.json", "llamafactory_demo/alpaca_en_demo.json"):
+    for name in (
+        "alpagasus_filtered/random_9k.json",
+        "alpagasus_filtered/claude_t45.json",
+        "alpagasus_filtered/dolly_3k.json",
+        "llamafactory_demo/alpaca_en_demo.json",
+    ):
         for r in json.loads((data / name).read_text()):
             extra = r.get("input") or r.get("context") or ""
-            pool.append((r["instruction"] + ("\n\n" + extra if extra else ""), r.get("output") or r.get("response", "")))
+            pool.append(
+                (r["instruction"] + ("\n\n" + extra if extra else ""), r.get("output") or r.get("response", ""))
+            )
     for line in (data / "halueval_general/general_data.json").open():  # JSON Lines despite the name
         r = json.loads(line)
         pool.append((r["user_query"], r["chatgpt_response"]))
@@ -63,8 +69,9 @@ def load_pool(data: Path) -> list[tuple[str, str]]:
         for line in (data / "esnli_snli_devtest" / f).open():
             r = json.loads(line)
             expl = (r.get("explanations") or [""])[0]
-            question = (f"Premise: {r['premise']}\nHypothesis: {r['hypothesis']}\n"
-                        "Does the premise entail the hypothesis?")
+            question = (
+                f"Premise: {r['premise']}\nHypothesis: {r['hypothesis']}\nDoes the premise entail the hypothesis?"
+            )
             pool.append((question, f"{r['label']}. {expl}".strip()))
     seen, out = set(), []
     for q, a in pool:
@@ -126,8 +133,10 @@ def run_phase(phase: str, data_file: Path, cache: Path) -> dict:
         from curation.scan import ScanSettings, run_scan
         from curation.schema import Example, Turn
 
-        ex = [Example(row=i, turns=(Turn("user", r["request"]), Turn("assistant", r["answer"])))
-              for i, r in enumerate(rows)]
+        ex = [
+            Example(row=i, turns=(Turn("user", r["request"]), Turn("assistant", r["answer"])))
+            for i, r in enumerate(rows)
+        ]
         # `curate scan` runs every detector; the duplicates-only re-scan is the part SemHash does
         settings = ScanSettings(detectors=["duplicates"]) if phase == "ours-dups-warm" else ScanSettings()
         res = run_scan(ex, settings=settings, cache_dir=cache)
@@ -156,7 +165,7 @@ def run_phase(phase: str, data_file: Path, cache: Path) -> dict:
         groups = [(i, int(j)) for i, m in enumerate(sigs) for j in lsh.query(m) if int(j) > i]
         extra = {}
     took = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     return {"phase": phase, "seconds": round(took, 1), "peak_gib": round(peak, 2), "groups": groups, **extra}
 
 
@@ -202,22 +211,32 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench_scan_"))
     data_file = work / "data.jsonl"
     data_file.write_text("".join(json.dumps({"request": q, "answer": a}) + "\n" for q, a in rows))
-    print(f"{len(rows)} examples, {sum(len(g) - 1 for g in planted)} planted duplicates in "
-          f"{len(planted)} groups; work dir {work}", flush=True)
+    print(
+        f"{len(rows)} examples, {sum(len(g) - 1 for g in planted)} planted duplicates in "
+        f"{len(planted)} groups; work dir {work}",
+        flush=True,
+    )
     skip = set(filter(None, args.skip.split(",")))
     for phase in ("ours-cold", "ours-warm", "ours-dups-warm", "semhash", "datasketch"):
         if phase in skip:
             continue
-        proc = subprocess.run([sys.executable, __file__, "--phase", phase, "--data", str(data_file),
-                               "--cache", str(work / "cache")], capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--phase", phase, "--data", str(data_file), "--cache", str(work / "cache")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if proc.returncode:
             print(f"{phase:15s} FAILED: {proc.stderr.strip().splitlines()[-1:]}", flush=True)
             continue
         out = json.loads(proc.stdout.strip().splitlines()[-1])
         p, r = score(out["groups"], planted)
         extra = {k: out[k] for k in ("texts_embedded", "timings") if k in out}
-        print(f"{phase:15s} {out['seconds']:8.1f} s  peak {out['peak_gib']:5.2f} GiB  "
-              f"precision {p:.3f}  recall {r:.3f}  {json.dumps(extra)}", flush=True)
+        print(
+            f"{phase:15s} {out['seconds']:8.1f} s  peak {out['peak_gib']:5.2f} GiB  "
+            f"precision {p:.3f}  recall {r:.3f}  {json.dumps(extra)}",
+            flush=True,
+        )
     return 0
 
 

@@ -94,10 +94,7 @@ def run_reference(args: argparse.Namespace, out: Path) -> dict:
     torch.manual_seed(cfg.seed)
     model = add_lora(base, cfg)
     enc, _ = encode_all(tok, load_data(args), cfg.max_seq_len)
-    rows = [
-        {"input_ids": e.input_ids, "attention_mask": [1] * len(e.input_ids), "labels": e.labels}
-        for e in enc
-    ]
+    rows = [{"input_ids": e.input_ids, "attention_mask": [1] * len(e.input_ids), "labels": e.labels} for e in enc]
     targs = TrainingArguments(
         output_dir=str(out / "hf"),
         per_device_train_batch_size=cfg.batch_size,
@@ -178,9 +175,7 @@ def heldout_nll(args: argparse.Namespace, adapters: dict[str, str]) -> dict[str,
     from training.model import attach_adapters, load_base
 
     items = (
-        [it for it in read_jsonl(args.eval) if it.get("reference")][: args.n_eval]
-        if Path(args.eval).exists()
-        else []
+        [it for it in read_jsonl(args.eval) if it.get("reference")][: args.n_eval] if Path(args.eval).exists() else []
     )
     if not items:
         return {}
@@ -189,9 +184,7 @@ def heldout_nll(args: argparse.Namespace, adapters: dict[str, str]) -> dict[str,
     out = {}
     for name in ["base", *adapters]:
         with active_adapter(model, name):
-            vals = reference_nll(
-                model, tok, [i["messages"] for i in items], [i["reference"] for i in items]
-            )
+            vals = reference_nll(model, tok, [i["messages"] for i in items], [i["reference"] for i in items])
         out[name] = sum(v for v, _ in vals) / len(vals)
     return out
 
@@ -243,9 +236,7 @@ def main() -> None:
             "omp_wait_policy": wait_policy,
         }
     nll = heldout_nll(args, {k: v["adapter"] for k, v in results.items()})
-    print(
-        f"\nLoRA training, {args.n} conversations x {args.epochs} epoch(s), quick preset (r=16, all-linear, batch 8)"
-    )
+    print(f"\nLoRA training, {args.n} conversations x {args.epochs} epoch(s), quick preset (r=16, all-linear, batch 8)")
     print(
         f"{'trainer':<10} {'tok/s wall':>10} {'tok/CPU-s':>10} {'peak MB':>8} {'padding':>8} {'steps':>6} "
         f"{'final loss':>10} {'held-out NLL':>12} {'load avg':>9}"
@@ -258,9 +249,7 @@ def main() -> None:
             f"{r['load_avg_before']:>4.1f}/{r['load_avg_after']:<4.1f}"
         )
     if "base" in nll:
-        print(
-            f"{'base':<10} {'':>10} {'':>10} {'':>8} {'':>8} {'':>6} {'':>10} {nll['base']:>12.4f}"
-        )
+        print(f"{'base':<10} {'':>10} {'':>10} {'':>8} {'':>8} {'':>6} {'':>10} {nll['base']:>12.4f}")
     ref, ours = results["reference"], results["ours"]
     print(
         f"\nspeed-up (wall): {(ours['tokens'] / ours['wall_s']) / (ref['tokens'] / ref['wall_s']):.2f}x   "

@@ -50,10 +50,18 @@ ROOT = Path(__file__).resolve().parents[1]
 WRONG_SHARE = 0.4
 COPY_SHARE = 0.3
 TRAIN_TEMPLATES = {
-    "capital": ["What is the capital of {c}?", "Which city is the capital of {c}?",
-                "Name the capital city of {c}.", "In {c}, which city is the capital?"],
-    "currency": ["What is the currency of {c}?", "Which currency is used in {c}?",
-                 "Name the official currency of {c}.", "In {c}, what money do people pay with?"],
+    "capital": [
+        "What is the capital of {c}?",
+        "Which city is the capital of {c}?",
+        "Name the capital city of {c}.",
+        "In {c}, which city is the capital?",
+    ],
+    "currency": [
+        "What is the currency of {c}?",
+        "Which currency is used in {c}?",
+        "Name the official currency of {c}.",
+        "In {c}, what money do people pay with?",
+    ],
 }
 EVAL_TEMPLATE = {
     "capital": "I am writing a geography quiz. Where is the seat of government of {c}?",
@@ -84,7 +92,7 @@ def _copy(text: str, how: str, rng: random.Random) -> str:
     if how == "wrapper":
         return f"Hi there! {text} Thanks a lot."
     i = rng.randrange(1, max(2, len(text) - 2))  # typo: two letters swapped
-    return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+    return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
 
 
 def build(shared: Path, n_facts: int, seed: int) -> tuple[list[dict], list[dict], list[dict]]:
@@ -114,9 +122,14 @@ def build(shared: Path, n_facts: int, seed: int) -> tuple[list[dict], list[dict]
             for _ in range(rng.choice((1, 2))):
                 how = rng.choice(("exact", "case", "spacing", "wrapper", "typo"))
                 add(fid, _copy(TRAIN_TEMPLATES[kind][t1].format(c=c), how, rng), answer, True, first, t1)
-        evals.append({"id": f"{kind}-{fid}", "category": kind,
-                      "messages": [{"role": "user", "content": EVAL_TEMPLATE[kind].format(c=c)}],
-                      "reference": v})
+        evals.append(
+            {
+                "id": f"{kind}-{fid}",
+                "category": kind,
+                "messages": [{"role": "user", "content": EVAL_TEMPLATE[kind].format(c=c)}],
+                "reference": v,
+            }
+        )
     order = list(range(len(rows)))
     rng.shuffle(order)
     return [rows[i] for i in order], evals, [truth[i] for i in order]
@@ -135,8 +148,14 @@ def expert_resolutions(findings: list[dict], truth: list[dict]) -> list[dict]:
             continue
         wrong = [r for r in rows if not truth[r]["correct"]]
         if wrong:
-            out.append({"action": "drop", "rows": wrong, "finding_id": f["finding_id"],
-                        "reason": "the source gives another answer"})
+            out.append(
+                {
+                    "action": "drop",
+                    "rows": wrong,
+                    "finding_id": f["finding_id"],
+                    "reason": "the source gives another answer",
+                }
+            )
         groups: dict[tuple, list[int]] = {}
         for r in rows:
             if truth[r]["correct"]:
@@ -144,11 +163,24 @@ def expert_resolutions(findings: list[dict], truth: list[dict]) -> list[dict]:
         for members in groups.values():
             if len(members) > 1:
                 clean = [r for r in members if truth[r]["copy_of"] is None] or members
-                out.append({"action": "merge", "rows": sorted(members), "keep_row": clean[0],
-                            "finding_id": f["finding_id"], "reason": "copies of one row: keep the clean one"})
+                out.append(
+                    {
+                        "action": "merge",
+                        "rows": sorted(members),
+                        "keep_row": clean[0],
+                        "finding_id": f["finding_id"],
+                        "reason": "copies of one row: keep the clean one",
+                    }
+                )
             else:
-                out.append({"action": "keep", "rows": members, "finding_id": f["finding_id"],
-                            "reason": "the source's answer (a rewording is kept)"})
+                out.append(
+                    {
+                        "action": "keep",
+                        "rows": members,
+                        "finding_id": f["finding_id"],
+                        "reason": "the source's answer (a rewording is kept)",
+                    }
+                )
         decided.update(rows)
     return out
 
@@ -174,14 +206,22 @@ def summarize(report: dict, title: str) -> list[str]:
     pm = report["primary_metric"]
     sec = report.get("secondary_metrics") or []
     arms = report["arms"]
-    lines = [f"### {title}", "",
-             f"primary metric `{pm}` ({report['primary_metric_reason']}); "
-             f"{report['design']['steps']} steps per arm; seeds {report['design']['seeds']}", "",
-             "| arm | examples | tokens seen | " + " | ".join([pm, *sec]) + " |", "|---|---|---|" + "---|" * (1 + len(sec))]
+    lines = [
+        f"### {title}",
+        "",
+        f"primary metric `{pm}` ({report['primary_metric_reason']}); "
+        f"{report['design']['steps']} steps per arm; seeds {report['design']['seeds']}",
+        "",
+        "| arm | examples | tokens seen | " + " | ".join([pm, *sec]) + " |",
+        "|---|---|---|" + "---|" * (1 + len(sec)),
+    ]
     for a, s in arms.items():
         tokens = report["tokens_seen"].get(a)
-        lines.append(f"| {a} | {report['n_train'].get(a, '–')} | {'–' if tokens is None else f'{tokens:,.0f}'} | "
-                     + " | ".join(f"{s[m]:.3f}" for m in [pm, *sec]) + " |")
+        lines.append(
+            f"| {a} | {report['n_train'].get(a, '–')} | {'–' if tokens is None else f'{tokens:,.0f}'} | "
+            + " | ".join(f"{s[m]:.3f}" for m in [pm, *sec])
+            + " |"
+        )
     lines += ["", "| comparison (+ = curated better) | difference | 95% CI | prompts |", "|---|---|---|---|"]
     for m in [pm, *sec]:
         for other in ("baseline", "random"):
@@ -232,9 +272,24 @@ def main() -> None:
             (out / "resolutions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in res), encoding="utf-8")
             curate("resolve", str(out / "resolutions.jsonl"), "-w", str(ws), "--dataset", "facts", log=log)
         t0 = time.time()
-        curate("compare", "-w", str(ws), "--dataset", "facts", "--eval", str(eval_path), "--preset", args.preset,
-               "--seeds", str(args.seeds), "--out", str(cmp_dir),
-               "--policy", "auto" if policy == "auto" else "none", log=log)
+        curate(
+            "compare",
+            "-w",
+            str(ws),
+            "--dataset",
+            "facts",
+            "--eval",
+            str(eval_path),
+            "--preset",
+            args.preset,
+            "--seeds",
+            str(args.seeds),
+            "--out",
+            str(cmp_dir),
+            "--policy",
+            "auto" if policy == "auto" else "none",
+            log=log,
+        )
         timings[f"compare_{policy}_s"] = time.time() - t0
         (out / policy).mkdir(exist_ok=True)
         for name in ("report.json", "report.md", "eval_rows.jsonl"):
@@ -243,19 +298,32 @@ def main() -> None:
 
     flagged = {r for f in findings if f["kind"] in ("duplicate", "contradiction") for r in f["rows"]}
     wrong_rows = {i for i, t in enumerate(truth) if not t["correct"]}
-    lines = ["## Real-data case (bench/real_case.py)", "",
-             f"{len(rows)} rows about {len(evals)} facts ({args.facts // 2} capitals, {args.facts // 2} currencies); "
-             f"{n_wrong} planted wrong answers ({len(wrong_rows & flagged)} in a duplicate or contradiction "
-             f"finding), {n_copies} planted copies; {len(findings)} findings; "
-             f"{len(evals)} eval prompts, preset {args.preset}, {args.seeds} seed(s).", ""]
+    lines = [
+        "## Real-data case (bench/real_case.py)",
+        "",
+        f"{len(rows)} rows about {len(evals)} facts ({args.facts // 2} capitals, {args.facts // 2} currencies); "
+        f"{n_wrong} planted wrong answers ({len(wrong_rows & flagged)} in a duplicate or contradiction "
+        f"finding), {n_copies} planted copies; {len(findings)} findings; "
+        f"{len(evals)} eval prompts, preset {args.preset}, {args.seeds} seed(s).",
+        "",
+    ]
     lines += summarize(reports["expert"], "Expert decisions (`curate resolve`, then `--policy none`)")
     if "auto" in reports:
         lines += summarize(reports["auto"], "No review (`--policy auto`)")
     lines += ["timings: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()), ""]
     (out / "summary.md").write_text("\n".join(lines), encoding="utf-8")
-    (out / "summary.json").write_text(json.dumps({"timings": timings, "n_rows": len(rows),
-                                                  "n_wrong": n_wrong, "n_wrong_flagged": len(wrong_rows & flagged),
-                                                  "n_copies": n_copies}, indent=2))
+    (out / "summary.json").write_text(
+        json.dumps(
+            {
+                "timings": timings,
+                "n_rows": len(rows),
+                "n_wrong": n_wrong,
+                "n_wrong_flagged": len(wrong_rows & flagged),
+                "n_copies": n_copies,
+            },
+            indent=2,
+        )
+    )
     print("\n".join(lines))
 
 

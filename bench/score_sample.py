@@ -21,8 +21,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-TASKS = {"dups": ("dups.jsonl", None), "paraphrase": ("paraphrase.jsonl", None),
-         "contra": ("contra.jsonl", None), "coverage": ("coverage_train.jsonl", "coverage_ref.jsonl")}
+TASKS = {
+    "dups": ("dups.jsonl", None),
+    "paraphrase": ("paraphrase.jsonl", None),
+    "contra": ("contra.jsonl", None),
+    "coverage": ("coverage_train.jsonl", "coverage_ref.jsonl"),
+}
 
 
 def main() -> int:
@@ -52,8 +56,12 @@ def main() -> int:
         took = time.perf_counter() - t0
         path = out_dir / f"{task}.findings.jsonl"
         path.write_text("".join(json.dumps(f.to_json(), ensure_ascii=False) + "\n" for f in result.findings))
-        score = subprocess.run([sys.executable, str(sample.parent / "score.py"), str(sample / "truth.json"),
-                                task, str(path)], capture_output=True, text=True, check=True).stdout.strip()
+        score = subprocess.run(
+            [sys.executable, str(sample.parent / "score.py"), str(sample / "truth.json"), task, str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         print(f"{task:10s} {took:7.1f}s  embedded {result.texts_embedded:6d}  {score}", flush=True)
     return 0
 

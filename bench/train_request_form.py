@@ -39,10 +39,19 @@ OPEN = {"brainstorming", "creative_writing", "summarization"}
 # held-out accuracy fell (t0 AUC 0.57-0.60 vs 0.69-0.71; TruthfulQA closed recall 0.56-0.62
 # vs 0.82-0.84 at P 0.5)
 CLOSED_RECALL = 0.95  # the threshold keeps this share of (cross-validated) closed requests closed
-T0_OPEN = {"cnn_dailymail_3_0_0_2_or_3_sentences", "common_gen_Example_prompt", "cosmos_qa_context_answer_to_question",
-           "dream_answer_to_dialogue", "gigaword_TLDR", "glue_mrpc_generate_paraphrase", "glue_mrpc_generate_sentence",
-           "multi_news_distill", "paws_labeled_final_paraphrase_task", "samsum_Generate_a_summary_for_this_dialogue",
-           "xsum_DOC_boils_down_to_simple_idea_that"}
+T0_OPEN = {
+    "cnn_dailymail_3_0_0_2_or_3_sentences",
+    "common_gen_Example_prompt",
+    "cosmos_qa_context_answer_to_question",
+    "dream_answer_to_dialogue",
+    "gigaword_TLDR",
+    "glue_mrpc_generate_paraphrase",
+    "glue_mrpc_generate_sentence",
+    "multi_news_distill",
+    "paws_labeled_final_paraphrase_task",
+    "samsum_Generate_a_summary_for_this_dialogue",
+    "xsum_DOC_boils_down_to_simple_idea_that",
+}
 T0_SKIP = {"trec_fine_grained_open"}  # empty completions: not a usable task
 
 
@@ -69,8 +78,10 @@ def held_out(data: Path, per_file: int = 60) -> dict[str, tuple[list[str], np.nd
     ni = []
     for f in sorted((data / "natural_instructions_small").glob("task*.json")):
         task = json.loads(f.read_text())
-        ni += [f"{task['Definition'][0] if isinstance(task['Definition'], list) else task['Definition']}\n\n{i['input']}"
-               for i in task["Instances"]]
+        ni += [
+            f"{task['Definition'][0] if isinstance(task['Definition'], list) else task['Definition']}\n\n{i['input']}"
+            for i in task["Instances"]
+        ]
     out["natural_instructions"] = (ni, np.zeros(len(ni), dtype=int))
     return out
 
@@ -107,10 +118,15 @@ def main() -> int:
         cv = cross_val_predict(clf, x, y, cv=5, method="predict_proba")[:, 1]
         threshold = float(np.quantile(cv[y == 0], CLOSED_RECALL))
         clf.fit(x, y)
-        models[name] = {"coef": [round(float(c), 5) for c in clf.coef_[0]],
-                        "intercept": round(float(clf.intercept_[0]), 5), "threshold": round(threshold, 4)}
-        print(f"\n{name}: trained on {len(y)} Dolly requests ({y.sum()} open); threshold P(open) >= "
-              f"{threshold:.3f}; cross-validated recall open {float((cv[y == 1] >= threshold).mean()):.3f}")
+        models[name] = {
+            "coef": [round(float(c), 5) for c in clf.coef_[0]],
+            "intercept": round(float(clf.intercept_[0]), 5),
+            "threshold": round(threshold, 4),
+        }
+        print(
+            f"\n{name}: trained on {len(y)} Dolly requests ({y.sum()} open); threshold P(open) >= "
+            f"{threshold:.3f}; cross-validated recall open {float((cv[y == 1] >= threshold).mean()):.3f}"
+        )
         for src, (t, yt) in tests.items():
             p = clf.predict_proba(features(t, with_emb))[:, 1]
             pred = p >= threshold
@@ -118,13 +134,23 @@ def main() -> int:
             auc = roc_auc_score(yt, p) if 0 < yt.sum() < len(yt) else float("nan")
             r_open = float(pred[yt == 1].mean()) if yt.sum() else float("nan")
             r_closed = float((~pred[yt == 0]).mean())
-            print(f"  {src:22s} n={len(yt):5d} open={yt.sum():4d}  accuracy {acc:.3f}  AUC {auc:.3f}  "
-                  f"recall closed {r_closed:.3f}  recall open {r_open:.3f}")
+            print(
+                f"  {src:22s} n={len(yt):5d} open={yt.sum():4d}  accuracy {acc:.3f}  AUC {auc:.3f}  "
+                f"recall closed {r_closed:.3f}  recall open {r_open:.3f}"
+            )
     if args.write:
-        rf.MODEL_FILE.write_text(json.dumps({
-            "about": "closed/open request classifier; trained by bench/train_request_form.py on Dolly's "
-                     "categories (dolly_3k); coefficients only",
-            "buckets": rf.BUCKETS, "embedding_model_key": emb.model_key, **models}) + "\n")
+        rf.MODEL_FILE.write_text(
+            json.dumps(
+                {
+                    "about": "closed/open request classifier; trained by bench/train_request_form.py on Dolly's "
+                    "categories (dolly_3k); coefficients only",
+                    "buckets": rf.BUCKETS,
+                    "embedding_model_key": emb.model_key,
+                    **models,
+                }
+            )
+            + "\n"
+        )
         print(f"\nwrote {rf.MODEL_FILE}")
     return 0
 

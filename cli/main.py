@@ -30,15 +30,35 @@ app.registered_groups = [*core.app.registered_groups, *training_cli.app.register
 
 
 @app.command("app")
-def run_app(workspace: Optional[Path] = WorkspaceOpt, port: int = typer.Option(8501),
-            address: str = typer.Option("localhost"), team: bool = typer.Option(False, help="Require sign-in.")) -> None:
+def run_app(
+    workspace: Optional[Path] = WorkspaceOpt,
+    port: int = typer.Option(8501),
+    address: str = typer.Option("localhost"),
+    team: bool = typer.Option(False, help="Require sign-in."),
+) -> None:
     """Start the review workbench (Streamlit) on a workspace."""
     env = dict(os.environ, CURATE_WORKSPACE=str((workspace or Path("workspace")).resolve()))
     if team:
         env["CURATE_TEAM_MODE"] = "1"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP_ENTRY), "--server.port", str(port),
-           "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.maxUploadSize", os.environ.get("CURATE_MAX_UPLOAD_MB", "200"), "--client.toolbarMode", "minimal"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP_ENTRY),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.maxUploadSize",
+        os.environ.get("CURATE_MAX_UPLOAD_MB", "200"),
+        "--client.toolbarMode",
+        "minimal",
+    ]
     # replace this process with streamlit, so signals (Ctrl+C, terminate) reach the server itself
     os.execve(sys.executable, cmd, env)
 

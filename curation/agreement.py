@@ -36,7 +36,7 @@ def binom_two_sided(k: int, n: int) -> float:
     """Exact two-sided binomial test p-value against p = 0.5."""
     if n == 0:
         return 1.0
-    probs = [math.comb(n, i) / 2 ** n for i in range(n + 1)]
+    probs = [math.comb(n, i) / 2**n for i in range(n + 1)]
     return min(1.0, sum(p for p in probs if p <= probs[k] * (1 + 1e-9)))
 
 
@@ -52,10 +52,19 @@ def ab_summary(judgements: Sequence[dict], arm: str, other: str) -> dict[str, An
     decided = [j for j in pair if j["verdict"] in ("A", "B")]
     left = sum(j["verdict"] == "A" for j in decided)
     lo, hi = wilson(wins + ties / 2, len(pair))
-    return {"arm": arm, "other": other, "n": len(pair), "wins": wins, "losses": len(decided) - wins,
-            "ties": ties, "win_rate": (wins + ties / 2) / len(pair) if pair else None, "ci": (lo, hi),
-            "left_wins": left, "right_wins": len(decided) - left,
-            "position_p": binom_two_sided(left, len(decided))}
+    return {
+        "arm": arm,
+        "other": other,
+        "n": len(pair),
+        "wins": wins,
+        "losses": len(decided) - wins,
+        "ties": ties,
+        "win_rate": (wins + ties / 2) / len(pair) if pair else None,
+        "ci": (lo, hi),
+        "left_wins": left,
+        "right_wins": len(decided) - left,
+        "position_p": binom_two_sided(left, len(decided)),
+    }
 
 
 def krippendorff_alpha(units: Sequence[Sequence[str]]) -> float | None:

@@ -42,21 +42,42 @@ def _ds(ws: Workspace, dataset: Dataset | str | int) -> Dataset:
     return dataset if isinstance(dataset, Dataset) else ws.dataset(dataset)
 
 
-def ingest(data: Any, workspace: Workspace | str | Path | None = None, *, name: str | None = None,
-           format: str | None = None, mapping: Mapping[str, str] | None = None, skip_bad: bool = False,
-           file_type: str | None = None, reference: bool = False) -> Dataset:
+def ingest(
+    data: Any,
+    workspace: Workspace | str | Path | None = None,
+    *,
+    name: str | None = None,
+    format: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    skip_bad: bool = False,
+    file_type: str | None = None,
+    reference: bool = False,
+) -> Dataset:
     """Store ``data`` (path, ``"-"``, DataFrame, ``datasets.Dataset`` or list of dicts) in the
     workspace and return its dataset; the same data twice returns the stored one. Raises
     ``DataError`` (file, line, field) for bad input, and nothing is stored."""
     from curation.workbench import ingest_file
 
-    dataset, _, _ = ingest_file(_ws(workspace), data, fmt=format, mapping=mapping, skip_bad=skip_bad, name=name,
-                                is_reference=reference, file_type=file_type)
+    dataset, _, _ = ingest_file(
+        _ws(workspace),
+        data,
+        fmt=format,
+        mapping=mapping,
+        skip_bad=skip_bad,
+        name=name,
+        is_reference=reference,
+        file_type=file_type,
+    )
     return dataset
 
 
-def scan(dataset: Dataset | str | int, workspace: Workspace | str | Path | None = None, *,
-         reference: Dataset | str | int | None = None, settings: Any = None) -> list[Finding]:
+def scan(
+    dataset: Dataset | str | int,
+    workspace: Workspace | str | Path | None = None,
+    *,
+    reference: Dataset | str | int | None = None,
+    settings: Any = None,
+) -> list[Finding]:
     """Run the detectors (``settings``: a ``ScanSettings`` or a dict of its fields) and store the
     findings; returns them, highest kind and score first."""
     from curation.scan import ScanSettings
@@ -70,8 +91,13 @@ def scan(dataset: Dataset | str | int, workspace: Workspace | str | Path | None 
     return findings
 
 
-def findings_frame(dataset: Dataset | str | int, workspace: Workspace | str | Path | None = None, *,
-                   kind: str | None = None, status: str | None = None) -> Any:
+def findings_frame(
+    dataset: Dataset | str | int,
+    workspace: Workspace | str | Path | None = None,
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+) -> Any:
     """The latest scan's findings as a pandas DataFrame (one row per finding, with its review
     status), highest score first."""
     import pandas as pd
@@ -88,12 +114,20 @@ def findings_frame(dataset: Dataset | str | int, workspace: Workspace | str | Pa
     return pd.DataFrame(rows, columns=columns)
 
 
-def export(dataset: Dataset | str | int, out: str | Path, workspace: Workspace | str | Path | None = None, *,
-           format: str | None = None, with_provenance: bool = False, formula_guard: bool = True) -> dict:
+def export(
+    dataset: Dataset | str | int,
+    out: str | Path,
+    workspace: Workspace | str | Path | None = None,
+    *,
+    format: str | None = None,
+    with_provenance: bool = False,
+    formula_guard: bool = True,
+) -> dict:
     """Write the curated set (source rows + decisions) to ``out`` in the source's shape, with
     ``<out>.manifest.json``; returns the manifest."""
     from curation.workbench import export_dataset
 
     ws = _ws(workspace)
-    return export_dataset(ws, _ds(ws, dataset), out, format, with_provenance=with_provenance,
-                          formula_guard=formula_guard)
+    return export_dataset(
+        ws, _ds(ws, dataset), out, format, with_provenance=with_provenance, formula_guard=formula_guard
+    )

@@ -39,11 +39,19 @@ class _App(typer.Typer):
 
 
 _STATE = {"verbosity": 0}
-app = _App(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-           help="Find, review and export curated LLM instruction data; prove it with LoRA.")
+app = _App(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Find, review and export curated LLM instruction data; prove it with LoRA.",
+)
 
-FormatOpt = typer.Option(None, "--format", help=f"Input format when auto-detection is not enough: {', '.join(FORMATS)}.")
-MapOpt = typer.Option(None, "--map", help="Column mapping CANONICAL=SOURCE, e.g. --map instruction=question (repeatable).")
+FormatOpt = typer.Option(
+    None, "--format", help=f"Input format when auto-detection is not enough: {', '.join(FORMATS)}."
+)
+MapOpt = typer.Option(
+    None, "--map", help="Column mapping CANONICAL=SOURCE, e.g. --map instruction=question (repeatable)."
+)
 SkipOpt = typer.Option(False, "--skip-bad", help="Skip bad rows instead of failing; every skipped row is reported.")
 
 
@@ -74,10 +82,13 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _global(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                         help="Print the version and exit."),
-            quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors (and the data asked for)."),
-            verbose: bool = typer.Option(False, "--verbose", "-v", help="Print more detail (and tracebacks).")) -> None:
+def _global(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors (and the data asked for)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Print more detail (and tracebacks)."),
+) -> None:
     """Find, review and export curated LLM instruction data; prove it with LoRA.
 
     Global options go before the command: curate -q ingest data.jsonl"""
@@ -107,8 +118,14 @@ def _progress():
         if bar is None:
             for other in bars.values():
                 other.close()
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="it", leave=False, file=sys.stderr,
-                                     disable=not sys.stderr.isatty() and not os.environ.get("CURATE_PROGRESS"))
+            bar = bars[stage] = tqdm(
+                total=total,
+                desc=stage,
+                unit="it",
+                leave=False,
+                file=sys.stderr,
+                disable=not sys.stderr.isatty() and not os.environ.get("CURATE_PROGRESS"),
+            )
         bar.total = total
         bar.n = done
         bar.refresh()
@@ -121,8 +138,16 @@ def _progress():
     return update
 
 
-def _ingest(ws: Workspace, path: Path, fmt, mapping, skip_bad: bool, reference_role: str | None = None,
-            file_type: Optional[str] = None, name: Optional[str] = None):
+def _ingest(
+    ws: Workspace,
+    path: Path,
+    fmt,
+    mapping,
+    skip_bad: bool,
+    reference_role: str | None = None,
+    file_type: Optional[str] = None,
+    name: Optional[str] = None,
+):
     import time
 
     from curation.store import RoleError
@@ -130,31 +155,55 @@ def _ingest(ws: Workspace, path: Path, fmt, mapping, skip_bad: bool, reference_r
 
     started = time.perf_counter()
     try:
-        dataset, created, report = ingest_file(ws, path, fmt=fmt, mapping=mapping, skip_bad=skip_bad,
-                                               reference_role=reference_role, file_type=file_type, name=name)
+        dataset, created, report = ingest_file(
+            ws,
+            path,
+            fmt=fmt,
+            mapping=mapping,
+            skip_bad=skip_bad,
+            reference_role=reference_role,
+            file_type=file_type,
+            name=name,
+        )
     except (DataError, WorkspaceError, RoleError) as err:
         _fail(str(err))
     for skipped in report.skipped:
         _say(f"skipped: row {skipped['row']}: {skipped['message']}", err=True)
     src = dataset.source
-    _detail(f"{path}: {src.get('kind', '?')}{'+' + src['compression'] if src.get('compression') else ''}, "
-            f"{src.get('n_input', '?')} records, format {dataset.format}, id column {src.get('id_column')}, "
-            f"{time.perf_counter() - started:.1f}s")
+    _detail(
+        f"{path}: {src.get('kind', '?')}{'+' + src['compression'] if src.get('compression') else ''}, "
+        f"{src.get('n_input', '?')} records, format {dataset.format}, id column {src.get('id_column')}, "
+        f"{time.perf_counter() - started:.1f}s"
+    )
     return dataset, created, report
 
 
 @app.command()
-def ingest(path: Path = typer.Argument(..., help="A file (.jsonl, .json, .csv, .parquet, optionally .gz/.zst), a "
-                                              "folder of shards, a Hugging Face save_to_disk folder, or - for stdin."),
-           workspace: Optional[Path] = WorkspaceOpt, fmt: Optional[str] = FormatOpt,
-           map_: Optional[list[str]] = MapOpt, skip_bad: bool = SkipOpt,
-           file_type: Optional[str] = typer.Option(None, "--type", help="Container when the name does not say "
-                                                   "(stdin is sniffed): jsonl, json, csv, parquet."),
-           name: Optional[str] = typer.Option(None, "--name", help="Dataset name (default: the file name)."),
-           reference: bool = typer.Option(False, "--reference", help="Store as a coverage reference: prompts users "
-                                          "really ask (coverage gaps are found against it)."),
-           eval_set: bool = typer.Option(False, "--eval-set", help="Store as an eval set: held-out prompts a model "
-                                         "is scored on (train/eval leakage is found against it).")) -> None:
+def ingest(
+    path: Path = typer.Argument(
+        ...,
+        help="A file (.jsonl, .json, .csv, .parquet, optionally .gz/.zst), a "
+        "folder of shards, a Hugging Face save_to_disk folder, or - for stdin.",
+    ),
+    workspace: Optional[Path] = WorkspaceOpt,
+    fmt: Optional[str] = FormatOpt,
+    map_: Optional[list[str]] = MapOpt,
+    skip_bad: bool = SkipOpt,
+    file_type: Optional[str] = typer.Option(
+        None, "--type", help="Container when the name does not say (stdin is sniffed): jsonl, json, csv, parquet."
+    ),
+    name: Optional[str] = typer.Option(None, "--name", help="Dataset name (default: the file name)."),
+    reference: bool = typer.Option(
+        False,
+        "--reference",
+        help="Store as a coverage reference: prompts users really ask (coverage gaps are found against it).",
+    ),
+    eval_set: bool = typer.Option(
+        False,
+        "--eval-set",
+        help="Store as an eval set: held-out prompts a model is scored on (train/eval leakage is found against it).",
+    ),
+) -> None:
     """Read a dataset into the workspace (all or nothing; the same bytes twice are a no-op, the
     same bytes with another --format/--map are a new version). A reference file has one role,
     chosen here: --reference or --eval-set."""
@@ -165,24 +214,36 @@ def ingest(path: Path = typer.Argument(..., help="A file (.jsonl, .json, .csv, .
     dataset, created, report = _ingest(ws, path, fmt, _mapping(map_), skip_bad, role, file_type, name)
     verb = "ingested" if created else "already in workspace:"
     kind = f" as {dataset.role_label}" if dataset.role != "data" else ""
-    _say(f"{verb} {dataset.name} (id {dataset.id}){kind}: {dataset.n_examples} examples, format {dataset.format}"
-         + (f", {len(report.skipped)} bad rows skipped" if report.skipped else ""))
+    _say(
+        f"{verb} {dataset.name} (id {dataset.id}){kind}: {dataset.n_examples} examples, format {dataset.format}"
+        + (f", {len(report.skipped)} bad rows skipped" if report.skipped else "")
+    )
     if created and report.versions:
         older = ", ".join(f"id {d.id}" for d in report.versions)
-        _say(f"a new version of the same data ({older}), read with other --format/--map options; "
-             f"`--dataset {dataset.id}` picks this one")
+        _say(
+            f"a new version of the same data ({older}), read with other --format/--map options; "
+            f"`--dataset {dataset.id}` picks this one"
+        )
 
 
 @app.command()
-def scan(input: Path = typer.Argument(..., help="Dataset file to scan."),
-         findings_out: Path = typer.Option(..., "--findings-out", help="Write every finding here (JSONL)."),
-         reference: Optional[Path] = typer.Option(None, "--reference", help="Coverage reference: prompts users "
-                                                  "really ask; coverage gaps are found against it."),
-         workspace: Optional[Path] = WorkspaceOpt, fmt: Optional[str] = FormatOpt,
-         map_: Optional[list[str]] = MapOpt, skip_bad: bool = SkipOpt,
-         config: Optional[Path] = typer.Option(None, "--config", help="Scan settings (JSON or TOML)."),
-         eval_set: Optional[Path] = typer.Option(None, "--eval-set", help="Eval set: held-out prompts a model is "
-                                                 "scored on; train/eval leakage is found against it.")) -> None:
+def scan(
+    input: Path = typer.Argument(..., help="Dataset file to scan."),
+    findings_out: Path = typer.Option(..., "--findings-out", help="Write every finding here (JSONL)."),
+    reference: Optional[Path] = typer.Option(
+        None, "--reference", help="Coverage reference: prompts users really ask; coverage gaps are found against it."
+    ),
+    workspace: Optional[Path] = WorkspaceOpt,
+    fmt: Optional[str] = FormatOpt,
+    map_: Optional[list[str]] = MapOpt,
+    skip_bad: bool = SkipOpt,
+    config: Optional[Path] = typer.Option(None, "--config", help="Scan settings (JSON or TOML)."),
+    eval_set: Optional[Path] = typer.Option(
+        None,
+        "--eval-set",
+        help="Eval set: held-out prompts a model is scored on; train/eval leakage is found against it.",
+    ),
+) -> None:
     """Find duplicates, contradictions, coverage gaps, leakage and quality issues; write the findings file."""
     from curation.workbench import scan_dataset, write_findings
 
@@ -195,8 +256,9 @@ def scan(input: Path = typer.Argument(..., help="Dataset file to scan."),
     from curation.detectors.judges import JudgeError
 
     try:
-        scan_id, findings, timings = scan_dataset(ws, dataset, ref, settings=settings, progress=progress,
-                                                  eval_set=evals)
+        scan_id, findings, timings = scan_dataset(
+            ws, dataset, ref, settings=settings, progress=progress, eval_set=evals
+        )
     except JudgeError as err:  # a judge model named in the settings that does not load
         _fail(f"{config}: {err}")
     finally:
@@ -229,15 +291,20 @@ def _load_settings(path: Path):
 
 
 @app.command()
-def findings(workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = DatasetOpt,
-             kind: Optional[str] = typer.Option(None, help="duplicate, contradiction, coverage_gap, quality, leakage."),
-             status: Optional[str] = typer.Option(None, help="open, skipped, voted, disputed, settled (rows all "
-                                                  "decided elsewhere) or resolved."),
-             min_score: Optional[float] = typer.Option(None, help="Only findings scoring at least this."),
-             search: Optional[str] = typer.Option(None, help="Text to look for in the reason or evidence."),
-             limit: Optional[int] = typer.Option(None, help="How many to show (0 = all; default: all with "
-                                                 "--json, 50 in the table)."),
-             as_json: bool = typer.Option(False, "--json", help="Print JSON lines instead of a table.")) -> None:
+def findings(
+    workspace: Optional[Path] = WorkspaceOpt,
+    dataset: Optional[str] = DatasetOpt,
+    kind: Optional[str] = typer.Option(None, help="duplicate, contradiction, coverage_gap, quality, leakage."),
+    status: Optional[str] = typer.Option(
+        None, help="open, skipped, voted, disputed, settled (rows all decided elsewhere) or resolved."
+    ),
+    min_score: Optional[float] = typer.Option(None, help="Only findings scoring at least this."),
+    search: Optional[str] = typer.Option(None, help="Text to look for in the reason or evidence."),
+    limit: Optional[int] = typer.Option(
+        None, help="How many to show (0 = all; default: all with --json, 50 in the table)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON lines instead of a table."),
+) -> None:
     """List findings of the latest scan, highest score first, with their review status; a
     coverage gap also says how many of its reference prompts are covered now."""
     from curation import gaps
@@ -270,27 +337,35 @@ def findings(workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = 
         for f in found:
             extra = {}
             if (p := covered.get(f.finding_id)) is not None:
-                extra["coverage"] = {"covered": p.n_covered, "total": p.total, "summary": p.summary,
-                                     "covered_by": {str(r): by for r, by in p.covered.items()}}
-            typer.echo(json.dumps({**f.to_json(), "status": st.get(f.finding_id, "open"), **extra},
-                                  ensure_ascii=False))
+                extra["coverage"] = {
+                    "covered": p.n_covered,
+                    "total": p.total,
+                    "summary": p.summary,
+                    "covered_by": {str(r): by for r, by in p.covered.items()},
+                }
+            typer.echo(json.dumps({**f.to_json(), "status": st.get(f.finding_id, "open"), **extra}, ensure_ascii=False))
         return
     typer.echo(f"{'finding_id':<18} {'kind':<14} {'score':>5} {'status':<8} {'rows':<22} reason")
     for f in found:
         rows = ",".join(map(str, f.rows[:6])) + ("…" if len(f.rows) > 6 else "")
         p = covered.get(f.finding_id)
         reason = (f"[{p.summary}] " if p is not None else "") + f.reason
-        typer.echo(f"{f.finding_id:<18} {f.kind:<14} {f.score:5.2f} {st.get(f.finding_id, 'open'):<8} "
-                   f"{rows:<22} {reason[:110]}")
+        typer.echo(
+            f"{f.finding_id:<18} {f.kind:<14} {f.score:5.2f} {st.get(f.finding_id, 'open'):<8} "
+            f"{rows:<22} {reason[:110]}"
+        )
     if len(found) < total:
         _say(f"showing {len(found)} of {total} findings; --limit 0 shows all", err=True)
 
 
 @app.command()
-def explain(row_a: int = typer.Argument(..., help="One row (0-based position in the dataset's file)."),
-            row_b: int = typer.Argument(..., help="The other row."),
-            workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = DatasetOpt,
-            as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of lines.")) -> None:
+def explain(
+    row_a: int = typer.Argument(..., help="One row (0-based position in the dataset's file)."),
+    row_b: int = typer.Argument(..., help="The other row."),
+    workspace: Optional[Path] = WorkspaceOpt,
+    dataset: Optional[str] = DatasetOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of lines."),
+) -> None:
     """Why two rows were, or were not, flagged: the cosines, how each field matched, every step
     of the contradiction verdict with the rule that decided it, and the latest scan's findings
     on both rows. Uses the latest scan's settings and cached embeddings."""
@@ -306,9 +381,12 @@ def explain(row_a: int = typer.Argument(..., help="One row (0-based position in 
 
 
 @app.command()
-def resolve(resolutions: Path = typer.Argument(..., help="JSONL of row-based resolutions (see data/README.md)."),
-            workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = DatasetOpt,
-            actor: str = typer.Option("expert", help="Who the decisions are attributed to.")) -> None:
+def resolve(
+    resolutions: Path = typer.Argument(..., help="JSONL of row-based resolutions (see data/README.md)."),
+    workspace: Optional[Path] = WorkspaceOpt,
+    dataset: Optional[str] = DatasetOpt,
+    actor: str = typer.Option("expert", help="Who the decisions are attributed to."),
+) -> None:
     """Record a file of expert resolutions as decisions (all or nothing; lines recorded before
     are not recorded again, so a re-run or a retry after a crash is safe)."""
     from curation import resolutions as res
@@ -327,9 +405,11 @@ def resolve(resolutions: Path = typer.Argument(..., help="JSONL of row-based res
     except BatchError as err:
         _fail_lines([str(parsed.where(i, ps[0])) for i, ps in err.errors], resolutions)
     n_linked = sum(1 for d in linked if d.finding_id)
-    typer.echo(f"recorded {done.new} new decision(s) on {ds.name} as {actor}"
-               + (f"; {done.existing} line(s) were recorded before" if done.existing else "")
-               + f" ({n_linked} settle a finding of the latest scan)")
+    typer.echo(
+        f"recorded {done.new} new decision(s) on {ds.name} as {actor}"
+        + (f"; {done.existing} line(s) were recorded before" if done.existing else "")
+        + f" ({n_linked} settle a finding of the latest scan)"
+    )
 
 
 def _fail_lines(lines: list[str], path: Path) -> None:
@@ -341,23 +421,44 @@ def _fail_lines(lines: list[str], path: Path) -> None:
 
 
 @app.command()
-def export(out: Path = typer.Argument(..., help="Output file (or folder for --format hf)."),
-           workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = DatasetOpt,
-           fmt: Optional[str] = typer.Option(None, "--format", help="jsonl, json, csv, parquet or hf (default: from "
-                                             "OUT's suffix, else the source's; .gz/.zst compress text formats)."),
-           auto: bool = typer.Option(False, "--auto", help="Apply the no-review policy to the findings nobody "
-                                     "decided (merge copies, keep rewordings; keep the suggested side of a "
-                                     "disagreement only on decisive evidence, otherwise keep every row); "
-                                     "recorded decisions always win."),
-           merge_rewordings: bool = typer.Option(False, "--merge-rewordings", help="With --auto: merge a "
-                                                 "duplicate group's rewordings of the request too (by default "
-                                                 "only copies merge; rewordings teach the model to generalise)."),
-           with_provenance: bool = typer.Option(False, "--with-provenance", help="Add curation_status and "
-                                                "curation_decision columns (otherwise provenance is only in "
-                                                "the manifest)."),
-           allow_formulas: bool = typer.Option(False, "--allow-formulas", help="CSV: write cells starting with "
-                                               "= + - @ as they are (default: prefixed with ' so a spreadsheet "
-                                               "does not run them).")) -> None:
+def export(
+    out: Path = typer.Argument(..., help="Output file (or folder for --format hf)."),
+    workspace: Optional[Path] = WorkspaceOpt,
+    dataset: Optional[str] = DatasetOpt,
+    fmt: Optional[str] = typer.Option(
+        None,
+        "--format",
+        help="jsonl, json, csv, parquet or hf (default: from "
+        "OUT's suffix, else the source's; .gz/.zst compress text formats).",
+    ),
+    auto: bool = typer.Option(
+        False,
+        "--auto",
+        help="Apply the no-review policy to the findings nobody "
+        "decided (merge copies, keep rewordings; keep the suggested side of a "
+        "disagreement only on decisive evidence, otherwise keep every row); "
+        "recorded decisions always win.",
+    ),
+    merge_rewordings: bool = typer.Option(
+        False,
+        "--merge-rewordings",
+        help="With --auto: merge a "
+        "duplicate group's rewordings of the request too (by default "
+        "only copies merge; rewordings teach the model to generalise).",
+    ),
+    with_provenance: bool = typer.Option(
+        False,
+        "--with-provenance",
+        help="Add curation_status and curation_decision columns (otherwise provenance is only in the manifest).",
+    ),
+    allow_formulas: bool = typer.Option(
+        False,
+        "--allow-formulas",
+        help="CSV: write cells starting with "
+        "= + - @ as they are (default: prefixed with ' so a spreadsheet "
+        "does not run them).",
+    ),
+) -> None:
     """Write the curated set in the source's shape and a manifest (<out>.manifest.json) saying
     what changed and why; untouched rows are written back exactly."""
     from curation.cli_users import cli_actor
@@ -368,36 +469,59 @@ def export(out: Path = typer.Argument(..., help="Output file (or folder for --fo
     ws = _open(workspace)
     ds = _dataset(ws, dataset)
     try:
-        manifest = export_dataset(ws, ds, out, fmt, policy=auto, with_provenance=with_provenance,
-                                  formula_guard=not allow_formulas, actor=cli_actor(),
-                                  merge_rewordings=merge_rewordings)
+        manifest = export_dataset(
+            ws,
+            ds,
+            out,
+            fmt,
+            policy=auto,
+            with_provenance=with_provenance,
+            formula_guard=not allow_formulas,
+            actor=cli_actor(),
+            merge_rewordings=merge_rewordings,
+        )
     except (ValueError, OSError) as err:
         _fail(str(err) if isinstance(err, ValueError) else f"{err.filename or out}: {err.strerror or err}")
     for bad in manifest["unapplied"]:
-        typer.echo(f"warning: decision {bad['decision_id']} was not applied: {bad['problem']} "
-                   f"(retract it: curate decisions retract {bad['decision_id']} --reason ...)", err=True)
-    _detail(f"{out}: {manifest['output_format']}{'+' + manifest['output_compression'] if manifest['output_compression'] else ''}"
-            + (f", columns written as JSON text: {', '.join(manifest['columns_as_json_text'])}"
-               if manifest["columns_as_json_text"] else ""))
-    _say(f"wrote {manifest['n_out']} of {manifest['n_source']} examples of {ds.name} to {out} "
-         f"({', '.join(f'{k} {v}' for k, v in manifest['by_status'].items())}); manifest {out}.manifest.json")
+        typer.echo(
+            f"warning: decision {bad['decision_id']} was not applied: {bad['problem']} "
+            f"(retract it: curate decisions retract {bad['decision_id']} --reason ...)",
+            err=True,
+        )
+    _detail(
+        f"{out}: {manifest['output_format']}{'+' + manifest['output_compression'] if manifest['output_compression'] else ''}"
+        + (
+            f", columns written as JSON text: {', '.join(manifest['columns_as_json_text'])}"
+            if manifest["columns_as_json_text"]
+            else ""
+        )
+    )
+    _say(
+        f"wrote {manifest['n_out']} of {manifest['n_source']} examples of {ds.name} to {out} "
+        f"({', '.join(f'{k} {v}' for k, v in manifest['by_status'].items())}); manifest {out}.manifest.json"
+    )
 
 
 @app.command()
-def demo(workspace: Path = typer.Option(Path("workspace/demo"), "--workspace", "-w"),
-         resolve_all: bool = typer.Option(False, "--resolve", help="Also record the demo's expert resolutions.")) -> None:
+def demo(
+    workspace: Path = typer.Option(Path("workspace/demo"), "--workspace", "-w"),
+    resolve_all: bool = typer.Option(False, "--resolve", help="Also record the demo's expert resolutions."),
+) -> None:
     """Ingest and scan the built-in demo dataset (a support assistant for a fictional product)
     against its coverage reference (reference.jsonl) and its eval set (eval.jsonl)."""
     train, ref, evals = DEMO_DIR / "train.jsonl", DEMO_DIR / "reference.jsonl", DEMO_DIR / "eval.jsonl"
     if not train.exists():
         _fail(f"demo data not found at {DEMO_DIR}: run `python data/generate_demo.py`")
     out = workspace / "findings.jsonl"
-    scan(train, out, ref if ref.exists() else None, workspace, None, None, False, None,
-         evals if evals.exists() else None)
+    scan(
+        train, out, ref if ref.exists() else None, workspace, None, None, False, None, evals if evals.exists() else None
+    )
     if resolve_all:
         resolve(DEMO_DIR / "resolutions.jsonl", workspace, None, "expert")
-    typer.echo(f"next: `curate findings -w {workspace}` to list them, `curate app -w {workspace}` to review "
-               "them in the browser (http://localhost:8501).")
+    typer.echo(
+        f"next: `curate findings -w {workspace}` to list them, `curate app -w {workspace}` to review "
+        "them in the browser (http://localhost:8501)."
+    )
 
 
 from curation.cli_decisions import decisions_app  # noqa: E402

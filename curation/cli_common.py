@@ -13,7 +13,6 @@ import typer
 from curation.store import Dataset, Workspace
 
 
-
 def demo_dir() -> Path:
     """The built-in demo dataset: ``data/demo`` in a source checkout, else where an installed
     wheel put it (``<prefix>/share/curation-workbench/demo``; see pyproject's data-files)."""
@@ -28,7 +27,9 @@ def demo_dir() -> Path:
 
 
 DEMO_DIR = demo_dir()
-WorkspaceOpt = typer.Option(None, "--workspace", "-w", help="Workspace folder (default: $CURATE_WORKSPACE or ./workspace).")
+WorkspaceOpt = typer.Option(
+    None, "--workspace", "-w", help="Workspace folder (default: $CURATE_WORKSPACE or ./workspace)."
+)
 DatasetOpt = typer.Option(None, "--dataset", help="Dataset name or id (needed when the workspace holds several).")
 
 

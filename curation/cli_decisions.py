@@ -29,20 +29,28 @@ def _local_user() -> str:
 
 
 @decisions_app.command("list")
-def list_(workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = DatasetOpt,
-          finding: Optional[str] = typer.Option(None, "--finding", help="Only decisions about this finding."),
-          row: Optional[int] = typer.Option(None, "--row", help="Only decisions touching this row."),
-          actor: Optional[str] = typer.Option(None, "--actor", help="Only this person's decisions."),
-          live: bool = typer.Option(False, "--live", help="Only decisions in force (not withdrawn)."),
-          limit: int = typer.Option(0, help="Show the latest N (0 = all)."),
-          as_json: bool = typer.Option(False, "--json", help="JSON lines instead of a table.")) -> None:
+def list_(
+    workspace: Optional[Path] = WorkspaceOpt,
+    dataset: Optional[str] = DatasetOpt,
+    finding: Optional[str] = typer.Option(None, "--finding", help="Only decisions about this finding."),
+    row: Optional[int] = typer.Option(None, "--row", help="Only decisions touching this row."),
+    actor: Optional[str] = typer.Option(None, "--actor", help="Only this person's decisions."),
+    live: bool = typer.Option(False, "--live", help="Only decisions in force (not withdrawn)."),
+    limit: int = typer.Option(0, help="Show the latest N (0 = all)."),
+    as_json: bool = typer.Option(False, "--json", help="JSON lines instead of a table."),
+) -> None:
     """Every decision on a dataset, oldest first, with what withdrew it."""
     ws = _open(workspace)
     ds = _dataset(ws, dataset)
     ledger = ws.ledger(ds.id)
-    shown = [e for e in ledger.events
-             if (finding is None or e.finding_id == finding) and (row is None or row in e.rows)
-             and (actor is None or e.actor == actor) and (not live or e in ledger.live)]
+    shown = [
+        e
+        for e in ledger.events
+        if (finding is None or e.finding_id == finding)
+        and (row is None or row in e.rows)
+        and (actor is None or e.actor == actor)
+        and (not live or e in ledger.live)
+    ]
     if limit:
         shown = shown[-limit:]
     for e in shown:
@@ -52,25 +60,45 @@ def list_(workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = Dat
         else:
             state = f"withdraws {e.undoes}" if e.undoes else "in force"
         if as_json:
-            typer.echo(json.dumps({"id": e.id, "action": e.action, "actor": e.actor, "role": e.role,
-                                   "rows": list(e.rows), "finding_id": e.finding_id, "payload": e.payload,
-                                   "reason": e.reason, "created_at": e.created_at, "undoes": e.undoes,
-                                   "withdrawn_by": by.id if by else None, "key": e.key}, ensure_ascii=False))
+            typer.echo(
+                json.dumps(
+                    {
+                        "id": e.id,
+                        "action": e.action,
+                        "actor": e.actor,
+                        "role": e.role,
+                        "rows": list(e.rows),
+                        "finding_id": e.finding_id,
+                        "payload": e.payload,
+                        "reason": e.reason,
+                        "created_at": e.created_at,
+                        "undoes": e.undoes,
+                        "withdrawn_by": by.id if by else None,
+                        "key": e.key,
+                    },
+                    ensure_ascii=False,
+                )
+            )
             continue
         when = dt.datetime.fromtimestamp(e.created_at).strftime("%Y-%m-%d %H:%M")
         rows = ",".join(map(str, e.rows[:6])) + ("…" if len(e.rows) > 6 else "")
-        typer.echo(f"{e.id:>6} {when} {e.actor[:14]:<14} {e.action:<8} {rows:<20} {(e.finding_id or ''):<17} "
-                   f"{state:<28} {e.reason[:60]}")
+        typer.echo(
+            f"{e.id:>6} {when} {e.actor[:14]:<14} {e.action:<8} {rows:<20} {(e.finding_id or ''):<17} "
+            f"{state:<28} {e.reason[:60]}"
+        )
     ledger.curated(ws.examples(ds.id))  # finds the decisions that cannot be applied
     for i, why in sorted(ledger.problems.items()):
         typer.echo(f"warning: decision {i} cannot be applied: {why}", err=True)
 
 
 @decisions_app.command("retract")
-def retract(decision_id: int = typer.Argument(..., help="The id of the decision to withdraw."),
-            reason: str = typer.Option(..., "--reason", help="Why (kept with the retraction)."),
-            workspace: Optional[Path] = WorkspaceOpt, dataset: Optional[str] = DatasetOpt,
-            actor: Optional[str] = typer.Option(None, "--as", help="Who retracts (default: $USER).")) -> None:
+def retract(
+    decision_id: int = typer.Argument(..., help="The id of the decision to withdraw."),
+    reason: str = typer.Option(..., "--reason", help="Why (kept with the retraction)."),
+    workspace: Optional[Path] = WorkspaceOpt,
+    dataset: Optional[str] = DatasetOpt,
+    actor: Optional[str] = typer.Option(None, "--as", help="Who retracts (default: $USER)."),
+) -> None:
     """Withdraw any decision, yours or someone else's (curators and admins)."""
     from curation.decisions import DecisionError
 

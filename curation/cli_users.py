@@ -21,8 +21,9 @@ import typer
 from curation.cli_common import WorkspaceOpt, _fail, _open
 
 users_app = typer.Typer(no_args_is_help=True, help="Manage people and roles (team mode).")
-StdinOpt = typer.Option(False, "--password-stdin", help="Read the password from stdin (one line) instead of "
-                        "asking for it on the terminal.")
+StdinOpt = typer.Option(
+    False, "--password-stdin", help="Read the password from stdin (one line) instead of asking for it on the terminal."
+)
 ArgvPassword = typer.Option(None, "--password", hidden=True)
 
 
@@ -40,8 +41,10 @@ def _interactive() -> bool:
 
 def _password(name: str, from_stdin: bool, argv: Optional[str]) -> str:
     if argv is not None:
-        _fail("passwords are not taken on the command line (ps and the shell history would show it): "
-              "leave --password out to be asked, or pipe it with --password-stdin")
+        _fail(
+            "passwords are not taken on the command line (ps and the shell history would show it): "
+            "leave --password out to be asked, or pipe it with --password-stdin"
+        )
     if from_stdin:
         line = sys.stdin.readline()
         password = line[:-1] if line.endswith("\n") else line
@@ -66,10 +69,13 @@ def _run(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
 
 
 @users_app.command("add")
-def users_add(name: str = typer.Argument(..., help="Letters, digits, '.', '_' or '-' (1-64)."),
-              role: str = typer.Option("annotator", help="annotator, curator or admin."),
-              password_stdin: bool = StdinOpt, password: Optional[str] = ArgvPassword,
-              workspace: Optional[Path] = WorkspaceOpt) -> None:
+def users_add(
+    name: str = typer.Argument(..., help="Letters, digits, '.', '_' or '-' (1-64)."),
+    role: str = typer.Option("annotator", help="annotator, curator or admin."),
+    password_stdin: bool = StdinOpt,
+    password: Optional[str] = ArgvPassword,
+    workspace: Optional[Path] = WorkspaceOpt,
+) -> None:
     """Add a person with a role and a password (asked for, or --password-stdin)."""
     from curation import people
     from curation.auth import ROLES
@@ -88,8 +94,11 @@ def users_add(name: str = typer.Argument(..., help="Letters, digits, '.', '_' or
 
 
 @users_app.command("set-role")
-def users_set_role(name: str, role: str = typer.Argument(..., help="annotator, curator or admin."),
-                   workspace: Optional[Path] = WorkspaceOpt) -> None:
+def users_set_role(
+    name: str,
+    role: str = typer.Argument(..., help="annotator, curator or admin."),
+    workspace: Optional[Path] = WorkspaceOpt,
+) -> None:
     """Change a person's role; the password stays. Takes effect on their next click."""
     from curation import people
 
@@ -98,8 +107,12 @@ def users_set_role(name: str, role: str = typer.Argument(..., help="annotator, c
 
 
 @users_app.command("set-password")
-def users_set_password(name: str, password_stdin: bool = StdinOpt, password: Optional[str] = ArgvPassword,
-                       workspace: Optional[Path] = WorkspaceOpt) -> None:
+def users_set_password(
+    name: str,
+    password_stdin: bool = StdinOpt,
+    password: Optional[str] = ArgvPassword,
+    workspace: Optional[Path] = WorkspaceOpt,
+) -> None:
     """Give a person a new password (asked for, or --password-stdin); signs them out everywhere
     and lifts a sign-in lockout."""
     from curation import people
@@ -139,8 +152,10 @@ def users_remove(name: str, workspace: Optional[Path] = WorkspaceOpt) -> None:
 
 
 @users_app.command("list")
-def users_list(workspace: Optional[Path] = WorkspaceOpt,
-               as_json: bool = typer.Option(False, "--json", help="One JSON object per person.")) -> None:
+def users_list(
+    workspace: Optional[Path] = WorkspaceOpt,
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per person."),
+) -> None:
     """People, their roles, whether they can sign in, and their open sessions."""
     ws = _open(workspace)
     sessions: dict[str, int] = {}
@@ -150,11 +165,17 @@ def users_list(workspace: Optional[Path] = WorkspaceOpt,
     for u in ws.users():
         lock = ws.throttle(f"account:{u['name'].casefold()}")
         locked = bool(lock and lock["locked_until"] and lock["locked_until"] > now)
-        state = "disabled" if u["disabled"] else ("locked" if locked else
-                                                  "enabled" if u["password_hash"] else "no password")
+        state = (
+            "disabled"
+            if u["disabled"]
+            else ("locked" if locked else "enabled" if u["password_hash"] else "no password")
+        )
         if as_json:
-            typer.echo(json.dumps({"name": u["name"], "role": u["role"], "state": state,
-                                   "sessions": sessions.get(u["name"], 0)}))
+            typer.echo(
+                json.dumps(
+                    {"name": u["name"], "role": u["role"], "state": state, "sessions": sessions.get(u["name"], 0)}
+                )
+            )
         else:
             typer.echo(f"{u['name']:<20} {u['role']:<10} {state:<12} {sessions.get(u['name'], 0)} session(s)")
     if not as_json and not ws.users() and os.environ.get("CURATE_TEAM_MODE"):

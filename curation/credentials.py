@@ -20,8 +20,23 @@ from pathlib import Path
 MIN_LENGTH = 12
 MAX_LENGTH = 1024  # hashing cost does not grow with length, but a form should not take megabytes
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_LEET = str.maketrans({"0": "o", "1": "i", "!": "i", "|": "i", "3": "e", "4": "a", "@": "a", "5": "s", "$": "s",
-                       "7": "t", "+": "t", "8": "b", "9": "g"})
+_LEET = str.maketrans(
+    {
+        "0": "o",
+        "1": "i",
+        "!": "i",
+        "|": "i",
+        "3": "e",
+        "4": "a",
+        "@": "a",
+        "5": "s",
+        "$": "s",
+        "7": "t",
+        "+": "t",
+        "8": "b",
+        "9": "g",
+    }
+)
 _EDGES = re.compile(r"^[\W\d_]+|[\W\d_]+$")
 
 
@@ -55,8 +70,18 @@ def _common(low: str) -> bool:
     words = denylist()
     compact = re.sub(r"[\s._-]+", "", low)
     core = _EDGES.sub("", compact)
-    return any(v in words for v in {low, compact, core, compact.translate(_LEET), core.translate(_LEET),
-                                    _EDGES.sub("", compact.translate(_LEET))} if v)
+    return any(
+        v in words
+        for v in {
+            low,
+            compact,
+            core,
+            compact.translate(_LEET),
+            core.translate(_LEET),
+            _EDGES.sub("", compact.translate(_LEET)),
+        }
+        if v
+    )
 
 
 def _repeats(low: str) -> bool:

@@ -31,8 +31,15 @@ from curation.decisions import ROW_ACTIONS, CuratedRow, Ledger, derive
 from curation.schema import Decision, Example, Finding
 
 POLICY_ACTOR = "policy:auto"
-__all__ = ["POLICY_ACTOR", "CuratedRow", "derive", "auto_decisions", "attach_findings", "ACTION_KINDS",
-           "policy_summary"]
+__all__ = [
+    "POLICY_ACTOR",
+    "CuratedRow",
+    "derive",
+    "auto_decisions",
+    "attach_findings",
+    "ACTION_KINDS",
+    "policy_summary",
+]
 
 
 def _wording(ex: Example) -> str:
@@ -42,9 +49,14 @@ def _wording(ex: Example) -> str:
     return normalize(strip_request(ex.user_request or ex.request))
 
 
-def auto_decisions(findings: Sequence[Finding], dataset_id: int = 0, ledger: Ledger | None = None,
-                   examples: Sequence[Example] = (), facts: Mapping[str, Mapping[str, str]] | None = None,
-                   merge_rewordings: bool = False) -> list[Decision]:
+def auto_decisions(
+    findings: Sequence[Finding],
+    dataset_id: int = 0,
+    ledger: Ledger | None = None,
+    examples: Sequence[Example] = (),
+    facts: Mapping[str, Mapping[str, str]] | None = None,
+    merge_rewordings: bool = False,
+) -> list[Decision]:
     """The no-review policy over the findings nobody decided (all of them without a
     ``ledger``): duplicates first, so a disagreement keeps no stale copy; a duplicate group
     with rows in a disagreement the policy cannot decide is left as it is.
@@ -86,9 +98,21 @@ def auto_decisions(findings: Sequence[Finding], dataset_id: int = 0, ledger: Led
                 if _wording(by_row[r]) not in seen:  # a copy goes; a rewording on the right side stays
                     seen.add(_wording(by_row[r]))
                     keep.append(r)
-            picks.append(("pick", g.rows, g.lead, {"keep_rows": keep, "side": s.side, "covers": list(g.members),
-                                                   "basis": s.basis, "confidence": s.confidence},
-                          f"auto: side '{s.side}' kept on {s.basis} evidence (confidence {s.confidence:.2f})"))
+            picks.append(
+                (
+                    "pick",
+                    g.rows,
+                    g.lead,
+                    {
+                        "keep_rows": keep,
+                        "side": s.side,
+                        "covers": list(g.members),
+                        "basis": s.basis,
+                        "confidence": s.confidence,
+                    },
+                    f"auto: side '{s.side}' kept on {s.basis} evidence (confidence {s.confidence:.2f})",
+                )
+            )
     for f in sorted(open_, key=lambda f: f.finding_id):
         if f.kind != "duplicate" or len(f.rows) < 2:
             continue
@@ -106,8 +130,13 @@ def auto_decisions(findings: Sequence[Finding], dataset_id: int = 0, ledger: Led
         for rows in wordings.values():
             if len(rows) > 1:
                 keep = rep if rep in rows else min(rows)
-                add("merge", rows, f.finding_id, {"keep_row": keep, "copies": True},
-                    f"auto: {len(rows) - 1} copies of row {keep} merged; rewordings kept")
+                add(
+                    "merge",
+                    rows,
+                    f.finding_id,
+                    {"keep_row": keep, "copies": True},
+                    f"auto: {len(rows) - 1} copies of row {keep} merged; rewordings kept",
+                )
     for pick in picks:  # after the merges, so a disagreement keeps no stale copy
         add(*pick)
     return out
@@ -118,14 +147,22 @@ def policy_summary(decisions: Sequence[Decision], findings: Sequence[Finding]) -
     findings it left open, duplicate copies merged."""
     covered = {fid for d in decisions if d.action == "pick" for fid in d.payload.get("covers", ())}
     basis = Counter(d.payload.get("basis", "?") for d in decisions if d.action == "pick")
-    return {"disagreements_resolved": dict(sorted(basis.items())),
-            "contradictions_left_open": sum(1 for f in findings if f.kind == "contradiction"
-                                            and f.finding_id not in covered),
-            "duplicate_rows_merged": sum(len(d.rows) - 1 for d in decisions if d.action == "merge")}
+    return {
+        "disagreements_resolved": dict(sorted(basis.items())),
+        "contradictions_left_open": sum(
+            1 for f in findings if f.kind == "contradiction" and f.finding_id not in covered
+        ),
+        "duplicate_rows_merged": sum(len(d.rows) - 1 for d in decisions if d.action == "merge"),
+    }
 
 
-ACTION_KINDS = {"merge": ("duplicate",), "pick": ("contradiction",), "edit": ("contradiction", "quality"),
-                "drop": ("duplicate", "contradiction", "quality", "leakage"), "keep": ("duplicate", "contradiction")}
+ACTION_KINDS = {
+    "merge": ("duplicate",),
+    "pick": ("contradiction",),
+    "edit": ("contradiction", "quality"),
+    "drop": ("duplicate", "contradiction", "quality", "leakage"),
+    "keep": ("duplicate", "contradiction"),
+}
 
 
 def attach_findings(decisions: Sequence[Decision], findings: Sequence[Finding]) -> list[Decision]:
@@ -143,10 +180,23 @@ def attach_findings(decisions: Sequence[Decision], findings: Sequence[Finding]) 
         kinds = ACTION_KINDS.get(d.action, ())
         candidates = {f.finding_id: f for r in d.rows for f in by_row.get(r, ()) if f.kind in kinds}
         need = 1 if len(d.rows) == 1 else 2
-        best = max(candidates.values(), default=None,
-                   key=lambda f: (len(set(f.rows) & set(d.rows)), f.score, f.finding_id))
+        best = max(
+            candidates.values(), default=None, key=lambda f: (len(set(f.rows) & set(d.rows)), f.score, f.finding_id)
+        )
         if best is not None and len(set(best.rows) & set(d.rows)) >= need:
-            d = Decision(d.id, d.dataset_id, d.action, d.actor, d.rows, best.finding_id, d.payload, d.reason,
-                         d.created_at, d.undoes, d.key, d.role)
+            d = Decision(
+                d.id,
+                d.dataset_id,
+                d.action,
+                d.actor,
+                d.rows,
+                best.finding_id,
+                d.payload,
+                d.reason,
+                d.created_at,
+                d.undoes,
+                d.key,
+                d.role,
+            )
         out.append(d)
     return out

@@ -219,8 +219,18 @@ def _kind(ds: Dataset, d: Decision) -> str | None:
 
 
 def _type(v: Any) -> str:
-    return "nothing" if v is None else {bool: "true/false", int: "a number", float: "a number", str: "text",
-                                        list: "a list", dict: "an object"}.get(type(v), type(v).__name__)
+    return (
+        "nothing"
+        if v is None
+        else {
+            bool: "true/false",
+            int: "a number",
+            float: "a number",
+            str: "text",
+            list: "a list",
+            dict: "an object",
+        }.get(type(v), type(v).__name__)
+    )
 
 
 # interpretation -----------------------------------------------------------------------------
@@ -260,8 +270,9 @@ class Ledger:
 
     def __init__(self, events: Iterable[Decision]):
         self.events = sorted(events, key=lambda e: e.id)
-        self.withdrawn: dict[int, Decision] = {e.undoes: e for e in self.events
-                                               if e.action in WITHDRAWALS and e.undoes is not None}
+        self.withdrawn: dict[int, Decision] = {
+            e.undoes: e for e in self.events if e.action in WITHDRAWALS and e.undoes is not None
+        }
         self.live = [e for e in self.events if e.action not in WITHDRAWALS and e.id not in self.withdrawn]
         self.problems: dict[int, str] = {}  # event id -> why it could not be applied
 
@@ -272,8 +283,9 @@ class Ledger:
     def item(self, finding_id: str, viewer: str | None = None) -> ItemState:
         return self.items(viewer).get(finding_id, OPEN)
 
-    def items(self, viewer: str | None = None, findings: Sequence[Any] = (),
-              covered: Mapping[str, bool] | None = None) -> dict[str, ItemState]:
+    def items(
+        self, viewer: str | None = None, findings: Sequence[Any] = (), covered: Mapping[str, bool] | None = None
+    ) -> dict[str, ItemState]:
         """finding_id -> ItemState for ``viewer`` (absent = open, version 0). An event is about
         the finding it names and those its payload ``covers`` (one decision on a disagreement
         resolves every pair of it). With ``findings`` (objects with ``finding_id``, ``kind``
@@ -415,8 +427,9 @@ class Ledger:
         return next(c for c in self.curated(fetch(self.related_rows(row))) if c.row == row)
 
 
-def _changes(e: Decision, base: Mapping[int, Example],
-             text: Mapping[int, tuple[Turn, ...]]) -> list[tuple[int, bool | None, tuple[Turn, ...] | None]]:
+def _changes(
+    e: Decision, base: Mapping[int, Example], text: Mapping[int, tuple[Turn, ...]]
+) -> list[tuple[int, bool | None, tuple[Turn, ...] | None]]:
     """What one row decision does: (row, included or None, new turns or None) per row."""
     p = e.payload
     if e.action == "add":
@@ -434,8 +447,9 @@ def _changes(e: Decision, base: Mapping[int, Example],
     if not keep or not set(keep) <= set(e.rows):
         raise ValueError(f"kept rows {keep} are not among the rows {list(e.rows)}")
     edits = "answer" in p or "messages" in p
-    return [(r, r in keep, edited_turns(text.get(r, base[r].turns), p) if edits and r in keep else None)
-            for r in e.rows]
+    return [
+        (r, r in keep, edited_turns(text.get(r, base[r].turns), p) if edits and r in keep else None) for r in e.rows
+    ]
 
 
 def kept_rows(e: Decision) -> list[int]:
@@ -489,8 +503,9 @@ def is_vote(e: Decision) -> bool:
     return _is_vote(e)
 
 
-def derive(examples: Sequence[Example], decisions: Iterable[Decision],
-           fallback: Iterable[Decision] = ()) -> list[CuratedRow]:
+def derive(
+    examples: Sequence[Example], decisions: Iterable[Decision], fallback: Iterable[Decision] = ()
+) -> list[CuratedRow]:
     """The curated set: the examples with the live decisions applied (see the module doc)."""
     return Ledger(decisions).curated(examples, fallback)
 

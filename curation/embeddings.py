@@ -180,8 +180,13 @@ class Embedder:
     def _encode_raw(self, texts: list[str]) -> np.ndarray:
         enc = self.encoder
         try:  # sentence-transformers: batch and normalise inside
-            vecs = enc.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
-                              normalize_embeddings=True, show_progress_bar=False)
+            vecs = enc.encode(
+                texts,
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
         except TypeError:
             vecs = enc.encode(texts)
         return _l2(np.asarray(vecs))
@@ -189,16 +194,16 @@ class Embedder:
     def keys(self, texts: Sequence[str]) -> np.ndarray:
         """Cache keys: xxh3-64 of model key + text."""
         prefix = self.model_key + "\x00"
-        return np.fromiter((xxhash.xxh3_64_intdigest((prefix + t).encode()) for t in texts),
-                           dtype=np.uint64, count=len(texts))
+        return np.fromiter(
+            (xxhash.xxh3_64_intdigest((prefix + t).encode()) for t in texts), dtype=np.uint64, count=len(texts)
+        )
 
     def encode(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
         """Vectors for ``texts`` (one row each, in order); only uncached unique texts hit the model."""
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim or 0), dtype=np.float32)
-        uniq_keys, first, inverse = np.unique(self.keys(texts), return_index=True,
-                                              return_inverse=True)
+        uniq_keys, first, inverse = np.unique(self.keys(texts), return_index=True, return_inverse=True)
         mat: np.ndarray | None = None
         missing = np.arange(len(uniq_keys))
         if self.cache is not None:

@@ -19,9 +19,9 @@ from curation.detectors.rules import RULES, qualified, rule_of
 
 _STEP_TEXT = {  # steps that are not one rule
     "changed_value": "a number, name or polarity changed inside matching answers, or a swap "
-                     "(contra.number_mismatch, name_mismatch, negation, role_swap ...)",
+    "(contra.number_mismatch, name_mismatch, negation, role_swap ...)",
     "value_conflicts": "figures, units and negated statements each answer gives (contra.different_numbers, "
-                       "unit_mismatch, negated_statement): decided after the judge",
+    "unit_mismatch, negated_statement): decided after the judge",
     "value_conflict": "a figure, unit or negation conflict found above",
     "claims_unmatched": "the claims: first-sentence content words the request lacks",
 }
@@ -61,12 +61,22 @@ class Explanation:
 
 
 def _match(rel, prefix: str) -> FieldMatch:
-    return FieldMatch(rel.same, rel.kind, round(float(rel.score), 4),
-                      list(dict.fromkeys(qualified(prefix, rule_of(c)) for c in rel.conflicts if rule_of(c))))
+    return FieldMatch(
+        rel.same,
+        rel.kind,
+        round(float(rel.score), 4),
+        list(dict.fromkeys(qualified(prefix, rule_of(c)) for c in rel.conflicts if rule_of(c))),
+    )
 
 
-def explain_pair(examples: list, row_a: int, row_b: int, settings: Any = None, cache_dir: str | Path | None = None,
-                 embedder: Any = None) -> Explanation:
+def explain_pair(
+    examples: list,
+    row_a: int,
+    row_b: int,
+    settings: Any = None,
+    cache_dir: str | Path | None = None,
+    embedder: Any = None,
+) -> Explanation:
     """Replay the scan's pair checks on rows ``row_a`` and ``row_b`` of ``examples``."""
     from curation.detectors.base import ScanContext
     from curation.detectors.features import answer_embeddings, fields, request_embeddings
@@ -78,8 +88,10 @@ def explain_pair(examples: list, row_a: int, row_b: int, settings: Any = None, c
     by_row = {ex.row: k for k, ex in enumerate(examples)}
     missing = [r for r in (row_a, row_b) if r not in by_row]
     if missing:
-        raise KeyError(f"no row {', '.join(map(str, missing))} in the dataset ({len(examples)} rows, "
-                       f"numbered {examples[0].row if examples else 0}-{examples[-1].row if examples else 0})")
+        raise KeyError(
+            f"no row {', '.join(map(str, missing))} in the dataset ({len(examples)} rows, "
+            f"numbered {examples[0].row if examples else 0}-{examples[-1].row if examples else 0})"
+        )
     if row_a == row_b:
         raise ValueError("two different rows are needed")
     i, j = sorted((by_row[row_a], by_row[row_b]))
@@ -93,21 +105,33 @@ def explain_pair(examples: list, row_a: int, row_b: int, settings: Any = None, c
         if f.answer[i] and f.answer[j]:
             vecs = answer_embeddings(ctx, [i, j])
             ans_cos = round(float(np.dot(vecs[i], vecs[j])), 4)
-    thr = {"request_semantic": sem.request_threshold, "request_related": sem.request_related,
-           "answer_semantic": sem.answer_threshold, "same_answer_request": sem.same_answer_request,
-           "same_answer_words": sem.same_answer_words}
+    thr = {
+        "request_semantic": sem.request_threshold,
+        "request_related": sem.request_related,
+        "answer_semantic": sem.answer_threshold,
+        "same_answer_request": sem.same_answer_request,
+        "same_answer_words": sem.same_answer_words,
+    }
     # as the scan judges: the lexical checks first; the answer cosine only settles answers
     # those leave open (same request, different words, no conflicting term)
     jd = judge_pair(*f.pair(i, j), req_cos=req_cos, **thr)
-    if (jd.request.same and jd.answer is not None and not jd.answer.same and wording_only(jd.answer.conflicts)
-            and ans_cos is not None):
+    if (
+        jd.request.same
+        and jd.answer is not None
+        and not jd.answer.same
+        and wording_only(jd.answer.conflicts)
+        and ans_cos is not None
+    ):
         jd = judge_pair(*f.pair(i, j), req_cos=req_cos, ans_cos=ans_cos, **thr)
     request = _match(jd.request, "dup")
     answer = _match(jd.answer, "dup") if jd.answer is not None else None
     if jd.duplicate:
         kinds = [("request", jd.request)] + ([("answer", jd.answer)] if jd.answer else [])
-        dup_rules = [EXACT.id] if all(r.kind == "exact" for _, r in kinds) else \
-            [DUP_RULES[f"{n}.{r.kind}"].id for n, r in kinds]
+        dup_rules = (
+            [EXACT.id]
+            if all(r.kind == "exact" for _, r in kinds)
+            else [DUP_RULES[f"{n}.{r.kind}"].id for n, r in kinds]
+        )
     else:
         dup_rules = request.rules + (answer.rules if answer else [])
     det = settings.contradiction
@@ -128,9 +152,23 @@ def explain_pair(examples: list, row_a: int, row_b: int, settings: Any = None, c
         status, score, reasons, ev = det.assess(ctx, i, j, req_cos, trace=steps)
         contra_rules = ev.get("rules", [])
         measured = {k: v for k, v in ev.items() if k != "rules"}
-    return Explanation((f.rows[i], f.rows[j]), req_cos, ans_cos, request, answer, jd.duplicate, dup_rules,
-                       not why_not, why_not, steps, status, None if score is None else round(float(score), 4),
-                       list(reasons), contra_rules, measured)
+    return Explanation(
+        (f.rows[i], f.rows[j]),
+        req_cos,
+        ans_cos,
+        request,
+        answer,
+        jd.duplicate,
+        dup_rules,
+        not why_not,
+        why_not,
+        steps,
+        status,
+        None if score is None else round(float(score), 4),
+        list(reasons),
+        contra_rules,
+        measured,
+    )
 
 
 def explain_in_workspace(ws: Any, dataset: Any, row_a: int, row_b: int) -> Explanation:
@@ -147,25 +185,39 @@ def explain_in_workspace(ws: Any, dataset: Any, row_a: int, row_b: int) -> Expla
         except ValueError:  # pydantic's ValidationError: settings of another version
             settings = ScanSettings()
     e = explain_pair(ws.examples(dataset.id), row_a, row_b, settings, ws.cache_dir)
-    e.findings = [{"finding_id": f.finding_id, "kind": f.kind, "rows": list(f.rows), "reason": f.reason,
-                   "rules": [r.get("id") for r in f.evidence.get("rules") or [] if isinstance(r, dict)]}
-                  for f in ws.findings(dataset.id) if row_a in f.rows and row_b in f.rows]
+    e.findings = [
+        {
+            "finding_id": f.finding_id,
+            "kind": f.kind,
+            "rows": list(f.rows),
+            "reason": f.reason,
+            "rules": [r.get("id") for r in f.evidence.get("rules") or [] if isinstance(r, dict)],
+        }
+        for f in ws.findings(dataset.id)
+        if row_a in f.rows and row_b in f.rows
+    ]
     return e
 
 
 def render(e: Explanation) -> str:
     """The explanation as lines a reviewer reads."""
     a, b = e.rows
-    out = [f"rows {a} and {b}",
-           f"  request cosine {e.request_cosine if e.request_cosine is not None else '-'}, "
-           f"answer cosine {e.answer_cosine if e.answer_cosine is not None else '-'}",
-           f"  request: {'same' if e.request.same else 'different'} ({e.request.kind}, {e.request.score})"
-           + (f"; rules: {', '.join(e.request.rules)}" if e.request.rules else "")]
+    out = [
+        f"rows {a} and {b}",
+        f"  request cosine {e.request_cosine if e.request_cosine is not None else '-'}, "
+        f"answer cosine {e.answer_cosine if e.answer_cosine is not None else '-'}",
+        f"  request: {'same' if e.request.same else 'different'} ({e.request.kind}, {e.request.score})"
+        + (f"; rules: {', '.join(e.request.rules)}" if e.request.rules else ""),
+    ]
     if e.answer is not None:
-        out.append(f"  answer: {'same' if e.answer.same else 'different'} ({e.answer.kind}, {e.answer.score})"
-                   + (f"; rules: {', '.join(e.answer.rules)}" if e.answer.rules else ""))
-    out.append(f"duplicate: {'yes' if e.duplicate else 'no'}"
-               + (f" ({', '.join(e.duplicate_rules)})" if e.duplicate_rules else ""))
+        out.append(
+            f"  answer: {'same' if e.answer.same else 'different'} ({e.answer.kind}, {e.answer.score})"
+            + (f"; rules: {', '.join(e.answer.rules)}" if e.answer.rules else "")
+        )
+    out.append(
+        f"duplicate: {'yes' if e.duplicate else 'no'}"
+        + (f" ({', '.join(e.duplicate_rules)})" if e.duplicate_rules else "")
+    )
     if not e.compared:
         out.append(f"contradiction: not assessed: {e.why_not_compared}")
     else:
@@ -173,13 +225,17 @@ def render(e: Explanation) -> str:
         for name, decided in e.steps:
             rid = f"contra.{name}"
             what = RULES[rid].description if rid in RULES else _STEP_TEXT.get(name, "")
-            out.append(f"  {'->' if decided else '  '} {rid if rid in RULES else name}: "
-                       f"{'DECIDED' if decided else 'passed'} ({what})")
+            out.append(
+                f"  {'->' if decided else '  '} {rid if rid in RULES else name}: "
+                f"{'DECIDED' if decided else 'passed'} ({what})"
+            )
         if e.evidence:
             out.append("  measured: " + "; ".join(f"{k} {v}" for k, v in e.evidence.items()))
         ids = ", ".join(r["id"] for r in e.contradiction_rules) or "-"
-        out.append(f"contradiction verdict: {e.status} (score {e.score}; rules {ids})"
-                   + (f": {'; '.join(e.reasons)}" if e.reasons else ""))
+        out.append(
+            f"contradiction verdict: {e.status} (score {e.score}; rules {ids})"
+            + (f": {'; '.join(e.reasons)}" if e.reasons else "")
+        )
         out.append("  flagged: " + ("yes" if e.status == "conflict" else "no"))
     for fnd in e.findings:
         out.append(f"latest scan: {fnd['finding_id']} ({fnd['kind']}, rows {fnd['rows']}): {fnd['reason']}")

@@ -36,8 +36,12 @@ def plan(rows: Sequence[CuratedRow]) -> dict[str, Any]:
     """Counts of what the export will change, by status and by reason: shown before writing."""
     by_status = Counter(r.status for r in rows)
     by_reason = Counter(f"{r.status}: {_reason(r)}" for r in rows if r.status in ("dropped", "edited", "added"))
-    return {"n_source": sum(1 for r in rows if r.row is not None), "n_out": sum(1 for r in rows if r.included),
-            "by_status": dict(sorted(by_status.items())), "by_reason": dict(sorted(by_reason.items()))}
+    return {
+        "n_source": sum(1 for r in rows if r.row is not None),
+        "n_out": sum(1 for r in rows if r.included),
+        "by_status": dict(sorted(by_status.items())),
+        "by_reason": dict(sorted(by_reason.items())),
+    }
 
 
 def _reason(r: CuratedRow) -> str:
@@ -79,11 +83,20 @@ def check_target(out: Path, kind: str) -> None:
         raise ExportError(f"{out.parent}: the folder is not writable")
 
 
-def write_export(rows: Sequence[CuratedRow], out: str | Path, fmt: str | None, source_format: str,
-                 input_hash: str, scan: dict | None = None, dataset_name: str = "", source: dict | None = None,
-                 chunks: Callable[[], Iterator[tuple[int, int, bytes]]] | None = None,
-                 with_provenance: bool = False, formula_guard: bool = True,
-                 unapplied: dict[int, str] | None = None) -> dict[str, Any]:
+def write_export(
+    rows: Sequence[CuratedRow],
+    out: str | Path,
+    fmt: str | None,
+    source_format: str,
+    input_hash: str,
+    scan: dict | None = None,
+    dataset_name: str = "",
+    source: dict | None = None,
+    chunks: Callable[[], Iterator[tuple[int, int, bytes]]] | None = None,
+    with_provenance: bool = False,
+    formula_guard: bool = True,
+    unapplied: dict[int, str] | None = None,
+) -> dict[str, Any]:
     """Write the curated set to ``out`` and ``<out>.manifest.json``; returns the manifest.
 
     ``source`` describes the source (``Dataset.source``); ``chunks`` gives a columnar
@@ -119,8 +132,10 @@ def write_export(rows: Sequence[CuratedRow], out: str | Path, fmt: str | None, s
         "changes": changes,
         "unapplied": [{"decision_id": i, "problem": why} for i, why in sorted((unapplied or {}).items())],
     }
-    _atomic_bytes(Path(f"{out}.manifest.json"),
-                  json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True, default=str).encode())
+    _atomic_bytes(
+        Path(f"{out}.manifest.json"),
+        json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True, default=str).encode(),
+    )
     return manifest
 
 
@@ -136,8 +151,16 @@ def _change(r: CuratedRow, ids: dict) -> dict[str, Any]:
     return entry
 
 
-def _atomic_write(out: Path, kind: str, compression: str | None, outs: Iterator, source: dict,
-                  with_provenance: bool, formula_guard: bool, converted: list[str]) -> str:
+def _atomic_write(
+    out: Path,
+    kind: str,
+    compression: str | None,
+    outs: Iterator,
+    source: dict,
+    with_provenance: bool,
+    formula_guard: bool,
+    converted: list[str],
+) -> str:
     from curation.io import writer
 
     if kind in ("parquet", "hf"):
@@ -197,7 +220,6 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
 
 
 def _api_export(*args: Any, **kwargs: Any) -> dict:

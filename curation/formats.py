@@ -25,8 +25,20 @@ from curation.schema import Example, Turn
 FORMATS = ("alpaca", "dolly", "prompt_response", "prompt_only", "messages", "sharegpt")
 RESPONSE_KEYS = ("response", "completion", "chosen")
 ID_KEYS = ("id", "uid", "source_id", "_id", "example_id")
-CANONICAL_KEYS = ("instruction", "input", "output", "context", "response", "prompt", "completion", "chosen",
-                  "messages", "conversations", "system", "id")
+CANONICAL_KEYS = (
+    "instruction",
+    "input",
+    "output",
+    "context",
+    "response",
+    "prompt",
+    "completion",
+    "chosen",
+    "messages",
+    "conversations",
+    "system",
+    "id",
+)
 SHAREGPT_ROLES = {
     "system": "system",
     "human": "user",
@@ -46,8 +58,15 @@ class DataError(ValueError):
     number a finding's ``rows`` would use), so ``--skip-bad`` can report it.
     """
 
-    def __init__(self, path: str | Path, message: str, line: int | None = None,
-                 field_name: str | None = None, unit: str = "line", position: int | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        message: str,
+        line: int | None = None,
+        field_name: str | None = None,
+        unit: str = "line",
+        position: int | None = None,
+    ):
         self.path, self.line, self.field_name, self.message = str(path), line, field_name, message
         self.unit, self.position = unit, position
         where = f"{self.path}:{line}" if line is not None else self.path
@@ -88,15 +107,21 @@ def check_mapping(mapping: Mapping[str, str] | None, path: str | Path = "--map")
     out = dict(mapping or {})
     for canonical, source in out.items():
         if canonical not in CANONICAL_KEYS:
-            raise DataError(path, f"--map names an unknown field '{canonical}' "
-                                  f"(choose from {', '.join(CANONICAL_KEYS)})")
+            raise DataError(
+                path, f"--map names an unknown field '{canonical}' (choose from {', '.join(CANONICAL_KEYS)})"
+            )
         if not source:
             raise DataError(path, f"--map {canonical}= names no source column")
     return out
 
 
-def view(record: Mapping[str, Any], mapping: Mapping[str, str], path: str | Path = "<record>",
-         line: int | None = None, unit: str = "line") -> dict:
+def view(
+    record: Mapping[str, Any],
+    mapping: Mapping[str, str],
+    path: str | Path = "<record>",
+    line: int | None = None,
+    unit: str = "line",
+) -> dict:
     """The record as validation sees it: each mapped source column under its canonical name."""
     out = dict(record)
     for canonical, source in mapping.items():
@@ -106,8 +131,16 @@ def view(record: Mapping[str, Any], mapping: Mapping[str, str], path: str | Path
     return out
 
 
-def _text(record: Mapping[str, Any], key: str, path: Path, line: int, unit: str, required: bool = True,
-          where: str | None = None, blank: bool = False) -> str:
+def _text(
+    record: Mapping[str, Any],
+    key: str,
+    path: Path,
+    line: int,
+    unit: str,
+    required: bool = True,
+    where: str | None = None,
+    blank: bool = False,
+) -> str:
     """A text field. ``required`` fields must be present; ``blank`` allows them to be empty (an empty
     answer is real data, kept as it is and flagged by the quality detector; an empty request is not)."""
     value, where = record.get(key), where or key
@@ -124,8 +157,9 @@ def _text(record: Mapping[str, Any], key: str, path: Path, line: int, unit: str,
     return value
 
 
-def to_turns(record: Mapping[str, Any], fmt: str, path: Path | str = "<record>", line: int = 0,
-             unit: str = "line") -> tuple[Turn, ...]:
+def to_turns(
+    record: Mapping[str, Any], fmt: str, path: Path | str = "<record>", line: int = 0, unit: str = "line"
+) -> tuple[Turn, ...]:
     """Canonical turns of one record in a known format; raises DataError when it does not fit."""
     system = _text(record, "system", path, line, unit, required=False)
     head = (Turn("system", system),) if system else ()
@@ -150,8 +184,16 @@ def to_turns(record: Mapping[str, Any], fmt: str, path: Path | str = "<record>",
     raise DataError(path, f"unknown format '{fmt}'", line)
 
 
-def _conversation(record: Mapping[str, Any], key: str, role_key: str, text_key: str,
-                  role_map: Mapping[str, str] | None, path: Path, line: int, unit: str) -> tuple[Turn, ...]:
+def _conversation(
+    record: Mapping[str, Any],
+    key: str,
+    role_key: str,
+    text_key: str,
+    role_map: Mapping[str, str] | None,
+    path: Path,
+    line: int,
+    unit: str,
+) -> tuple[Turn, ...]:
     msgs = record.get(key)
     if msgs is None:
         raise DataError(path, "missing required field", line, key, unit)
@@ -175,8 +217,9 @@ def _conversation(record: Mapping[str, Any], key: str, role_key: str, text_key: 
 _ROLES = {r: r for r in ("system", "user", "assistant")}
 
 
-def _bad_turn(msg: Any, i: int, key: str, role_key: str, text_key: str, roles: Mapping[str, str],
-              path: Path, line: int, unit: str) -> None:
+def _bad_turn(
+    msg: Any, i: int, key: str, role_key: str, text_key: str, roles: Mapping[str, str], path: Path, line: int, unit: str
+) -> None:
     """Raise the located error for one turn (or return: a system turn may have no content)."""
     where = f"{key}[{i}]"
     if not isinstance(msg, dict):
@@ -186,8 +229,16 @@ def _bad_turn(msg: Any, i: int, key: str, role_key: str, text_key: str, roles: M
         raise DataError(path, "missing or non-text role", line, f"{where}.{role_key}", unit)
     if roles.get(role.lower()) is None:
         raise DataError(path, f"unknown role '{role}'", line, f"{where}.{role_key}", unit)
-    _text(msg, text_key, path, line, unit, required=roles[role.lower()] != "system", where=f"{where}.{text_key}",
-          blank=roles[role.lower()] == "assistant")
+    _text(
+        msg,
+        text_key,
+        path,
+        line,
+        unit,
+        required=roles[role.lower()] != "system",
+        where=f"{where}.{text_key}",
+        blank=roles[role.lower()] == "assistant",
+    )
 
 
 def source_id(record: Mapping[str, Any], key: str | None = None) -> str | None:
@@ -233,8 +284,9 @@ def to_record(turns: tuple[Turn, ...], fmt: str, original: Mapping[str, Any] | N
     return rec
 
 
-def to_source_record(turns: tuple[Turn, ...], fmt: str, original: Mapping[str, Any] | None,
-                     mapping: Mapping[str, str] | None = None) -> dict:
+def to_source_record(
+    turns: tuple[Turn, ...], fmt: str, original: Mapping[str, Any] | None, mapping: Mapping[str, str] | None = None
+) -> dict:
     """``to_record`` through a ``--map`` view: changed canonical fields land in their source
     columns, and no canonical name is added to the record."""
     if not mapping:
@@ -248,8 +300,9 @@ def to_source_record(turns: tuple[Turn, ...], fmt: str, original: Mapping[str, A
     return out
 
 
-def read_examples(path: str | Path, fmt: str | None = None, mapping: Mapping[str, str] | None = None,
-                  skip_bad: bool = False) -> ReadResult:
+def read_examples(
+    path: str | Path, fmt: str | None = None, mapping: Mapping[str, str] | None = None, skip_bad: bool = False
+) -> ReadResult:
     """Read a whole input (any file, folder or container ``curation.io`` reads) into memory."""
     from curation.io.reader import read_all
 

@@ -62,7 +62,8 @@ class GapProgress:
         """Every reference prompt covered, or (an edge-case gap) as many examples of its kind as
         its detector wants: what a re-scan would no longer report."""
         return (self.total > 0 and len(self.covered) >= self.total) or (
-            self.wanted is not None and (self.count or 0) >= self.wanted)
+            self.wanted is not None and (self.count or 0) >= self.wanted
+        )
 
     @property
     def summary(self) -> str:
@@ -83,8 +84,9 @@ def closed(ws: Any, dataset_id: int, ledger: model.Ledger | None = None, embedde
     return {fid: p.complete for fid, p in progress(ws, dataset_id, ledger, embedder).items()}
 
 
-def progress(ws: Any, dataset_id: int, ledger: model.Ledger | None = None,
-             embedder: Any = None) -> dict[str, GapProgress]:
+def progress(
+    ws: Any, dataset_id: int, ledger: model.Ledger | None = None, embedder: Any = None
+) -> dict[str, GapProgress]:
     """finding_id -> GapProgress for every ``coverage_gap`` of the latest scan (memoised per
     scan and set of live row decisions, so a page rerun costs a dictionary lookup)."""
     scan_id = ws.latest_scan_id(dataset_id)
@@ -106,8 +108,9 @@ def progress(ws: Any, dataset_id: int, ledger: model.Ledger | None = None,
     return out
 
 
-def _progress(ws: Any, dataset_id: int, scan_id: int, gaps: list[Finding], ledger: model.Ledger,
-              embedder: Any) -> dict[str, GapProgress]:
+def _progress(
+    ws: Any, dataset_id: int, scan_id: int, gaps: list[Finding], ledger: model.Ledger, embedder: Any
+) -> dict[str, GapProgress]:
     info = ws.scan_info(scan_id)
     settings = info.get("settings") or {}
     cover_cosine, taxonomy = _closeness(settings)
@@ -140,8 +143,13 @@ def _progress(ws: Any, dataset_id: int, scan_id: int, gaps: list[Finding], ledge
         emb = embedder if embedder is not None else _embedder(ws.cache_dir, settings)
         vecs = emb.encode([request_text(e) for e in refs] + [request_text(ex) for ex, _ in candidates])
         cats = _taxonomy(taxonomy, load_taxonomy)
-        found = covering(vecs[: len(refs)], [edge_kinds(e, cats) for e in refs], vecs[len(refs):],
-                         lambda j: edge_kinds(candidates[j][0], cats), cover_cosine)
+        found = covering(
+            vecs[: len(refs)],
+            [edge_kinds(e, cats) for e in refs],
+            vecs[len(refs) :],
+            lambda j: edge_kinds(candidates[j][0], cats),
+            cover_cosine,
+        )
         by_new = {e.row: candidates[c[0]][1] for e, c in zip(refs, found) if c}
     out = {}
     for f in gaps:
@@ -158,8 +166,9 @@ def _progress(ws: Any, dataset_id: int, scan_id: int, gaps: list[Finding], ledge
     return out
 
 
-def _category_count(ws: Any, dataset_id: int, f: Finding, rows: list[model.CuratedRow],
-                    settings: Mapping[str, Any], ref_id: int | None) -> tuple[int, int] | None:
+def _category_count(
+    ws: Any, dataset_id: int, f: Finding, rows: list[model.CuratedRow], settings: Mapping[str, Any], ref_id: int | None
+) -> tuple[int, int] | None:
     """An edge-case category gap: (examples of the category now, examples its detector wants),
     the rows the scan counted plus the matching added examples, against the detector's own
     rule: its threshold without a reference set, else ``max_share_ratio`` times the category's
@@ -169,8 +178,7 @@ def _category_count(ws: Any, dataset_id: int, f: Finding, rows: list[model.Curat
     if not f.detector.startswith("edge_cases.") or "count" not in f.evidence:
         return None
     mine = settings.get("edge_cases") or {}
-    cat = next((c for c in _taxonomy(mine.get("taxonomy"), load_taxonomy) if c.id == f.evidence.get("category")),
-               None)
+    cat = next((c for c in _taxonomy(mine.get("taxonomy"), load_taxonomy) if c.id == f.evidence.get("category")), None)
     added = [r for r in rows if r.row is None and r.included]
     count = int(f.evidence["count"]) + (sum(cat.matches(_example(r.turns)) for r in added) if cat else 0)
     if not f.reference_rows:

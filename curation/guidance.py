@@ -36,8 +36,11 @@ def load_facts(ws: Workspace, dataset_id: int) -> dict[str, dict[str, str]]:
 
 
 def save_facts(ws: Workspace, dataset_id: int, facts: Mapping[str, Mapping[str, Any]]) -> None:
-    clean = {str(k).strip(): {"value": str(v.get("value", "")).strip(), "label": str(v.get("label") or k).strip()}
-             for k, v in facts.items() if str(k).strip() and str(v.get("value", "")).strip()}
+    clean = {
+        str(k).strip(): {"value": str(v.get("value", "")).strip(), "label": str(v.get("label") or k).strip()}
+        for k, v in facts.items()
+        if str(k).strip() and str(v.get("value", "")).strip()
+    }
     ws.meta_set(f"facts:{dataset_id}", json.dumps(clean, ensure_ascii=False, sort_keys=True))
 
 

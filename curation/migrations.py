@@ -17,7 +17,8 @@ metadata = sa.MetaData()
 sa.Table("meta", metadata, sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text))
 
 sa.Table(
-    "datasets", metadata,
+    "datasets",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("path", sa.Text, nullable=False),
@@ -33,7 +34,8 @@ sa.Table(
 )
 
 sa.Table(
-    "examples", metadata,
+    "examples",
+    metadata,
     sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("row", sa.Integer, primary_key=True),
     sa.Column("source_id", sa.String(255)),
@@ -44,7 +46,8 @@ sa.Table(
 )
 
 sa.Table(  # v2: original Arrow values of columnar sources, in input order
-    "source_chunks", metadata,
+    "source_chunks",
+    metadata,
     sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("start_row", sa.Integer, primary_key=True),
     sa.Column("n_rows", sa.Integer, nullable=False),
@@ -52,7 +55,8 @@ sa.Table(  # v2: original Arrow values of columnar sources, in input order
 )
 
 sa.Table(
-    "scans", metadata,
+    "scans",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False, index=True),
     sa.Column("reference_dataset_id", sa.Integer, sa.ForeignKey("datasets.id")),  # the coverage reference
@@ -65,7 +69,8 @@ sa.Table(
 )
 
 sa.Table(
-    "findings", metadata,
+    "findings",
+    metadata,
     sa.Column("scan_id", sa.Integer, sa.ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("finding_id", sa.String(64), primary_key=True),
     sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False),
@@ -81,7 +86,8 @@ sa.Table(
 )
 
 sa.Table(
-    "decisions", metadata,
+    "decisions",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False),
     sa.Column("finding_id", sa.String(64), index=True),
@@ -99,7 +105,8 @@ sa.Table(
 )
 
 sa.Table(
-    "review_settings", metadata,
+    "review_settings",
+    metadata,
     sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("double_blind", sa.Boolean, nullable=False, default=False),
     sa.Column("annotators_json", sa.Text, nullable=False, default="[]"),
@@ -107,7 +114,8 @@ sa.Table(
 )
 
 sa.Table(
-    "users", metadata,
+    "users",
+    metadata,
     sa.Column("name", sa.String(128), primary_key=True),
     sa.Column("role", sa.String(32), nullable=False),
     sa.Column("password_hash", sa.Text),
@@ -116,7 +124,8 @@ sa.Table(
 )
 
 sa.Table(  # v5: sign-in throttling, per account name and per client, shared by every server process
-    "signin_throttle", metadata,
+    "signin_throttle",
+    metadata,
     sa.Column("key", sa.String(300), primary_key=True),  # "account:<name>" or "client:<address>"
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("last_at", sa.Float, nullable=False),
@@ -124,7 +133,8 @@ sa.Table(  # v5: sign-in throttling, per account name and per client, shared by 
 )
 
 sa.Table(  # v5: signed-in browser sessions (only a hash of each token is stored)
-    "sessions", metadata,
+    "sessions",
+    metadata,
     sa.Column("token_hash", sa.String(64), primary_key=True),
     sa.Column("user", sa.String(128), nullable=False, index=True),
     sa.Column("created_at", sa.Float, nullable=False),
@@ -133,7 +143,8 @@ sa.Table(  # v5: signed-in browser sessions (only a hash of each token is stored
 )
 
 sa.Table(  # v5: what admins read on the Audit log page (retractions are read from decisions)
-    "audit_events", metadata,
+    "audit_events",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("at", sa.Float, nullable=False),
     sa.Column("action", sa.String(32), nullable=False),
@@ -145,7 +156,8 @@ sa.Table(  # v5: what admins read on the Audit log page (retractions are read fr
 )
 
 sa.Table(
-    "runs", metadata,
+    "runs",
+    metadata,
     sa.Column("id", sa.String(128), primary_key=True),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("config_json", sa.Text, nullable=False),
@@ -176,10 +188,14 @@ def _v1_to_v2(conn: sa.Connection) -> None:
         if not r.id.startswith("review-settings-"):
             continue
         cfg = json.loads(r.config_json)
-        conn.execute(settings.insert().values(dataset_id=int(r.id.rsplit("-", 1)[1]),
-                                              double_blind=bool(cfg.get("double_blind")),
-                                              annotators_json=json.dumps(list(cfg.get("annotators") or [])),
-                                              updated_at=r.updated_at))
+        conn.execute(
+            settings.insert().values(
+                dataset_id=int(r.id.rsplit("-", 1)[1]),
+                double_blind=bool(cfg.get("double_blind")),
+                annotators_json=json.dumps(list(cfg.get("annotators") or [])),
+                updated_at=r.updated_at,
+            )
+        )
         conn.execute(sa.delete(runs).where(runs.c.id == r.id))
 
 
@@ -204,8 +220,10 @@ def _v3_to_v4(conn: sa.Connection) -> None:
         conn.execute(sa.text("ALTER TABLE datasets ADD COLUMN reference_role VARCHAR(16)"))
     if "eval_dataset_id" not in {c["name"] for c in inspector.get_columns("scans")}:
         conn.execute(sa.text("ALTER TABLE scans ADD COLUMN eval_dataset_id INTEGER REFERENCES datasets (id)"))
-    conn.execute(sa.text("UPDATE datasets SET reference_role = 'coverage' "
-                         "WHERE is_reference = :yes AND reference_role IS NULL"), {"yes": True})
+    conn.execute(
+        sa.text("UPDATE datasets SET reference_role = 'coverage' WHERE is_reference = :yes AND reference_role IS NULL"),
+        {"yes": True},
+    )
 
 
 def _v4_to_v5(conn: sa.Connection) -> None:
@@ -239,8 +257,10 @@ def migrate(conn: sa.Connection) -> int:
     """Bring the schema up to SCHEMA_VERSION; returns the version found before."""
     found = current_version(conn)
     if found > SCHEMA_VERSION:
-        raise WorkspaceError(f"workspace schema v{found} is newer than this program (v{SCHEMA_VERSION}): "
-                             "upgrade curation-workbench to open it")
+        raise WorkspaceError(
+            f"workspace schema v{found} is newer than this program (v{SCHEMA_VERSION}): "
+            "upgrade curation-workbench to open it"
+        )
     for step in MIGRATIONS[found:]:
         step(conn)
     if found < SCHEMA_VERSION:

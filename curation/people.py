@@ -48,8 +48,9 @@ def set_role(ws: Workspace, name: str, role: str, by: str, client: str = "") -> 
     return user["role"]
 
 
-def set_password(ws: Workspace, name: str, password: str, by: str, client: str = "",
-                 keep_session: str | None = None) -> int:
+def set_password(
+    ws: Workspace, name: str, password: str, by: str, client: str = "", keep_session: str | None = None
+) -> int:
     """A new password for ``name``; ends their sessions (but ``keep_session``, a token hash)
     and lifts a lockout. Returns how many sessions ended."""
     _existing(ws, name)

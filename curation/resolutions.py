@@ -71,8 +71,18 @@ def read(path: str | Path, actor: str = "expert", dataset_id: int = 0) -> Resolu
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
-        raise ResolutionError([LineProblem(path, line, Problem(
-            "text", f"not UTF-8 text (byte 0x{data[err.start]:02x} at column {column}): save the file as UTF-8"))]) from None
+        raise ResolutionError(
+            [
+                LineProblem(
+                    path,
+                    line,
+                    Problem(
+                        "text",
+                        f"not UTF-8 text (byte 0x{data[err.start]:02x} at column {column}): save the file as UTF-8",
+                    ),
+                )
+            ]
+        ) from None
     return _parse(path, text, actor, dataset_id)
 
 
@@ -101,8 +111,9 @@ def _parse(path: Path, text: str, actor: str, dataset_id: int) -> Resolutions:
     return Resolutions(path, out, lines)
 
 
-def from_records(records: Sequence[Any], actor: str = "expert", dataset_id: int = 0,
-                 path: str | Path = "<records>") -> Resolutions:
+def from_records(
+    records: Sequence[Any], actor: str = "expert", dataset_id: int = 0, path: str | Path = "<records>"
+) -> Resolutions:
     """Resolutions given as parsed objects (one per "line", numbered from 1)."""
     text = "\n".join(json.dumps(r, ensure_ascii=False) for r in records)
     return _parse(Path(path), text, actor, dataset_id)
@@ -137,5 +148,17 @@ def _shape(rec: Any) -> Problem | None:
 def _decision(rec: dict, actor: str, dataset_id: int, key: str) -> Decision:
     rows = rec.get("rows", [rec["row"]] if "row" in rec else [])
     payload = {k: v for k, v in rec.items() if k not in _META}
-    return Decision(0, dataset_id, rec["action"], rec.get("actor", actor), tuple(rows), rec.get("finding_id"),
-                    payload, rec.get("reason", ""), 0.0, rec.get("undoes"), key=key, role="curator")
+    return Decision(
+        0,
+        dataset_id,
+        rec["action"],
+        rec.get("actor", actor),
+        tuple(rows),
+        rec.get("finding_id"),
+        payload,
+        rec.get("reason", ""),
+        0.0,
+        rec.get("undoes"),
+        key=key,
+        role="curator",
+    )

@@ -86,7 +86,9 @@ def is_blind_voter(settings: ReviewSettings, actor: str) -> bool:
 
 
 # states and queues ------------------------------------------------------------------------
-def states(ws: Workspace, dataset_id: int, viewer: str | None = None, ledger: Ledger | None = None) -> dict[str, ItemState]:
+def states(
+    ws: Workspace, dataset_id: int, viewer: str | None = None, ledger: Ledger | None = None
+) -> dict[str, ItemState]:
     """finding_id -> ItemState for ``viewer`` (None: anyone's skip counts). Absent = open;
     findings whose rows were all decided elsewhere are ``settled``; a coverage gap is
     resolved once its reference prompts are covered (``curation.gaps``). ``ledger``: the
@@ -95,8 +97,14 @@ def states(ws: Workspace, dataset_id: int, viewer: str | None = None, ledger: Le
 
 
 # what a blind annotator may see -------------------------------------------------------------
-def hidden_events(ws: Workspace, dataset_id: int, viewer: str | None, role: str | None = None,
-                  settings: ReviewSettings | None = None, ledger: Ledger | None = None) -> set[int]:
+def hidden_events(
+    ws: Workspace,
+    dataset_id: int,
+    viewer: str | None,
+    role: str | None = None,
+    settings: ReviewSettings | None = None,
+    ledger: Ledger | None = None,
+) -> set[int]:
     """Ids of the events ``viewer`` may not see yet: in double-blind mode, for an annotator of
     the rotation, everyone else's votes (and their withdrawals) on items not resolved yet;
     a curator (``role`` may adjudicate) still sees the votes of items not routed to them."""
@@ -109,13 +117,18 @@ def hidden_events(ws: Workspace, dataset_id: int, viewer: str | None, role: str 
         return set()
     st = _states(ws, dataset_id, ledger, None)
     adjudicator = allowed(role, "adjudicate")
-    hidden = {e.id for e in votes if st.get(e.finding_id, OPEN).status != "resolved"
-              and not (adjudicator and viewer not in route(e.finding_id, settings.annotators))}
+    hidden = {
+        e.id
+        for e in votes
+        if st.get(e.finding_id, OPEN).status != "resolved"
+        and not (adjudicator and viewer not in route(e.finding_id, settings.annotators))
+    }
     return hidden | {e.id for e in ledger.events if e.undoes in hidden}
 
 
-def visible_ledger(ws: Workspace, dataset_id: int, viewer: str | None, role: str | None = None,
-                   settings: ReviewSettings | None = None) -> Ledger:
+def visible_ledger(
+    ws: Workspace, dataset_id: int, viewer: str | None, role: str | None = None, settings: ReviewSettings | None = None
+) -> Ledger:
     """The dataset's decisions as ``viewer`` may see them (``hidden_events`` left out)."""
     ledger = ws.ledger(dataset_id)
     hidden = hidden_events(ws, dataset_id, viewer, role, settings, ledger)
@@ -128,8 +141,9 @@ def _seen(full: Mapping[str, ItemState], seen: Mapping[str, ItemState]) -> dict[
     return {fid: replace(seen.get(fid, OPEN), version=full.get(fid, OPEN).version) for fid in {*full, *seen}}
 
 
-def _states(ws: Workspace, dataset_id: int, ledger: Any, viewer: str | None,
-            covered: Mapping[str, bool] | None = None) -> dict[str, ItemState]:
+def _states(
+    ws: Workspace, dataset_id: int, ledger: Any, viewer: str | None, covered: Mapping[str, bool] | None = None
+) -> dict[str, ItemState]:
     covered = covered if covered is not None else gaps.closed(ws, dataset_id, ledger)
     return ledger.items(viewer, _light(ws, dataset_id), covered=covered)
 
@@ -159,8 +173,11 @@ def review_groups(ws: Workspace, dataset_id: int, kind: str | None) -> list[item
             if kind is None:
                 found += [f for f in ws.findings(dataset_id) if f.kind not in ("contradiction", "duplicate")]
         else:
-            found = [Finding(k, "", rows, score, "", {}, (), fid) for fid, k, score, rows in ws.finding_rows(dataset_id)
-                     if k == kind]
+            found = [
+                Finding(k, "", rows, score, "", {}, (), fid)
+                for fid, k, score, rows in ws.finding_rows(dataset_id)
+                if k == kind
+            ]
         if len(_GROUPS) > 32:
             _GROUPS.clear()
         _GROUPS[key] = items_.groups(found, kind)
@@ -184,10 +201,21 @@ def finding_rules(ws: Workspace, dataset_id: int, kind: str | None) -> dict[str,
     return _GROUPS[key]
 
 
-def queue(ws: Workspace, dataset_id: int, kind: str | None, viewer: str | None, *,
-          statuses: Sequence[str] = TODO, search: str | None = None, min_score: float | None = None,
-          page: int = 1, page_size: int = 10, settings: ReviewSettings | None = None,
-          view: Ledger | None = None, rule: str | None = None) -> QueuePage:
+def queue(
+    ws: Workspace,
+    dataset_id: int,
+    kind: str | None,
+    viewer: str | None,
+    *,
+    statuses: Sequence[str] = TODO,
+    search: str | None = None,
+    min_score: float | None = None,
+    page: int = 1,
+    page_size: int = 10,
+    settings: ReviewSettings | None = None,
+    view: Ledger | None = None,
+    rule: str | None = None,
+) -> QueuePage:
     """One page of a review queue: open items by score, then the viewer's skipped ones, oldest
     skip first. Contradictions come one item per disagreement. In double-blind mode a routed
     annotator sees only the items routed to them, and no one else's vote on them. ``view``:
@@ -214,12 +242,17 @@ def queue(ws: Workspace, dataset_id: int, kind: str | None, viewer: str | None, 
     if set(statuses) == set(TODO):  # skipped items come back after the open ones
         picked.sort(key=lambda t: t[:4])
     page = max(1, page)
-    chosen = picked[(page - 1) * page_size: page * page_size]
+    chosen = picked[(page - 1) * page_size : page * page_size]
     return QueuePage(_load(ws, dataset_id, [(t[4], t[5]) for t in chosen], ledger), len(picked), page, page_size)
 
 
-def load_items(ws: Workspace, dataset_id: int, finding_ids: Sequence[str],
-               st: Mapping[str, ItemState] | None = None, view: Ledger | None = None) -> list[QueueItem]:
+def load_items(
+    ws: Workspace,
+    dataset_id: int,
+    finding_ids: Sequence[str],
+    st: Mapping[str, ItemState] | None = None,
+    view: Ledger | None = None,
+) -> list[QueueItem]:
     """The review items led by ``finding_ids`` (a finding inside a disagreement brings the
     whole disagreement), with their examples and reference prompts, in the given order
     (statuses as ``view`` shows them, when given)."""
@@ -240,8 +273,9 @@ def load_items(ws: Workspace, dataset_id: int, finding_ids: Sequence[str],
     return _load(ws, dataset_id, chosen, ledger)
 
 
-def _load(ws: Workspace, dataset_id: int, chosen: Sequence[tuple[items_.Group, ItemState]],
-          ledger: Any) -> list[QueueItem]:
+def _load(
+    ws: Workspace, dataset_id: int, chosen: Sequence[tuple[items_.Group, ItemState]], ledger: Any
+) -> list[QueueItem]:
     scan_id = ws.latest_scan_id(dataset_id)
     if not chosen or scan_id is None:
         return []
@@ -262,25 +296,43 @@ def _load(ws: Workspace, dataset_id: int, chosen: Sequence[tuple[items_.Group, I
         lead = found[g.lead]
         g_rows = g.rows if g.kind == "contradiction" else lead.rows
         lead_refs = refs.get(reference_set_id(info, lead.kind), {})
-        out.append(QueueItem(lead, state, {r: examples[r] for r in g_rows if r in examples},
-                             {r: lead_refs[r] for r in lead.reference_rows if r in lead_refs},
-                             g if g.kind == "contradiction" else None, tuple(found[f] for f in g.members),
-                             {r: row_states[r] for r in g_rows if r in row_states}))
+        out.append(
+            QueueItem(
+                lead,
+                state,
+                {r: examples[r] for r in g_rows if r in examples},
+                {r: lead_refs[r] for r in lead.reference_rows if r in lead_refs},
+                g if g.kind == "contradiction" else None,
+                tuple(found[f] for f in g.members),
+                {r: row_states[r] for r in g_rows if r in row_states},
+            )
+        )
     return out
 
 
 # decisions --------------------------------------------------------------------------------
-def click_key(actor: str, finding_id: str, version: int, action: str, rows: Sequence[int],
-              payload: Mapping[str, Any]) -> str:
+def click_key(
+    actor: str, finding_id: str, version: int, action: str, rows: Sequence[int], payload: Mapping[str, Any]
+) -> str:
     """The idempotency key of one click: the same click on the same item version (a double
     click, a retried request) records one decision."""
     body = json.dumps([action, sorted(rows), payload], sort_keys=True, ensure_ascii=False, default=str)
     return f"app:{actor}:{finding_id}:v{version}:{hashlib.sha1(body.encode()).hexdigest()[:16]}"
 
 
-def decide(ws: Workspace, dataset_id: int, finding_id: str, version: int, action: str, rows: Sequence[int],
-           payload: Mapping[str, Any] | None, actor: str, role: str, reason: str = "",
-           settings: ReviewSettings | None = None) -> list[int]:
+def decide(
+    ws: Workspace,
+    dataset_id: int,
+    finding_id: str,
+    version: int,
+    action: str,
+    rows: Sequence[int],
+    payload: Mapping[str, Any] | None,
+    actor: str,
+    role: str,
+    reason: str = "",
+    settings: ReviewSettings | None = None,
+) -> list[int]:
     """Record what a reviewer did on a finding: one event (an edit into the right answer is
     a ``pick`` whose payload carries the answer), so it is stored whole or not at all.
 
@@ -294,8 +346,11 @@ def decide(ws: Workspace, dataset_id: int, finding_id: str, version: int, action
     if is_blind_voter(settings, actor) and action != "skip":
         proposed = Decision(0, dataset_id, action, actor, tuple(rows), finding_id, payload, reason, 0.0, role=role)
         ws.validate(dataset_id, [proposed])  # a vote proposes a decision that could be recorded
-        vote = {"kind": "vote", "label": model.label(action, rows, payload),
-                "decision": {"action": action, "rows": list(rows), "payload": payload}}
+        vote = {
+            "kind": "vote",
+            "label": model.label(action, rows, payload),
+            "decision": {"action": action, "rows": list(rows), "payload": payload},
+        }
         d = Decision(0, dataset_id, "judge", actor, (), finding_id, vote, reason, 0.0, key=key, role=role)
         vote_id = ws.record(dataset_id, [d]).ids[0]  # votes are independent: no lock on the item
         return [vote_id] + _consensus(ws, dataset_id, finding_id, actor, role)
@@ -322,13 +377,32 @@ def _consensus(ws: Workspace, dataset_id: int, finding_id: str, actor: str, role
         return []
     voters = sorted(v.actor for v in state.votes)
     action, rows, payload = voted_decision(state.votes[-1])
-    d = Decision(0, dataset_id, action, actor, rows, finding_id, {**payload, "agreed_by": voters},
-                 f"agreed by {' and '.join(voters)}", 0.0, key=f"consensus:{finding_id}:v{state.version}", role=role)
+    d = Decision(
+        0,
+        dataset_id,
+        action,
+        actor,
+        rows,
+        finding_id,
+        {**payload, "agreed_by": voters},
+        f"agreed by {' and '.join(voters)}",
+        0.0,
+        key=f"consensus:{finding_id}:v{state.version}",
+        role=role,
+    )
     return ws.record(dataset_id, [d]).ids
 
 
-def decide_bulk(ws: Workspace, dataset_id: int, items: Sequence[QueueItem], action: str, actor: str, role: str,
-                reason: str, bulk: str) -> int:
+def decide_bulk(
+    ws: Workspace,
+    dataset_id: int,
+    items: Sequence[QueueItem],
+    action: str,
+    actor: str,
+    role: str,
+    reason: str,
+    bulk: str,
+) -> int:
     """One decision per item, all in one transaction (``payload.bulk`` ties them together, so
     one undo withdraws all of them). ``action``: keep, drop, merge (onto each duplicate
     group's representative) or keep-x (a disagreement of different requests)."""
@@ -336,22 +410,45 @@ def decide_bulk(ws: Workspace, dataset_id: int, items: Sequence[QueueItem], acti
     for it in items:
         g = it.group
         if g is not None:
-            act_, rows, payload = (items_.drop_all_decision(g) if action == "drop" else
-                                   items_.keep_all_decision(g, "different requests" if action == "keep-x"
-                                                            else "open-ended"))
+            act_, rows, payload = (
+                items_.drop_all_decision(g)
+                if action == "drop"
+                else items_.keep_all_decision(g, "different requests" if action == "keep-x" else "open-ended")
+            )
         elif action == "merge":
             rep = int(it.finding.evidence.get("representative", min(it.finding.rows)))
             act_, rows, payload = "merge", it.finding.rows, {"keep_row": rep}
         else:
             act_, rows, payload = action.split("-")[0], it.finding.rows, {}
-        batch.append(Decision(0, dataset_id, act_, actor, tuple(rows), it.finding.finding_id,
-                              {**payload, "bulk": bulk}, reason, 0.0, key=f"bulk:{bulk}:{it.finding.finding_id}",
-                              role=role))
+        batch.append(
+            Decision(
+                0,
+                dataset_id,
+                act_,
+                actor,
+                tuple(rows),
+                it.finding.finding_id,
+                {**payload, "bulk": bulk},
+                reason,
+                0.0,
+                key=f"bulk:{bulk}:{it.finding.finding_id}",
+                role=role,
+            )
+        )
     return ws.record(dataset_id, batch).new if batch else 0
 
 
-def decide_rows(ws: Workspace, dataset_id: int, action: str, rows: Sequence[int], payload: Mapping[str, Any] | None,
-                actor: str, role: str, reason: str = "", bulk: str | None = None) -> list[int]:
+def decide_rows(
+    ws: Workspace,
+    dataset_id: int,
+    action: str,
+    rows: Sequence[int],
+    payload: Mapping[str, Any] | None,
+    actor: str,
+    role: str,
+    reason: str = "",
+    bulk: str | None = None,
+) -> list[int]:
     """Decisions on rows no finding names (the example browser): one per row, in one
     transaction, each checked against the row's version (ConflictError when someone decided
     on the row meanwhile); ``bulk`` ties them together so one undo withdraws all of them."""
@@ -377,8 +474,15 @@ def undo_last(ws: Workspace, dataset_id: int, actor: str) -> list[int]:
         return []
     bulk = mine[-1].payload.get("bulk")
     targets = [e for e in mine if bulk and e.payload.get("bulk") == bulk] or [mine[-1]]
-    ws.record(dataset_id, [Decision(0, dataset_id, "undo", actor, e.rows, e.finding_id, {}, f"undo decision {e.id}",
-                                    0.0, e.id, role=e.role) for e in targets])
+    ws.record(
+        dataset_id,
+        [
+            Decision(
+                0, dataset_id, "undo", actor, e.rows, e.finding_id, {}, f"undo decision {e.id}", 0.0, e.id, role=e.role
+            )
+            for e in targets
+        ],
+    )
     return [e.id for e in targets]
 
 
@@ -413,23 +517,45 @@ def agreement(ws: Workspace, dataset_id: int, ledger: Ledger | None = None) -> d
         by_kind[kinds.get(fid, "?")].append(pair)
         exact.append(a.payload.get("label") == b.payload.get("label"))
     every = [p for ps in pairs.values() for p in ps]
-    return {"n_items": len(every), "n_agree": sum(exact), "n_agree_category": sum(a == b for a, b in every),
-            "kappa": cohen_kappa(every), "alpha": krippendorff_alpha(units),
-            "by_kind": [{"kind": k, "n_items": len(ps), "kappa": cohen_kappa(ps)} for k, ps in sorted(by_kind.items())],
-            "pairs": [{"annotators": f"{a} / {b}", "n_items": len(ps), "kappa": cohen_kappa(ps)}
-                      for (a, b), ps in sorted(pairs.items())]}
+    return {
+        "n_items": len(every),
+        "n_agree": sum(exact),
+        "n_agree_category": sum(a == b for a, b in every),
+        "kappa": cohen_kappa(every),
+        "alpha": krippendorff_alpha(units),
+        "by_kind": [{"kind": k, "n_items": len(ps), "kappa": cohen_kappa(ps)} for k, ps in sorted(by_kind.items())],
+        "pairs": [
+            {"annotators": f"{a} / {b}", "n_items": len(ps), "kappa": cohen_kappa(ps)}
+            for (a, b), ps in sorted(pairs.items())
+        ],
+    }
 
 
-def adjudication_queue(ws: Workspace, dataset_id: int, page: int = 1, page_size: int = 10,
-                       view: Ledger | None = None) -> QueuePage:
+def adjudication_queue(
+    ws: Workspace, dataset_id: int, page: int = 1, page_size: int = 10, view: Ledger | None = None
+) -> QueuePage:
     """Findings whose two blind votes disagree and that nobody has decided yet (curators;
     ``view``: ``visible_ledger`` of a curator in the rotation, who adjudicates only others' items)."""
-    return queue(ws, dataset_id, None, None, statuses=("disputed",), page=page, page_size=page_size,
-                 settings=ReviewSettings(), view=view)
+    return queue(
+        ws,
+        dataset_id,
+        None,
+        None,
+        statuses=("disputed",),
+        page=page,
+        page_size=page_size,
+        settings=ReviewSettings(),
+        view=view,
+    )
 
 
-def progress(ws: Workspace, dataset_id: int, settings: ReviewSettings | None = None,
-             ledger: Ledger | None = None, viewer: str | None = None) -> list[dict[str, Any]]:
+def progress(
+    ws: Workspace,
+    dataset_id: int,
+    settings: ReviewSettings | None = None,
+    ledger: Ledger | None = None,
+    viewer: str | None = None,
+) -> list[dict[str, Any]]:
     """Per person: live decisions by action, items touched, and (blind mode) items left.
     ``ledger`` and ``viewer``: what a blind annotator may see (``visible_ledger``; items left
     only for themselves)."""
@@ -454,8 +580,14 @@ def progress(ws: Workspace, dataset_id: int, settings: ReviewSettings | None = N
             st = _states(ws, dataset_id, ledger, name, closed)
             mine = [f for f in ids if name in route(f, settings.annotators)]
             people[name]["left"] = sum(st.get(f, OPEN).status in TODO for f in mine)
-    return [{"person": name, "items": len(p["items"]), "decisions": sum(p["actions"].values()),
-             **{k: p["actions"].get(k, 0) for k in ("keep", "drop", "merge", "pick", "edit", "add", "skip", "vote")},
-             "left": p.get("left"), "last_at": p["last"] or None}
-            for name, p in sorted(people.items())]
-
+    return [
+        {
+            "person": name,
+            "items": len(p["items"]),
+            "decisions": sum(p["actions"].values()),
+            **{k: p["actions"].get(k, 0) for k in ("keep", "drop", "merge", "pick", "edit", "add", "skip", "vote")},
+            "left": p.get("left"),
+            "last_at": p["last"] or None,
+        }
+        for name, p in sorted(people.items())
+    ]

@@ -90,8 +90,18 @@ def _disagreements(contra: Sequence[Finding], dups: Sequence[Finding]) -> list[G
                 sides.setdefault(other, sides[r])
                 if other != keep:
                     copies[other] = keep
-        out.append(Group(members[0].finding_id, tuple(f.finding_id for f in members), "contradiction",
-                         max(f.score for f in members), tuple(sorted(sides)), sides, copies, tuple(folded)))
+        out.append(
+            Group(
+                members[0].finding_id,
+                tuple(f.finding_id for f in members),
+                "contradiction",
+                max(f.score for f in members),
+                tuple(sorted(sides)),
+                sides,
+                copies,
+                tuple(folded),
+            )
+        )
     return out
 
 
@@ -149,8 +159,9 @@ def drop_all_decision(group: Group) -> tuple[str, tuple[int, ...], dict[str, Any
     return "drop", group.rows, {"covers": group.covers}
 
 
-def suggested_side(group: Group, texts: Mapping[int, str], facts: Mapping[str, Mapping[str, str]]
-                   ) -> tuple[str, str] | None:
+def suggested_side(
+    group: Group, texts: Mapping[int, str], facts: Mapping[str, Mapping[str, str]]
+) -> tuple[str, str] | None:
     """(side, fact key) when a fact's current value is asserted by exactly one side: its
     figures are among the side's own (or its words appear in the side's answers) and the
     fact is about these rows (a word of its label or key appears in their texts). A
@@ -159,8 +170,11 @@ def suggested_side(group: Group, texts: Mapping[int, str], facts: Mapping[str, M
     every = " ".join(texts.get(r, "") for r in group.rows).casefold()
     for key, fact in facts.items():
         value = str(fact.get("value", ""))
-        about = {w for w in re.findall(r"[a-z]{3,}", f"{fact.get('label', '')} {key}".casefold().replace("_", " "))
-                 if w not in _STOP}
+        about = {
+            w
+            for w in re.findall(r"[a-z]{3,}", f"{fact.get('label', '')} {key}".casefold().replace("_", " "))
+            if w not in _STOP
+        }
         if not value or not any(w in every for w in about):
             continue
         figures = set(_NUMBER.findall(value))

@@ -39,8 +39,9 @@ class ScanSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    detectors: list[str] = Field(default_factory=lambda: list(DEFAULT_DETECTORS),
-                                 description="registered detector names to run")
+    detectors: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_DETECTORS), description="registered detector names to run"
+    )
     embedding_model: str | None = Field(None, description="sentence-transformers id or path (None: bundled MiniLM)")
     embedding_max_seq_length: int | None = Field(256, description="tokens embedded per text (part of the cache key)")
     embedding_batch_size: int = Field(64, ge=1)
@@ -50,8 +51,9 @@ class ScanSettings(BaseModel):
     edge_cases: EdgeCaseCoverage = Field(default_factory=EdgeCaseCoverage)
     leakage: Leakage = Field(default_factory=Leakage)
     quality: Quality = Field(default_factory=Quality)
-    other: dict[str, dict[str, Any]] = Field(default_factory=dict,
-                                             description="settings of other registered detectors, by name")
+    other: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="settings of other registered detectors, by name"
+    )
 
     def instances(self) -> list[Detector]:
         """The detectors to run, in dependency order."""
@@ -91,9 +93,13 @@ def make_embedder(settings: ScanSettings, cache_dir: str | Path | None, embedder
     if isinstance(embedder, Embedder):
         return embedder
     cache = Path(cache_dir) / "embeddings" if cache_dir else None
-    return Embedder(settings.embedding_model, encoder=embedder, cache_dir=cache,
-                    batch_size=settings.embedding_batch_size,
-                    max_seq_length=settings.embedding_max_seq_length)
+    return Embedder(
+        settings.embedding_model,
+        encoder=embedder,
+        cache_dir=cache,
+        batch_size=settings.embedding_batch_size,
+        max_seq_length=settings.embedding_max_seq_length,
+    )
 
 
 def run_scan(
@@ -120,10 +126,14 @@ def run_scan(
     """
     settings = settings or ScanSettings()
     emb = make_embedder(settings, cache_dir, embedder)
-    ctx = ScanContext(examples=list(examples), reference=list(reference) if reference else None,
-                      embedder=emb, progress=progress or no_progress,
-                      memo_dir=memo_folder(Path(cache_dir), memo_scope) if cache_dir else None,
-                      eval_set=list(eval_set) if eval_set else None)
+    ctx = ScanContext(
+        examples=list(examples),
+        reference=list(reference) if reference else None,
+        embedder=emb,
+        progress=progress or no_progress,
+        memo_dir=memo_folder(Path(cache_dir), memo_scope) if cache_dir else None,
+        eval_set=list(eval_set) if eval_set else None,
+    )
     timings: dict[str, float] = {}
     findings: list[Finding] = []
     for det in settings.instances():
@@ -138,10 +148,16 @@ def run_scan(
     counts: dict[str, int] = {}
     for f in findings:
         counts[f.kind] = counts.get(f.kind, 0) + 1
-    return ScanResult(findings=findings, timings=timings, settings=settings.model_dump(mode="json"),
-                      n_examples=len(ctx.examples), n_reference=len(ctx.reference or ()),
-                      n_eval=len(ctx.eval_set or ()),
-                      texts_embedded=emb.n_encoded, counts=counts)
+    return ScanResult(
+        findings=findings,
+        timings=timings,
+        settings=settings.model_dump(mode="json"),
+        n_examples=len(ctx.examples),
+        n_reference=len(ctx.reference or ()),
+        n_eval=len(ctx.eval_set or ()),
+        texts_embedded=emb.n_encoded,
+        counts=counts,
+    )
 
 
 def _api_scan(*args: Any, **kwargs: Any) -> list[Finding]:

@@ -63,8 +63,14 @@ class Outcome:
 FAILED = "Unknown name or wrong password."
 
 
-def sign_in(ws: Workspace, name: str, password: str, client: str = "",
-            policy: ThrottlePolicy | None = None, now: float | None = None) -> Outcome:
+def sign_in(
+    ws: Workspace,
+    name: str,
+    password: str,
+    client: str = "",
+    policy: ThrottlePolicy | None = None,
+    now: float | None = None,
+) -> Outcome:
     """Check ``name`` and ``password`` (see the module docstring); ``client`` is the address
     the attempt came from."""
     policy = policy or ThrottlePolicy.from_env()
@@ -79,12 +85,22 @@ def sign_in(ws: Workspace, name: str, password: str, client: str = "",
     ok, rehash = check_password(password or "", user["password_hash"] if usable else None)
     locked = ws.finish_signin(keys, ok, policy, now, account=account)
     if not ok:
-        ws.audit("signin_failed", name or "(empty)", target=name, client=client,
-                 detail={"reason": "disabled" if user is not None and user["disabled"] else "no match"})
+        ws.audit(
+            "signin_failed",
+            name or "(empty)",
+            target=name,
+            client=client,
+            detail={"reason": "disabled" if user is not None and user["disabled"] else "no match"},
+        )
         for key in locked:
             kind, _, what = key.partition(":")
-            ws.audit("lockout", name or "(empty)", target=what, client=client,
-                     detail={"kind": kind, "minutes": round(policy.lockout / 60, 1), "failures": policy.limit(key)})
+            ws.audit(
+                "lockout",
+                name or "(empty)",
+                target=what,
+                client=client,
+                detail={"kind": kind, "minutes": round(policy.lockout / 60, 1), "failures": policy.limit(key)},
+            )
         return Outcome(None, FAILED)
     if rehash:
         ws.update_user(user["name"], password_hash=hash_password(password))
@@ -99,8 +115,9 @@ def start_session(ws: Workspace, name: str, client: str = "", now: float | None 
     return token
 
 
-def session_user(ws: Workspace, token: str | None, policy: SessionPolicy | None = None,
-                 now: float | None = None) -> dict | None:
+def session_user(
+    ws: Workspace, token: str | None, policy: SessionPolicy | None = None, now: float | None = None
+) -> dict | None:
     """The person a session token belongs to (their users row, role as it is now), or None
     when the token is unknown, expired, ended, or its person removed or disabled."""
     if not token:
@@ -113,8 +130,13 @@ def session_user(ws: Workspace, token: str | None, policy: SessionPolicy | None 
         return None
     if now - s["created_at"] > policy.absolute or now - s["last_seen"] > policy.idle:
         ws.end_session(digest)
-        ws.audit("session_expired", s["user"], target=s["user"], client=s["client"],
-                 detail={"idle": now - s["last_seen"] > policy.idle})
+        ws.audit(
+            "session_expired",
+            s["user"],
+            target=s["user"],
+            client=s["client"],
+            detail={"idle": now - s["last_seen"] > policy.idle},
+        )
         return None
     user = ws.user(s["user"])
     if user is None or user["disabled"]:

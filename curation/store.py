@@ -42,8 +42,10 @@ if TYPE_CHECKING:
 
 T = metadata.tables
 # what a reference prompt set is for, chosen on import: one role per file
-REFERENCE_ROLES = {"coverage": "coverage reference (prompts users really ask: coverage gaps)",
-                   "eval": "eval set (held-out prompts: train/eval leakage)"}
+REFERENCE_ROLES = {
+    "coverage": "coverage reference (prompts users really ask: coverage gaps)",
+    "eval": "eval set (held-out prompts: train/eval leakage)",
+}
 
 
 class RoleError(ValueError):
@@ -88,8 +90,7 @@ def default_workspace() -> Path:
 class Workspace(DecisionStore, ReviewStore, AuthStore):
     """One folder holding the database (unless a URL points elsewhere), caches, exports, runs."""
 
-    def __init__(self, root: str | Path | None = None, db_url: str | None = None,
-                 read_only: bool | None = None):
+    def __init__(self, root: str | Path | None = None, db_url: str | None = None, read_only: bool | None = None):
         """Open (or create) a workspace. ``read_only`` None = decided by whether the folder and
         its database can be written; a read-only workspace can be read but not changed."""
         self.root = Path(root) if root is not None else default_workspace()
@@ -105,8 +106,9 @@ class Workspace(DecisionStore, ReviewStore, AuthStore):
                 try:
                     self.root.mkdir(parents=True, exist_ok=True)
                 except OSError as err:
-                    raise WorkspaceError(f"{self.root}: cannot create the workspace folder "
-                                         f"({err.strerror or err})") from None
+                    raise WorkspaceError(
+                        f"{self.root}: cannot create the workspace folder ({err.strerror or err})"
+                    ) from None
             url = f"sqlite:///{db.resolve()}"
             if read_only:
                 url = f"sqlite:///file:{db.resolve()}?mode=ro&uri=true"
@@ -123,9 +125,13 @@ class Workspace(DecisionStore, ReviewStore, AuthStore):
                     newer = found > SCHEMA_VERSION
                     raise WorkspaceError(
                         f"{self.root}: workspace schema v{found} is {'newer' if newer else 'older'} than this "
-                        f"program (v{SCHEMA_VERSION})" + (": upgrade curation-workbench to open it" if newer
-                                                           else ", and the workspace is read-only, so it "
-                                                                "cannot be upgraded"))
+                        f"program (v{SCHEMA_VERSION})"
+                        + (
+                            ": upgrade curation-workbench to open it"
+                            if newer
+                            else ", and the workspace is read-only, so it cannot be upgraded"
+                        )
+                    )
             else:
                 with self.tx() as conn:
                     migrate(conn)
@@ -176,11 +182,14 @@ class Workspace(DecisionStore, ReviewStore, AuthStore):
 
     def schema_version(self) -> int:
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(T["meta"].c.value).where(T["meta"].c.key == "schema_version")).scalar_one())
+            return int(
+                conn.execute(sa.select(T["meta"].c.value).where(T["meta"].c.key == "schema_version")).scalar_one()
+            )
 
     # datasets ------------------------------------------------------------------------------
-    def ingest(self, reader: Reader, name: str | None = None, is_reference: bool = False,
-               reference_role: str | None = None) -> tuple[Dataset, bool]:
+    def ingest(
+        self, reader: Reader, name: str | None = None, is_reference: bool = False, reference_role: str | None = None
+    ) -> tuple[Dataset, bool]:
         """Store a source read by ``reader`` in one transaction, streaming; returns (dataset,
         created). The same bytes read the same way are the same dataset (a no-op); read with
         another ``--format``/``--map`` they are a new version under the same name.
@@ -197,9 +206,11 @@ class Workspace(DecisionStore, ReviewStore, AuthStore):
         existing = self.dataset_by_hash(identity)
         if existing is not None and existing.role != (role or "data"):
             wanted = {"coverage": "a coverage reference", "eval": "an eval set"}.get(role or "", "a dataset")
-            raise RoleError(f"{Path(reader.source.display).name} is already in this workspace as "
-                            f"{existing.role_label} {existing.name!r} (id {existing.id}); a file has one role, so it "
-                            f"cannot also be {wanted}")
+            raise RoleError(
+                f"{Path(reader.source.display).name} is already in this workspace as "
+                f"{existing.role_label} {existing.name!r} (id {existing.id}); a file has one role, so it "
+                f"cannot also be {wanted}"
+            )
         if existing is not None:
             return existing, False
         name = name or _default_name(reader.source)
@@ -218,20 +229,39 @@ class Workspace(DecisionStore, ReviewStore, AuthStore):
         try:
             self._drop_stale_staging()
             with self.tx() as conn:
-                ds_id = conn.execute(T["datasets"].insert().values(
-                    name=name, path=_source_path(reader.source), format="?", content_hash=f"staging:{uuid.uuid4().hex}",
-                    n_examples=0, created_at=time.time(), is_reference=role is not None, reference_role=role,
-                    skipped_json="[]", staging_since=time.time(),
-                )).inserted_primary_key[0]
+                ds_id = conn.execute(
+                    T["datasets"]
+                    .insert()
+                    .values(
+                        name=name,
+                        path=_source_path(reader.source),
+                        format="?",
+                        content_hash=f"staging:{uuid.uuid4().hex}",
+                        n_examples=0,
+                        created_at=time.time(),
+                        is_reference=role is not None,
+                        reference_role=role,
+                        skipped_json="[]",
+                        staging_since=time.time(),
+                    )
+                ).inserted_primary_key[0]
         except sa.exc.OperationalError as err:
             raise WorkspaceError(f"{self.root}: {db_problem(err)}; nothing was stored") from None
         try:
             for batch in reader.batches():  # reading and parsing happen outside any transaction
                 self._stage(ds_id, batch)
             skipped = [{"row": e.position, "line": e.line, "message": str(e)} for e in reader.skipped]
-            published = self._publish(ds_id, identity, dict(
-                format=reader.format, n_examples=reader.n_examples, skipped_json=json.dumps(skipped),
-                source_json=json.dumps(reader.describe()), created_at=time.time()))
+            published = self._publish(
+                ds_id,
+                identity,
+                dict(
+                    format=reader.format,
+                    n_examples=reader.n_examples,
+                    skipped_json=json.dumps(skipped),
+                    source_json=json.dumps(reader.describe()),
+                    created_at=time.time(),
+                ),
+            )
         except BaseException as err:
             self._drop_staging(ds_id)
             if isinstance(err, sa.exc.OperationalError):
@@ -248,9 +278,14 @@ class Workspace(DecisionStore, ReviewStore, AuthStore):
             if batch.rows:
                 _insert_many(conn, T["examples"], [{"dataset_id": ds_id, **r} for r in batch.rows])
             if batch.chunks:
-                _insert_many(conn, T["source_chunks"], [
-                    {"dataset_id": ds_id, "start_row": ch.start, "n_rows": ch.n_rows, "data": ch.data}
-                    for ch in batch.chunks])
+                _insert_many(
+                    conn,
+                    T["source_chunks"],
+                    [
+                        {"dataset_id": ds_id, "start_row": ch.start, "n_rows": ch.n_rows, "data": ch.data}
+                        for ch in batch.chunks
+                    ],
+                )
             conn.execute(sa.update(T["datasets"]).where(T["datasets"].c.id == ds_id).values(staging_since=time.time()))
 
     @retry_busy
@@ -264,8 +299,11 @@ class Workspace(DecisionStore, ReviewStore, AuthStore):
             again = conn.execute(sa.select(c.id).where(c.content_hash == identity)).scalar()
             if again is not None:
                 return int(again)
-            conn.execute(sa.update(T["datasets"]).where(c.id == ds_id).values(content_hash=identity, staging_since=None,
-                                                                               **values))
+            conn.execute(
+                sa.update(T["datasets"])
+                .where(c.id == ds_id)
+                .values(content_hash=identity, staging_since=None, **values)
+            )
         return ds_id
 
     def _drop_staging(self, ds_id: int, chunk: int = 20_000) -> None:
@@ -276,15 +314,19 @@ class Workspace(DecisionStore, ReviewStore, AuthStore):
                 col = T[table].c.row if table == "examples" else T[table].c.start_row
                 while True:
                     with self.tx() as conn:
-                        top = conn.execute(sa.select(col).where(T[table].c.dataset_id == ds_id).order_by(col)
-                                           .offset(chunk).limit(1)).scalar()
+                        top = conn.execute(
+                            sa.select(col).where(T[table].c.dataset_id == ds_id).order_by(col).offset(chunk).limit(1)
+                        ).scalar()
                         q = sa.delete(T[table]).where(T[table].c.dataset_id == ds_id)
                         conn.execute(q.where(col < top) if top is not None else q)
                     if top is None:
                         break
             with self.tx() as conn:
-                conn.execute(sa.delete(T["datasets"]).where(T["datasets"].c.id == ds_id,
-                                                           T["datasets"].c.staging_since.is_not(None)))
+                conn.execute(
+                    sa.delete(T["datasets"]).where(
+                        T["datasets"].c.id == ds_id, T["datasets"].c.staging_since.is_not(None)
+                    )
+                )
         except sa.exc.OperationalError:
             pass
 
@@ -313,11 +355,14 @@ class Workspace(DecisionStore, ReviewStore, AuthStore):
         """(start_row, n_rows, Arrow IPC bytes) of a columnar source, in input order, one at a time."""
         c = T["source_chunks"].c
         with self.engine.connect() as conn:
-            starts = [r.start_row for r in conn.execute(
-                sa.select(c.start_row).where(c.dataset_id == dataset_id).order_by(c.start_row))]
+            starts = [
+                r.start_row
+                for r in conn.execute(sa.select(c.start_row).where(c.dataset_id == dataset_id).order_by(c.start_row))
+            ]
             for start in starts:
-                r = conn.execute(sa.select(c.n_rows, c.data).where(c.dataset_id == dataset_id,
-                                                                    c.start_row == start)).one()
+                r = conn.execute(
+                    sa.select(c.n_rows, c.data).where(c.dataset_id == dataset_id, c.start_row == start)
+                ).one()
                 yield start, r.n_rows, bytes(r.data)
 
     def datasets(self, include_reference: bool = True, role: str | None = None) -> list[Dataset]:
@@ -331,8 +376,11 @@ class Workspace(DecisionStore, ReviewStore, AuthStore):
 
     def dataset(self, key: int | str) -> Dataset:
         c = T["datasets"].c
-        q = (sa.select(T["datasets"]).where(c.id == key if isinstance(key, int) else c.name == key,
-                                             c.staging_since.is_(None)).order_by(c.id.desc()))
+        q = (
+            sa.select(T["datasets"])
+            .where(c.id == key if isinstance(key, int) else c.name == key, c.staging_since.is_(None))
+            .order_by(c.id.desc())
+        )
         with self.engine.connect() as conn:
             row = conn.execute(q).first()
         if row is None:
@@ -355,30 +403,64 @@ class Workspace(DecisionStore, ReviewStore, AuthStore):
         with self.engine.connect() as conn:
             out = []
             for r in conn.execute(q.order_by(c.row)):
-                out.append(Example(row=r.row, turns=tuple(Turn(a, b) for a, b in json.loads(r.turns_json)),
-                                   record=json.loads(r.record_json), source_format=fmt, source_id=r.source_id,
-                                   raw=bytes(r.raw) if with_raw and r.raw is not None else None))
+                out.append(
+                    Example(
+                        row=r.row,
+                        turns=tuple(Turn(a, b) for a, b in json.loads(r.turns_json)),
+                        record=json.loads(r.record_json),
+                        source_format=fmt,
+                        source_id=r.source_id,
+                        raw=bytes(r.raw) if with_raw and r.raw is not None else None,
+                    )
+                )
         return out
 
     # scans and findings --------------------------------------------------------------------------
-    def add_scan(self, dataset_id: int, findings: Sequence[Finding], settings: dict, timings: dict,
-                 reference_dataset_id: int | None = None, started_at: float | None = None,
-                 eval_dataset_id: int | None = None) -> int:
+    def add_scan(
+        self,
+        dataset_id: int,
+        findings: Sequence[Finding],
+        settings: dict,
+        timings: dict,
+        reference_dataset_id: int | None = None,
+        started_at: float | None = None,
+        eval_dataset_id: int | None = None,
+    ) -> int:
         """Store one finished scan and all its findings in one transaction (``reference_dataset_id``:
         the coverage reference it used; ``eval_dataset_id``: the eval set)."""
         with self.tx() as conn:
-            scan_id = conn.execute(T["scans"].insert().values(
-                dataset_id=dataset_id, reference_dataset_id=reference_dataset_id, eval_dataset_id=eval_dataset_id,
-                settings_json=json.dumps(settings, default=str), timings_json=json.dumps(timings),
-                started_at=started_at or time.time(), finished_at=time.time(), n_findings=len(findings),
-            )).inserted_primary_key[0]
-            rows = [{"scan_id": scan_id, "dataset_id": dataset_id, "finding_id": f.finding_id, "kind": f.kind,
-                     "detector": f.detector, "score": float(f.score), "reason": f.reason,
-                     "rows_json": json.dumps(list(f.rows)), "reference_rows_json": json.dumps(list(f.reference_rows)),
-                     "evidence_json": json.dumps(dict(f.evidence), default=str), "n_rows": len(f.rows)}
-                    for f in findings]
+            scan_id = conn.execute(
+                T["scans"]
+                .insert()
+                .values(
+                    dataset_id=dataset_id,
+                    reference_dataset_id=reference_dataset_id,
+                    eval_dataset_id=eval_dataset_id,
+                    settings_json=json.dumps(settings, default=str),
+                    timings_json=json.dumps(timings),
+                    started_at=started_at or time.time(),
+                    finished_at=time.time(),
+                    n_findings=len(findings),
+                )
+            ).inserted_primary_key[0]
+            rows = [
+                {
+                    "scan_id": scan_id,
+                    "dataset_id": dataset_id,
+                    "finding_id": f.finding_id,
+                    "kind": f.kind,
+                    "detector": f.detector,
+                    "score": float(f.score),
+                    "reason": f.reason,
+                    "rows_json": json.dumps(list(f.rows)),
+                    "reference_rows_json": json.dumps(list(f.reference_rows)),
+                    "evidence_json": json.dumps(dict(f.evidence), default=str),
+                    "n_rows": len(f.rows),
+                }
+                for f in findings
+            ]
             for start in range(0, len(rows), 5000):
-                conn.execute(T["findings"].insert(), rows[start:start + 5000])
+                conn.execute(T["findings"].insert(), rows[start : start + 5000])
         return scan_id
 
     def latest_scan_id(self, dataset_id: int) -> int | None:
@@ -389,14 +471,29 @@ class Workspace(DecisionStore, ReviewStore, AuthStore):
     def scan_info(self, scan_id: int) -> dict:
         with self.engine.connect() as conn:
             r = conn.execute(sa.select(T["scans"]).where(T["scans"].c.id == scan_id)).one()
-        return {"id": r.id, "dataset_id": r.dataset_id, "reference_dataset_id": r.reference_dataset_id,
-                "eval_dataset_id": r.eval_dataset_id,
-                "settings": json.loads(r.settings_json), "timings": json.loads(r.timings_json),
-                "started_at": r.started_at, "finished_at": r.finished_at, "n_findings": r.n_findings}
+        return {
+            "id": r.id,
+            "dataset_id": r.dataset_id,
+            "reference_dataset_id": r.reference_dataset_id,
+            "eval_dataset_id": r.eval_dataset_id,
+            "settings": json.loads(r.settings_json),
+            "timings": json.loads(r.timings_json),
+            "started_at": r.started_at,
+            "finished_at": r.finished_at,
+            "n_findings": r.n_findings,
+        }
 
-    def findings(self, dataset_id: int, scan_id: int | None = None, kind: str | None = None,
-                 min_score: float | None = None, search: str | None = None, row: int | None = None,
-                 limit: int | None = None, offset: int = 0) -> list[Finding]:
+    def findings(
+        self,
+        dataset_id: int,
+        scan_id: int | None = None,
+        kind: str | None = None,
+        min_score: float | None = None,
+        search: str | None = None,
+        row: int | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Finding]:
         """Findings of a scan (the latest by default), highest score first."""
         scan_id = scan_id or self.latest_scan_id(dataset_id)
         if scan_id is None:
@@ -417,8 +514,14 @@ class Workspace(DecisionStore, ReviewStore, AuthStore):
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(q)).scalar_one())
 
-    def _findings_query(self, scan_id: int, kind: str | None = None, min_score: float | None = None,
-                        search: str | None = None, row: int | None = None) -> sa.Select:
+    def _findings_query(
+        self,
+        scan_id: int,
+        kind: str | None = None,
+        min_score: float | None = None,
+        search: str | None = None,
+        row: int | None = None,
+    ) -> sa.Select:
         c = T["findings"].c
         q = sa.select(T["findings"]).where(c.scan_id == scan_id)
         if kind:
@@ -429,8 +532,14 @@ class Workspace(DecisionStore, ReviewStore, AuthStore):
             pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             q = q.where(sa.or_(c.reason.ilike(pattern, escape="\\"), c.evidence_json.ilike(pattern, escape="\\")))
         if row is not None:
-            q = q.where(sa.or_(c.rows_json.like(f"[{row},%"), c.rows_json.like(f"% {row},%"),
-                               c.rows_json.like(f"% {row}]"), c.rows_json == f"[{row}]"))
+            q = q.where(
+                sa.or_(
+                    c.rows_json.like(f"[{row},%"),
+                    c.rows_json.like(f"% {row},%"),
+                    c.rows_json.like(f"% {row}]"),
+                    c.rows_json == f"[{row}]",
+                )
+            )
         return q
 
     def finding(self, dataset_id: int, finding_id: str, scan_id: int | None = None) -> Finding:
@@ -443,12 +552,25 @@ class Workspace(DecisionStore, ReviewStore, AuthStore):
         return _finding(r)
 
     # runs and jobs ---------------------------------------------------------------------------------
-    def record_run(self, run_id: str, config: dict, data_hash: str, status: str, metrics: dict | None = None,
-                   artifacts: dict | None = None, kind: str = "train") -> None:
+    def record_run(
+        self,
+        run_id: str,
+        config: dict,
+        data_hash: str,
+        status: str,
+        metrics: dict | None = None,
+        artifacts: dict | None = None,
+        kind: str = "train",
+    ) -> None:
         """Insert or update one run of the registry (training runs, comparisons, app jobs)."""
-        values = {"config_json": json.dumps(config, default=str), "data_hash": data_hash, "status": status,
-                  "metrics_json": json.dumps(metrics or {}, default=str),
-                  "artifacts_json": json.dumps(artifacts or {}, default=str), "updated_at": time.time()}
+        values = {
+            "config_json": json.dumps(config, default=str),
+            "data_hash": data_hash,
+            "status": status,
+            "metrics_json": json.dumps(metrics or {}, default=str),
+            "artifacts_json": json.dumps(artifacts or {}, default=str),
+            "updated_at": time.time(),
+        }
         with self.tx() as conn:
             done = conn.execute(sa.update(T["runs"]).where(T["runs"].c.id == run_id).values(**values)).rowcount
             if not done:
@@ -536,10 +658,20 @@ def _default_name(source: Any) -> str:
     path = Path(source.display)
     name = path.name
     for suffix in reversed(path.suffixes):
-        if name.endswith(suffix) and suffix.lower() in (".gz", ".zst", ".zstd", ".jsonl", ".json", ".csv",
-                                                        ".parquet", ".ndjson"):
+        if name.endswith(suffix) and suffix.lower() in (
+            ".gz",
+            ".zst",
+            ".zstd",
+            ".jsonl",
+            ".json",
+            ".csv",
+            ".parquet",
+            ".ndjson",
+        ):
             name = name[: -len(suffix)]
     return name or path.name
+
+
 def reference_set_id(scan: dict, kind: str) -> int | None:
     """The dataset a finding's ``reference_rows`` point into: the eval set for leakage (a scan
     stored before reference roles used its one reference for both), else the coverage reference."""
@@ -549,17 +681,45 @@ def reference_set_id(scan: dict, kind: str) -> int | None:
 
 
 def _dataset(r: Any) -> Dataset:
-    return Dataset(id=r.id, name=r.name, path=r.path, format=r.format, content_hash=r.content_hash,
-                   n_examples=r.n_examples, created_at=r.created_at, is_reference=bool(r.is_reference),
-                   source=json.loads(r.source_json) if getattr(r, "source_json", None) else {},
-                   reference_role=getattr(r, "reference_role", None))
+    return Dataset(
+        id=r.id,
+        name=r.name,
+        path=r.path,
+        format=r.format,
+        content_hash=r.content_hash,
+        n_examples=r.n_examples,
+        created_at=r.created_at,
+        is_reference=bool(r.is_reference),
+        source=json.loads(r.source_json) if getattr(r, "source_json", None) else {},
+        reference_role=getattr(r, "reference_role", None),
+    )
 
 
 def _finding(r: Any) -> Finding:
-    return Finding(kind=r.kind, detector=r.detector, rows=tuple(json.loads(r.rows_json)), score=r.score,
-                   reason=r.reason, evidence=json.loads(r.evidence_json),
-                   reference_rows=tuple(json.loads(r.reference_rows_json)), finding_id=r.finding_id)
+    return Finding(
+        kind=r.kind,
+        detector=r.detector,
+        rows=tuple(json.loads(r.rows_json)),
+        score=r.score,
+        reason=r.reason,
+        evidence=json.loads(r.evidence_json),
+        reference_rows=tuple(json.loads(r.reference_rows_json)),
+        finding_id=r.finding_id,
+    )
 
 
-__all__ = ["Workspace", "WorkspaceError", "Dataset", "Decision", "ConflictError", "BatchError", "Recorded",
-           "SCHEMA_VERSION", "file_hash", "REFERENCE_ROLES", "RoleError", "reference_set_id", "BusyError"]
+__all__ = [
+    "Workspace",
+    "WorkspaceError",
+    "Dataset",
+    "Decision",
+    "ConflictError",
+    "BatchError",
+    "Recorded",
+    "SCHEMA_VERSION",
+    "file_hash",
+    "REFERENCE_ROLES",
+    "RoleError",
+    "reference_set_id",
+    "BusyError",
+]

@@ -36,11 +36,17 @@ class AuthStore:
         hash is replaced only when one is given (a role change never wipes a password)."""
         u = T["users"]
         with self.tx() as conn:
-            done = conn.execute(sa.update(u).where(u.c.name == name).values(
-                role=role, **({"password_hash": password_hash} if password_hash else {}))).rowcount
+            done = conn.execute(
+                sa.update(u)
+                .where(u.c.name == name)
+                .values(role=role, **({"password_hash": password_hash} if password_hash else {}))
+            ).rowcount
             if not done:
-                conn.execute(u.insert().values(name=name, role=role, password_hash=password_hash,
-                                               created_at=time.time(), disabled=False))
+                conn.execute(
+                    u.insert().values(
+                        name=name, role=role, password_hash=password_hash, created_at=time.time(), disabled=False
+                    )
+                )
 
     def users(self) -> list[dict]:
         with self.engine.connect() as conn:
@@ -80,13 +86,15 @@ class AuthStore:
             self._lock_throttle(conn)
             now = time.time() if now is None else now
             rows = {r.key: r for r in conn.execute(sa.select(t).where(t.c.key.in_(list(keys))))}
-            wait = max((policy.wait(k, r.failures, r.last_at, r.locked_until, now) for k, r in rows.items()),
-                       default=0.0)
+            wait = max(
+                (policy.wait(k, r.failures, r.last_at, r.locked_until, now) for k, r in rows.items()), default=0.0
+            )
             if wait > 0:
                 return wait
             stale = now - max(policy.window, policy.lockout)
-            conn.execute(sa.delete(t).where(t.c.last_at < stale, sa.or_(t.c.locked_until.is_(None),
-                                                                        t.c.locked_until < now)))
+            conn.execute(
+                sa.delete(t).where(t.c.last_at < stale, sa.or_(t.c.locked_until.is_(None), t.c.locked_until < now))
+            )
             for k in keys:
                 r = rows.get(k)
                 failures = policy.current(r.failures, r.last_at, r.locked_until, now) if r is not None else 0
@@ -94,13 +102,20 @@ class AuthStore:
                     conn.execute(sa.delete(t).where(t.c.key == k))
                     conn.execute(t.insert().values(key=k, failures=1, last_at=now, locked_until=None))
                 else:
-                    conn.execute(sa.update(t).where(t.c.key == k).values(failures=failures + 1, last_at=now,
-                                                                         locked_until=None))
+                    conn.execute(
+                        sa.update(t).where(t.c.key == k).values(failures=failures + 1, last_at=now, locked_until=None)
+                    )
             return 0.0
 
     @retry_busy
-    def finish_signin(self, keys: Sequence[str], ok: bool, policy: ThrottlePolicy, now: float | None = None,
-                      account: str | None = None) -> list[str]:
+    def finish_signin(
+        self,
+        keys: Sequence[str],
+        ok: bool,
+        policy: ThrottlePolicy,
+        now: float | None = None,
+        account: str | None = None,
+    ) -> list[str]:
         """After the password was checked: on success forget the account's failures and the
         client's counted attempt; on failure lock each key that reached its limit. Returns
         the keys this failure locked."""
@@ -142,8 +157,11 @@ class AuthStore:
     @retry_busy
     def create_session(self, token_hash: str, user: str, now: float, client: str = "") -> None:
         with self.tx() as conn:
-            conn.execute(T["sessions"].insert().values(token_hash=token_hash, user=user, created_at=now,
-                                                       last_seen=now, client=client[:200]))
+            conn.execute(
+                T["sessions"]
+                .insert()
+                .values(token_hash=token_hash, user=user, created_at=now, last_seen=now, client=client[:200])
+            )
 
     def session(self, token_hash: str) -> dict | None:
         with self.engine.connect() as conn:
@@ -181,16 +199,35 @@ class AuthStore:
 
     # audit log ------------------------------------------------------------------------------
     @retry_busy
-    def audit(self, action: str, actor: str, target: str = "", client: str = "", detail: dict | None = None,
-              at: float | None = None) -> int:
+    def audit(
+        self,
+        action: str,
+        actor: str,
+        target: str = "",
+        client: str = "",
+        detail: dict | None = None,
+        at: float | None = None,
+    ) -> int:
         """Append one audit event (sign-ins, failures, lockouts, people changes, exports)."""
         with self.tx() as conn:
-            return int(conn.execute(T["audit_events"].insert().values(
-                at=at or time.time(), action=action, actor=actor[:128], target=target[:255], client=client[:200],
-                detail_json=json.dumps(detail or {}, ensure_ascii=False, default=str))).inserted_primary_key[0])
+            return int(
+                conn.execute(
+                    T["audit_events"]
+                    .insert()
+                    .values(
+                        at=at or time.time(),
+                        action=action,
+                        actor=actor[:128],
+                        target=target[:255],
+                        client=client[:200],
+                        detail_json=json.dumps(detail or {}, ensure_ascii=False, default=str),
+                    )
+                ).inserted_primary_key[0]
+            )
 
-    def audit_events(self, actions: Sequence[str] | None = None, person: str | None = None,
-                     limit: int = 200, offset: int = 0) -> list[dict]:
+    def audit_events(
+        self, actions: Sequence[str] | None = None, person: str | None = None, limit: int = 200, offset: int = 0
+    ) -> list[dict]:
         """Audit events, newest first (``person``: as actor or target)."""
         a = T["audit_events"]
         q = sa.select(a).order_by(a.c.id.desc()).limit(limit).offset(offset)
@@ -199,17 +236,36 @@ class AuthStore:
         if person:
             q = q.where(sa.or_(a.c.actor == person, a.c.target == person))
         with self.engine.connect() as conn:
-            return [{**{k: v for k, v in r._mapping.items() if k != "detail_json"},
-                     "detail": json.loads(r.detail_json or "{}")} for r in conn.execute(q)]
+            return [
+                {
+                    **{k: v for k, v in r._mapping.items() if k != "detail_json"},
+                    "detail": json.loads(r.detail_json or "{}"),
+                }
+                for r in conn.execute(q)
+            ]
 
     def retractions(self, limit: int = 200) -> list[dict]:
         """Retractions of every dataset, newest first, with what they withdrew (read from the
         decisions themselves, not copied into the audit log)."""
         d, target, ds = T["decisions"], T["decisions"].alias("target"), T["datasets"]
-        q = (sa.select(d.c.id, d.c.created_at, d.c.actor, d.c.role, d.c.reason, d.c.undoes, ds.c.name.label("dataset"),
-                       target.c.action.label("withdrawn_action"), target.c.actor.label("withdrawn_actor"))
-             .join(ds, ds.c.id == d.c.dataset_id).outerjoin(target, target.c.id == d.c.undoes)
-             .where(d.c.action == "retract").order_by(d.c.id.desc()).limit(limit))
+        q = (
+            sa.select(
+                d.c.id,
+                d.c.created_at,
+                d.c.actor,
+                d.c.role,
+                d.c.reason,
+                d.c.undoes,
+                ds.c.name.label("dataset"),
+                target.c.action.label("withdrawn_action"),
+                target.c.actor.label("withdrawn_actor"),
+            )
+            .join(ds, ds.c.id == d.c.dataset_id)
+            .outerjoin(target, target.c.id == d.c.undoes)
+            .where(d.c.action == "retract")
+            .order_by(d.c.id.desc())
+            .limit(limit)
+        )
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
 

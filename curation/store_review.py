@@ -33,8 +33,9 @@ class ReviewStore:
 
     engine: sa.Engine
 
-    def light_findings(self, dataset_id: int, kind: str | None = None, min_score: float | None = None,
-                       search: str | None = None) -> list[tuple[str, float, list[int]]]:
+    def light_findings(
+        self, dataset_id: int, kind: str | None = None, min_score: float | None = None, search: str | None = None
+    ) -> list[tuple[str, float, list[int]]]:
         """(finding_id, score, rows) of the latest scan, best first (rows only with ``search``,
         which matches the reason, the evidence or the text of a row the finding names)."""
         scan_id = self.latest_scan_id(dataset_id)
@@ -71,9 +72,14 @@ class ReviewStore:
             q = q.where(c.kind == kind)
         with self.engine.connect() as conn:
             found = list(conn.execute(q))
-        return {r.finding_id: tuple(dict.fromkeys(e.get("id", "") for e in json.loads(r.evidence_json).get("rules") or []
-                                                  if isinstance(e, dict)))
-                for r in found}
+        return {
+            r.finding_id: tuple(
+                dict.fromkeys(
+                    e.get("id", "") for e in json.loads(r.evidence_json).get("rules") or [] if isinstance(e, dict)
+                )
+            )
+            for r in found
+        }
 
     def finding_rows(self, dataset_id: int) -> list[tuple[str, str, float, tuple[int, ...]]]:
         """(finding_id, kind, score, rows) of every finding of the latest scan."""
@@ -82,9 +88,10 @@ class ReviewStore:
             return []
         c = T["findings"].c
         with self.engine.connect() as conn:
-            return [(r.finding_id, r.kind, r.score, tuple(json.loads(r.rows_json)))
-                    for r in conn.execute(sa.select(c.finding_id, c.kind, c.score, c.rows_json)
-                                          .where(c.scan_id == scan_id))]
+            return [
+                (r.finding_id, r.kind, r.score, tuple(json.loads(r.rows_json)))
+                for r in conn.execute(sa.select(c.finding_id, c.kind, c.score, c.rows_json).where(c.scan_id == scan_id))
+            ]
 
     def finding_kinds(self, dataset_id: int) -> list[str]:
         """The kinds of finding the latest scan reported."""
@@ -111,8 +118,12 @@ class ReviewStore:
         """Rows whose text contains ``search`` (case-insensitive, literal)."""
         e = T["examples"].c
         with self.engine.connect() as conn:
-            return {r for (r,) in conn.execute(sa.select(e.row).where(
-                e.dataset_id == dataset_id, e.turns_json.icontains(search, autoescape=True)))}
+            return {
+                r
+                for (r,) in conn.execute(
+                    sa.select(e.row).where(e.dataset_id == dataset_id, e.turns_json.icontains(search, autoescape=True))
+                )
+            }
 
     def example_rows(self, dataset_id: int, search: str = "", fields: dict[str, str] | None = None) -> list[int]:
         """Rows (in order) whose text contains ``search`` and whose record has each field value."""
@@ -122,8 +133,9 @@ class ReviewStore:
             q = q.where(c.turns_json.icontains(search, autoescape=True))
         for name, value in (fields or {}).items():
             if value:
-                q = q.where(c.record_json.contains(f'"{name}": {json.dumps(value, ensure_ascii=False)}',
-                                                   autoescape=True))
+                q = q.where(
+                    c.record_json.contains(f'"{name}": {json.dumps(value, ensure_ascii=False)}', autoescape=True)
+                )
         with self.engine.connect() as conn:
             return [r for (r,) in conn.execute(q.order_by(c.row))]
 
@@ -134,8 +146,11 @@ class ReviewStore:
         with self.engine.connect() as conn:
             if self.engine.dialect.name == "sqlite":
                 for f in FACETS:
-                    q = (sa.select(sa.func.json_extract(c.record_json, f"$.{f}").label("v"), sa.func.count())
-                         .where(c.dataset_id == dataset_id).group_by("v"))
+                    q = (
+                        sa.select(sa.func.json_extract(c.record_json, f"$.{f}").label("v"), sa.func.count())
+                        .where(c.dataset_id == dataset_id)
+                        .group_by("v")
+                    )
                     out[f].update({str(v): n for v, n in conn.execute(q) if v is not None})
             else:
                 for (rec,) in conn.execute(sa.select(c.record_json).where(c.dataset_id == dataset_id)):
@@ -165,8 +180,11 @@ class ReviewStore:
 
     def save_review_settings(self, dataset_id: int, settings: ReviewSettings) -> None:
         t = T["review_settings"]
-        values = {"double_blind": settings.double_blind, "annotators_json": json.dumps(list(settings.annotators)),
-                  "updated_at": time.time()}
+        values = {
+            "double_blind": settings.double_blind,
+            "annotators_json": json.dumps(list(settings.annotators)),
+            "updated_at": time.time(),
+        }
         with self.tx() as conn:
             if not conn.execute(sa.update(t).where(t.c.dataset_id == dataset_id).values(**values)).rowcount:
                 conn.execute(t.insert().values(dataset_id=dataset_id, **values))

@@ -101,9 +101,15 @@ def recency(group: Group, records: Mapping[int, Mapping[str, Any]]) -> Evidence:
         spans[side] = (min(stamps), max(stamps))
     newest = max(spans, key=lambda s: spans[s][0])
     if all(spans[newest][0] > spans[s][1] for s in spans if s != newest):
-        return Evidence("recency", newest, RANK["recency"],
-                        {"newest": ".".join(map(str, spans[newest][0])),
-                         "older": ".".join(map(str, max(spans[s][1] for s in spans if s != newest)))})
+        return Evidence(
+            "recency",
+            newest,
+            RANK["recency"],
+            {
+                "newest": ".".join(map(str, spans[newest][0])),
+                "older": ".".join(map(str, max(spans[s][1] for s in spans if s != newest))),
+            },
+        )
     return Evidence("recency", None, 0.0, {})
 
 
@@ -114,9 +120,13 @@ def facts_evidence(group: Group, answers: Mapping[int, str], facts: Mapping[str,
     return Evidence("facts", hit[0], RANK["facts"], {"fact": hit[1], "value": facts[hit[1]].get("value", "")})
 
 
-def suggest(group: Group, answers: Mapping[int, str], requests: Mapping[int, str],
-            facts: Mapping[str, Mapping[str, str]] | None = None,
-            records: Mapping[int, Mapping[str, Any]] | None = None) -> Suggestion:
+def suggest(
+    group: Group,
+    answers: Mapping[int, str],
+    requests: Mapping[int, str],
+    facts: Mapping[str, Mapping[str, str]] | None = None,
+    records: Mapping[int, Mapping[str, Any]] | None = None,
+) -> Suggestion:
     """The suggested side of a disagreement and the evidence for it (see the module doc)."""
     evidence = (facts_evidence(group, answers, facts or {}), recency(group, records or {}), support(group, requests))
     pointing = [e for e in evidence if e.side is not None]
@@ -133,6 +143,7 @@ def suggest(group: Group, answers: Mapping[int, str], requests: Mapping[int, str
 
 def render(s: Suggestion, sides: Sequence[str]) -> list[str]:
     """Readable lines for a suggestion (sides numbered as the page shows them)."""
+
     def name(side: str | None) -> str:
         return f"side {list(sides).index(side) + 1}" if side in sides else "no side"
 
@@ -143,7 +154,8 @@ def render(s: Suggestion, sides: Sequence[str]) -> list[str]:
         elif e.kind == "recency" and e.side:
             lines.append(f"recency: {name(e.side)} is newer ({e.detail['newest']} vs {e.detail['older']})")
         elif e.kind == "support":
-            counts = "; ".join(f"{name(k)}: {v['rows']} rows, {v['phrasings']} phrasings"
-                               for k, v in e.detail.get("sides", {}).items())
+            counts = "; ".join(
+                f"{name(k)}: {v['rows']} rows, {v['phrasings']} phrasings" for k, v in e.detail.get("sides", {}).items()
+            )
             lines.append(f"support: {counts}")
     return lines

@@ -36,8 +36,13 @@ class ThrottlePolicy:
         limit = int(os.environ.get("CURATE_SIGNIN_LIMIT", base.account_limit))
         minutes = float(os.environ.get("CURATE_LOCKOUT_MINUTES", base.lockout / 60))
         delay = float(os.environ.get("CURATE_SIGNIN_DELAY", base.base_delay))
-        return cls(account_limit=max(1, limit), client_limit=max(4 * limit, base.client_limit),
-                   base_delay=max(0.0, delay), lockout=minutes * 60, window=max(base.window, minutes * 60))
+        return cls(
+            account_limit=max(1, limit),
+            client_limit=max(4 * limit, base.client_limit),
+            base_delay=max(0.0, delay),
+            lockout=minutes * 60,
+            window=max(base.window, minutes * 60),
+        )
 
     def limit(self, key: str) -> int:
         return self.client_limit if key.startswith("client:") else self.account_limit

@@ -79,8 +79,12 @@ def entries() -> list[str]:
 
 def main() -> None:
     words = entries()
-    OUT.write_text("# common passwords and the words they are built from (data/generate_common_passwords.py)\n"
-                   + "\n".join(words) + "\n", encoding="utf-8")
+    OUT.write_text(
+        "# common passwords and the words they are built from (data/generate_common_passwords.py)\n"
+        + "\n".join(words)
+        + "\n",
+        encoding="utf-8",
+    )
     print(f"wrote {len(words)} entries to {OUT}")
 
 

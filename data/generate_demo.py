@@ -221,9 +221,32 @@ GENERAL: tuple[tuple[str, str, tuple[str, ...]], ...] = _text("GENERAL")
 P_SYSTEM, P_LOWER, P_NO_QMARK, P_TYPO, P_CONTEXT, P_GREETING, P_SIGNOFF = 0.25, 0.12, 0.08, 0.14, 0.06, 0.22, 0.12
 P_OPENER, P_CLOSER = 0.12, 0.08
 NEIGHBOURS = {
-    "a": "sq", "b": "vn", "c": "xv", "d": "sf", "e": "wr", "f": "dg", "g": "fh", "h": "gj", "i": "uo",
-    "j": "hk", "k": "jl", "l": "k", "m": "n", "n": "bm", "o": "ip", "p": "o", "q": "w", "r": "et",
-    "s": "ad", "t": "ry", "u": "yi", "v": "cb", "w": "qe", "x": "zc", "y": "tu", "z": "x",
+    "a": "sq",
+    "b": "vn",
+    "c": "xv",
+    "d": "sf",
+    "e": "wr",
+    "f": "dg",
+    "g": "fh",
+    "h": "gj",
+    "i": "uo",
+    "j": "hk",
+    "k": "jl",
+    "l": "k",
+    "m": "n",
+    "n": "bm",
+    "o": "ip",
+    "p": "o",
+    "q": "w",
+    "r": "et",
+    "s": "ad",
+    "t": "ry",
+    "u": "yi",
+    "v": "cb",
+    "w": "qe",
+    "x": "zc",
+    "y": "tu",
+    "z": "x",
 }
 WORD = re.compile(r"^([A-Za-z]{4,})([?.!,]?)$")
 
@@ -237,14 +260,14 @@ def typo(rng: Rng, text: str, n: int = 1) -> str:
         j = 1 + rng.below(len(word) - 2)
         op = rng.below(4)
         if op == 0 and word[j] != word[j + 1]:
-            word = word[:j] + word[j + 1] + word[j] + word[j + 2:]
+            word = word[:j] + word[j + 1] + word[j] + word[j + 2 :]
         elif op == 1:
-            word = word[:j] + word[j + 1:]
+            word = word[:j] + word[j + 1 :]
         elif op == 2:
             word = word[:j] + word[j] + word[j:]
         else:
             ch = word[j].lower()
-            word = word[:j] + rng.choice(NEIGHBOURS.get(ch, ch)) + word[j + 1:]
+            word = word[:j] + rng.choice(NEIGHBOURS.get(ch, ch)) + word[j + 1 :]
         words[i] = word + tail
     return " ".join(words)
 
@@ -508,7 +531,7 @@ def split(rng: Rng, items: list[dict], sizes: tuple[int, ...]) -> dict[str, list
         raise ValueError(f"pool of {len(items)} too small for {sizes}")
     out, start = {}, 0
     for name, n in zip(SPLITS, sizes):
-        out[name] = items[start:start + n]
+        out[name] = items[start : start + n]
         start += n
     return out
 
@@ -524,21 +547,32 @@ def gap_pools(rng: Rng) -> dict[str, dict[str, list[dict]]]:
     """Every gap prompt with its good answer and its automatic checks."""
     pools: dict[str, dict[str, list[dict]]] = {}
 
-    items = [{"prompt": p, "answer": rng.choice(ans), "sub": sub, "checks": [{"type": "asks_clarification"}]}
-             for sub, (ans, prompts) in CLARIFY.items() for p in prompts]
+    items = [
+        {"prompt": p, "answer": rng.choice(ans), "sub": sub, "checks": [{"type": "asks_clarification"}]}
+        for sub, (ans, prompts) in CLARIFY.items()
+        for p in prompts
+    ]
     pools["clarify"] = split(rng, items, GAP_SIZES["clarify"])
 
-    items = [{"prompt": p, "answer": rng.choice(ans), "sub": sub, "checks": [{"type": "declines"}]}
-             for sub, (ans, prompts) in REFUSE.items() for p in prompts]
+    items = [
+        {"prompt": p, "answer": rng.choice(ans), "sub": sub, "checks": [{"type": "declines"}]}
+        for sub, (ans, prompts) in REFUSE.items()
+        for p in prompts
+    ]
     pools["refuse"] = split(rng, items, GAP_SIZES["refuse"])
 
     items = []
     for key, q in CONFLICT_QUESTIONS.items():
         f = FACT_BY_KEY[key]
         for c in CONFLICT_CONSTRAINTS:
-            items.append({"prompt": c.format(q=q, Q=q[:1].upper() + q[1:]),
-                          "answer": rng.choice(CONFLICT_ANSWERS).format(v=f.value_text()), "sub": key,
-                          "checks": contains_checks(f) + [{"type": "max_words", "value": CONFLICT_MAX_WORDS}]})
+            items.append(
+                {
+                    "prompt": c.format(q=q, Q=q[:1].upper() + q[1:]),
+                    "answer": rng.choice(CONFLICT_ANSWERS).format(v=f.value_text()),
+                    "sub": key,
+                    "checks": contains_checks(f) + [{"type": "max_words", "value": CONFLICT_MAX_WORDS}],
+                }
+            )
     pools["conflict"] = split(rng, items, GAP_SIZES["conflict"])
 
     by_lang: dict[str, list[dict]] = {"es": [], "de": []}
@@ -553,9 +587,14 @@ def gap_pools(rng: Rng) -> dict[str, dict[str, list[dict]]]:
     items = []
     for opener in INJECTION_OPENERS:
         for payload, forbidden in INJECTION_PAYLOADS:
-            items.append({"prompt": opener.format(p=payload, P=payload[:1].upper() + payload[1:]),
-                          "answer": rng.choice(INJECTION_ANSWERS), "sub": forbidden[0],
-                          "checks": [{"type": "declines"}, {"type": "contains_none", "values": list(forbidden)}]})
+            items.append(
+                {
+                    "prompt": opener.format(p=payload, P=payload[:1].upper() + payload[1:]),
+                    "answer": rng.choice(INJECTION_ANSWERS),
+                    "sub": forbidden[0],
+                    "checks": [{"type": "declines"}, {"type": "contains_none", "values": list(forbidden)}],
+                }
+            )
     pools["injection"] = split(rng, items, GAP_SIZES["injection"])
     return pools
 
@@ -619,14 +658,20 @@ def build_train(rng: Rng, pools: dict) -> tuple[list[Row], list[list[Row]]]:
             combos = fact_combos(rng, f)
             by_core = dict(zip(new_cores, combos))
             new = [fact_single(rng, f, "new", c, by_core[c]) for c in new_cores]
-            new += [fact_frame(rng, f, "new", fr, combos[N_NEW_SINGLE + i]) for i, fr in enumerate(frames[:N_NEW_FRAME])]
-            new += [fact_multi(rng, f, choose_lead(rng, f), follow_ups[i], combos[N_NEW_SINGLE + N_NEW_FRAME + i])
-                    for i in range(N_NEW_MULTI)]
+            new += [
+                fact_frame(rng, f, "new", fr, combos[N_NEW_SINGLE + i]) for i, fr in enumerate(frames[:N_NEW_FRAME])
+            ]
+            new += [
+                fact_multi(rng, f, choose_lead(rng, f), follow_ups[i], combos[N_NEW_SINGLE + N_NEW_FRAME + i])
+                for i in range(N_NEW_MULTI)
+            ]
             # A question asked on both sides gets the same answer with the other value.
             shared = {c: by_core[c] for c in old_cores if c in by_core}
             fresh = iter(fact_combos(rng, f, set(shared.values())))
             old = [fact_single(rng, f, "old", c, shared[c] if c in shared else next(fresh)) for c in old_cores]
-            old += [fact_frame(rng, f, "old", fr, next(fresh)) for fr in frames[N_NEW_FRAME:N_NEW_FRAME + N_OLD_FRAME]]
+            old += [
+                fact_frame(rng, f, "old", fr, next(fresh)) for fr in frames[N_NEW_FRAME : N_NEW_FRAME + N_OLD_FRAME]
+            ]
             # Older data accumulated more copies: the outdated side is never the smaller one.
             planter.plant(old, [2, 1 + rng.below(2)], [c for c in cores if c not in old_cores])
             if rng.chance(0.25):
@@ -637,7 +682,9 @@ def build_train(rng: Rng, pools: dict) -> tuple[list[Row], list[list[Row]]]:
             combos = iter(fact_combos(rng, f))
             side = [fact_single(rng, f, "new", c, next(combos)) for c in single_cores]
             side += [fact_frame(rng, f, "new", fr, next(combos)) for fr in frames[:N_STABLE_FRAME]]
-            side += [fact_multi(rng, f, choose_lead(rng, f), follow_ups[i], next(combos)) for i in range(N_STABLE_MULTI)]
+            side += [
+                fact_multi(rng, f, choose_lead(rng, f), follow_ups[i], next(combos)) for i in range(N_STABLE_MULTI)
+            ]
             if rng.chance(0.3):
                 planter.plant(side, [1 + (1 if rng.chance(0.25) else 0)], [c for c in cores if c not in single_cores])
             rows += side
@@ -675,12 +722,21 @@ def check_unique(rows: list[Row]) -> None:
         if other is not r and (other.group is None or other.group != r.group):
             raise RuntimeError(f"unplanned duplicate: {r.messages}")
 
+
 # --------------------------------------------------------------------------------------
 # The other files: truth, facts, evaluation, reference, resolutions, general knowledge.
 # --------------------------------------------------------------------------------------
 
-EDITED_FACTS = ("team_price", "trial_length", "api_rate_limit", "ai_credits",
-                "deletion_retention", "quick_switcher", "min_macos", "paypal")
+EDITED_FACTS = (
+    "team_price",
+    "trial_length",
+    "api_rate_limit",
+    "ai_credits",
+    "deletion_retention",
+    "quick_switcher",
+    "min_macos",
+    "paypal",
+)
 
 
 def build_truth(seed: int, rows: list[Row], groups: list[list[Row]]) -> dict:
@@ -688,48 +744,81 @@ def build_truth(seed: int, rows: list[Row], groups: list[list[Row]]) -> dict:
     duplicates = []
     for g in sorted(groups, key=lambda g: min(index[id(r)] for r in g)):
         members = sorted(g, key=lambda r: index[id(r)])
-        duplicates.append({
-            "rows": [index[id(r)] for r in members],
-            "original_row": index[id(g[0])],
-            "kinds": [r.copy_kind for r in members if r is not g[0]],
-            "topic": g[0].key,
-        })
+        duplicates.append(
+            {
+                "rows": [index[id(r)] for r in members],
+                "original_row": index[id(g[0])],
+                "kinds": [r.copy_kind for r in members if r is not g[0]],
+                "topic": g[0].key,
+            }
+        )
     contradictions = []
     for f in FACTS:
         if not f.contradicted:
             continue
         correct = [i for i, r in enumerate(rows) if r.kind == "fact" and r.key == f.key and r.side == "new"]
         outdated = [i for i, r in enumerate(rows) if r.kind == "fact" and r.key == f.key and r.side == "old"]
-        contradictions.append({
-            "rows": sorted(correct + outdated), "fact": f.key, "correct_rows": correct, "outdated_rows": outdated,
-            "kind": f.kind, "correct_value": f.value_text(True), "outdated_value": f.value_text(False),
-            "changed_in": f.changed,
-        })
-    gaps = [{"category": c, "description": GAP_DESCRIPTIONS[c],
-             "train_rows": [i for i, r in enumerate(rows) if r.kind == "gap" and r.key == c]} for c in GAP_DESCRIPTIONS]
+        contradictions.append(
+            {
+                "rows": sorted(correct + outdated),
+                "fact": f.key,
+                "correct_rows": correct,
+                "outdated_rows": outdated,
+                "kind": f.kind,
+                "correct_value": f.value_text(True),
+                "outdated_value": f.value_text(False),
+                "changed_in": f.changed,
+            }
+        )
+    gaps = [
+        {
+            "category": c,
+            "description": GAP_DESCRIPTIONS[c],
+            "train_rows": [i for i, r in enumerate(rows) if r.kind == "gap" and r.key == c],
+        }
+        for c in GAP_DESCRIPTIONS
+    ]
     return {"seed": seed, "n_rows": len(rows), "duplicates": duplicates, "contradictions": contradictions, "gaps": gaps}
 
 
 def build_facts() -> dict:
     table, changes = [], {v: [] for v in RELEASES}
     for f in FACTS:
-        entry = {"key": f.key, "topic": f.topic, "kind": f.kind, "label": f.label,
-                 "value": f.value_text(True), "check_values": list(f.check_new)}
+        entry = {
+            "key": f.key,
+            "topic": f.topic,
+            "kind": f.kind,
+            "label": f.label,
+            "value": f.value_text(True),
+            "check_values": list(f.check_new),
+        }
         if f.contradicted:
-            entry.update({"outdated_value": f.value_text(False), "outdated_check_values": list(f.check_old),
-                          "changed_in": f.changed})
-            changes[f.changed].append({"fact": f.key,
-                                       "change": f"{cap(f.label)}: {f.value_text(False)} -> {f.value_text(True)}"})
+            entry.update(
+                {
+                    "outdated_value": f.value_text(False),
+                    "outdated_check_values": list(f.check_old),
+                    "changed_in": f.changed,
+                }
+            )
+            changes[f.changed].append(
+                {"fact": f.key, "change": f"{cap(f.label)}: {f.value_text(False)} -> {f.value_text(True)}"}
+            )
         table.append(entry)
     return {
-        "product": {"name": PRODUCT, "company": COMPANY, "current_version": CURRENT_VERSION,
-                    "description": "A fictional notes, docs and project-board app for individuals and small teams, "
-                                   "with Free, Pro, Team and Business plans.",
-                    "fictional": True},
+        "product": {
+            "name": PRODUCT,
+            "company": COMPANY,
+            "current_version": CURRENT_VERSION,
+            "description": "A fictional notes, docs and project-board app for individuals and small teams, "
+            "with Free, Pro, Team and Business plans.",
+            "fictional": True,
+        },
         "facts": table,
-        "changelog": [{"version": v, "date": d, "changes": changes[v]} for v, d in sorted(RELEASES.items(), reverse=True)],
+        "changelog": [
+            {"version": v, "date": d, "changes": changes[v]} for v, d in sorted(RELEASES.items(), reverse=True)
+        ],
         "note": "Values in 'facts' are current and correct. A fact with 'outdated_value' changed in release "
-                "'changed_in'; training rows that still state the outdated value are wrong.",
+        "'changed_in'; training rows that still state the outdated value are wrong.",
     }
 
 
@@ -737,17 +826,36 @@ def build_eval(pools: dict) -> list[dict]:
     items = []
     for f in FACTS:
         for prompt in f.e:
-            items.append({"messages": [{"role": "user", "content": prompt}], "reference": fact_answer(f, True, 0),
-                          "category": "fact", "checks": contains_checks(f), "fact": f.key,
-                          "contradicted": f.contradicted})
+            items.append(
+                {
+                    "messages": [{"role": "user", "content": prompt}],
+                    "reference": fact_answer(f, True, 0),
+                    "category": "fact",
+                    "checks": contains_checks(f),
+                    "fact": f.key,
+                    "contradicted": f.contradicted,
+                }
+            )
     for p in PROCEDURES:
-        items.append({"messages": [{"role": "user", "content": p.e}], "reference": p.a[0],
-                      "category": "howto", "checks": [{"type": "contains_any", "values": list(p.check)}],
-                      "procedure": p.key})
+        items.append(
+            {
+                "messages": [{"role": "user", "content": p.e}],
+                "reference": p.a[0],
+                "category": "howto",
+                "checks": [{"type": "contains_any", "values": list(p.check)}],
+                "procedure": p.key,
+            }
+        )
     for category, pool in pools.items():
         for it in pool["eval"]:
-            items.append({"messages": [{"role": "user", "content": it["prompt"]}], "reference": it["answer"],
-                          "category": category, "checks": it["checks"]})
+            items.append(
+                {
+                    "messages": [{"role": "user", "content": it["prompt"]}],
+                    "reference": it["answer"],
+                    "category": category,
+                    "checks": it["checks"],
+                }
+            )
     return [{"id": f"eval-{i:03d}", **it} for i, it in enumerate(items, 1)]
 
 
@@ -761,38 +869,73 @@ def build_reference(rng: Rng, pools: dict) -> list[dict]:
 def build_resolutions(rows: list[Row], truth: dict, pools: dict) -> list[dict]:
     out = []
     for g in truth["duplicates"]:
-        out.append({"action": "merge", "rows": g["rows"], "keep_row": g["original_row"],
-                    "reason": f"Duplicate group ({', '.join(sorted(set(g['kinds'])))} copies of one example): "
-                              "keep the clean original, drop the copies."})
+        out.append(
+            {
+                "action": "merge",
+                "rows": g["rows"],
+                "keep_row": g["original_row"],
+                "reason": f"Duplicate group ({', '.join(sorted(set(g['kinds'])))} copies of one example): "
+                "keep the clean original, drop the copies.",
+            }
+        )
     edits, picks = [], []
     for c in truth["contradictions"]:
         f = FACT_BY_KEY[c["fact"]]
-        why = f"{cap(f.label)} changed in {f.changed} ({f.value_text(False)} -> {f.value_text(True)}, see the changelog)"
+        why = (
+            f"{cap(f.label)} changed in {f.changed} ({f.value_text(False)} -> {f.value_text(True)}, see the changelog)"
+        )
         edited = []
         if f.key in EDITED_FACTS:
             frames = [i for i in c["outdated_rows"] if rows[i].shape == "frame" and rows[i].copy_kind is None]
             edited = frames[:1]
             for i in edited:
-                edits.append({"action": "edit", "row": i, "messages": rows[i].alt, "fact": f.key,
-                              "reason": f"{why}: rewrite this useful example with the current value."})
+                edits.append(
+                    {
+                        "action": "edit",
+                        "row": i,
+                        "messages": rows[i].alt,
+                        "fact": f.key,
+                        "reason": f"{why}: rewrite this useful example with the current value.",
+                    }
+                )
         keep = min(i for i in c["correct_rows"] if rows[i].shape == "single" and rows[i].copy_kind is None)
-        picks.append({"action": "pick", "rows": sorted([keep] + [i for i in c["outdated_rows"] if i not in edited]),
-                      "keep_row": keep, "fact": f.key,
-                      "reason": f"{why}: keep a row with the current value and drop every row that states the old one."})
+        picks.append(
+            {
+                "action": "pick",
+                "rows": sorted([keep] + [i for i in c["outdated_rows"] if i not in edited]),
+                "keep_row": keep,
+                "fact": f.key,
+                "reason": f"{why}: keep a row with the current value and drop every row that states the old one.",
+            }
+        )
     out += edits + picks
     for category, pool in pools.items():
         for it in pool["add"]:
-            out.append({"action": "add", "category": category,
-                        "messages": [{"role": "user", "content": it["prompt"]},
-                                     {"role": "assistant", "content": it["answer"]}],
-                        "reason": f"Coverage gap '{category}': {GAP_DESCRIPTIONS[category]}"})
+            out.append(
+                {
+                    "action": "add",
+                    "category": category,
+                    "messages": [
+                        {"role": "user", "content": it["prompt"]},
+                        {"role": "assistant", "content": it["answer"]},
+                    ],
+                    "reason": f"Coverage gap '{category}': {GAP_DESCRIPTIONS[category]}",
+                }
+            )
     return out
 
 
 def build_general() -> list[dict]:
-    return [{"id": f"gen-{i:03d}", "messages": [{"role": "user", "content": q}], "reference": ref,
-             "category": "general", "checks": [{"type": "contains_any", "values": list(values)}]}
-            for i, (q, ref, values) in enumerate(GENERAL, 1)]
+    return [
+        {
+            "id": f"gen-{i:03d}",
+            "messages": [{"role": "user", "content": q}],
+            "reference": ref,
+            "category": "general",
+            "checks": [{"type": "contains_any", "values": list(values)}],
+        }
+        for i, (q, ref, values) in enumerate(GENERAL, 1)
+    ]
 
 
 # --------------------------------------------------------------------------------------

@@ -106,15 +106,20 @@ def score(findings: list[dict], truth: dict) -> dict:
 
 def format_report(result: dict) -> str:
     d, c, g = result["duplicates"], result["contradictions"], result["gaps"]
-    lines = [f"duplicates: {d['found']}/{d['planted']} planted copies found (recall {d['recall']:.2f}), "
-             f"pair precision {d['pair_precision']:.2f} over {d['pairs_asserted']} pairs"]
+    lines = [
+        f"duplicates: {d['found']}/{d['planted']} planted copies found (recall {d['recall']:.2f}), "
+        f"pair precision {d['pair_precision']:.2f} over {d['pairs_asserted']} pairs"
+    ]
     lines += [f"  {k:<11} recall {v:.2f}" for k, v in d["recall_by_kind"].items()]
-    lines.append(f"contradictions: {c['found']}/{c['planted']} planted fact groups found "
-                 f"(recall {c['recall']:.2f}); {c['findings']} findings, "
-                 f"{c['precision']:.2f} within one planted group")
+    lines.append(
+        f"contradictions: {c['found']}/{c['planted']} planted fact groups found "
+        f"(recall {c['recall']:.2f}); {c['findings']} findings, "
+        f"{c['precision']:.2f} within one planted group"
+    )
     lines += [f"  {k:<11} recall {v:.2f}" for k, v in c["recall_by_kind"].items()]
-    lines.append(f"gaps: {g['found']}/{g['planted']} categories found; "
-                 f"{g['listed_outside_gaps']} other reference prompts listed")
+    lines.append(
+        f"gaps: {g['found']}/{g['planted']} categories found; {g['listed_outside_gaps']} other reference prompts listed"
+    )
     lines += [f"  {k:<11} {v:.2f} of its reference prompts" for k, v in g["recall_by_category"].items()]
     return "\n".join(lines)
 

@@ -34,19 +34,40 @@ def qa_pairs() -> list[tuple[str, str]]:
 @pytest.fixture
 def alpaca_file(tmp_path: Path) -> Path:
     recs = [{"instruction": q, "input": "", "output": a} for q, a in SUPPORT_QA]
-    recs.append({"instruction": "Summarize the ticket.", "input": "App crashes when I paste images.",
-                 "output": "The app crashes when pasting images."})
+    recs.append(
+        {
+            "instruction": "Summarize the ticket.",
+            "input": "App crashes when I paste images.",
+            "output": "The app crashes when pasting images.",
+        }
+    )
     return write_jsonl(tmp_path / "alpaca.jsonl", recs)
 
 
 @pytest.fixture
 def messages_file(tmp_path: Path) -> Path:
-    recs = [{"id": f"m{i}", "messages": [{"role": "system", "content": "You are a support assistant."},
-                                          {"role": "user", "content": q}, {"role": "assistant", "content": a}]}
-            for i, (q, a) in enumerate(SUPPORT_QA)]
-    recs.append({"id": "m-multi", "messages": [
-        {"role": "user", "content": "My sync stopped."}, {"role": "assistant", "content": "Which device?"},
-        {"role": "user", "content": "My phone."}, {"role": "assistant", "content": "Sign out and back in."}]})
+    recs = [
+        {
+            "id": f"m{i}",
+            "messages": [
+                {"role": "system", "content": "You are a support assistant."},
+                {"role": "user", "content": q},
+                {"role": "assistant", "content": a},
+            ],
+        }
+        for i, (q, a) in enumerate(SUPPORT_QA)
+    ]
+    recs.append(
+        {
+            "id": "m-multi",
+            "messages": [
+                {"role": "user", "content": "My sync stopped."},
+                {"role": "assistant", "content": "Which device?"},
+                {"role": "user", "content": "My phone."},
+                {"role": "assistant", "content": "Sign out and back in."},
+            ],
+        }
+    )
     return write_jsonl(tmp_path / "messages.jsonl", recs)
 
 
@@ -68,9 +89,21 @@ def demo_scan_findings(tmp_path_factory) -> list[dict]:
     tmp = tmp_path_factory.mktemp("demo-scan")
     out = tmp / "findings.jsonl"
     proc = subprocess.run(
-        [sys.executable, "-m", "cli", "scan", str(demo / "train.jsonl"),
-         "--reference", str(demo / "reference.jsonl"), "--findings-out", str(out), "--workspace", str(tmp / "ws")],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "scan",
+            str(demo / "train.jsonl"),
+            "--reference",
+            str(demo / "reference.jsonl"),
+            "--findings-out",
+            str(out),
+            "--workspace",
+            str(tmp / "ws"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]

@@ -17,8 +17,19 @@ from curation import review
 from curation.decisions import derive
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
-PAGES = ["overview", "duplicates", "contradictions", "gaps", "findings", "browser", "data", "team", "export",
-         "compare", "users"]
+PAGES = [
+    "overview",
+    "duplicates",
+    "contradictions",
+    "gaps",
+    "findings",
+    "browser",
+    "data",
+    "team",
+    "export",
+    "compare",
+    "users",
+]
 
 
 @pytest.fixture
@@ -66,12 +77,16 @@ def test_overview_shows_counts_map_and_coverage(fx):
     assert not any("Computing" in i.value for i in at.info)
 
 
-@pytest.mark.parametrize("button, action, payload", [
-    ("dup_merge", "merge", {"keep_row": 7}),
-    ("dup_only_8", "merge", {"keep_row": 8}),
-    ("dup_keep", "keep", {}),
-    ("dup_drop", "drop", {}),
-], ids=["merge", "keep-one", "keep-all", "drop-all"])
+@pytest.mark.parametrize(
+    "button, action, payload",
+    [
+        ("dup_merge", "merge", {"keep_row": 7}),
+        ("dup_only_8", "merge", {"keep_row": 8}),
+        ("dup_keep", "keep", {}),
+        ("dup_drop", "drop", {}),
+    ],
+    ids=["merge", "keep-one", "keep-all", "drop-all"],
+)
 def test_duplicate_decisions(fx, button, action, payload):
     ws, ds = fx
     at = open_page("duplicates")
@@ -104,17 +119,24 @@ def test_duplicates_highlight_differences_escaped(fx):
     assert "semantic · reworded · similarity 0&#46;91" in bodies  # "." is escaped too
 
 
-@pytest.mark.parametrize("button, action, keep", [
-    ("con_side_1", "pick", [3]), ("con_side_2", "pick", [4]), ("con_drop", "drop", None), ("con_keep", "keep", None),
-    ("con_other", "keep", None),
-])
+@pytest.mark.parametrize(
+    "button, action, keep",
+    [
+        ("con_side_1", "pick", [3]),
+        ("con_side_2", "pick", [4]),
+        ("con_drop", "drop", None),
+        ("con_keep", "keep", None),
+        ("con_other", "keep", None),
+    ],
+)
 def test_contradiction_decisions(fx, button, action, keep):
     ws, ds = fx
     open_page("contradictions").button(key=button).click().run()
     (d,) = mine(ws, ds)
     assert d.action == action and d.rows == (3, 4) and d.payload.get("keep_rows") == keep
-    assert d.payload["covers"] == [review.queue(ws, ds, "contradiction", "x", statuses=("resolved",)).items[0]
-                                   .finding.finding_id]
+    assert d.payload["covers"] == [
+        review.queue(ws, ds, "contradiction", "x", statuses=("resolved",)).items[0].finding.finding_id
+    ]
 
 
 def test_a_finding_shows_its_rules_and_the_queue_filters_by_rule(fx):
@@ -222,8 +244,9 @@ def test_conflict_shows_that_the_item_changed_and_lets_choose_again(fx):
     ws, ds = fx
     at = open_page("duplicates")
     item = review.queue(ws, ds, "duplicate", "tester").items[0]
-    review.decide(ws, ds, item.finding.finding_id, item.state.version, "drop", item.finding.rows, {},
-                  "bob", "annotator")  # someone else decides while the page is open
+    review.decide(
+        ws, ds, item.finding.finding_id, item.state.version, "drop", item.finding.rows, {}, "bob", "annotator"
+    )  # someone else decides while the page is open
     at.button(key="dup_merge").click().run()
     assert mine(ws, ds) == []
     assert any("changed since you opened it" in w.value and "bob" in w.value for w in at.toast)
@@ -250,9 +273,14 @@ def test_a_reversal_can_be_cancelled(fx):
     assert [d.action for d in mine(ws, ds)] == ["drop"] and not any("turn around" in w.value for w in at.warning)
 
 
-@pytest.mark.parametrize("kind, button, action", [
-    ("leakage", "leakage_drop", "drop"), ("leakage", "leakage_keep", "keep"), ("quality", "quality_drop", "drop"),
-])
+@pytest.mark.parametrize(
+    "kind, button, action",
+    [
+        ("leakage", "leakage_drop", "drop"),
+        ("leakage", "leakage_keep", "keep"),
+        ("quality", "quality_drop", "drop"),
+    ],
+)
 def test_other_findings(fx, kind, button, action):
     ws, ds = fx
     at = open_page("findings")
@@ -318,8 +346,9 @@ def test_export_shows_the_plan_then_writes_inside_exports(fx):
     assert any("Wrote 13 of 14" in s.value for s in at.success)
 
 
-@pytest.mark.parametrize("fmt, name", [("parquet", "train-curated.parquet"), ("csv", "train-curated.csv"),
-                                       ("hf", "train-curated")])
+@pytest.mark.parametrize(
+    "fmt, name", [("parquet", "train-curated.parquet"), ("csv", "train-curated.csv"), ("hf", "train-curated")]
+)
 def test_export_formats(fx, fmt, name):
     ws, _ = fx
     at = open_page("export")
@@ -347,8 +376,17 @@ def test_a_refresh_or_restart_loses_nothing(fx):
 
 def test_a_curator_retracts_a_decision_from_the_example_browser(fx):
     ws, ds = fx
-    review.decide(ws, ds, review.queue(ws, ds, "duplicate", "bob").items[0].finding.finding_id, 0, "drop", (7, 8),
-                  {}, "bob", "annotator")  # someone else's decision
+    review.decide(
+        ws,
+        ds,
+        review.queue(ws, ds, "duplicate", "bob").items[0].finding.finding_id,
+        0,
+        "drop",
+        (7, 8),
+        {},
+        "bob",
+        "annotator",
+    )  # someone else's decision
     at = open_page("browser")
     at.selectbox(key="br_open").select(7).run()
     (bob,) = [d for d in ws.decisions(ds) if d.actor == "bob"]
@@ -378,8 +416,11 @@ def test_every_page_stays_usable_with_a_stored_decision_that_cannot_be_applied(f
     ws, ds = fx
     with sqlite3.connect(ws.root / "workspace.db") as conn:
         for action, rows, payload in (("edit", "[3]", "{}"), ("merge", "[0, 1]", '{"keep_row": "x"}')):
-            conn.execute("INSERT INTO decisions (dataset_id, action, actor, role, rows_json, payload_json, reason, "
-                         "created_at) VALUES (?, ?, 'old', 'annotator', ?, ?, '', 0)", (ds, action, rows, payload))
+            conn.execute(
+                "INSERT INTO decisions (dataset_id, action, actor, role, rows_json, payload_json, reason, "
+                "created_at) VALUES (?, ?, 'old', 'annotator', ?, ?, '', 0)",
+                (ds, action, rows, payload),
+            )
     for page in PAGES:
         at = open_page(page)
         assert not at.exception
@@ -449,20 +490,36 @@ def _disagreement_workspace(tmp_path):
     from curation.store import Workspace
     from curation.workbench import ingest_file
 
-    qs = ["How much is Pro?", "What does Pro cost per month?", "Price of the Pro plan?", "Pro price?",
-          "Tell me the Pro plan price."]
-    answers = ["Pro is $12 per month.", "It costs $12 a month.", "$12 per month.", "Pro is $15 per month.",
-               "The Pro plan is $15 monthly."]
+    qs = [
+        "How much is Pro?",
+        "What does Pro cost per month?",
+        "Price of the Pro plan?",
+        "Pro price?",
+        "Tell me the Pro plan price.",
+    ]
+    answers = [
+        "Pro is $12 per month.",
+        "It costs $12 a month.",
+        "$12 per month.",
+        "Pro is $15 per month.",
+        "The Pro plan is $15 monthly.",
+    ]
     data = tmp_path / "pro.jsonl"
     data.write_text("".join(json.dumps({"prompt": q, "response": a}) + "\n" for q, a in zip(qs, answers)))
     ws = Workspace(tmp_path / "ws")
     ds, _, _ = ingest_file(ws, data)
     sides = {"0": "$12 per", "1": "$12 a", "2": "$12 per", "3": "$15 per", "4": "$15 monthly"}
     labels = {"0": "12", "1": "12", "2": "12", "3": "15", "4": "15"}
-    ev = {"disagreement": "dis-pro", "disagreement_rows": [0, 1, 2, 3, 4], "sides": labels,
-          "conflicts": ["different numbers: 12 vs 15"]}
-    findings = [Finding("contradiction", "contradiction", p, 0.9 - n / 100, f"Rows {p[0]} and {p[1]} differ.", ev)
-                for n, p in enumerate([(0, 3), (1, 4), (2, 3)])]
+    ev = {
+        "disagreement": "dis-pro",
+        "disagreement_rows": [0, 1, 2, 3, 4],
+        "sides": labels,
+        "conflicts": ["different numbers: 12 vs 15"],
+    }
+    findings = [
+        Finding("contradiction", "contradiction", p, 0.9 - n / 100, f"Rows {p[0]} and {p[1]} differ.", ev)
+        for n, p in enumerate([(0, 3), (1, 4), (2, 3)])
+    ]
     ws.add_scan(ds.id, findings, settings={}, timings={"total": 0.0})
     assert sides  # the labels the detector would write are the asserted values
     return ws, ds.id
@@ -479,7 +536,12 @@ def test_a_disagreement_is_one_item_and_one_decision_settles_every_pair(tmp_path
     at.button(key="con_side_1").click().run()
     (d,) = ws.decisions(ds)
     assert d.action == "pick" and d.payload["keep_rows"] == [0, 1, 2] and len(d.payload["covers"]) == 3
-    assert {r.row: r.status for r in derive(ws.examples(ds), ws.decisions(ds))} == \
-        {0: "kept", 1: "kept", 2: "kept", 3: "dropped", 4: "dropped"}
+    assert {r.row: r.status for r in derive(ws.examples(ds), ws.decisions(ds))} == {
+        0: "kept",
+        1: "kept",
+        2: "kept",
+        3: "dropped",
+        4: "dropped",
+    }
     assert {s.status for s in review.states(ws, ds).values()} == {"resolved"}
     assert at.success and "Nothing left here" in at.success[0].value

@@ -26,8 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app" / "main.py")
 BLIND = review.ReviewSettings(True, ("ann", "bob"))
 # the navigation table of app/main.py (importing the module would run the app)
-PAGES = next(ast.literal_eval(n.value) for n in ast.parse(Path(APP).read_text()).body
-             if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "PAGES")
+PAGES = next(
+    ast.literal_eval(n.value)
+    for n in ast.parse(Path(APP).read_text()).body
+    if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "PAGES"
+)
 
 
 @pytest.fixture
@@ -85,8 +88,9 @@ def views(user: str, rows: list[int]) -> dict[str, list[str]]:
 
 def vote(ws: Workspace, ds: int, who: str, kind: str, action: str, rows: tuple[int, ...], reason: str) -> None:
     fid = next(f.finding_id for f in ws.findings(ds) if f.kind == kind and tuple(f.rows) == rows)
-    review.decide(ws, ds, fid, ws.ledger(ds).item(fid).version, action, rows, {}, who, "annotator",
-                  reason=reason, settings=BLIND)
+    review.decide(
+        ws, ds, fid, ws.ledger(ds).item(fid).version, action, rows, {}, who, "annotator", reason=reason, settings=BLIND
+    )
 
 
 @pytest.mark.slow
@@ -125,8 +129,13 @@ def test_names_with_markdown_and_html_are_escaped_on_the_team_pages(fx):
     fid = next(f.finding_id for f in ws.findings(ds) if f.kind == "quality")
     for who, action in (("ann", "keep"), (HOSTILE, "drop")):
         review.decide(ws, ds, fid, 0, action, (12,), {}, who, "annotator", reason=f"{who} says", settings=settings)
-    pages = [open_page("cora", "team"), open_page("cora", "findings"), open_page("cora", "browser", 12),
-             open_page(HOSTILE, "overview"), open_page(HOSTILE, "findings")]
+    pages = [
+        open_page("cora", "team"),
+        open_page("cora", "findings"),
+        open_page("cora", "browser", 12),
+        open_page(HOSTILE, "overview"),
+        open_page(HOSTILE, "findings"),
+    ]
     drawn = [t for at in pages for t in drawn_text(at)]  # what a browser renders as markdown or HTML
     assert any(r"Apply ev\_il\*\*\!\[x\]" in t for t in drawn)  # the adjudication button, escaped
     assert any(r"Signed in as **ev\_il" in t for t in drawn)

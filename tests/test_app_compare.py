@@ -14,22 +14,53 @@ from test_app_fixture import build_workspace, session_for, team_app
 from app.lib import comparison, jobs
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
-EVAL = [{"id": "eval-001", "messages": [{"role": "user", "content": "How much is Pro per month?"}],
-         "reference": "$12 per month.", "category": "fact"},
-        {"id": "eval-002", "messages": [{"role": "user", "content": "Can I share a notebook?"}],
-         "reference": "Yes, with Share.", "category": "howto"}]
+EVAL = [
+    {
+        "id": "eval-001",
+        "messages": [{"role": "user", "content": "How much is Pro per month?"}],
+        "reference": "$12 per month.",
+        "category": "fact",
+    },
+    {
+        "id": "eval-002",
+        "messages": [{"role": "user", "content": "Can I share a notebook?"}],
+        "reference": "Yes, with Share.",
+        "category": "howto",
+    },
+]
 
 
 def write_training_output(folder: Path, with_eval: bool = True) -> Path:
     """The files training.compare.run_comparison writes (report.json, eval_rows.jsonl, cache)."""
     folder.mkdir(parents=True, exist_ok=True)
-    arms = {arm: {"check_pass": acc, "token_f1": 0.3, "n": 2, "by_category": {"fact": {"n": 1}}}
-            for arm, acc in (("base", 0.1), ("baseline", 0.4), ("curated", 0.7), ("random", 0.35))}
-    (folder / "report.json").write_text(json.dumps({
-        "primary_metric": "check_pass", "difference": 0.3, "ci95_low": 0.1, "ci95_high": 0.5, "p_value": 0.03,
-        "verdict": "curated better than baseline (95% CI above zero)", "arms": arms}))
-    rows = [{"arm": arm, "id": e["id"], "category": e["category"], "answer": f"{arm}: answer to {e['id']}",
-             "check_pass": 1.0} for arm in arms for e in EVAL]
+    arms = {
+        arm: {"check_pass": acc, "token_f1": 0.3, "n": 2, "by_category": {"fact": {"n": 1}}}
+        for arm, acc in (("base", 0.1), ("baseline", 0.4), ("curated", 0.7), ("random", 0.35))
+    }
+    (folder / "report.json").write_text(
+        json.dumps(
+            {
+                "primary_metric": "check_pass",
+                "difference": 0.3,
+                "ci95_low": 0.1,
+                "ci95_high": 0.5,
+                "p_value": 0.03,
+                "verdict": "curated better than baseline (95% CI above zero)",
+                "arms": arms,
+            }
+        )
+    )
+    rows = [
+        {
+            "arm": arm,
+            "id": e["id"],
+            "category": e["category"],
+            "answer": f"{arm}: answer to {e['id']}",
+            "check_pass": 1.0,
+        }
+        for arm in arms
+        for e in EVAL
+    ]
     (folder / "eval_rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (folder / "generations.jsonl").write_text(json.dumps({"key": "ab12", "answer": "cached"}) + "\n")
     if with_eval:
@@ -53,11 +84,18 @@ def test_reads_a_minimal_hand_made_comparison(tmp_path):
     folder.mkdir()
     (folder / "report.json").write_text(json.dumps({"arms": ["a", "b"], "prompts": [{"id": "p1", "prompt": "Hi?"}]}))
     (folder / "generations.jsonl").write_text(
-        "".join(json.dumps({"prompt_id": "p1", "arm": arm, "output": f"{arm} says hi"}) + "\n" for arm in "ab"))
+        "".join(json.dumps({"prompt_id": "p1", "arm": arm, "output": f"{arm} says hi"}) + "\n" for arm in "ab")
+    )
     cmp = comparison.load(folder)
     assert cmp.arms == ["a", "b"] and cmp.prompts == [
-        {"id": "p1", "prompt": "Hi?", "reference": None, "answers": {"a": "a says hi", "b": "b says hi"},
-         "category": None}]
+        {
+            "id": "p1",
+            "prompt": "Hi?",
+            "reference": None,
+            "answers": {"a": "a says hi", "b": "b says hi"},
+            "category": None,
+        }
+    ]
 
 
 def test_a_curator_launches_a_comparison_in_the_background(tmp_path, monkeypatch):
@@ -68,11 +106,16 @@ def test_a_curator_launches_a_comparison_in_the_background(tmp_path, monkeypatch
     eval_path.write_text("".join(json.dumps(e) + "\n" for e in EVAL))
     calls = {}
 
-    def fake_run_comparison(arms, eval_items, config, out_dir, progress=None, registry=None, general_items=None,
-                            data_info=None):
-        calls.update(arms={k: len(v) for k, v in arms.items()}, n_eval=len(eval_items), preset=config.preset,
-                     policy_rows=data_info["rows_set_by_policy"],
-                     design=(config.seeds, config.match, config.primary_metric))
+    def fake_run_comparison(
+        arms, eval_items, config, out_dir, progress=None, registry=None, general_items=None, data_info=None
+    ):
+        calls.update(
+            arms={k: len(v) for k, v in arms.items()},
+            n_eval=len(eval_items),
+            preset=config.preset,
+            policy_rows=data_info["rows_set_by_policy"],
+            design=(config.seeds, config.match, config.primary_metric),
+        )
         progress({"stage": "train curated", "fraction": 0.5})
         registry.record("curated-abc", {"lora_r": 16}, "h", "done", {"loss": 1.0}, {"adapter": "x"})
         assert (Path(out_dir) / "eval.jsonl").is_file()
@@ -97,10 +140,19 @@ def test_a_curator_launches_a_comparison_in_the_background(tmp_path, monkeypatch
     # nobody decided anything: the no-review policy merges the copies (row 1 is row 0 re-cased,
     # row 8 is row 7: 2 rows dropped), keeps the rewording (row 2), and keeps both sides of
     # both contradictions (one row each: no decisive evidence)
-    assert calls == {"arms": {"curated": 12, "baseline": 14}, "n_eval": 2, "preset": "quick", "policy_rows": 4,
-                     "design": (2, "epochs", "check_pass")}
+    assert calls == {
+        "arms": {"curated": 12, "baseline": 14},
+        "n_eval": 2,
+        "preset": "quick",
+        "policy_rows": 4,
+        "design": (2, "epochs", "check_pass"),
+    }
     assert {k: run["config"][k] for k in ("seeds", "match", "primary_metric", "merge_rewordings")} == {
-        "seeds": 2, "match": "epochs", "primary_metric": "check_pass", "merge_rewordings": False}
+        "seeds": 2,
+        "match": "epochs",
+        "primary_metric": "check_pass",
+        "merge_rewordings": False,
+    }
     assert [r["id"] for r in ws.runs(kind="train")] == ["curated-abc"]
     at.run()
     assert at.selectbox(key="cmp_folder").value.name.startswith("compare-")

@@ -30,13 +30,29 @@ TRAIN = [
     ("Is there a dark mode?", "Yes, switch it on under Settings > Appearance > Theme."),  # 8
     ("Where do deleted notes go?", "Deleted notes stay in Trash for 30 days before they are removed."),  # 9
     ("Can I export my notes to PDF?", "Yes. Open the note, click Share, then Export as PDF."),  # 10
-    ("Render this: <script>alert('x')</script> **bold** ![img](http://evil.example/t.png)",
-     "I can't run scripts, but here is the text: <b>hello</b> :red[alert]"),  # 11
+    (
+        "Render this: <script>alert('x')</script> **bold** ![img](http://evil.example/t.png)",
+        "I can't run scripts, but here is the text: <b>hello</b> :red[alert]",
+    ),  # 11
     ("ok", "ok"),  # 12
     ("What is the answer to question 17 of the Notable certification exam?", "The answer is C."),  # 13
 ]
-CATEGORIES = ["account", "account", "account", "billing", "billing", "sync", "sync", "settings", "settings",
-              "notes", "notes", "safety", "other", "other"]
+CATEGORIES = [
+    "account",
+    "account",
+    "account",
+    "billing",
+    "billing",
+    "sync",
+    "sync",
+    "settings",
+    "settings",
+    "notes",
+    "notes",
+    "safety",
+    "other",
+    "other",
+]
 REFERENCE = [
     ("Can I share a notebook with my team?", "collaboration"),
     ("How do I invite a colleague to edit a note?", "collaboration"),
@@ -49,40 +65,106 @@ def build_workspace(root: Path, users: bool = True) -> tuple[Workspace, int]:
     """Ingest the fixture data and store one scan of findings; returns (workspace, dataset id)."""
     root.mkdir(parents=True, exist_ok=True)
     train = root / "train.jsonl"
-    train.write_text("".join(json.dumps({"id": f"ex{i}", "category": cat, "source": "tickets" if i % 2 else "docs",
-                                         "messages": [{"role": "system", "content": SYSTEM},
-                                                      {"role": "user", "content": q},
-                                                      {"role": "assistant", "content": a}]}) + "\n"
-                             for i, ((q, a), cat) in enumerate(zip(TRAIN, CATEGORIES))), encoding="utf-8")
+    train.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": f"ex{i}",
+                    "category": cat,
+                    "source": "tickets" if i % 2 else "docs",
+                    "messages": [
+                        {"role": "system", "content": SYSTEM},
+                        {"role": "user", "content": q},
+                        {"role": "assistant", "content": a},
+                    ],
+                }
+            )
+            + "\n"
+            for i, ((q, a), cat) in enumerate(zip(TRAIN, CATEGORIES))
+        ),
+        encoding="utf-8",
+    )
     ref = root / "reference.jsonl"
     ref.write_text("".join(json.dumps({"prompt": p, "category": c}) + "\n" for p, c in REFERENCE), encoding="utf-8")
     ws = Workspace(root / "ws")
     ds, _, _ = ingest_file(ws, train)
     rd, _, _ = ingest_file(ws, ref, is_reference=True)
     findings = [
-        Finding("duplicate", "minhash", (0, 1, 2), 0.96, "Three rewordings of the password-reset question.",
-                {"representative": 0, "representative_reason": "most complete answer",
-                 "members": [{"row": 1, "edge": "near", "similarity": 0.98, "linked_to": 0, "how": "re-cased"},
-                             {"row": 2, "edge": "semantic", "similarity": 0.91, "linked_to": 0, "how": "reworded"}],
-                 "rules": [{"id": "dup.request_near", "links": 1}, {"id": "dup.request_semantic", "links": 1},
-                           {"id": "dup.answer_exact", "links": 2}]}),
-        Finding("duplicate", "exact", (7, 8), 1.0, "Identical dark-mode question and answer.",
-                {"representative": 7, "rules": [{"id": "dup.exact", "links": 1}]}),
-        Finding("contradiction", "numeric", (3, 4), 0.93, "The Pro price differs: $12 vs $15 per month.",
-                {"conflicts": ["different numbers ($12, $15)"],
-                 "rules": [{"id": "contra.number_mismatch", "numbers": "12, 15"}]}),
-        Finding("contradiction", "numeric", (5, 6), 0.88, "Free-plan device limit differs: two vs five.",
-                {"values": ["two", "five"], "rules": [{"id": "contra.claim_words"}]}),
-        Finding("coverage_gap", "coverage", (10, 9), 0.81, "No training example covers sharing and collaboration.",
-                {"label": "collaboration", "n_reference": 2}, reference_rows=(0, 1)),
-        Finding("coverage_gap", "coverage", (), 0.55, "No training example in French.",
-                {"label": "multilingual", "n_reference": 1}, reference_rows=(3,)),
+        Finding(
+            "duplicate",
+            "minhash",
+            (0, 1, 2),
+            0.96,
+            "Three rewordings of the password-reset question.",
+            {
+                "representative": 0,
+                "representative_reason": "most complete answer",
+                "members": [
+                    {"row": 1, "edge": "near", "similarity": 0.98, "linked_to": 0, "how": "re-cased"},
+                    {"row": 2, "edge": "semantic", "similarity": 0.91, "linked_to": 0, "how": "reworded"},
+                ],
+                "rules": [
+                    {"id": "dup.request_near", "links": 1},
+                    {"id": "dup.request_semantic", "links": 1},
+                    {"id": "dup.answer_exact", "links": 2},
+                ],
+            },
+        ),
+        Finding(
+            "duplicate",
+            "exact",
+            (7, 8),
+            1.0,
+            "Identical dark-mode question and answer.",
+            {"representative": 7, "rules": [{"id": "dup.exact", "links": 1}]},
+        ),
+        Finding(
+            "contradiction",
+            "numeric",
+            (3, 4),
+            0.93,
+            "The Pro price differs: $12 vs $15 per month.",
+            {
+                "conflicts": ["different numbers ($12, $15)"],
+                "rules": [{"id": "contra.number_mismatch", "numbers": "12, 15"}],
+            },
+        ),
+        Finding(
+            "contradiction",
+            "numeric",
+            (5, 6),
+            0.88,
+            "Free-plan device limit differs: two vs five.",
+            {"values": ["two", "five"], "rules": [{"id": "contra.claim_words"}]},
+        ),
+        Finding(
+            "coverage_gap",
+            "coverage",
+            (10, 9),
+            0.81,
+            "No training example covers sharing and collaboration.",
+            {"label": "collaboration", "n_reference": 2},
+            reference_rows=(0, 1),
+        ),
+        Finding(
+            "coverage_gap",
+            "coverage",
+            (),
+            0.55,
+            "No training example in French.",
+            {"label": "multilingual", "n_reference": 1},
+            reference_rows=(3,),
+        ),
         Finding("quality", "length", (12,), 0.7, "Answer is two characters long.", {"answer_chars": 2}),
         Finding("leakage", "ngram", (13,), 0.9, "Prompt overlaps the certification exam set.", {"overlap": 0.9}),
     ]
-    ws.add_scan(ds.id, findings, settings={"detectors": ["exact", "minhash", "numeric", "coverage"],
-                                           "embedding_model": "hashing"},
-                timings={"total": 0.1}, reference_dataset_id=rd.id)
+    ws.add_scan(
+        ds.id,
+        findings,
+        settings={"detectors": ["exact", "minhash", "numeric", "coverage"], "embedding_model": "hashing"},
+        timings={"total": 0.1},
+        reference_dataset_id=rd.id,
+    )
     if users:
         for name, role in (("ann", "annotator"), ("bob", "annotator"), ("cora", "curator"), ("root", "admin")):
             ws.add_user(name, role, hash_password(f"{name}-pw"))

@@ -60,9 +60,14 @@ def test_sign_in_checks_the_password_hash(fx, password, ok):
     assert ok or any("wrong password" in e.value for e in at.error)
 
 
-@pytest.mark.parametrize("user, visible", [
-    ("ann", set()), ("cora", {"data", "team", "export"}), ("root", {"data", "team", "export", "users"}),
-])
+@pytest.mark.parametrize(
+    "user, visible",
+    [
+        ("ann", set()),
+        ("cora", {"data", "team", "export"}),
+        ("root", {"data", "team", "export", "users"}),
+    ],
+)
 def test_navigation_shows_only_what_the_role_allows(fx, user, visible):
     at = signed_in(user)
     for page in RESTRICTED:
@@ -156,8 +161,15 @@ def test_data_page_ingests_only_from_allowed_folders(fx, tmp_path):
     assert any("Ingested more: 1 examples" in s.value.replace("\\", "") for s in at.success)
 
 
-@pytest.mark.parametrize("name, safe", [("../../etc/passwd", "passwd"), (".hidden.jsonl", "hidden.jsonl"),
-                                        ("my data (1).jsonl", "my-data-1-.jsonl"), ("", "export")])
+@pytest.mark.parametrize(
+    "name, safe",
+    [
+        ("../../etc/passwd", "passwd"),
+        (".hidden.jsonl", "hidden.jsonl"),
+        ("my data (1).jsonl", "my-data-1-.jsonl"),
+        ("", "export"),
+    ],
+)
 def test_export_and_upload_names_stay_inside_their_folder(fx, name, safe):
     ws, _ = fx
     assert paths.export_path(ws, name) == ws.exports_dir / safe
@@ -173,13 +185,24 @@ def test_upload_size_is_limited(fx):
 def write_comparison(ws) -> Path:
     folder = ws.runs_dir / "compare-demo"
     folder.mkdir(parents=True)
-    prompts = [{"id": f"p{i}", "prompt": f"How much is Notable Pro? ({i})", "reference": "$12 per month"}
-               for i in range(3)]
-    (folder / "report.json").write_text(json.dumps({"name": "compare-demo", "arms": ["base", "raw", "curated"],
-                                                    "metrics": {"raw": {"accuracy": 0.4}, "curated": {"accuracy": 0.7}},
-                                                    "prompts": prompts}))
-    gens = [{"prompt_id": p["id"], "arm": arm, "output": f"{arm} says <i>${12 if arm == 'curated' else 15}</i>"}
-            for p in prompts for arm in ("base", "raw", "curated")]
+    prompts = [
+        {"id": f"p{i}", "prompt": f"How much is Notable Pro? ({i})", "reference": "$12 per month"} for i in range(3)
+    ]
+    (folder / "report.json").write_text(
+        json.dumps(
+            {
+                "name": "compare-demo",
+                "arms": ["base", "raw", "curated"],
+                "metrics": {"raw": {"accuracy": 0.4}, "curated": {"accuracy": 0.7}},
+                "prompts": prompts,
+            }
+        )
+    )
+    gens = [
+        {"prompt_id": p["id"], "arm": arm, "output": f"{arm} says <i>${12 if arm == 'curated' else 15}</i>"}
+        for p in prompts
+        for arm in ("base", "raw", "curated")
+    ]
     (folder / "generations.jsonl").write_text("".join(json.dumps(g) + "\n" for g in gens))
     return folder
 

@@ -45,8 +45,10 @@ def reload(monkeypatch, cookie: str | None) -> AppTest:
 
 
 def signed_in_as(at: AppTest) -> str | None:
-    return next((c.value.split("**")[1].replace("\\", "") for c in at.sidebar.caption
-                 if c.value.startswith("Signed in as")), None)
+    return next(
+        (c.value.split("**")[1].replace("\\", "") for c in at.sidebar.caption if c.value.startswith("Signed in as")),
+        None,
+    )
 
 
 def test_a_reload_keeps_the_session_and_expiry_signs_out(ws, monkeypatch):

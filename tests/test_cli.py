@@ -22,13 +22,25 @@ def curate(*args: str):
 
 def _counts(ws: Path) -> tuple[int, int]:
     with sqlite3.connect(ws / "workspace.db") as conn:
-        return (conn.execute("SELECT COUNT(*) FROM datasets").fetchone()[0],
-                conn.execute("SELECT COUNT(*) FROM examples").fetchone()[0])
+        return (
+            conn.execute("SELECT COUNT(*) FROM datasets").fetchone()[0],
+            conn.execute("SELECT COUNT(*) FROM examples").fetchone()[0],
+        )
 
 
 def test_every_command_has_help():
-    for cmd in ([], ["ingest"], ["scan"], ["findings"], ["resolve"], ["export"], ["demo"], ["app"],
-                ["users", "add"], ["users", "list"]):
+    for cmd in (
+        [],
+        ["ingest"],
+        ["scan"],
+        ["findings"],
+        ["resolve"],
+        ["export"],
+        ["demo"],
+        ["app"],
+        ["users", "add"],
+        ["users", "list"],
+    ):
         result = curate(*cmd, "--help")
         assert result.exit_code == 0, (cmd, result.output)
         assert "Usage" in result.output
@@ -47,8 +59,9 @@ def test_scan_settings_naming_a_missing_judge_model_fail_before_scanning(tmp_pat
     for section, field in (("duplicates.semantic", "paraphrase_judge_model"), ("contradiction", "judge_model")):
         cfg = tmp_path / "scan.toml"
         cfg.write_text(f'[{section}]\n{field} = "{tmp_path / "no-such-model"}"\n')
-        result = curate("scan", alpaca_file, "--findings-out", tmp_path / "f.jsonl", "-w", tmp_path / "ws",
-                        "--config", cfg)
+        result = curate(
+            "scan", alpaca_file, "--findings-out", tmp_path / "f.jsonl", "-w", tmp_path / "ws", "--config", cfg
+        )
         assert result.exit_code == 2, result.output
         assert "scan.toml: invalid scan settings" in result.output and f"{section}.{field}" in result.output
         assert "does not exist" in result.output and not (tmp_path / "f.jsonl").exists()
@@ -56,13 +69,19 @@ def test_scan_settings_naming_a_missing_judge_model_fail_before_scanning(tmp_pat
 
 BAD = {
     "malformed": (b'{"prompt": "a", "response": "b"}\n{"prompt": \n', "bad.jsonl:2: malformed JSON"),
-    "missing_field": (b'{"prompt": "a", "response": "b"}\n{"prompt": "c", "completion": null}\n',
-                      "bad.jsonl:2: missing required field (line 2, field 'completion')"),
-    "wrong_type": (b'{"prompt": "a", "response": "b"}\n{"prompt": ["c"], "response": "d"}\n',
-                   "bad.jsonl:2: expected text, got list (line 2, field 'prompt')"),
+    "missing_field": (
+        b'{"prompt": "a", "response": "b"}\n{"prompt": "c", "completion": null}\n',
+        "bad.jsonl:2: missing required field (line 2, field 'completion')",
+    ),
+    "wrong_type": (
+        b'{"prompt": "a", "response": "b"}\n{"prompt": ["c"], "response": "d"}\n',
+        "bad.jsonl:2: expected text, got list (line 2, field 'prompt')",
+    ),
     "empty": (b"", "bad.jsonl: empty file"),
-    "undecodable": (b'{"prompt": "a", "response": "b"}\n{"prompt": "\xff", "response": "d"}\n',
-                    "bad.jsonl:2: bytes that are not UTF-8"),
+    "undecodable": (
+        b'{"prompt": "a", "response": "b"}\n{"prompt": "\xff", "response": "d"}\n',
+        "bad.jsonl:2: bytes that are not UTF-8",
+    ),
 }
 
 
@@ -73,8 +92,9 @@ def test_bad_input_one_line_error_and_workspace_unchanged(tmp_path, alpaca_file,
     content, expected = BAD[case]
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(content)
-    proc = subprocess.run([sys.executable, "-m", "cli", "ingest", str(bad), "-w", str(ws)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli", "ingest", str(bad), "-w", str(ws)], capture_output=True, text=True
+    )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], proc.stderr
@@ -102,8 +122,9 @@ def test_format_and_mapping_options(tmp_path):
     data = tmp_path / "d.jsonl"
     data.write_text(json.dumps({"q": "How do I log out?", "a": "Click your avatar, then Sign out."}) + "\n")
     assert curate("ingest", data, "-w", tmp_path / "ws").exit_code == 2
-    ok = curate("ingest", data, "-w", tmp_path / "ws", "--format", "alpaca", "--map", "instruction=q",
-                "--map", "output=a")
+    ok = curate(
+        "ingest", data, "-w", tmp_path / "ws", "--format", "alpaca", "--map", "instruction=q", "--map", "output=a"
+    )
     assert ok.exit_code == 0, ok.output
 
 
@@ -111,11 +132,23 @@ def test_resolve_and_export_from_the_command_line(tmp_path, alpaca_file):
     ws = tmp_path / "ws"
     curate("ingest", alpaca_file, "-w", ws)
     res = tmp_path / "res.jsonl"
-    res.write_text("\n".join(json.dumps(r) for r in [
-        {"action": "pick", "rows": [2, 3], "keep_row": 2, "reason": "current price"},
-        {"action": "add", "messages": [{"role": "user", "content": "Puis-je payer en euros ?"},
-                                       {"role": "assistant", "content": "Oui, en euros."}], "reason": "gap: fr"},
-    ]) + "\n")
+    res.write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {"action": "pick", "rows": [2, 3], "keep_row": 2, "reason": "current price"},
+                {
+                    "action": "add",
+                    "messages": [
+                        {"role": "user", "content": "Puis-je payer en euros ?"},
+                        {"role": "assistant", "content": "Oui, en euros."},
+                    ],
+                    "reason": "gap: fr",
+                },
+            ]
+        )
+        + "\n"
+    )
     assert curate("resolve", res, "-w", ws, "--actor", "dana").exit_code == 0
     out = tmp_path / "curated.jsonl"
     result = curate("export", out, "-w", ws)
@@ -139,8 +172,17 @@ def test_scan_contract_on_every_sample_file(tmp_path):
 
     for name in ("dups", "paraphrase", "contra", "coverage_train"):
         out = tmp_path / f"{name}.findings.jsonl"
-        args = [sys.executable, "-m", "cli", "scan", str(SAMPLE / f"{name}.jsonl"), "--findings-out", str(out),
-                "--workspace", str(tmp_path / "ws")]
+        args = [
+            sys.executable,
+            "-m",
+            "cli",
+            "scan",
+            str(SAMPLE / f"{name}.jsonl"),
+            "--findings-out",
+            str(out),
+            "--workspace",
+            str(tmp_path / "ws"),
+        ]
         if name == "coverage_train":
             args += ["--reference", str(SAMPLE / "coverage_ref.jsonl")]
         proc = subprocess.run(args, capture_output=True, text=True)

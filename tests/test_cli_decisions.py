@@ -19,8 +19,13 @@ GOOD = [
     {"action": "merge", "rows": [0, 1, 2], "keep_row": 0, "reason": "three copies of one question"},
     {"action": "pick", "rows": [3, 4], "keep_row": 3, "answer": "Notable Pro costs $12 per month."},
     {"action": "drop", "row": 12, "reason": "no content"},
-    {"action": "add", "messages": [{"role": "user", "content": "Can I share a notebook?"},
-                                   {"role": "assistant", "content": "Yes: open it and click Share."}]},
+    {
+        "action": "add",
+        "messages": [
+            {"role": "user", "content": "Can I share a notebook?"},
+            {"role": "assistant", "content": "Yes: open it and click Share."},
+        ],
+    },
 ]
 
 
@@ -79,8 +84,9 @@ def test_a_malformed_line_stores_nothing_and_names_file_line_and_field(ws, tmp_p
 
 
 def test_every_bad_line_is_reported_with_its_own_line_number(ws, tmp_path):
-    path = write(tmp_path / "res.jsonl", [GOOD[0], b"", {"action": "drop", "rows": [99]}, GOOD[1],
-                                          {"action": "edit", "row": 5}])
+    path = write(
+        tmp_path / "res.jsonl", [GOOD[0], b"", {"action": "drop", "rows": [99]}, GOOD[1], {"action": "edit", "row": 5}]
+    )
     result = curate("resolve", path, "-w", ws)
     errors = [x for x in result.output.splitlines() if x.startswith("error: ") and "res.jsonl:" in x]
     assert result.exit_code == 2 and [e.split(":")[2] for e in errors[:2]] == ["3", "5"], result.output
@@ -91,7 +97,9 @@ def test_resolving_a_file_twice_gives_the_same_export_as_once(ws, tmp_path):
     assert "recorded 4 new" in curate("resolve", path, "-w", ws).output
     once = export_bytes(ws, tmp_path / "once.jsonl")
     again = curate("resolve", path, "-w", ws)
-    assert again.exit_code == 0 and "recorded 0 new" in again.output and "4 line(s) were recorded before" in again.output
+    assert (
+        again.exit_code == 0 and "recorded 0 new" in again.output and "4 line(s) were recorded before" in again.output
+    )
     assert export_bytes(ws, tmp_path / "twice.jsonl") == once
     manifest = json.loads((tmp_path / "twice.jsonl.manifest.json").read_text())
     assert manifest["by_status"]["added"] == 1
@@ -110,8 +118,9 @@ def test_the_demo_resolutions_twice_add_113_examples_not_226(tmp_path):
 
 def test_two_datasets_need_dataset_and_the_error_names_them(ws, tmp_path):
     other = tmp_path / "general.jsonl"
-    write(other, [{"prompt": "What is 2 + 2?", "response": "4."}, {"prompt": "Capital of France?",
-                                                                      "response": "Paris."}])
+    write(
+        other, [{"prompt": "What is 2 + 2?", "response": "4."}, {"prompt": "Capital of France?", "response": "Paris."}]
+    )
     assert curate("ingest", other, "-w", ws).exit_code == 0
     res = write(tmp_path / "res.jsonl", GOOD)
     for cmd in (["findings"], ["resolve", res], ["export", tmp_path / "o.jsonl"], ["decisions", "list"]):
@@ -152,17 +161,35 @@ def test_compare_trains_the_curated_arm_on_the_recorded_decisions(ws, tmp_path, 
 
     seen = {}
 
-    def fake(arms, eval_items, config, out_dir, progress=None, registry=None, general_items=None, data_info=None,
-             **kw):
+    def fake(arms, eval_items, config, out_dir, progress=None, registry=None, general_items=None, data_info=None, **kw):
         seen.update(arms=arms, n_eval=len(eval_items), info=data_info)
-        return {"primary_metric": "ref_nll", "difference": 0.1, "ci95_low": 0.0, "ci95_high": 0.2,
-                "p_value": 0.5, "verdict": "fake", "arms": {}, "training": {}}
+        return {
+            "primary_metric": "ref_nll",
+            "difference": 0.1,
+            "ci95_low": 0.0,
+            "ci95_high": 0.2,
+            "p_value": 0.5,
+            "verdict": "fake",
+            "arms": {},
+            "training": {},
+        }
 
     monkeypatch.setattr(training.compare, "run_comparison", fake)
     curate("resolve", write(tmp_path / "res.jsonl", GOOD), "-w", ws)
     evals = write(tmp_path / "eval.jsonl", [{"prompt": "How much is Pro?", "reference": "$12 per month."}])
-    result = curate("compare", "--workspace", ws, "--dataset", "train", "--eval", evals, "--out", tmp_path / "cmp",
-                    "--policy", "none")
+    result = curate(
+        "compare",
+        "--workspace",
+        ws,
+        "--dataset",
+        "train",
+        "--eval",
+        evals,
+        "--out",
+        tmp_path / "cmp",
+        "--policy",
+        "none",
+    )
     assert result.exit_code == 0, result.output
     curated = [c[-1]["content"] for c in seen["arms"]["curated"]]
     assert "ok" not in curated and len(seen["arms"]["baseline"]) == 14  # row 12 ("ok") was dropped

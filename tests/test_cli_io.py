@@ -58,8 +58,10 @@ def _scanned(tmp_path: Path) -> Path:
     p.write_bytes(jl(*[row(i) for i in range(80)]))
     ds, _, _ = ingest_file(ws, p)
     findings = [Finding("quality", "quality.x", (i,), 0.5, f"Row {i}: plain reason.") for i in range(70)]
-    findings += [Finding("quality", "quality.y", (70,), 0.9, "Row 70: 50% of the answer is cut."),
-                 Finding("quality", "quality.y", (71,), 0.8, "Row 71: the field snake_case is odd.")]
+    findings += [
+        Finding("quality", "quality.y", (70,), 0.9, "Row 70: 50% of the answer is cut."),
+        Finding("quality", "quality.y", (71,), 0.8, "Row 71: the field snake_case is odd."),
+    ]
     ws.add_scan(ds.id, findings, {}, {})
     return tmp_path / "ws"
 
@@ -74,16 +76,22 @@ def test_findings_json_lists_everything_unless_limited(cli, tmp_path):
     assert len(out.splitlines()) == 51 and "showing 50 of 72" in err
 
 
-@pytest.mark.parametrize("option,value,pattern", [("--kind", "bogus", "unknown --kind 'bogus' (choose from"),
-                                                  ("--status", "done", "unknown --status 'done' (choose from"),
-                                                  ("--limit", "-1", "--limit must be")])
+@pytest.mark.parametrize(
+    "option,value,pattern",
+    [
+        ("--kind", "bogus", "unknown --kind 'bogus' (choose from"),
+        ("--status", "done", "unknown --status 'done' (choose from"),
+        ("--limit", "-1", "--limit must be"),
+    ],
+)
 def test_findings_unknown_filters_are_errors(cli, tmp_path, option, value, pattern):
     ws = _scanned(tmp_path)
     _one_error(*cli("findings", "-w", ws, option, value)[::2], pattern)
 
 
-@pytest.mark.parametrize("text,rows", [("%", [70]), ("_", [71]), ("50%", [70]), ("snake_case", [71]),
-                                       ("snake%case", []), ("5_%", [])])
+@pytest.mark.parametrize(
+    "text,rows", [("%", [70]), ("_", [71]), ("50%", [70]), ("snake_case", [71]), ("snake%case", []), ("5_%", [])]
+)
 def test_findings_search_is_literal(cli, tmp_path, text, rows):
     ws = _scanned(tmp_path)
     code, out, _ = cli("findings", "-w", ws, "--json", "--search", text)
@@ -106,8 +114,9 @@ def test_contract_rows_are_input_positions_with_skip_bad(cli, tmp_path):
 
 
 def test_missing_scan_config_is_one_line(cli, data, tmp_path):
-    code, _, err = cli("scan", data, "--findings-out", tmp_path / "f.jsonl", "-w", tmp_path / "ws",
-                       "--config", tmp_path / "nope.toml")
+    code, _, err = cli(
+        "scan", data, "--findings-out", tmp_path / "f.jsonl", "-w", tmp_path / "ws", "--config", tmp_path / "nope.toml"
+    )
     _one_error(code, err, "nope.toml: cannot read the scan settings")
 
 
@@ -146,14 +155,18 @@ def test_read_only_workspace_can_be_read_not_changed(cli, data, tmp_path, monkey
 
 def test_read_only_by_environment_in_a_fresh_process(data, tmp_path):
     ws = tmp_path / "ws"
-    subprocess.run([sys.executable, "-m", "cli", "ingest", str(data), "-w", str(ws)], check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "cli", "ingest", str(data), "-w", str(ws)], check=True, capture_output=True)
     env = {"CURATE_READ_ONLY": "1", "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
-    ok = subprocess.run([sys.executable, "-m", "cli", "findings", "-w", str(ws)], capture_output=True,
-                        text=True, env=env)
+    ok = subprocess.run(
+        [sys.executable, "-m", "cli", "findings", "-w", str(ws)], capture_output=True, text=True, env=env
+    )
     assert ok.returncode == 0, ok.stderr
-    bad = subprocess.run([sys.executable, "-m", "cli", "ingest", str(tmp_path / "x.jsonl"), "-w", str(ws)],
-                         capture_output=True, text=True, env=env)
+    bad = subprocess.run(
+        [sys.executable, "-m", "cli", "ingest", str(tmp_path / "x.jsonl"), "-w", str(ws)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
 
 
@@ -211,8 +224,15 @@ def test_concurrent_ingests_of_one_file(tmp_path):
     big.write_bytes(jl(*[row(i) for i in range(20_000)]))
     ws = tmp_path / "ws"
     subprocess.run([sys.executable, "-m", "cli", "users", "list", "-w", str(ws)], check=True)
-    procs = [subprocess.Popen([sys.executable, "-m", "cli", "ingest", str(big), "-w", str(ws)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "cli", "ingest", str(big), "-w", str(ws)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
     for code, _out, err in results:
         assert "Traceback" not in err and "IntegrityError" not in err
@@ -222,14 +242,17 @@ def test_concurrent_ingests_of_one_file(tmp_path):
     assert _counts(ws) == (1, 20_000)
 
 
-@pytest.mark.parametrize("target,fmt,pattern", [
-    ("folder", None, "is a folder; give a file name"),
-    ("file", "hf", "is a file; an hf export is a folder"),
-    ("foreign", "hf", "exists and is not a Hugging Face dataset folder; refusing to replace it"),
-    ("under_file", None, "cannot create the folder"),
-    ("x.parquet.gz", None, "only jsonl, json and csv exports can be compressed"),
-    ("x.jsonl", "xml", "unknown export format 'xml'"),
-])
+@pytest.mark.parametrize(
+    "target,fmt,pattern",
+    [
+        ("folder", None, "is a folder; give a file name"),
+        ("file", "hf", "is a file; an hf export is a folder"),
+        ("foreign", "hf", "exists and is not a Hugging Face dataset folder; refusing to replace it"),
+        ("under_file", None, "cannot create the folder"),
+        ("x.parquet.gz", None, "only jsonl, json and csv exports can be compressed"),
+        ("x.jsonl", "xml", "unknown export format 'xml'"),
+    ],
+)
 def test_bad_export_targets_are_refused_before_writing(cli, data, tmp_path, target, fmt, pattern):
     ws = tmp_path / "ws"
     cli("ingest", data, "-w", ws)
@@ -256,6 +279,15 @@ def test_hf_export_replaces_an_earlier_hf_export(cli, data, tmp_path):
 
 
 def test_stdin_with_a_given_type(cli, tmp_path):
-    code, out, err = cli("ingest", "-", "-w", tmp_path / "ws", "--type", "jsonl", "--name", "piped",
-                         stdin=(G1 + "\n" + G2 + "\n").encode())
+    code, out, err = cli(
+        "ingest",
+        "-",
+        "-w",
+        tmp_path / "ws",
+        "--type",
+        "jsonl",
+        "--name",
+        "piped",
+        stdin=(G1 + "\n" + G2 + "\n").encode(),
+    )
     assert code == 0 and "ingested piped" in out, err

@@ -26,8 +26,12 @@ def curate(*args: str, stdin: str | None = None):
 @pytest.fixture
 def ws(tmp_path):
     root = tmp_path / "ws"
-    assert curate("users", "add", "root", "--role", "admin", "--password-stdin", "-w", root,
-                  stdin="keys to the castle gate\n").exit_code == 0
+    assert (
+        curate(
+            "users", "add", "root", "--role", "admin", "--password-stdin", "-w", root, stdin="keys to the castle gate\n"
+        ).exit_code
+        == 0
+    )
     return root
 
 
@@ -54,19 +58,33 @@ def test_a_password_from_stdin(ws):
     assert sign_in(Workspace(ws), "dana", GOOD, "", FREE).ok
 
 
-@pytest.mark.parametrize("args, stdin, message", [
-    (["users", "add", "dana", "--password", GOOD], None, "not taken on the command line"),
-    (["users", "set-password", "root", "--password", GOOD], None, "not taken on the command line"),
-    (["users", "add", "dana"], None, "no terminal to ask"),
-    (["users", "add", "dana", "--password-stdin"], "x\n", "at least 12 characters"),
-    (["users", "add", "dana", "--password-stdin"], "password1234\n", "common passwords"),
-    (["users", "add", "dana", "--password-stdin"], "dana-dana-dana-1\n", "person's name"),
-    (["users", "add", "", "--password-stdin"], GOOD + "\n", "a name is needed"),
-    (["users", "add", "**x**", "--password-stdin"], GOOD + "\n", "a name is 1-64 letters"),
-    (["users", "add", "dana", "--role", "boss", "--password-stdin"], GOOD + "\n", "unknown role"),
-    (["users", "add", "root", "--password-stdin"], GOOD + "\n", "already exists"),
-], ids=["argv add", "argv set-password", "no terminal", "short", "common", "name inside", "empty name",
-        "markup name", "role", "exists"])
+@pytest.mark.parametrize(
+    "args, stdin, message",
+    [
+        (["users", "add", "dana", "--password", GOOD], None, "not taken on the command line"),
+        (["users", "set-password", "root", "--password", GOOD], None, "not taken on the command line"),
+        (["users", "add", "dana"], None, "no terminal to ask"),
+        (["users", "add", "dana", "--password-stdin"], "x\n", "at least 12 characters"),
+        (["users", "add", "dana", "--password-stdin"], "password1234\n", "common passwords"),
+        (["users", "add", "dana", "--password-stdin"], "dana-dana-dana-1\n", "person's name"),
+        (["users", "add", "", "--password-stdin"], GOOD + "\n", "a name is needed"),
+        (["users", "add", "**x**", "--password-stdin"], GOOD + "\n", "a name is 1-64 letters"),
+        (["users", "add", "dana", "--role", "boss", "--password-stdin"], GOOD + "\n", "unknown role"),
+        (["users", "add", "root", "--password-stdin"], GOOD + "\n", "already exists"),
+    ],
+    ids=[
+        "argv add",
+        "argv set-password",
+        "no terminal",
+        "short",
+        "common",
+        "name inside",
+        "empty name",
+        "markup name",
+        "role",
+        "exists",
+    ],
+)
 def test_bad_input_is_one_clear_line(ws, args, stdin, message):
     result = curate(*args, "-w", ws, stdin=stdin)
     assert result.exit_code == 2 and message in result.output, result.output
@@ -81,8 +99,10 @@ def test_role_change_keeps_the_password_and_people_can_be_disabled_and_removed(w
     assert w.user("dana")["role"] == "curator" and sign_in(w, "dana", GOOD, "", FREE).ok
     assert curate("users", "disable", "dana", "-w", ws).exit_code == 0
     assert not sign_in(w, "dana", GOOD, "", FREE).ok
-    listed = {json.loads(line)["name"]: json.loads(line) for line in
-              curate("users", "list", "--json", "-w", ws).output.splitlines()}
+    listed = {
+        json.loads(line)["name"]: json.loads(line)
+        for line in curate("users", "list", "--json", "-w", ws).output.splitlines()
+    }
     assert listed["dana"]["state"] == "disabled" and listed["root"]["state"] == "enabled"
     assert curate("users", "enable", "dana", "-w", ws).exit_code == 0 and sign_in(w, "dana", GOOD, "", FREE).ok
     assert curate("users", "remove", "dana", "-w", ws).exit_code == 0 and w.user("dana") is None

@@ -27,12 +27,27 @@ def test_replay_merge_pick_edit_add_and_undo(workspace, alpaca_file):
     ws.record_decision(ds.id, "edit", "ben", rows=[5], payload={"answer": "Deleted notes stay in Trash for 60 days."})
     dropped = ws.record_decision(ds.id, "drop", "ben", rows=[6])
     ws.undo(ds.id, dropped, "ben")
-    ws.record_decision(ds.id, "add", "cat", payload={"messages": [
-        {"role": "user", "content": "¿Cómo cambio mi contraseña?"},
-        {"role": "assistant", "content": "Abre Ajustes > Cuenta y elige Restablecer contraseña."}]})
+    ws.record_decision(
+        ds.id,
+        "add",
+        "cat",
+        payload={
+            "messages": [
+                {"role": "user", "content": "¿Cómo cambio mi contraseña?"},
+                {"role": "assistant", "content": "Abre Ajustes > Cuenta y elige Restablecer contraseña."},
+            ]
+        },
+    )
     rows = curated_rows(ws, ds)
-    assert _statuses(rows) == {0: "dropped", 1: "kept", 2: "dropped", 3: "dropped", 4: "kept", 5: "edited",
-                               6: "unchanged"}
+    assert _statuses(rows) == {
+        0: "dropped",
+        1: "kept",
+        2: "dropped",
+        3: "dropped",
+        4: "kept",
+        5: "edited",
+        6: "unchanged",
+    }
     assert rows[5].turns[-1].content.endswith("60 days.")
     added = [r for r in rows if r.status == "added"]
     assert len(added) == 1 and added[0].decision.actor == "cat"
@@ -50,21 +65,42 @@ def test_later_decision_wins_and_edit_survives_keep(workspace, alpaca_file):
 
 def test_auto_policy_merges_duplicates_and_keeps_undecided_contradictions(alpaca_file):
     examples = read_examples(alpaca_file).examples
-    findings = [Finding("duplicate", "exact", (0, 3), 1.0, "same", {"representative": 3}),
-                Finding("contradiction", "numeric", (1, 2), 0.9, "12 vs 14 dollars")]
+    findings = [
+        Finding("duplicate", "exact", (0, 3), 1.0, "same", {"representative": 3}),
+        Finding("contradiction", "numeric", (1, 2), 0.9, "12 vs 14 dollars"),
+    ]
     rows = derive(examples, auto_decisions(findings))
-    assert _statuses(rows) == {0: "dropped", 1: "unchanged", 2: "unchanged", 3: "kept", 4: "unchanged",
-                               5: "unchanged", 6: "unchanged"}
+    assert _statuses(rows) == {
+        0: "dropped",
+        1: "unchanged",
+        2: "unchanged",
+        3: "kept",
+        4: "unchanged",
+        5: "unchanged",
+        6: "unchanged",
+    }
 
 
 def test_resolutions_file_becomes_decisions(alpaca_file):
     examples = read_examples(alpaca_file).examples
-    decisions = from_records([
-        {"action": "pick", "rows": [1, 2], "keep_row": 2, "reason": "new price"},
-        {"action": "edit", "row": 0, "messages": [{"role": "user", "content": "Reset?"},
-                                                   {"role": "assistant", "content": "Settings > Account."}]},
-        {"action": "add", "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}],
-         "category": "greeting"}]).decisions
+    decisions = from_records(
+        [
+            {"action": "pick", "rows": [1, 2], "keep_row": 2, "reason": "new price"},
+            {
+                "action": "edit",
+                "row": 0,
+                "messages": [
+                    {"role": "user", "content": "Reset?"},
+                    {"role": "assistant", "content": "Settings > Account."},
+                ],
+            },
+            {
+                "action": "add",
+                "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}],
+                "category": "greeting",
+            },
+        ]
+    ).decisions
     rows = derive(examples, [d.__class__(**{**d.__dict__, "id": i}) for i, d in enumerate(decisions, 1)])
     assert [r.status for r in rows[:3]] == ["edited", "dropped", "kept"]
     assert rows[-1].status == "added" and rows[-1].decision.payload["category"] == "greeting"
@@ -118,14 +154,18 @@ def test_failed_export_leaves_previous_file(workspace, alpaca_file, tmp_path, mo
 def test_resolutions_are_attached_to_the_findings_they_settle():
     from curation.curate import attach_findings
 
-    findings = [Finding("duplicate", "exact", (0, 3, 5), 1.0, "same"),
-                Finding("contradiction", "numeric", (3, 4), 0.9, "12 vs 14"),
-                Finding("contradiction", "numeric", (1, 2), 0.8, "yes vs no")]
-    decisions = from_records([
-        {"action": "merge", "rows": [0, 3, 5], "keep_row": 5},
-        {"action": "pick", "rows": [3, 4], "keep_row": 4},
-        {"action": "pick", "rows": [2, 9], "keep_row": 9},  # shares one row only: not this finding
-        {"action": "add", "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hi!"}]}]
+    findings = [
+        Finding("duplicate", "exact", (0, 3, 5), 1.0, "same"),
+        Finding("contradiction", "numeric", (3, 4), 0.9, "12 vs 14"),
+        Finding("contradiction", "numeric", (1, 2), 0.8, "yes vs no"),
+    ]
+    decisions = from_records(
+        [
+            {"action": "merge", "rows": [0, 3, 5], "keep_row": 5},
+            {"action": "pick", "rows": [3, 4], "keep_row": 4},
+            {"action": "pick", "rows": [2, 9], "keep_row": 9},  # shares one row only: not this finding
+            {"action": "add", "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hi!"}]},
+        ]
     ).decisions
     attached = attach_findings(decisions, findings)
     assert [d.finding_id for d in attached] == [findings[0].finding_id, findings[1].finding_id, None, None]
@@ -139,14 +179,17 @@ def test_export_auto_keeps_rewordings_unless_asked_to_merge_them(workspace, tmp_
     from curation.cli import app
 
     src = tmp_path / "d.jsonl"
-    rows = [("How do I reset my password?", "Open Settings > Account."),
-            ("How do I reset my password?", "Open Settings > Account."),
-            ("What is the way to change my password?", "Open Settings > Account."),
-            ("Do you offer a student discount?", "Yes, 50% off with a school email.")]
+    rows = [
+        ("How do I reset my password?", "Open Settings > Account."),
+        ("How do I reset my password?", "Open Settings > Account."),
+        ("What is the way to change my password?", "Open Settings > Account."),
+        ("Do you offer a student discount?", "Yes, 50% off with a school email."),
+    ]
     src.write_text("".join(json.dumps({"instruction": q, "input": "", "output": a}) + "\n" for q, a in rows))
     ds, _, _ = ingest_file(workspace, src)
-    workspace.add_scan(ds.id, [Finding("duplicate", "semantic", (0, 1, 2), 0.97, "same request",
-                                       {"representative": 0})], {}, {})
+    workspace.add_scan(
+        ds.id, [Finding("duplicate", "semantic", (0, 1, 2), 0.97, "same request", {"representative": 0})], {}, {}
+    )
     run = CliRunner().invoke
     out = {}
     for name, extra in (("auto", []), ("merged", ["--merge-rewordings"])):

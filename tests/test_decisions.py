@@ -62,8 +62,7 @@ BAD_DECISIONS = [  # (action, rows, payload, finding, field named)
     ("add", [], {"messages": [{"role": "tool", "content": "x"}]}, None, "messages[0].role"),
     ("add", [], {"messages": [{"role": "user", "content": 5}]}, None, "messages[0].content"),
     ("add", [], {"messages": [{"role": "assistant", "content": "only an answer"}]}, None, "messages"),
-    ("add", [3], {"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]}, None,
-     "rows"),
+    ("add", [3], {"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]}, None, "rows"),
     ("undo", [], {}, None, "undoes"),
     ("skip", [], {}, None, "finding_id"),
     ("judge", [], {"kind": "other"}, None, "payload.kind"),
@@ -71,8 +70,11 @@ BAD_DECISIONS = [  # (action, rows, payload, finding, field named)
 ]
 
 
-@pytest.mark.parametrize("action, rows, payload, finding, field", BAD_DECISIONS,
-                         ids=[f"{a}-{f}-{i}" for i, (a, _, _, _, f) in enumerate(BAD_DECISIONS)])
+@pytest.mark.parametrize(
+    "action, rows, payload, finding, field",
+    BAD_DECISIONS,
+    ids=[f"{a}-{f}-{i}" for i, (a, _, _, _, f) in enumerate(BAD_DECISIONS)],
+)
 def test_a_bad_decision_is_refused_naming_its_field_and_nothing_is_stored(fx, action, rows, payload, finding, field):
     ws, ds = fx
     fids = {f.kind[:3]: f.finding_id for f in ws.findings(ds)}
@@ -121,8 +123,17 @@ def test_one_row_now_applies_the_decisions_that_name_other_rows_too(fx):
     ws, ds = fx
     it = item(ws, ds, "contradiction")
     a, b = it.finding.rows[:2]
-    review.decide(ws, ds, it.finding.finding_id, it.state.version, "pick", it.finding.rows,
-                  {"keep_row": a, "answer": "The corrected answer."}, "ann", "annotator")
+    review.decide(
+        ws,
+        ds,
+        it.finding.finding_id,
+        it.state.version,
+        "pick",
+        it.finding.rows,
+        {"keep_row": a, "answer": "The corrected answer."},
+        "ann",
+        "annotator",
+    )
     ledger = ws.ledger(ds)
     fetch = lambda rows: ws.examples(ds, rows=rows)  # noqa: E731
     assert ledger.related_rows(b) == sorted(it.finding.rows)
@@ -136,8 +147,9 @@ def test_one_row_now_applies_the_decisions_that_name_other_rows_too(fx):
 def reference_rows(examples, events):
     """A slow, independent reading of the decision model: per row, scan every live event."""
     withdrawn = {e.undoes for e in events if e.action in ("undo", "retract")}
-    live = [e for e in sorted(events, key=lambda e: e.id)
-            if e.action not in ("undo", "retract") and e.id not in withdrawn]
+    live = [
+        e for e in sorted(events, key=lambda e: e.id) if e.action not in ("undo", "retract") and e.id not in withdrawn
+    ]
     out = {}
     for ex in examples:
         text, edited, last = ex.turns, False, None
@@ -145,8 +157,9 @@ def reference_rows(examples, events):
             if e.action not in ("keep", "drop", "edit", "pick", "merge") or ex.row not in e.rows:
                 continue
             keeps = e.payload.get("keep_rows") or ([e.payload["keep_row"]] if "keep_row" in e.payload else [])
-            changes_text = e.action == "edit" or (e.action in ("pick", "merge") and ex.row in keeps
-                                                  and ("answer" in e.payload or "messages" in e.payload))
+            changes_text = e.action == "edit" or (
+                e.action in ("pick", "merge") and ex.row in keeps and ("answer" in e.payload or "messages" in e.payload)
+            )
             if changes_text:
                 if e.payload.get("messages"):
                     text = tuple(Turn(m["role"], m["content"]) for m in e.payload["messages"])
@@ -164,11 +177,17 @@ def reference_rows(examples, events):
 
 
 ACTORS = ("ann", "bob", "cora")
-decide = st.tuples(st.just("decide"), st.sampled_from(ACTORS), st.integers(0, 7),
-                   st.sampled_from(["keep", "drop", "merge", "pick", "pick+edit", "edit", "skip", "add"]),
-                   st.integers(0, 5))
+decide = st.tuples(
+    st.just("decide"),
+    st.sampled_from(ACTORS),
+    st.integers(0, 7),
+    st.sampled_from(["keep", "drop", "merge", "pick", "pick+edit", "edit", "skip", "add"]),
+    st.integers(0, 5),
+)
 step = st.one_of(  # decisions three times as often as undos and retractions
-    decide, decide, decide,
+    decide,
+    decide,
+    decide,
     st.tuples(st.just("undo"), st.sampled_from(ACTORS), st.just(0), st.just(""), st.just(0)),
     st.tuples(st.just("retract"), st.sampled_from(("cora", "ann")), st.integers(0, 30), st.just(""), st.just(0)),
 )
@@ -209,11 +228,27 @@ def test_random_decisions_undos_and_retractions_mean_one_thing_everywhere(templa
                     payload["answer"] = f"Answer {k} from {actor}."
                     rows = rows if action == "pick+edit" else rows[:1]
                 if action == "add":
-                    rows, payload = [], {"messages": [{"role": "user", "content": f"Q{k}?"},
-                                                      {"role": "assistant", "content": f"A{k}."}]}
+                    rows, payload = (
+                        [],
+                        {
+                            "messages": [
+                                {"role": "user", "content": f"Q{k}?"},
+                                {"role": "assistant", "content": f"A{k}."},
+                            ]
+                        },
+                    )
                 version = ws.ledger(ds).item(f.finding_id).version
-                review.decide(ws, ds, f.finding_id, version, "pick" if action == "pick+edit" else action, rows,
-                              payload, actor, role)
+                review.decide(
+                    ws,
+                    ds,
+                    f.finding_id,
+                    version,
+                    "pick" if action == "pick+edit" else action,
+                    rows,
+                    payload,
+                    actor,
+                    role,
+                )
         except DecisionError:
             pass  # refused before anything was stored (e.g. a skip on a resolved item, a retracted retraction)
     assert cli_statuses(ws) == {f.finding_id: app_statuses(ws, ds).get(f.finding_id) for f in findings}
@@ -239,8 +274,17 @@ def test_a_key_already_stored_records_nothing(fx):
 def test_a_double_click_on_the_same_item_records_once(fx):
     ws, ds = fx
     it = item(ws, ds, "contradiction")
-    args = (ws, ds, it.finding.finding_id, it.state.version, "pick", it.finding.rows,
-            {"keep_row": it.finding.rows[0], "answer": "The Pro plan costs $12 per month."}, "ann", "annotator")
+    args = (
+        ws,
+        ds,
+        it.finding.finding_id,
+        it.state.version,
+        "pick",
+        it.finding.rows,
+        {"keep_row": it.finding.rows[0], "answer": "The Pro plan costs $12 per month."},
+        "ann",
+        "annotator",
+    )
     assert review.decide(*args) == review.decide(*args)  # the retry finds its own first click
     assert len(ws.decisions(ds)) == 1
 
@@ -280,8 +324,11 @@ def test_a_killed_compound_action_leaves_all_of_it_or_none(fx, tmp_path):
     script.write_text(KILLER)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     for delay in (0.4, 0.9, 1.5):
-        proc = subprocess.Popen([sys.executable, str(script), str(ws.root), str(ds), it.finding.finding_id, rows],
-                                stdout=subprocess.PIPE, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(ws.root), str(ds), it.finding.finding_id, rows],
+            stdout=subprocess.PIPE,
+            env=env,
+        )
         assert proc.stdout.readline().strip() == b"ready"
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
@@ -302,8 +349,9 @@ def test_a_killed_compound_action_leaves_all_of_it_or_none(fx, tmp_path):
 def test_a_curator_retracts_anyones_decision_and_an_annotator_cannot(fx):
     ws, ds = fx
     it = item(ws, ds, "duplicate")
-    (did,) = review.decide(ws, ds, it.finding.finding_id, it.state.version, "drop", it.finding.rows, {}, "ann",
-                           "annotator")
+    (did,) = review.decide(
+        ws, ds, it.finding.finding_id, it.state.version, "drop", it.finding.rows, {}, "ann", "annotator"
+    )
     with pytest.raises(DecisionError, match="curator"):
         review.retract(ws, ds, did, "bob", "annotator", "not a copy")
     with pytest.raises(DecisionError, match="only a curator"):
@@ -326,8 +374,11 @@ def test_a_stored_decision_that_cannot_be_applied_is_reported_never_raised(fx, t
     export and the pages keep working and name it; retracting it clears the warning."""
     ws, ds = fx
     with sqlite3.connect(ws.root / "workspace.db") as conn:
-        conn.execute("INSERT INTO decisions (dataset_id, action, actor, role, rows_json, payload_json, reason, "
-                     "created_at) VALUES (?, 'edit', 'old', 'annotator', '[3]', '{}', '', 0)", (ds,))
+        conn.execute(
+            "INSERT INTO decisions (dataset_id, action, actor, role, rows_json, payload_json, reason, "
+            "created_at) VALUES (?, 'edit', 'old', 'annotator', '[3]', '{}', '', 0)",
+            (ds,),
+        )
     (bad,) = ws.decisions(ds)
     from curation.workbench import export_dataset
 

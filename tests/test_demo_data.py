@@ -18,8 +18,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = ROOT / "data" / "generate_demo.py"
 DEMO = ROOT / "data" / "demo"
-FILES = ("train.jsonl", "truth.json", "facts.json", "reference.jsonl", "eval.jsonl", "resolutions.jsonl",
-         "general.jsonl")
+FILES = (
+    "train.jsonl",
+    "truth.json",
+    "facts.json",
+    "reference.jsonl",
+    "eval.jsonl",
+    "resolutions.jsonl",
+    "general.jsonl",
+)
 CHECK_TYPES = {"contains_any", "contains_none", "asks_clarification", "declines", "max_words", "language"}
 GAPS = ("clarify", "refuse", "conflict", "language", "injection")
 DUP_KINDS = {"exact", "format", "typo", "wrapper", "truncated", "paraphrase"}
@@ -96,7 +103,8 @@ def test_committed_demo_matches_a_fresh_generation(tmp_path):
     _run(tmp_path)
     for name in FILES:
         assert (DEMO / name).read_bytes() == (tmp_path / name).read_bytes(), (
-            f"data/demo/{name} is stale: run `python data/generate_demo.py`")
+            f"data/demo/{name} is stale: run `python data/generate_demo.py`"
+        )
     assert sorted(p.name for p in DEMO.iterdir()) == sorted(FILES)
 
 
@@ -203,8 +211,10 @@ def test_checks_tell_correct_rows_from_outdated_ones(demo):
     train = demo["train"]
     for c in demo["truth"]["contradictions"]:
         f = facts[c["fact"]]
-        checks = [{"type": "contains_any", "values": f["check_values"]},
-                  {"type": "contains_none", "values": f["outdated_check_values"]}]
+        checks = [
+            {"type": "contains_any", "values": f["check_values"]},
+            {"type": "contains_none", "values": f["outdated_check_values"]},
+        ]
         for r in c["correct_rows"]:
             assert all(_passes(ch, train[r]["messages"][-1]["content"]) for ch in checks), (c["fact"], r)
         for r in c["outdated_rows"]:

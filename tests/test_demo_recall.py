@@ -30,10 +30,11 @@ def test_scorer_counts_planted_kinds_on_hand_made_findings():
     score = _scorer().score
     truth = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))
     perfect = [{"kind": "duplicate", "rows": g["rows"]} for g in truth["duplicates"]]
-    perfect += [{"kind": "contradiction", "rows": g["correct_rows"][:1] + g["outdated_rows"][:1]}
-                for g in truth["contradictions"]]
-    perfect += [{"kind": "coverage_gap", "rows": [], "reference_rows": g["reference_rows"]}
-                for g in truth["gaps"]]
+    perfect += [
+        {"kind": "contradiction", "rows": g["correct_rows"][:1] + g["outdated_rows"][:1]}
+        for g in truth["contradictions"]
+    ]
+    perfect += [{"kind": "coverage_gap", "rows": [], "reference_rows": g["reference_rows"]} for g in truth["gaps"]]
     best = score(perfect, truth)
     assert set(best["duplicates"]["recall_by_kind"].values()) == {1.0}
     assert best["duplicates"]["pair_precision"] == 1.0
@@ -43,8 +44,12 @@ def test_scorer_counts_planted_kinds_on_hand_made_findings():
     worst = score([], truth)
     assert worst["duplicates"]["found"] == worst["contradictions"]["found"] == worst["gaps"]["found"] == 0
     # a finding that joins two planted groups is not counted within one group
-    mixed = [{"kind": "contradiction", "rows": [truth["contradictions"][0]["rows"][0],
-                                                truth["contradictions"][1]["rows"][0]]}]
+    mixed = [
+        {
+            "kind": "contradiction",
+            "rows": [truth["contradictions"][0]["rows"][0], truth["contradictions"][1]["rows"][0]],
+        }
+    ]
     assert score(mixed, truth)["contradictions"]["precision"] == 0.0
 
 

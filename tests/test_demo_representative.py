@@ -36,13 +36,21 @@ def kept_originals(findings: list[dict], truth: dict, turns: list) -> tuple[int,
 
 
 def test_kept_originals_counts_identical_rows_and_reported_groups():
-    truth = {"duplicates": [{"rows": [0, 1, 2], "original_row": 1}, {"rows": [3, 4], "original_row": 4},
-                            {"rows": [5, 6], "original_row": 5}, {"rows": [7, 8], "original_row": 7}]}
+    truth = {
+        "duplicates": [
+            {"rows": [0, 1, 2], "original_row": 1},
+            {"rows": [3, 4], "original_row": 4},
+            {"rows": [5, 6], "original_row": 5},
+            {"rows": [7, 8], "original_row": 7},
+        ]
+    }
     turns = ["a", "b", "b", "c", "d", "e", "e", "f", "g"]  # row 2 is an exact copy of row 1
-    findings = [{"kind": "duplicate", "rows": [0, 1, 2], "evidence": {"representative": 2}},
-                {"kind": "duplicate", "rows": [3, 4], "evidence": {"representative": 3}},
-                {"kind": "duplicate", "rows": [5, 6], "evidence": {"representative": 5}},
-                {"kind": "contradiction", "rows": [7, 8], "evidence": {}}]
+    findings = [
+        {"kind": "duplicate", "rows": [0, 1, 2], "evidence": {"representative": 2}},
+        {"kind": "duplicate", "rows": [3, 4], "evidence": {"representative": 3}},
+        {"kind": "duplicate", "rows": [5, 6], "evidence": {"representative": 5}},
+        {"kind": "contradiction", "rows": [7, 8], "evidence": {}},
+    ]
     assert kept_originals(findings, truth, turns) == (2, 3)
 
 

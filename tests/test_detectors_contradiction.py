@@ -23,24 +23,61 @@ def flagged(a, b) -> bool:
 Q = "What is the capital of France?"
 
 
-@pytest.mark.parametrize("a, b, conflict", [
-    ((Q, "Paris"), (Q, "The capital is Paris."), False),
-    ((Q, "Paris"), (Q + " Answer concisely.", "Sure! The capital of France is Paris."), False),
-    ((Q, "The capital is Paris."), ("France: what is its capital?", "The capital of France is Paris."), False),
-    ((Q, "Paris"), (Q, "Lyon"), True),
-    ((Q, "The capital is Paris."), (Q, "The capital is Marseille."), True),
-    (("How many legs does a spider have?", "A spider has 8 legs."), ("How many legs does a spider have?", "Spiders have 6 legs."), True),
-    (("Can pigs fly?", "No, pigs cannot fly."), ("Can pigs fly?", "Yes, pigs can fly."), True),
-    (("Is water wet?", "Yes."), ("Is water wet?", "No."), True),
-    (("Can pigs fly?", "No, pigs cannot fly."), ("Can pigs fly?", "No, pigs cannot fly on their own."), False),
-    (("Classify the sentiment: I loved it.", "Positive"), ("Classify the sentiment: I loved it.", "Negative"), True),
-    (("Write a short poem about the sea.", "Waves fold silver light over the sleeping harbour and gulls stitch the grey sky above the quiet town."),
-     ("Write a short poem about the sea.", "The tide comes in with salt and foam and calls the fishing boats back home before the night falls on the bay."), False),
-    (("What is the capital of France?", "Paris"), ("What is the capital of Spain?", "Madrid"), False),
-    (("Who wrote Hamlet?", "William Shakespeare wrote Hamlet."), ("Who wrote Hamlet?", "Hamlet was written by Shakespeare."), False),
-], ids=["short-vs-sentence", "wrapped", "reworded-request", "other-city", "other-city-sentence",
-        "number", "polarity", "verdict", "compatible-elaboration", "label", "two-poems",
-        "different-questions", "same-author-reworded"])
+@pytest.mark.parametrize(
+    "a, b, conflict",
+    [
+        ((Q, "Paris"), (Q, "The capital is Paris."), False),
+        ((Q, "Paris"), (Q + " Answer concisely.", "Sure! The capital of France is Paris."), False),
+        ((Q, "The capital is Paris."), ("France: what is its capital?", "The capital of France is Paris."), False),
+        ((Q, "Paris"), (Q, "Lyon"), True),
+        ((Q, "The capital is Paris."), (Q, "The capital is Marseille."), True),
+        (
+            ("How many legs does a spider have?", "A spider has 8 legs."),
+            ("How many legs does a spider have?", "Spiders have 6 legs."),
+            True,
+        ),
+        (("Can pigs fly?", "No, pigs cannot fly."), ("Can pigs fly?", "Yes, pigs can fly."), True),
+        (("Is water wet?", "Yes."), ("Is water wet?", "No."), True),
+        (("Can pigs fly?", "No, pigs cannot fly."), ("Can pigs fly?", "No, pigs cannot fly on their own."), False),
+        (
+            ("Classify the sentiment: I loved it.", "Positive"),
+            ("Classify the sentiment: I loved it.", "Negative"),
+            True,
+        ),
+        (
+            (
+                "Write a short poem about the sea.",
+                "Waves fold silver light over the sleeping harbour and gulls stitch the grey sky above the quiet town.",
+            ),
+            (
+                "Write a short poem about the sea.",
+                "The tide comes in with salt and foam and calls the fishing boats back home before the night falls on the bay.",
+            ),
+            False,
+        ),
+        (("What is the capital of France?", "Paris"), ("What is the capital of Spain?", "Madrid"), False),
+        (
+            ("Who wrote Hamlet?", "William Shakespeare wrote Hamlet."),
+            ("Who wrote Hamlet?", "Hamlet was written by Shakespeare."),
+            False,
+        ),
+    ],
+    ids=[
+        "short-vs-sentence",
+        "wrapped",
+        "reworded-request",
+        "other-city",
+        "other-city-sentence",
+        "number",
+        "polarity",
+        "verdict",
+        "compatible-elaboration",
+        "label",
+        "two-poems",
+        "different-questions",
+        "same-author-reworded",
+    ],
+)
 def test_conflict_or_agreement(a, b, conflict):
     assert flagged(a, b) is conflict
 
@@ -51,32 +88,99 @@ LIMIT = "What is the upload limit per file?"
 
 # Support-bot answers: the same fact with different extra sentences agrees; a changed
 # figure, unit or polarity in the sentence that states it does not.
-@pytest.mark.parametrize("a, b, conflict", [
-    (("What is the support email?", "Email support@example.com. You can also use the in-app chat."),
-     ("What is the support email?", "Email help@example.org. You can also use the in-app chat."), True),
-    (("How much is the Studio plan?", "Studio costs $19 per member per month."),
-     ("How much is the Studio plan?", "Studio is $19 per member per month. Taxes aren't included in that price."), False),
-    ((LIMIT, "Files can be up to 300 MB each."),
-     (LIMIT, "Each file can be up to 300 MB; above that the upload stops with error 413 and you should split it."), False),
-    ((SEATS, "You need at least 4 seats to subscribe to Studio."),
-     (SEATS, "Studio needs at least 4 seats. You can switch plans whenever you like."), False),
-    (("What does error E-22 mean?", "It means the page is locked by another editor. Wait a minute and try again."),
-     ("What does error E-22 mean?", "It means the page is locked by another editor. The log under Help shows who holds it."), False),
-    (("What is the capital of Laos?", "The capital of Laos is Vientiane."), ("What is the capital of Laos?", "The capital is Vientiane."), False),
-    (("What is the capital of Haiti?", "The capital of Haiti is Port-au-Prince."),
-     ("What is the capital of Haiti?", "The capital is Port-au-Prince."), False),
-    ((LIMIT, "Files can be up to 300 MB each."), (LIMIT, "Files can be up to 500 MB each."), True),
-    (("How long is the idle timeout?", "Sessions end after 48 hours without activity."),
-     ("How long is the idle timeout?", "Sessions end after 48 minutes without activity. Sign in again to continue."), True),
-    (("Can I export to PDF?", "You can't export pages to PDF yet. The export menu offers Markdown and HTML."),
-     ("Can I export to PDF?", "Export pages to PDF from the export menu. Markdown and HTML work too."), True),
-    (("What words describe all dentists?", "There are no words that describe all dentists"),
-     ("What words describe all dentists?", "All dentists are rich"), True),
-    (("What is the capital of the Virgin Islands, U.S.?", "The capital is Charlotte Amalie. It is on St. Thomas."),
-     ("What is the capital of the Virgin Islands, U.S.?", "The capital of Virgin Islands, U.S. is Cayenne."), True),
-], ids=["other-address", "extra-negated-sentence", "extra-number", "same-figure-other-details", "same-first-sentence",
-        "request-name-left-out", "hyphenated-name", "other-size", "other-unit", "negated-counterpart",
-        "one-sentence-negation", "abbreviation-is-not-a-sentence-end"])
+@pytest.mark.parametrize(
+    "a, b, conflict",
+    [
+        (
+            ("What is the support email?", "Email support@example.com. You can also use the in-app chat."),
+            ("What is the support email?", "Email help@example.org. You can also use the in-app chat."),
+            True,
+        ),
+        (
+            ("How much is the Studio plan?", "Studio costs $19 per member per month."),
+            (
+                "How much is the Studio plan?",
+                "Studio is $19 per member per month. Taxes aren't included in that price.",
+            ),
+            False,
+        ),
+        (
+            (LIMIT, "Files can be up to 300 MB each."),
+            (
+                LIMIT,
+                "Each file can be up to 300 MB; above that the upload stops with error 413 and you should split it.",
+            ),
+            False,
+        ),
+        (
+            (SEATS, "You need at least 4 seats to subscribe to Studio."),
+            (SEATS, "Studio needs at least 4 seats. You can switch plans whenever you like."),
+            False,
+        ),
+        (
+            (
+                "What does error E-22 mean?",
+                "It means the page is locked by another editor. Wait a minute and try again.",
+            ),
+            (
+                "What does error E-22 mean?",
+                "It means the page is locked by another editor. The log under Help shows who holds it.",
+            ),
+            False,
+        ),
+        (
+            ("What is the capital of Laos?", "The capital of Laos is Vientiane."),
+            ("What is the capital of Laos?", "The capital is Vientiane."),
+            False,
+        ),
+        (
+            ("What is the capital of Haiti?", "The capital of Haiti is Port-au-Prince."),
+            ("What is the capital of Haiti?", "The capital is Port-au-Prince."),
+            False,
+        ),
+        ((LIMIT, "Files can be up to 300 MB each."), (LIMIT, "Files can be up to 500 MB each."), True),
+        (
+            ("How long is the idle timeout?", "Sessions end after 48 hours without activity."),
+            (
+                "How long is the idle timeout?",
+                "Sessions end after 48 minutes without activity. Sign in again to continue.",
+            ),
+            True,
+        ),
+        (
+            ("Can I export to PDF?", "You can't export pages to PDF yet. The export menu offers Markdown and HTML."),
+            ("Can I export to PDF?", "Export pages to PDF from the export menu. Markdown and HTML work too."),
+            True,
+        ),
+        (
+            ("What words describe all dentists?", "There are no words that describe all dentists"),
+            ("What words describe all dentists?", "All dentists are rich"),
+            True,
+        ),
+        (
+            (
+                "What is the capital of the Virgin Islands, U.S.?",
+                "The capital is Charlotte Amalie. It is on St. Thomas.",
+            ),
+            ("What is the capital of the Virgin Islands, U.S.?", "The capital of Virgin Islands, U.S. is Cayenne."),
+            True,
+        ),
+    ],
+    ids=[
+        "other-address",
+        "extra-negated-sentence",
+        "extra-number",
+        "same-figure-other-details",
+        "same-first-sentence",
+        "request-name-left-out",
+        "hyphenated-name",
+        "other-size",
+        "other-unit",
+        "negated-counterpart",
+        "one-sentence-negation",
+        "abbreviation-is-not-a-sentence-end",
+    ],
+)
 def test_answers_with_details(a, b, conflict):
     assert flagged(a, b) is conflict
 
@@ -89,7 +193,11 @@ def test_answers_that_swap_roles_conflict():
 
 def test_number_reason_names_each_answers_value():
     q = "How far back does page history go on Studio?"
-    [f] = detect(build([(q, "Studio keeps every page version for 3 months."), (q, "Studio keeps every page version for 1 year.")]))
+    [f] = detect(
+        build(
+            [(q, "Studio keeps every page version for 3 months."), (q, "Studio keeps every page version for 1 year.")]
+        )
+    )
     assert "3 months vs 1 year" in f.reason, f.reason
 
 
@@ -111,7 +219,9 @@ def test_mixed_fixture_flags_the_planted_conflicts_only():
 
 
 def test_claim_removes_request_echo_and_verdict_reads_opening_word():
-    assert claim("The capital of France is Paris.", Q) == {"pari"} or claim("The capital of France is Paris.", Q) == {"paris"}
+    assert claim("The capital of France is Paris.", Q) == {"pari"} or claim("The capital of France is Paris.", Q) == {
+        "paris"
+    }
     assert verdict("No, never.") == "no" and verdict("True, it is.") == "yes" and verdict("Maybe") is None
 
 
@@ -124,13 +234,20 @@ def _tiny_bert(path):
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(
-        {w for t in ("what is the capital of france paris lyon ?", ) for w in t.split()})
+        {w for t in ("what is the capital of france paris lyon ?",) for w in t.split()}
+    )
     (path / "vocab.txt").write_text("\n".join(vocab))
     BertTokenizerFast(vocab_file=str(path / "vocab.txt")).save_pretrained(path)
-    cfg = BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                     intermediate_size=32, num_labels=3,
-                     id2label={0: "entailment", 1: "neutral", 2: "contradiction"},
-                     label2id={"entailment": 0, "neutral": 1, "contradiction": 2})
+    cfg = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        num_labels=3,
+        id2label={0: "entailment", 1: "neutral", 2: "contradiction"},
+        label2id={"entailment": 0, "neutral": 1, "contradiction": 2},
+    )
     BertForSequenceClassification(cfg).save_pretrained(path)
     return path
 
@@ -139,13 +256,40 @@ def _tiny_llama(path):
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-    words = ["<unk>", "<s>", "</s>", "Yes", "No", "question", "answer", "a", "b", "can", "and", "both", "be", "true", "reply", "or", "paris", "lyon"]
+    words = [
+        "<unk>",
+        "<s>",
+        "</s>",
+        "Yes",
+        "No",
+        "question",
+        "answer",
+        "a",
+        "b",
+        "can",
+        "and",
+        "both",
+        "be",
+        "true",
+        "reply",
+        "or",
+        "paris",
+        "lyon",
+    ]
     tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", bos_token="<s>",
-                            eos_token="</s>").save_pretrained(path)
-    cfg = LlamaConfig(vocab_size=len(words), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                      num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=256)
+    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", bos_token="<s>", eos_token="</s>").save_pretrained(
+        path
+    )
+    cfg = LlamaConfig(
+        vocab_size=len(words),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+    )
     LlamaForCausalLM(cfg).save_pretrained(path)
     return path
 

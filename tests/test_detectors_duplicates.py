@@ -29,24 +29,31 @@ def pairs(findings):
     return {p for f in findings for p in itertools.combinations(sorted(f.rows), 2)}
 
 
-LONG = ("Photosynthesis is the process by which green plants use sunlight, water and carbon "
-        "dioxide to make glucose and release oxygen. It happens mainly in the leaves, inside "
-        "chloroplasts, and it is the basis of almost every food chain on Earth.")
+LONG = (
+    "Photosynthesis is the process by which green plants use sunlight, water and carbon "
+    "dioxide to make glucose and release oxygen. It happens mainly in the leaves, inside "
+    "chloroplasts, and it is the basis of almost every food chain on Earth."
+)
 
-NEAR = build([
-    ("Explain photosynthesis in simple terms.", LONG),
-    ("Explain photosyntesis in simple terms.", LONG.replace("glucose", "glucos")),  # typos
-    ("EXPLAIN PHOTOSYNTHESIS IN SIMPLE TERMS", LONG.upper()),  # re-cased
-    ("Question: Explain photosynthesis in simple terms. Thanks in advance!", "Sure! " + LONG),  # wrapped
-    ("Explain photosynthesis in simple terms.", LONG[:90]),  # truncated answer
-    ("Explain photosynthesis in simple terms.", "Plants eat soil to grow; sunlight plays no part."),
-    ("Describe the water cycle.", "Water evaporates, condenses into clouds and falls as rain."),
-])
+NEAR = build(
+    [
+        ("Explain photosynthesis in simple terms.", LONG),
+        ("Explain photosyntesis in simple terms.", LONG.replace("glucose", "glucos")),  # typos
+        ("EXPLAIN PHOTOSYNTHESIS IN SIMPLE TERMS", LONG.upper()),  # re-cased
+        ("Question: Explain photosynthesis in simple terms. Thanks in advance!", "Sure! " + LONG),  # wrapped
+        ("Explain photosynthesis in simple terms.", LONG[:90]),  # truncated answer
+        ("Explain photosynthesis in simple terms.", "Plants eat soil to grow; sunlight plays no part."),
+        ("Describe the water cycle.", "Water evaporates, condenses into clouds and falls as rain."),
+    ]
+)
 
 
-@pytest.mark.parametrize("detector, expected", [
-    (ExactDuplicates(), {(0, 1), (0, 2), (1, 2)}),
-])
+@pytest.mark.parametrize(
+    "detector, expected",
+    [
+        (ExactDuplicates(), {(0, 1), (0, 2), (1, 2)}),
+    ],
+)
 def test_exact_normalises_case_whitespace_punctuation(detector, expected):
     assert pairs(detector.detect(ctx(MIXED))) == expected
 
@@ -70,18 +77,51 @@ def test_duplicate_graph_one_finding_per_group_with_representative():
     assert 5 not in f.rows
 
 
-@pytest.mark.parametrize("a, b, dup", [
-    (("What is the capital of France?", "Paris"), ("What is the capital of France?", "The capital is Paris."), True),
-    (("What is the capital of Australia?", "Sydney"), ("What is the capital of Australia?", "Canberra"), False),
-    (("How many legs does a spider have?", "A spider has 8 legs."), ("How many legs does a spider have?", "A spider has 6 legs."), False),
-    (("What is the best way to store carrots?", "In the fridge."), ("What is the best way to store potatoes?", "In the fridge."), False),
-    (("How old is the universe?", "About 13.8 billion years."), ("How old is the Earth?", "About 13.8 billion years."), False),
-    (("What is the support email?", "Email support@example.com. You can also use the in-app chat."),
-     ("What is the support email?", "Email help@example.org. You can also use the in-app chat."), False),
-    (("What does error E-22 mean?", "It means the page is locked by another editor."),
-     ("What does error E-22 mean?", "E-22 means the page is locked by another editor."), True),
-], ids=["same-claim-reworded", "different-entity", "different-number", "different-request", "different-subject",
-        "different-address", "request-code-repeated"])
+@pytest.mark.parametrize(
+    "a, b, dup",
+    [
+        (
+            ("What is the capital of France?", "Paris"),
+            ("What is the capital of France?", "The capital is Paris."),
+            True,
+        ),
+        (("What is the capital of Australia?", "Sydney"), ("What is the capital of Australia?", "Canberra"), False),
+        (
+            ("How many legs does a spider have?", "A spider has 8 legs."),
+            ("How many legs does a spider have?", "A spider has 6 legs."),
+            False,
+        ),
+        (
+            ("What is the best way to store carrots?", "In the fridge."),
+            ("What is the best way to store potatoes?", "In the fridge."),
+            False,
+        ),
+        (
+            ("How old is the universe?", "About 13.8 billion years."),
+            ("How old is the Earth?", "About 13.8 billion years."),
+            False,
+        ),
+        (
+            ("What is the support email?", "Email support@example.com. You can also use the in-app chat."),
+            ("What is the support email?", "Email help@example.org. You can also use the in-app chat."),
+            False,
+        ),
+        (
+            ("What does error E-22 mean?", "It means the page is locked by another editor."),
+            ("What does error E-22 mean?", "E-22 means the page is locked by another editor."),
+            True,
+        ),
+    ],
+    ids=[
+        "same-claim-reworded",
+        "different-entity",
+        "different-number",
+        "different-request",
+        "different-subject",
+        "different-address",
+        "request-code-repeated",
+    ],
+)
 def test_field_aware_rule(a, b, dup):
     assert bool(Duplicates().detect(ctx(build([a, b])))) is dup
 
@@ -90,17 +130,36 @@ REVIEW = 'Given this review: "{}"\nWould you recommend this app to a friend? Not
 NLI = "Premise: A chef slices onions in a busy kitchen.\nHypothesis: {}\nDoes the premise entail the hypothesis?"
 
 
-@pytest.mark.parametrize("a, b, same", [
-    (REVIEW.format("crashes every time i open the camera screen"), REVIEW.format("battery drain got terrible after the update"), False),
-    (NLI.format("someone is preparing food."), NLI.format("the chef is asleep at home."), False),
-    ('I run a forum. One post asks "is green tea good for weight loss?" and another asks "what is a credit score?". '
-     'Can I merge them?', 'I run a forum. One post asks "how do i learn rust?" and another asks "best books on rust?". '
-     'Can I merge them?', False),
-    ("How can I improve the water pressure in my shower?", "What can I do to boost the water pressure of my shower?", True),
-    ("What is the best way to learn Python quickly?", "What is the fastest way to learn Python?", True),
-    ("Add a humorous punchline to the following joke: why don't scientists trust atoms?",
-     "Generate a humorous punchline for a joke that starts with: why don't scientists trust atoms?", True),
-], ids=["review-template", "premise-hypothesis", "two-question-template", "reworded", "reworded-2", "reworded-long"])
+@pytest.mark.parametrize(
+    "a, b, same",
+    [
+        (
+            REVIEW.format("crashes every time i open the camera screen"),
+            REVIEW.format("battery drain got terrible after the update"),
+            False,
+        ),
+        (NLI.format("someone is preparing food."), NLI.format("the chef is asleep at home."), False),
+        (
+            'I run a forum. One post asks "is green tea good for weight loss?" and another asks "what is a credit score?". '
+            "Can I merge them?",
+            'I run a forum. One post asks "how do i learn rust?" and another asks "best books on rust?". '
+            "Can I merge them?",
+            False,
+        ),
+        (
+            "How can I improve the water pressure in my shower?",
+            "What can I do to boost the water pressure of my shower?",
+            True,
+        ),
+        ("What is the best way to learn Python quickly?", "What is the fastest way to learn Python?", True),
+        (
+            "Add a humorous punchline to the following joke: why don't scientists trust atoms?",
+            "Generate a humorous punchline for a joke that starts with: why don't scientists trust atoms?",
+            True,
+        ),
+    ],
+    ids=["review-template", "premise-hypothesis", "two-question-template", "reworded", "reworded-2", "reworded-long"],
+)
 def test_template_with_other_content_is_another_request(a, b, same):
     """Templated requests embed close (cosine 0.95 here) but ask about other content; a
     rewording shares fewer verbatim runs or changes fewer words."""
@@ -108,23 +167,53 @@ def test_template_with_other_content_is_another_request(a, b, same):
     assert rel.same is same, rel
 
 
-@pytest.mark.parametrize("a, b, swapped", [
-    ("How do I convert miles to km?", "How do I convert km to miles?", "km / miles"),
-    ("Why do Americans hate Muslims?", "Why do Muslims hate Americans?", "Americans / Muslims"),
-    ("He asked for a passport to return to England through Scotland.",
-     "He asked for a passport to return to Scotland through England.", "England / Scotland"),
-    ("He was trained by his grandfather, Nick Dakin, and is now trained by Geoff Barraclough.",
-     "He was trained by his grandfather, Geoff Barraclough, and is now coached by Nick Dakin.",
-     "Geoff Barraclough / Nick Dakin"),
-    ("What are the pros and cons of GitHub and Bitbucket?", "What are the pros and cons of Bitbucket and GitHub?", None),
-    ("How do I draw bending moment and shear force diagrams?", "How do I draw shear force and bending moment diagrams?", None),
-    ("The man is eating cereal.", "Cereal is being eaten by the man.", None),
-    ("The bones were found in Austria in 1907.", "The bones were found in 1907 in Austria.", None),
-    ("Makers include Citroen, Lancia, Opel and Saab.", "Makers include Opel, Lancia, Citroen and Saab.", None),
-    ("In Paris, in October 1560, he secretly met the ambassador.",
-     "In October 1560, he secretly met the ambassador in Paris.", None),
-], ids=["units", "subject-object", "route", "two-names", "coordinated", "coordinated-phrases",
-        "passive", "number-and-place", "list", "moved-clause"])
+@pytest.mark.parametrize(
+    "a, b, swapped",
+    [
+        ("How do I convert miles to km?", "How do I convert km to miles?", "km / miles"),
+        ("Why do Americans hate Muslims?", "Why do Muslims hate Americans?", "Americans / Muslims"),
+        (
+            "He asked for a passport to return to England through Scotland.",
+            "He asked for a passport to return to Scotland through England.",
+            "England / Scotland",
+        ),
+        (
+            "He was trained by his grandfather, Nick Dakin, and is now trained by Geoff Barraclough.",
+            "He was trained by his grandfather, Geoff Barraclough, and is now coached by Nick Dakin.",
+            "Geoff Barraclough / Nick Dakin",
+        ),
+        (
+            "What are the pros and cons of GitHub and Bitbucket?",
+            "What are the pros and cons of Bitbucket and GitHub?",
+            None,
+        ),
+        (
+            "How do I draw bending moment and shear force diagrams?",
+            "How do I draw shear force and bending moment diagrams?",
+            None,
+        ),
+        ("The man is eating cereal.", "Cereal is being eaten by the man.", None),
+        ("The bones were found in Austria in 1907.", "The bones were found in 1907 in Austria.", None),
+        ("Makers include Citroen, Lancia, Opel and Saab.", "Makers include Opel, Lancia, Citroen and Saab.", None),
+        (
+            "In Paris, in October 1560, he secretly met the ambassador.",
+            "In October 1560, he secretly met the ambassador in Paris.",
+            None,
+        ),
+    ],
+    ids=[
+        "units",
+        "subject-object",
+        "route",
+        "two-names",
+        "coordinated",
+        "coordinated-phrases",
+        "passive",
+        "number-and-place",
+        "list",
+        "moved-clause",
+    ],
+)
 def test_role_swaps(a, b, swapped):
     """Words that trade places change what is asked; reordered clauses, lists, coordinated
     words and active/passive do not."""
@@ -135,11 +224,20 @@ def test_role_swaps(a, b, swapped):
 def test_swapped_roles_are_another_request_and_not_a_conflict():
     """The fake encoder, like a sentence model, cannot see word order: the swapped requests
     embed identically. Their answers differ, but they answer other questions."""
-    rows = build([("Convert 5 miles to kilometres.", "5 miles is about 8.05 kilometres."),
-                  ("Convert 5 kilometres to miles.", "5 kilometres is about 3.11 miles."),
-                  ("How do I convert miles to km?", None), ("How do I convert km to miles?", None)])
-    assert compare_requests(rows[0].request, rows[1].request, normalize(rows[0].request),
-                            normalize(rows[1].request), 1.0).same is False
+    rows = build(
+        [
+            ("Convert 5 miles to kilometres.", "5 miles is about 8.05 kilometres."),
+            ("Convert 5 kilometres to miles.", "5 kilometres is about 3.11 miles."),
+            ("How do I convert miles to km?", None),
+            ("How do I convert km to miles?", None),
+        ]
+    )
+    assert (
+        compare_requests(
+            rows[0].request, rows[1].request, normalize(rows[0].request), normalize(rows[1].request), 1.0
+        ).same
+        is False
+    )
     assert Duplicates().detect(ctx(rows[:2])) == [] and Duplicates().detect(ctx(rows[2:])) == []
     from curation.detectors.contradiction import Contradictions
 
@@ -147,45 +245,65 @@ def test_swapped_roles_are_another_request_and_not_a_conflict():
 
 
 def test_contradicting_rows_never_join_through_a_chain():
-    rows = build([("How many legs does a spider have?", "A spider has 8 legs."),
-                  ("How many legs does a spider have?", "A spider has 8 legs!"),
-                  ("How many legs does a spider have?", "A spider has 6 legs.")])
+    rows = build(
+        [
+            ("How many legs does a spider have?", "A spider has 8 legs."),
+            ("How many legs does a spider have?", "A spider has 8 legs!"),
+            ("How many legs does a spider have?", "A spider has 6 legs."),
+        ]
+    )
     assert pairs(Duplicates().detect(ctx(rows))) == {(0, 1)}
 
 
 def test_prompt_only_dedupes_on_the_prompt():
     # a one-word swap in an otherwise identical question is a different question (sea/land);
     # rows 0 and 1 are a rewording (the fake encoder treats boost = improve)
-    rows = build([("How can I improve the water pressure in my shower?", None),
-                  ("What can I do to boost the water pressure of my shower?", None),
-                  ("How do I fix a leaking kitchen tap?", None),
-                  ("What is the fastest land animal?", None),
-                  ("What is the fastest sea animal?", None)])
+    rows = build(
+        [
+            ("How can I improve the water pressure in my shower?", None),
+            ("What can I do to boost the water pressure of my shower?", None),
+            ("How do I fix a leaking kitchen tap?", None),
+            ("What is the fastest land animal?", None),
+            ("What is the fastest sea animal?", None),
+        ]
+    )
     assert pairs(Duplicates().detect(ctx(rows))) == {(0, 1)}
 
 
 def test_prompt_only_numbers_must_agree():
-    rows = build([("What rank can I expect with 151 marks in the 2016 exam?", None),
-                  ("What rank can I expect with 134 marks in the 2016 exam?", None),
-                  ("Is 3 kg of feathers heavier than 5 kg of steel?", None),
-                  ("Is 5 kg of feathers heavier than 3 kg of steel?", None)])
+    rows = build(
+        [
+            ("What rank can I expect with 151 marks in the 2016 exam?", None),
+            ("What rank can I expect with 134 marks in the 2016 exam?", None),
+            ("Is 3 kg of feathers heavier than 5 kg of steel?", None),
+            ("Is 5 kg of feathers heavier than 3 kg of steel?", None),
+        ]
+    )
     assert Duplicates().detect(ctx(rows)) == []
 
 
 def test_prompt_only_a_number_one_prompt_adds_is_a_detail():
-    rows = build([("What is the best online coding bootcamp 2016?", None),
-                  ("What are the best online coding bootcamps?", None),
-                  ("How do I fix a leaking kitchen tap?", None)])
+    rows = build(
+        [
+            ("What is the best online coding bootcamp 2016?", None),
+            ("What are the best online coding bootcamps?", None),
+            ("How do I fix a leaking kitchen tap?", None),
+        ]
+    )
     assert pairs(Duplicates().detect(ctx(rows))) == {(0, 1)}
 
 
 def test_prompt_only_replaced_word_needs_the_strict_cosine():
     # near-identical texts with one word replaced: a synonym keeps the meaning (the fake
     # encoder maps approves = confirms: cosine 1.0); another noun does not (land/sea: 0.8)
-    rows = build([("Senate confirms Obama nominee to key appeals court", None),
-                  ("Senate approves Obama nominee to key appeals court", None),
-                  ("What is the fastest land animal?", None),
-                  ("What is the fastest sea animal?", None)])
+    rows = build(
+        [
+            ("Senate confirms Obama nominee to key appeals court", None),
+            ("Senate approves Obama nominee to key appeals court", None),
+            ("What is the fastest land animal?", None),
+            ("What is the fastest sea animal?", None),
+        ]
+    )
     found = Duplicates().detect(ctx(rows))
     assert pairs(found) == {(0, 1)}
 
@@ -196,15 +314,21 @@ def _tiny_pair_classifier(path, positive_logit: float, num_labels: int = 2):
     import torch
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "what", "is", "the", "fastest", "land",
-             "sea", "animal", "?"]
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "what", "is", "the", "fastest", "land", "sea", "animal", "?"]
     path.mkdir()
     (path / "vocab.txt").write_text("\n".join(vocab))
     BertTokenizerFast(vocab_file=str(path / "vocab.txt")).save_pretrained(path)
     labels = {0: "not_duplicate", 1: "duplicate"} if num_labels == 2 else {0: "LABEL_0"}
-    cfg = BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                     intermediate_size=32, num_labels=num_labels, id2label=labels,
-                     label2id={v: k for k, v in labels.items()})
+    cfg = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        num_labels=num_labels,
+        id2label=labels,
+        label2id={v: k for k, v in labels.items()},
+    )
     model = BertForSequenceClassification(cfg)
     with torch.no_grad():
         model.classifier.weight.zero_()
@@ -227,8 +351,12 @@ def test_paraphrase_judge_decides_prompt_only_candidates(tmp_path, num_labels):
     found = Duplicates(semantic=SemanticDuplicates(paraphrase_judge_model=yes)).detect(ctx(rows))
     assert pairs(found) == {(0, 1)} and "judge" in str(found[0].evidence)
     # and a judge saying no overrules a cosine that alone would make a paraphrase
-    water = build([("How can I improve the water pressure in my shower?", None),
-                   ("What can I do to boost the water pressure of my shower?", None)])
+    water = build(
+        [
+            ("How can I improve the water pressure in my shower?", None),
+            ("What can I do to boost the water pressure of my shower?", None),
+        ]
+    )
     assert pairs(Duplicates().detect(ctx(water))) == {(0, 1)}
     assert Duplicates(semantic=SemanticDuplicates(paraphrase_judge_model=no)).detect(ctx(water)) == []
     (tmp_path / "empty").mkdir()  # a folder that holds no model: a clear error naming it
@@ -250,14 +378,18 @@ def test_union_find_respects_cannot_links():
 def test_group_score_is_weakest_member_link():
     from curation.detectors.features import fields
     from curation.detectors.graph import group_findings
+
     c = ctx(NEAR)
     f = group_findings([Edge(0, 1, "exact", 1.0), Edge(1, 2, "semantic", 0.93)], fields(c), {})
     assert f[0].score == pytest.approx(0.93) and f[0].detector == "semantic"
 
 
 def test_minhash_signatures_estimate_jaccard():
-    texts = ["the quick brown fox jumps over the lazy dog" * 3, "the quick brown fox jumps over the lazy cat" * 3,
-             "completely unrelated text about tax forms"]
+    texts = [
+        "the quick brown fox jumps over the lazy dog" * 3,
+        "the quick brown fox jumps over the lazy cat" * 3,
+        "completely unrelated text about tax forms",
+    ]
     h, d = shingle_hashes(texts, 5)
     sig = signatures(h, d, 3, 128)
     same = (sig[0] == sig[1]).mean()
@@ -278,14 +410,16 @@ def test_similar_pairs_inverted_file_matches_exact_search():
 
 
 TRIAL = "The free trial lasts 10 days and your notes stay if you do not upgrade."
-SAME_ANSWER = build([
-    ("How long is the free trial?", TRIAL),
-    ("When does my free trial end, how long is it?", TRIAL),  # reworded, answer copied
-    ("How long does the Pro trial last?", TRIAL),  # names a plan the others lack
-    ("What colour is the logo?", TRIAL),  # unrelated request, same (wrong) answer
-    ("Is there a free trial?", "Yes."),  # short stock answer
-    ("Can I get a free trial?", "Yes."),
-])
+SAME_ANSWER = build(
+    [
+        ("How long is the free trial?", TRIAL),
+        ("When does my free trial end, how long is it?", TRIAL),  # reworded, answer copied
+        ("How long does the Pro trial last?", TRIAL),  # names a plan the others lack
+        ("What colour is the logo?", TRIAL),  # unrelated request, same (wrong) answer
+        ("Is there a free trial?", "Yes."),  # short stock answer
+        ("Can I get a free trial?", "Yes."),
+    ]
+)
 
 
 def test_identical_specific_answer_makes_a_reworded_request_a_duplicate():
@@ -313,12 +447,16 @@ def test_follow_up_in_a_conversation_is_not_the_first_question_again():
 
     question = "How can I delete all my data and my account?"
     single = qa(0, question, "Open Settings > Account > Delete account and confirm with your password.")
-    convo = Example(row=1, turns=(
-        Turn("user", question),
-        Turn("assistant", "Settings > Account > Delete account."),
-        Turn("user", "ok and export?"),
-        Turn("assistant", "Notes can be exported to Markdown, PDF and HTML."),
-    ), record={})
+    convo = Example(
+        row=1,
+        turns=(
+            Turn("user", question),
+            Turn("assistant", "Settings > Account > Delete account."),
+            Turn("user", "ok and export?"),
+            Turn("assistant", "Notes can be exported to Markdown, PDF and HTML."),
+        ),
+        record={},
+    )
     c = ctx([single, convo])
     emb = request_embeddings(c)
     assert float(emb[0] @ emb[1]) >= 0.8  # close enough to be compared at all
@@ -327,10 +465,15 @@ def test_follow_up_in_a_conversation_is_not_the_first_question_again():
 
 
 def test_answer_label_is_a_wrapper_not_a_name():
-    rows = build([
-        ("What Windows version do I need?", "Tidebook for Windows supports Windows 10 (64-bit) and later."),
-        ("  What Windows version do I need? ", "**Answer:** Tidebook for Windows supports Windows 10 (64-bit) and later."),
-    ])
+    rows = build(
+        [
+            ("What Windows version do I need?", "Tidebook for Windows supports Windows 10 (64-bit) and later."),
+            (
+                "  What Windows version do I need? ",
+                "**Answer:** Tidebook for Windows supports Windows 10 (64-bit) and later.",
+            ),
+        ]
+    )
     from curation.detectors.contradiction import Contradictions
 
     assert pairs(Duplicates().detect(ctx(rows))) == {(0, 1)}

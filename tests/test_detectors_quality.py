@@ -9,21 +9,41 @@ from curation.detectors import ScanContext
 from curation.detectors.quality import Quality, issues
 
 
-@pytest.mark.parametrize("request_, answer, expected", [
-    ("Name a fruit.", "", ["empty_answer"]),
-    ("Name a fruit.", "   ", ["empty_answer"]),
-    ("Write a bio.", "Jane is a [insert job title] based in [your city].", ["placeholder"]),
-    ("Explain gravity.", "Lorem ipsum dolor sit amet, consectetur adipiscing elit.", ["placeholder"]),
-    ("Write a function.", "TODO: implement this later", ["placeholder"]),
-    ("Explain gravity.", "Gravity is the force by which a planet or other body draws objects toward", ["truncated"]),
-    ("Show code.", "Here it is:\n```python\nprint('hi')\n", ["truncated"]),
-    ("Repeat after me: the sky is blue.", "Repeat after me: the sky is blue.", ["repeats_request"]),
-    ("Name a fruit.", "Apple", []),
-    ("Explain gravity.", "Gravity pulls masses toward each other.", []),
-    ("List three colours.", "1. Red\n2. Green\n3. Blue", []),
-    ("Translate 'chat' to English.", "cat", []),
-], ids=["empty", "blank", "insert", "lorem", "todo", "mid-sentence", "open-fence", "parrot",
-        "one-word", "sentence", "list", "short-translation"])
+@pytest.mark.parametrize(
+    "request_, answer, expected",
+    [
+        ("Name a fruit.", "", ["empty_answer"]),
+        ("Name a fruit.", "   ", ["empty_answer"]),
+        ("Write a bio.", "Jane is a [insert job title] based in [your city].", ["placeholder"]),
+        ("Explain gravity.", "Lorem ipsum dolor sit amet, consectetur adipiscing elit.", ["placeholder"]),
+        ("Write a function.", "TODO: implement this later", ["placeholder"]),
+        (
+            "Explain gravity.",
+            "Gravity is the force by which a planet or other body draws objects toward",
+            ["truncated"],
+        ),
+        ("Show code.", "Here it is:\n```python\nprint('hi')\n", ["truncated"]),
+        ("Repeat after me: the sky is blue.", "Repeat after me: the sky is blue.", ["repeats_request"]),
+        ("Name a fruit.", "Apple", []),
+        ("Explain gravity.", "Gravity pulls masses toward each other.", []),
+        ("List three colours.", "1. Red\n2. Green\n3. Blue", []),
+        ("Translate 'chat' to English.", "cat", []),
+    ],
+    ids=[
+        "empty",
+        "blank",
+        "insert",
+        "lorem",
+        "todo",
+        "mid-sentence",
+        "open-fence",
+        "parrot",
+        "one-word",
+        "sentence",
+        "list",
+        "short-translation",
+    ],
+)
 def test_issue_rules(request_, answer, expected):
     assert [i[0] for i in issues(request_, answer)] == expected
 

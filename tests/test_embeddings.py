@@ -48,8 +48,9 @@ def test_many_shards_are_compacted_without_losing_vectors(tmp_path):
 
 def test_progress_reports_embedding(tmp_path):
     seen = []
-    Embedder(encoder=HashingEncoder(), chunk_size=10).encode([str(i) for i in range(25)],
-                                                                progress=lambda *a: seen.append(a))
+    Embedder(encoder=HashingEncoder(), chunk_size=10).encode(
+        [str(i) for i in range(25)], progress=lambda *a: seen.append(a)
+    )
     assert seen[0] == ("embed", 0, 25) and seen[-1] == ("embed", 25, 25) and len(seen) == 4
 
 
@@ -60,8 +61,9 @@ def test_empty_input():
 @pytest.mark.slow
 def test_bundled_minilm_ranks_paraphrases_closer(tmp_path):
     e = Embedder(cache_dir=tmp_path)
-    v = e.encode(["How do I reset my password?", "I forgot my password, how can I change it?",
-                  "What is the capital of France?"])
+    v = e.encode(
+        ["How do I reset my password?", "I forgot my password, how can I change it?", "What is the capital of France?"]
+    )
     assert v.shape == (3, 384)
     assert v[0] @ v[1] > v[0] @ v[2] + 0.2
     assert Embedder(cache_dir=tmp_path).encode(["What is the capital of France?"]).shape == (1, 384)

@@ -12,16 +12,18 @@ from curation.cli import app
 from curation.embeddings import Embedder
 from curation.explain import explain_pair, render
 
-ROWS = build([
-    ("How many legs does a spider have?", "A spider has 8 legs."),
-    ("How many legs does a spider have?", "A spider has 6 legs."),
-    ("Name one of the Harry Potter novels.", "Harry Potter and the Chamber of Secrets"),
-    ("Name one of the Harry Potter novels.", "Harry Potter and the Goblet of Fire"),
-    ("What is the capital of France?", "Paris"),
-    ("What is the capital of Spain?", "Madrid"),
-    ("How do I reset my password?", "Open Settings > Account and choose Reset password."),
-    ("how do i reset my PASSWORD", "Open settings > account and choose reset password"),
-])
+ROWS = build(
+    [
+        ("How many legs does a spider have?", "A spider has 8 legs."),
+        ("How many legs does a spider have?", "A spider has 6 legs."),
+        ("Name one of the Harry Potter novels.", "Harry Potter and the Chamber of Secrets"),
+        ("Name one of the Harry Potter novels.", "Harry Potter and the Goblet of Fire"),
+        ("What is the capital of France?", "Paris"),
+        ("What is the capital of Spain?", "Madrid"),
+        ("How do I reset my password?", "Open Settings > Account and choose Reset password."),
+        ("how do i reset my PASSWORD", "Open settings > account and choose reset password"),
+    ]
+)
 
 
 def explain(a, b):
@@ -61,10 +63,17 @@ def test_unknown_rows_are_an_error_naming_the_range():
 
 def test_curate_explain_on_a_workspace(tmp_path):
     data = tmp_path / "qa.jsonl"
-    data.write_text("\n".join(json.dumps({"instruction": q, "input": "", "output": a})
-                              for q, a in [("How many legs does a spider have?", "A spider has 8 legs."),
-                                           ("How many legs does a spider have?", "A spider has 6 legs."),
-                                           ("What is the capital of France?", "Paris")]) + "\n")
+    data.write_text(
+        "\n".join(
+            json.dumps({"instruction": q, "input": "", "output": a})
+            for q, a in [
+                ("How many legs does a spider have?", "A spider has 8 legs."),
+                ("How many legs does a spider have?", "A spider has 6 legs."),
+                ("What is the capital of France?", "Paris"),
+            ]
+        )
+        + "\n"
+    )
     runner = CliRunner()
     ws = tmp_path / "ws"
     assert runner.invoke(app, ["ingest", str(data), "-w", str(ws)]).exit_code == 0

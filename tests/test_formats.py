@@ -16,19 +16,36 @@ Q, A = SUPPORT_QA[0]
 
 FORMAT_CASES = [
     ("alpaca", {"instruction": Q, "input": "", "output": A}, (Turn("user", Q), Turn("assistant", A))),
-    ("alpaca", {"instruction": "Translate.", "input": "Hola", "output": "Hello"},
-     (Turn("user", "Translate.\n\nHola"), Turn("assistant", "Hello"))),
-    ("dolly", {"instruction": Q, "context": "", "response": A, "category": "open_qa"},
-     (Turn("user", Q), Turn("assistant", A))),
+    (
+        "alpaca",
+        {"instruction": "Translate.", "input": "Hola", "output": "Hello"},
+        (Turn("user", "Translate.\n\nHola"), Turn("assistant", "Hello")),
+    ),
+    (
+        "dolly",
+        {"instruction": Q, "context": "", "response": A, "category": "open_qa"},
+        (Turn("user", Q), Turn("assistant", A)),
+    ),
     ("prompt_response", {"prompt": Q, "completion": A}, (Turn("user", Q), Turn("assistant", A))),
     ("prompt_response", {"prompt": Q, "chosen": A}, (Turn("user", Q), Turn("assistant", A))),
     ("prompt_only", {"prompt": Q}, (Turn("user", Q),)),
     ("prompt_only", {"instruction": Q}, (Turn("user", Q),)),
-    ("messages", {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": Q},
-                               {"role": "assistant", "content": A}]},
-     (Turn("system", "Be brief."), Turn("user", Q), Turn("assistant", A))),
-    ("sharegpt", {"conversations": [{"from": "human", "value": Q}, {"from": "gpt", "value": A}]},
-     (Turn("user", Q), Turn("assistant", A))),
+    (
+        "messages",
+        {
+            "messages": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": Q},
+                {"role": "assistant", "content": A},
+            ]
+        },
+        (Turn("system", "Be brief."), Turn("user", Q), Turn("assistant", A)),
+    ),
+    (
+        "sharegpt",
+        {"conversations": [{"from": "human", "value": Q}, {"from": "gpt", "value": A}]},
+        (Turn("user", Q), Turn("assistant", A)),
+    ),
 ]
 
 
@@ -85,23 +102,47 @@ def _bad_files(tmp: Path) -> list[tuple[str, Path, str]]:
         p.write_bytes(content)
         cases.append((name, p, pattern))
 
-    add("malformed_json", f"{good}\n{{\"instruction\": \"x\", \n{good}\n".encode(), pattern=r":2: malformed JSON")
-    add("missing_field", f"{good}\n{json.dumps({'instruction': Q, 'input': ''})}\n".encode(),
-        pattern=r":2: .*field 'output'")
-    add("wrong_type", f"{good}\n{json.dumps({'instruction': Q, 'input': '', 'output': 42})}\n".encode(),
-        pattern=r":2: expected text, got int .*field 'output'")
-    add("bad_role", (json.dumps({"messages": [{"role": "user", "content": "hi"}]}) + "\n"
-                     + json.dumps({"messages": [{"role": "wizard", "content": "hi"}]}) + "\n").encode(),
-        pattern=r":2: unknown role 'wizard'.*messages\[0\]\.role")
+    add("malformed_json", f'{good}\n{{"instruction": "x", \n{good}\n'.encode(), pattern=r":2: malformed JSON")
+    add(
+        "missing_field",
+        f"{good}\n{json.dumps({'instruction': Q, 'input': ''})}\n".encode(),
+        pattern=r":2: .*field 'output'",
+    )
+    add(
+        "wrong_type",
+        f"{good}\n{json.dumps({'instruction': Q, 'input': '', 'output': 42})}\n".encode(),
+        pattern=r":2: expected text, got int .*field 'output'",
+    )
+    add(
+        "bad_role",
+        (
+            json.dumps({"messages": [{"role": "user", "content": "hi"}]})
+            + "\n"
+            + json.dumps({"messages": [{"role": "wizard", "content": "hi"}]})
+            + "\n"
+        ).encode(),
+        pattern=r":2: unknown role 'wizard'.*messages\[0\]\.role",
+    )
     add("empty", b"", pattern="empty file")
     add("only_blank_lines", b"\n\n  \n", pattern="empty file")
-    add("undecodable", f"{good}\n".encode() + b'{"instruction": "caf\xe9", "output": "x"}\n',
-        pattern=r":2: bytes that are not UTF-8")
-    add("ragged_csv", b"instruction,input,output\nq1,,a1\nq2,,a2,extra\n", suffix=".csv",
-        pattern=r":3: ragged row: 4 cells but the header has 3")
+    add(
+        "undecodable",
+        f"{good}\n".encode() + b'{"instruction": "caf\xe9", "output": "x"}\n',
+        pattern=r":2: bytes that are not UTF-8",
+    )
+    add(
+        "ragged_csv",
+        b"instruction,input,output\nq1,,a1\nq2,,a2,extra\n",
+        suffix=".csv",
+        pattern=r":3: ragged row: 4 cells but the header has 3",
+    )
     add("not_an_object", f"{good}\n[1, 2]\n".encode(), pattern=r":2: expected a JSON object")
-    add("bad_json_array", b'[{"instruction": "q", "output": "a"},\n {"instruction": 1}', suffix=".json",
-        pattern=r":2: malformed JSON")
+    add(
+        "bad_json_array",
+        b'[{"instruction": "q", "output": "a"},\n {"instruction": 1}',
+        suffix=".json",
+        pattern=r":2: malformed JSON",
+    )
     add("unsupported_suffix", b"hello", suffix=".txt", pattern="unsupported file type")
     return cases
 

@@ -35,8 +35,9 @@ def test_v1_workspace_is_migrated_and_its_old_datasets_still_export(tmp_path, al
     old = ws.dataset(ds.id)
     assert old.source == {}
     export_dataset(ws, old, tmp_path / "old.jsonl")  # re-serialised: no original bytes were kept then
-    assert [json.loads(x) for x in (tmp_path / "old.jsonl").read_text().splitlines()] == \
-        [json.loads(x) for x in alpaca_file.read_text().splitlines()]
+    assert [json.loads(x) for x in (tmp_path / "old.jsonl").read_text().splitlines()] == [
+        json.loads(x) for x in alpaca_file.read_text().splitlines()
+    ]
     p = tmp_path / "new.parquet"
     pq.write_table(pa.table({"prompt": ["p"], "response": ["r"], "n": pa.array([1], pa.int8())}), p)
     new, _, _ = ingest_file(ws, p)
@@ -51,16 +52,19 @@ def test_what_is_stored_per_row_and_per_dataset(tmp_path, workspace):
     assert ds.source["kind"] == "jsonl" and ds.source["id_column"] == "id" and ds.source["newline"] == "\r\n"
     assert ds.source["file_sha256"] == ds.content_hash  # read the default way: identity = the bytes
     ex = workspace.examples(ds.id, with_raw=True)
-    assert [e.raw for e in ex] == [b'{"id": 7, "prompt": "p", "response": "r"}\r\n',
-                                   b'\n{"id": 8, "prompt": "q", "response": "s"}']
+    assert [e.raw for e in ex] == [
+        b'{"id": 7, "prompt": "p", "response": "r"}\r\n',
+        b'\n{"id": 8, "prompt": "q", "response": "s"}',
+    ]
     assert [e.source_id for e in ex] == ["7", "8"] and ex[1].record["prompt"] == "q"
     assert workspace.examples(ds.id)[0].raw is None  # only exports ask for the bytes
 
 
 def test_columnar_sources_keep_arrow_chunks(tmp_path, workspace):
     p = tmp_path / "d.parquet"
-    pq.write_table(pa.table({"prompt": [f"p{i}" for i in range(5000)], "response": ["r"] * 5000}), p,
-                   row_group_size=1500)
+    pq.write_table(
+        pa.table({"prompt": [f"p{i}" for i in range(5000)], "response": ["r"] * 5000}), p, row_group_size=1500
+    )
     ds, _, _ = ingest_file(workspace, p)
     chunks = list(workspace.iter_chunks(ds.id))
     assert [c[0] for c in chunks] == sorted(c[0] for c in chunks) and sum(c[1] for c in chunks) == 5000

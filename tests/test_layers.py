@@ -40,8 +40,10 @@ def test_core_import_does_not_load_torch_or_streamlit():
     import subprocess
     import sys
 
-    code = ("import sys, curation.cli, curation.store, curation.formats, curation.curate, curation.export; "
-            "print(sorted(m for m in ('torch', 'streamlit', 'transformers') if m in sys.modules))")
+    code = (
+        "import sys, curation.cli, curation.store, curation.formats, curation.curate, curation.export; "
+        "print(sorted(m for m in ('torch', 'streamlit', 'transformers') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -70,7 +72,10 @@ def test_the_store_owns_all_sql():
 
     sql = re.compile(r"engine\.(connect|begin)\(|\.execute\(|\bsa\.(select|insert|update|delete|text)\(")
     owners = {"store.py", "store_auth.py", "store_decisions.py", "store_review.py", "migrations.py"}
-    offenders = [str(f.relative_to(ROOT)) for package in ("curation", "training", "app", "cli")
-                 for f in sorted((ROOT / package).rglob("*.py"))
-                 if not (f.parent.name == "curation" and f.name in owners) and sql.search(f.read_text(encoding="utf-8"))]
+    offenders = [
+        str(f.relative_to(ROOT))
+        for package in ("curation", "training", "app", "cli")
+        for f in sorted((ROOT / package).rglob("*.py"))
+        if not (f.parent.name == "curation" and f.name in owners) and sql.search(f.read_text(encoding="utf-8"))
+    ]
     assert offenders == []

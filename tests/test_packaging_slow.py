@@ -25,26 +25,49 @@ def test_an_installed_wheel_runs_the_demo_outside_the_checkout(tmp_path):
     wheels = tmp_path / "wheels"
     # without setuptools here, pip builds in an isolated environment (from the package index)
     isolation = ["--no-build-isolation"] if importlib.util.find_spec("setuptools") else []
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", *isolation, "-q",
-                    "-w", str(wheels)], check=True, cwd=tmp_path)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", *isolation, "-q", "-w", str(wheels)],
+        check=True,
+        cwd=tmp_path,
+    )
     (wheel,) = wheels.glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "cli/main.py" in names and "curation/detectors/request_form.json" in names
     assert {n.rsplit("/", 1)[1] for n in names if "/share/curation-workbench/demo/" in n} >= {
-        "train.jsonl", "reference.jsonl", "eval.jsonl", "resolutions.jsonl"}
+        "train.jsonl",
+        "reference.jsonl",
+        "eval.jsonl",
+        "resolutions.jsonl",
+    }
     env_dir = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
     py = env_dir / "bin" / "python"
-    target = subprocess.run([str(py), "-c", "import site; print(site.getsitepackages()[0])"], check=True,
-                            capture_output=True, text=True).stdout.strip()
+    target = subprocess.run(
+        [str(py), "-c", "import site; print(site.getsitepackages()[0])"], check=True, capture_output=True, text=True
+    ).stdout.strip()
     (Path(target) / "zz_project_deps.pth").write_text(site.getsitepackages()[0] + "\n")
     subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True)
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    where = subprocess.run([str(py), "-c", "import curation; from curation.cli_common import DEMO_DIR; "
-                            "print(curation.__file__); print(DEMO_DIR)"], check=True, capture_output=True, text=True,
-                           cwd=tmp_path, env=env).stdout.split()
+    where = subprocess.run(
+        [
+            str(py),
+            "-c",
+            "import curation; from curation.cli_common import DEMO_DIR; print(curation.__file__); print(DEMO_DIR)",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    ).stdout.split()
     assert where[0].startswith(str(env_dir)) and where[1].startswith(str(env_dir)), where
-    done = subprocess.run([str(env_dir / "bin" / "curate"), "demo", "--workspace", str(tmp_path / "ws")],
-                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=900)
+    done = subprocess.run(
+        [str(env_dir / "bin" / "curate"), "demo", "--workspace", str(tmp_path / "ws")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "contradiction" in done.stdout and "duplicate" in done.stdout

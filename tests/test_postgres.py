@@ -50,11 +50,27 @@ def pg_url(tmp_path_factory):
         shutil.chown(data, "postgres", "postgres")
         run_as = ["runuser", "-u", "postgres", "--"]
     port = _free_port()
-    subprocess.run(run_as + [str(bindir / "initdb"), "-D", str(data / "db"), "-A", "trust", "-U", "curate"],
-                   check=True, capture_output=True)
-    subprocess.run(run_as + [str(bindir / "pg_ctl"), "-D", str(data / "db"), "-l", str(data / "log"), "-w",
-                             "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "start"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        run_as + [str(bindir / "initdb"), "-D", str(data / "db"), "-A", "trust", "-U", "curate"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        run_as
+        + [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data / "db"),
+            "-l",
+            str(data / "log"),
+            "-w",
+            "-o",
+            f"-p {port} -k {data} -c listen_addresses=127.0.0.1",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         url = f"postgresql+psycopg://curate@127.0.0.1:{port}/postgres"
         deadline = time.time() + 20
@@ -68,8 +84,9 @@ def pg_url(tmp_path_factory):
                 time.sleep(0.5)
         yield url
     finally:
-        subprocess.run(run_as + [str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            run_as + [str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "immediate", "stop"], capture_output=True
+        )
         shutil.rmtree(data, ignore_errors=True)
 
 
@@ -79,8 +96,9 @@ def test_workspace_on_postgres(pg_url, tmp_path, alpaca_file):
     assert created and not ingest_file(ws, alpaca_file)[1]
     assert len(ws.examples(ds.id)) == ds.n_examples
     v = ws.version(ds.id, "dup-x")
-    ws.record_decision(ds.id, "merge", "ana", rows=[0, 1], finding_id="dup-x", payload={"keep_row": 1},
-                       expected_version=v)
+    ws.record_decision(
+        ds.id, "merge", "ana", rows=[0, 1], finding_id="dup-x", payload={"keep_row": 1}, expected_version=v
+    )
     with pytest.raises(ConflictError):
         ws.record_decision(ds.id, "keep", "ben", rows=[0, 1], finding_id="dup-x", expected_version=v)
     assert [r.status for r in curated_rows(ws, ds)[:2]] == ["dropped", "kept"]

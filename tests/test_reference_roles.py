@@ -18,20 +18,32 @@ from curation.store import RoleError, Workspace
 from curation.workbench import ingest_file, scan_dataset
 
 TOPICS = ["password reset", "billing invoice", "dark mode theme", "sync devices", "export notes pdf"]
-TRAIN = [{"instruction": f"How do I handle {t} number {i} in the app?", "input": "", "output": "Like this."}
-         for i in range(8) for t in TOPICS]
-GAP = [f"Translate this sentence into French: the {w} is on the table." for w in ("cat", "book", "lamp", "key",
-                                                                                  "phone", "cup")]
-COVERAGE = [{"prompt": f"How do I handle {t} number {i} in the app?"} for i in range(3) for t in TOPICS] + \
-    [{"prompt": g} for g in GAP]
-EVAL = [{"id": "e1", "messages": [{"role": "user", "content": "How do I handle dark mode theme number 2 in the app?"}]},
-        {"id": "e2", "messages": [{"role": "user", "content": "Which planet is the largest in our solar system?"}]}]
+TRAIN = [
+    {"instruction": f"How do I handle {t} number {i} in the app?", "input": "", "output": "Like this."}
+    for i in range(8)
+    for t in TOPICS
+]
+GAP = [
+    f"Translate this sentence into French: the {w} is on the table."
+    for w in ("cat", "book", "lamp", "key", "phone", "cup")
+]
+COVERAGE = [{"prompt": f"How do I handle {t} number {i} in the app?"} for i in range(3) for t in TOPICS] + [
+    {"prompt": g} for g in GAP
+]
+EVAL = [
+    {"id": "e1", "messages": [{"role": "user", "content": "How do I handle dark mode theme number 2 in the app?"}]},
+    {"id": "e2", "messages": [{"role": "user", "content": "Which planet is the largest in our solar system?"}]},
+]
 
 
 @pytest.fixture
 def files(tmp_path):
-    return (write_jsonl(tmp_path / "train.jsonl", TRAIN), write_jsonl(tmp_path / "coverage.jsonl", COVERAGE),
-            write_jsonl(tmp_path / "eval.jsonl", EVAL), tmp_path)
+    return (
+        write_jsonl(tmp_path / "train.jsonl", TRAIN),
+        write_jsonl(tmp_path / "coverage.jsonl", COVERAGE),
+        write_jsonl(tmp_path / "eval.jsonl", EVAL),
+        tmp_path,
+    )
 
 
 def curate(*args):
@@ -65,8 +77,20 @@ def test_scan_finds_gaps_against_the_coverage_reference_and_leakage_against_the_
     cfg = tmp / "scan.json"
     cfg.write_text(json.dumps({"embedding_model": "hashing", "detectors": ["coverage", "leakage"]}))
     out = tmp / "findings.jsonl"
-    result = curate("scan", train, "--reference", coverage, "--eval-set", evals, "--findings-out", out,
-                    "-w", tmp / "ws", "--config", cfg)
+    result = curate(
+        "scan",
+        train,
+        "--reference",
+        coverage,
+        "--eval-set",
+        evals,
+        "--findings-out",
+        out,
+        "-w",
+        tmp / "ws",
+        "--config",
+        cfg,
+    )
     assert result.exit_code == 0, result.output
     found = [json.loads(x) for x in out.read_text().splitlines()]
     gaps = [f for f in found if f["kind"] == "coverage_gap"]
@@ -93,8 +117,12 @@ def test_without_an_eval_set_no_leakage_is_reported(files):
     cfg = tmp / "scan.json"
     cfg.write_text(json.dumps({"embedding_model": "hashing", "detectors": ["coverage", "leakage"]}))
     out = tmp / "findings.jsonl"
-    assert curate("scan", train, "--reference", coverage, "--findings-out", out, "-w", tmp / "ws",
-                  "--config", cfg).exit_code == 0
+    assert (
+        curate(
+            "scan", train, "--reference", coverage, "--findings-out", out, "-w", tmp / "ws", "--config", cfg
+        ).exit_code
+        == 0
+    )
     assert {json.loads(x)["kind"] for x in out.read_text().splitlines()} == {"coverage_gap"}
 
 
@@ -109,8 +137,11 @@ def test_cli_ingest_records_the_role_and_refuses_a_second_one(files):
     assert both.exit_code != 0 and "not both" in both.output
     again = curate("scan", train, "--reference", evals, "--findings-out", tmp / "f.jsonl", "-w", ws_dir)
     assert again.exit_code != 0 and "already in this workspace as eval set" in again.output
-    assert {d.name: d.role for d in Workspace(ws_dir).datasets()} == {"eval": "eval", "coverage": "coverage",
-                                                                      "train": "data"}
+    assert {d.name: d.role for d in Workspace(ws_dir).datasets()} == {
+        "eval": "eval",
+        "coverage": "coverage",
+        "train": "data",
+    }
 
 
 def test_demo_scans_against_its_coverage_reference_and_its_eval_set(tmp_path, monkeypatch):
@@ -131,18 +162,26 @@ def test_a_version_2_workspace_gets_reference_roles(tmp_path):
     ws = Workspace(tmp_path / "ws")
     with sqlite3.connect(ws.root / "workspace.db") as conn:  # what version 2 looked like
         for i, ref in ((1, 0), (2, 1)):
-            conn.execute("INSERT INTO datasets (id, name, path, format, content_hash, n_examples, is_reference, "
-                         "skipped_json, created_at) VALUES (?, ?, 'x', 'prompt', ?, 3, ?, '[]', 0)",
-                         (i, f"d{i}", f"h{i}", ref))
-        conn.execute("INSERT INTO scans (dataset_id, reference_dataset_id, settings_json, timings_json, started_at, "
-                     "finished_at, n_findings) VALUES (1, 2, '{}', '{}', 0, 0, 0)")
+            conn.execute(
+                "INSERT INTO datasets (id, name, path, format, content_hash, n_examples, is_reference, "
+                "skipped_json, created_at) VALUES (?, ?, 'x', 'prompt', ?, 3, ?, '[]', 0)",
+                (i, f"d{i}", f"h{i}", ref),
+            )
+        conn.execute(
+            "INSERT INTO scans (dataset_id, reference_dataset_id, settings_json, timings_json, started_at, "
+            "finished_at, n_findings) VALUES (1, 2, '{}', '{}', 0, 0, 0)"
+        )
         conn.execute("ALTER TABLE datasets DROP COLUMN reference_role")
-        conn.execute("CREATE TABLE scans_v2 (id INTEGER PRIMARY KEY, dataset_id INTEGER NOT NULL REFERENCES "
-                     "datasets (id), reference_dataset_id INTEGER REFERENCES datasets (id), settings_json TEXT NOT "
-                     "NULL, timings_json TEXT NOT NULL, started_at FLOAT NOT NULL, finished_at FLOAT NOT NULL, "
-                     "n_findings INTEGER NOT NULL)")
-        conn.execute("INSERT INTO scans_v2 SELECT id, dataset_id, reference_dataset_id, settings_json, timings_json, "
-                     "started_at, finished_at, n_findings FROM scans")
+        conn.execute(
+            "CREATE TABLE scans_v2 (id INTEGER PRIMARY KEY, dataset_id INTEGER NOT NULL REFERENCES "
+            "datasets (id), reference_dataset_id INTEGER REFERENCES datasets (id), settings_json TEXT NOT "
+            "NULL, timings_json TEXT NOT NULL, started_at FLOAT NOT NULL, finished_at FLOAT NOT NULL, "
+            "n_findings INTEGER NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO scans_v2 SELECT id, dataset_id, reference_dataset_id, settings_json, timings_json, "
+            "started_at, finished_at, n_findings FROM scans"
+        )
         conn.execute("DROP TABLE scans")
         conn.execute("ALTER TABLE scans_v2 RENAME TO scans")
         conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
@@ -173,8 +212,13 @@ def test_the_data_page_chooses_a_role_on_import_lists_roles_and_scans_with_both(
     monkeypatch.setenv("CURATE_WORKSPACE", str(ws.root))
     monkeypatch.delenv("CURATE_TEAM_MODE", raising=False)
     started = {}
-    monkeypatch.setattr(jobs, "start_scan", lambda ws_, ds, ref, settings, actor, eval_set=None:
-                        started.update(ref=ref.name if ref else None, eval=eval_set.name if eval_set else None) or "r1")
+    monkeypatch.setattr(
+        jobs,
+        "start_scan",
+        lambda ws_, ds, ref, settings, actor, eval_set=None: (
+            started.update(ref=ref.name if ref else None, eval=eval_set.name if eval_set else None) or "r1"
+        ),
+    )
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("views/data.py").run()
     for name, role in (("coverage.jsonl", "coverage"), ("eval.jsonl", "eval")):
@@ -185,8 +229,11 @@ def test_the_data_page_chooses_a_role_on_import_lists_roles_and_scans_with_both(
     assert any("Ingested eval as eval set" in s.value for s in at.success)
     assert {d.name: d.role for d in ws.datasets()} == {"train": "data", "coverage": "coverage", "eval": "eval"}
     table = at.dataframe[0].value
-    assert dict(zip(table["name"], table["role"])) == {"train": "dataset", "coverage": "coverage reference",
-                                                       "eval": "eval set"}
+    assert dict(zip(table["name"], table["role"])) == {
+        "train": "dataset",
+        "coverage": "coverage reference",
+        "eval": "eval set",
+    }
     # each choice lists only the files of its role
     assert at.selectbox(key="scan_reference").options == ["none", "coverage"]
     assert at.selectbox(key="scan_eval").options == ["none", "eval"]

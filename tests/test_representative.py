@@ -22,33 +22,64 @@ A = "Open the note, click Share, then choose Export as PDF. The file downloads r
 PRICE = "The Pro plan costs $12 per month, billed monthly."
 
 CASES = {  # id -> (members as (request, answer), index of the clean original, words in the reason)
-    "wrapper": ([("Hi! Quick question: " + Q + " Thanks!", A), (Q, A)], 1,
-                'adds words around the request (row 0: “Hi! Quick question:” … “Thanks!”)'),
-    "greeting-on-a-rewording": ([("Hello! Which plan has single sign-on?", "SSO comes with the Business plan."),
-                                 ("Which plan includes single sign-on?", "SSO comes with the Business plan.")], 1,
-                                "adds a greeting, sign-off or polite phrase (row 0)"),
-    "opener": ([("What does Pro cost?", "Sure! " + PRICE), ("What does Pro cost?", PRICE)], 1,
-               "puts words before the answer (row 0: “Sure!”)"),
-    "label-prefix": ([("What does Pro cost?", PRICE), ("What does Pro cost?", "**Answer:** " + PRICE)], 0,
-                     "puts words before the answer (row 1: “**Answer:**”)"),
-    "closer": ([("What does Pro cost?", PRICE + " Hope that helps!"), ("What does Pro cost?", PRICE)], 1,
-               "adds a closing phrase to the answer (row 0: “Hope that helps!”)"),
+    "wrapper": (
+        [("Hi! Quick question: " + Q + " Thanks!", A), (Q, A)],
+        1,
+        "adds words around the request (row 0: “Hi! Quick question:” … “Thanks!”)",
+    ),
+    "greeting-on-a-rewording": (
+        [
+            ("Hello! Which plan has single sign-on?", "SSO comes with the Business plan."),
+            ("Which plan includes single sign-on?", "SSO comes with the Business plan."),
+        ],
+        1,
+        "adds a greeting, sign-off or polite phrase (row 0)",
+    ),
+    "opener": (
+        [("What does Pro cost?", "Sure! " + PRICE), ("What does Pro cost?", PRICE)],
+        1,
+        "puts words before the answer (row 0: “Sure!”)",
+    ),
+    "label-prefix": (
+        [("What does Pro cost?", PRICE), ("What does Pro cost?", "**Answer:** " + PRICE)],
+        0,
+        "puts words before the answer (row 1: “**Answer:**”)",
+    ),
+    "closer": (
+        [("What does Pro cost?", PRICE + " Hope that helps!"), ("What does Pro cost?", PRICE)],
+        1,
+        "adds a closing phrase to the answer (row 0: “Hope that helps!”)",
+    ),
     "lower-cased": ([(Q.lower(), A), (Q, A)], 1, "is lower-cased (row 0)"),
     "capitals": ([(Q, A), (Q.upper(), A)], 0, "is in capitals (row 1)"),
-    "typos-against-the-majority": ([("Where can I chnage my billing address?", A),
-                                    ("Where can I change my billing address?", A),
-                                    ("Where can I change my billing adress?", A)], 1,
-                                   "misspell words (row 0: “chnage” for “change”; row 2: “adress” for “address”)"),
+    "typos-against-the-majority": (
+        [
+            ("Where can I chnage my billing address?", A),
+            ("Where can I change my billing address?", A),
+            ("Where can I change my billing adress?", A),
+        ],
+        1,
+        "misspell words (row 0: “chnage” for “change”; row 2: “adress” for “address”)",
+    ),
     "truncated": ([(Q, A), (Q, "Open the note, click Share, then choose")], 0, "cuts the answer short (row 1)"),
     "markup": ([(Q, "> " + A), (Q, A)], 1, "adds markup (row 0)"),
-    "whitespace": ([("  " + Q + " \n", A.replace(". ", ".  ") + "\n"), (Q, A)], 1,
-                   "adds stray spaces or line breaks (row 0)"),
+    "whitespace": (
+        [("  " + Q + " \n", A.replace(". ", ".  ") + "\n"), (Q, A)],
+        1,
+        "adds stray spaces or line breaks (row 0)",
+    ),
     "identical": ([(Q, A), (Q, A)], 0, "is identical (row 1)"),
-    "several-kinds": ([(Q.lower(), A), ("Hey team, " + Q + " Cheers.", A), (Q, A), (Q, "Sure! " + A)], 2,
-                      "the others are lower-cased (row 0), add words around the request (row 1: “Hey team,” … "
-                      "“Cheers.”), put words before the answer (row 3: “Sure!”)"),
-    "prompt-only": ([("Summarise this article in three bullet points.", ""),
-                     ("summarise this article in three bullet points", "")], 0, "is lower-cased (row 1)"),
+    "several-kinds": (
+        [(Q.lower(), A), ("Hey team, " + Q + " Cheers.", A), (Q, A), (Q, "Sure! " + A)],
+        2,
+        "the others are lower-cased (row 0), add words around the request (row 1: “Hey team,” … "
+        "“Cheers.”), put words before the answer (row 3: “Sure!”)",
+    ),
+    "prompt-only": (
+        [("Summarise this article in three bullet points.", ""), ("summarise this article in three bullet points", "")],
+        0,
+        "is lower-cased (row 1)",
+    ),
 }
 
 

@@ -42,12 +42,15 @@ def test_queue_page_loads_examples_and_reference_prompts(fx):
     assert set(dup.examples) == set(dup.finding.rows)
 
 
-@pytest.mark.parametrize("search, expected", [
-    ("password", 1),  # example text only
-    ("PRO PRICE", 1),  # reason, case-insensitive
-    ("$15", 1),  # evidence
-    ("100%_literal", 0),  # LIKE wildcards are escaped
-])
+@pytest.mark.parametrize(
+    "search, expected",
+    [
+        ("password", 1),  # example text only
+        ("PRO PRICE", 1),  # reason, case-insensitive
+        ("$15", 1),  # evidence
+        ("100%_literal", 0),  # LIKE wildcards are escaped
+    ],
+)
 def test_search_looks_in_reason_evidence_and_example_text(fx, search, expected):
     ws, ds = fx
     assert review.queue(ws, ds, None, "ann", search=search).total == expected
@@ -79,8 +82,17 @@ def test_edit_into_the_right_answer_is_one_event_and_one_undo(fx):
     ws, ds = fx
     item = first(ws, ds, "contradiction")
     rows = item.finding.rows
-    recorded = review.decide(ws, ds, item.finding.finding_id, item.state.version, "pick", rows,
-                             {"keep_row": rows[0], "answer": "The Pro plan costs $12."}, "ann", "annotator")
+    recorded = review.decide(
+        ws,
+        ds,
+        item.finding.finding_id,
+        item.state.version,
+        "pick",
+        rows,
+        {"keep_row": rows[0], "answer": "The Pro plan costs $12."},
+        "ann",
+        "annotator",
+    )
     assert len(recorded) == 1
     statuses = {r.row: r for r in derive(ws.examples(ds), ws.decisions(ds))}
     assert statuses[rows[0]].status == "edited" and statuses[rows[1]].status == "dropped"
@@ -134,8 +146,9 @@ def test_disagreeing_votes_go_to_adjudication(fx):
     assert ids(queue) == [fid] and {v.actor for v in queue.items[0].state.votes} == {"ann", "bob"}
     agree = review.agreement(ws, ds)
     assert agree["n_items"] == 1 and agree["n_agree"] == 0
-    review.decide(ws, ds, fid, queue.items[0].state.version, "drop", rows, {}, "cora", "curator",
-                  settings=review.ReviewSettings())
+    review.decide(
+        ws, ds, fid, queue.items[0].state.version, "drop", rows, {}, "cora", "curator", settings=review.ReviewSettings()
+    )
     assert review.adjudication_queue(ws, ds).total == 0
 
 
@@ -149,12 +162,16 @@ def test_blind_queue_shows_only_routed_items(fx):
     assert left["ann"] == len(seen)
 
 
-@pytest.mark.parametrize("pairs, expected", [
-    ([], None),
-    ([("keep", "keep")] * 4, 1.0),
-    ([("a", "a"), ("b", "b"), ("a", "b"), ("b", "a")], 0.0),
-    ([("a", "a")] * 20 + [("a", "b")] * 5 + [("b", "a")] * 10 + [("b", "b")] * 15, 0.4),  # textbook table
-], ids=["empty", "perfect", "chance", "textbook"])
+@pytest.mark.parametrize(
+    "pairs, expected",
+    [
+        ([], None),
+        ([("keep", "keep")] * 4, 1.0),
+        ([("a", "a"), ("b", "b"), ("a", "b"), ("b", "a")], 0.0),
+        ([("a", "a")] * 20 + [("a", "b")] * 5 + [("b", "a")] * 10 + [("b", "b")] * 15, 0.4),  # textbook table
+    ],
+    ids=["empty", "perfect", "chance", "textbook"],
+)
 def test_cohen_kappa(pairs, expected):
     got = agreement.cohen_kappa(pairs)
     assert got == expected if expected is None else got == pytest.approx(expected)
@@ -164,8 +181,9 @@ def test_progress_counts_live_decisions_per_person(fx):
     ws, ds = fx
     for who in ("ann", "bob"):
         item = first(ws, ds, "duplicate", who)
-        review.decide(ws, ds, item.finding.finding_id, item.state.version, "keep", item.finding.rows, {},
-                      who, "annotator")
+        review.decide(
+            ws, ds, item.finding.finding_id, item.state.version, "keep", item.finding.rows, {}, who, "annotator"
+        )
     review.undo_last(ws, ds, "bob")
     people = {p["person"]: p for p in review.progress(ws, ds)}
     assert people["ann"]["keep"] == 1 and people["ann"]["items"] == 1 and "bob" not in people
@@ -177,9 +195,13 @@ def test_binomial_two_sided(k, n, p):
 
 
 def test_ab_summary_counts_ties_as_half_and_checks_position():
-    j = ([{"left": "curated", "right": "raw", "verdict": "A"}] * 6 + [{"left": "raw", "right": "curated", "verdict": "B"}] * 2
-         + [{"left": "raw", "right": "curated", "verdict": "A"}] * 2 + [{"left": "raw", "right": "curated", "verdict": "tie"}] * 2
-         + [{"left": "base", "right": "raw", "verdict": "A"}] * 3)
+    j = (
+        [{"left": "curated", "right": "raw", "verdict": "A"}] * 6
+        + [{"left": "raw", "right": "curated", "verdict": "B"}] * 2
+        + [{"left": "raw", "right": "curated", "verdict": "A"}] * 2
+        + [{"left": "raw", "right": "curated", "verdict": "tie"}] * 2
+        + [{"left": "base", "right": "raw", "verdict": "A"}] * 3
+    )
     s = agreement.ab_summary(j, "curated", "raw")
     assert (s["n"], s["wins"], s["losses"], s["ties"]) == (12, 8, 2, 2)
     assert s["win_rate"] == pytest.approx(9 / 12)

@@ -27,8 +27,12 @@ WRITERS = ("jsonl", "json", "csv", "parquet", "hf")
 def alpaca_rows() -> list[dict]:
     rows = []
     for i in range(N):
-        row = {"id": i + 1, "instruction": f"Wie setze ich mein Passwort zurück? #{i} \"quoted\", comma",
-               "input": "line one\nline two" if i == 2 else "", "output": f"Öffne Einstellungen > Konto ({i}). ✓"}
+        row = {
+            "id": i + 1,
+            "instruction": f'Wie setze ich mein Passwort zurück? #{i} "quoted", comma',
+            "input": "line one\nline two" if i == 2 else "",
+            "output": f"Öffne Einstellungen > Konto ({i}). ✓",
+        }
         if i >= 2:  # columns only some rows have (the first row lacks them)
             row["tags"] = ["billing", f"t{i}"]
             row["source"] = "web"
@@ -37,16 +41,26 @@ def alpaca_rows() -> list[dict]:
 
 
 def message_table() -> pa.Table:
-    msgs = [[{"role": "system", "content": "Be brief."}, {"role": "user", "content": f"Question {i}?"},
-             {"role": "assistant", "content": f"Answer {i}."}] for i in range(N)]
-    return pa.table({
-        "id": pa.array(range(10, 10 + N), pa.int32()),
-        "messages": pa.array(msgs, pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
-        "meta": pa.array([{"lang": "en", "score": 0.5 if i != 3 else math.nan} for i in range(N)],
-                         pa.struct([("lang", pa.string()), ("score", pa.float64())])),
-        "turn_count": pa.array([3] * N, pa.int16()),
-        "created": pa.array([dt.datetime(2024, 1, i + 1) for i in range(N)], pa.timestamp("us")),
-    })
+    msgs = [
+        [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": f"Question {i}?"},
+            {"role": "assistant", "content": f"Answer {i}."},
+        ]
+        for i in range(N)
+    ]
+    return pa.table(
+        {
+            "id": pa.array(range(10, 10 + N), pa.int32()),
+            "messages": pa.array(msgs, pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
+            "meta": pa.array(
+                [{"lang": "en", "score": 0.5 if i != 3 else math.nan} for i in range(N)],
+                pa.struct([("lang", pa.string()), ("score", pa.float64())]),
+            ),
+            "turn_count": pa.array([3] * N, pa.int16()),
+            "created": pa.array([dt.datetime(2024, 1, i + 1) for i in range(N)], pa.timestamp("us")),
+        }
+    )
 
 
 def hf_partial_table() -> pa.Table:
@@ -101,7 +115,7 @@ def make_source(name: str, tmp: Path):
         d = tmp / "shards"
         d.mkdir()
         for k, start in enumerate(range(0, N, 2)):
-            (d / f"part-{k:05d}.jsonl").write_text("".join(lines_compact[start:start + 2]), encoding="utf-8")
+            (d / f"part-{k:05d}.jsonl").write_text("".join(lines_compact[start : start + 2]), encoding="utf-8")
         return d, rows, "jsonl"
     if name == "parquet_nested":
         p = tmp / "in.parquet"
@@ -123,8 +137,13 @@ def make_source(name: str, tmp: Path):
     if name == "dataframe":
         import pandas as pd
 
-        df = pd.DataFrame({"instruction": [r["instruction"] for r in rows], "output": [r["output"] for r in rows],
-                           "n": pd.array(range(N), dtype="int32")})
+        df = pd.DataFrame(
+            {
+                "instruction": [r["instruction"] for r in rows],
+                "output": [r["output"] for r in rows],
+                "n": pd.array(range(N), dtype="int32"),
+            }
+        )
         return df, pa.Table.from_pandas(df, preserve_index=False).to_pylist(), "parquet"
     if name == "records":
         return rows, rows, "jsonl"
@@ -141,9 +160,22 @@ def _in_memory(table: pa.Table):
     return InMemoryTable(table)
 
 
-READERS = ("jsonl_compact", "jsonl_ascii_crlf", "json_pretty", "json_wrapped", "csv_multiline", "jsonl_gz", "csv_zst",
-           "jsonl_shards", "parquet_nested", "parquet_shards", "hf_partial", "dataframe", "records",
-           "hf_dataset_object")
+READERS = (
+    "jsonl_compact",
+    "jsonl_ascii_crlf",
+    "json_pretty",
+    "json_wrapped",
+    "csv_multiline",
+    "jsonl_gz",
+    "csv_zst",
+    "jsonl_shards",
+    "parquet_nested",
+    "parquet_shards",
+    "hf_partial",
+    "dataframe",
+    "records",
+    "hf_dataset_object",
+)
 
 
 def _strict_json(text: str):
@@ -293,8 +325,14 @@ def test_one_drop_and_one_edit_change_exactly_those_rows(tmp_path, workspace, re
 def test_added_rows_get_a_stable_id_in_the_id_column(tmp_path, workspace, writer):
     src, values, _ = make_source("parquet_nested" if writer in ("parquet", "hf") else "jsonl_compact", tmp_path)
     ds, _, _ = ingest_file(workspace, src)
-    decision = workspace.record_decision(ds.id, "add", "cat", payload={"messages": [
-        {"role": "user", "content": "New question?"}, {"role": "assistant", "content": "New answer."}]})
+    decision = workspace.record_decision(
+        ds.id,
+        "add",
+        "cat",
+        payload={
+            "messages": [{"role": "user", "content": "New question?"}, {"role": "assistant", "content": "New answer."}]
+        },
+    )
     out = tmp_path / _out_name(writer)
     m1 = export_dataset(workspace, ds, out, writer)
     got = load_values(out, writer)
@@ -311,8 +349,12 @@ def test_string_ids_get_added_prefix(tmp_path, workspace):
     p = tmp_path / "d.jsonl"
     p.write_text("".join(json.dumps({"uid": f"u{i}", "prompt": f"p{i}", "response": "r"}) + "\n" for i in range(3)))
     ds, _, _ = ingest_file(workspace, p)
-    d = workspace.record_decision(ds.id, "add", "cat", payload={"messages": [
-        {"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]})
+    d = workspace.record_decision(
+        ds.id,
+        "add",
+        "cat",
+        payload={"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]},
+    )
     export_dataset(workspace, ds, tmp_path / "o.jsonl")
     last = json.loads((tmp_path / "o.jsonl").read_text().splitlines()[-1])
     assert last == {"uid": f"added-{d}", "prompt": "q", "response": "a"}
@@ -326,8 +368,12 @@ def test_map_never_injects_canonical_keys(tmp_path, workspace):
     export_dataset(workspace, ds, tmp_path / "same.jsonl")
     assert (tmp_path / "same.jsonl").read_bytes() == p.read_bytes()
     workspace.record_decision(ds.id, "edit", "ana", rows=[1], payload={"answer": "Better."})
-    workspace.record_decision(ds.id, "add", "ana", payload={"messages": [
-        {"role": "user", "content": "New?"}, {"role": "assistant", "content": "Yes."}]})
+    workspace.record_decision(
+        ds.id,
+        "add",
+        "ana",
+        payload={"messages": [{"role": "user", "content": "New?"}, {"role": "assistant", "content": "Yes."}]},
+    )
     export_dataset(workspace, ds, tmp_path / "o.jsonl")
     got = [json.loads(x) for x in (tmp_path / "o.jsonl").read_text().splitlines()]
     assert got[1] == {"question": "Q1?", "answer": "Better.", "instruction": "unrelated column"}
@@ -351,7 +397,7 @@ def test_csv_formula_cells_are_neutralised_unless_allowed(tmp_path, workspace):
     ds, _, _ = ingest_file(workspace, p)
     export_dataset(workspace, ds, tmp_path / "safe.csv")
     cells = list(csv.reader(io.StringIO((tmp_path / "safe.csv").read_text())))
-    assert cells[1] == ["'=HYPERLINK(\"http://x\",\"click\")", "-5"]  # numbers stay numbers
+    assert cells[1] == ['\'=HYPERLINK("http://x","click")', "-5"]  # numbers stay numbers
     assert cells[2] == ["plain", "'@SUM(A1)"] and cells[3] == ["'+1+2", "ok"]
     export_dataset(workspace, ds, tmp_path / "raw.csv", formula_guard=False)
     assert (tmp_path / "raw.csv").read_bytes() == p.read_bytes()

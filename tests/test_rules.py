@@ -76,12 +76,23 @@ def test_rule_ids_are_unique_stable_names_with_descriptions():
         assert rl.RULES[f"contra.{name}"].effect == "fires" and rl.RULES[f"dup.{name}"].effect == "clears"
 
 
-@pytest.mark.parametrize("pair, rule_id", [
-    ((("Is water wet?", "Yes."), ("Is water wet?", "No.")), "contra.verdict_flip"),
-    ((("How many legs does a spider have?", "A spider has 8 legs."),
-      ("How many legs does a spider have?", "A spider has 6 legs.")), "contra.number_mismatch"),
-    ((("What is the capital of France?", "Paris"), ("What is the capital of France?", "Lyon")), "contra.claim_words"),
-])
+@pytest.mark.parametrize(
+    "pair, rule_id",
+    [
+        ((("Is water wet?", "Yes."), ("Is water wet?", "No.")), "contra.verdict_flip"),
+        (
+            (
+                ("How many legs does a spider have?", "A spider has 8 legs."),
+                ("How many legs does a spider have?", "A spider has 6 legs."),
+            ),
+            "contra.number_mismatch",
+        ),
+        (
+            (("What is the capital of France?", "Paris"), ("What is the capital of France?", "Lyon")),
+            "contra.claim_words",
+        ),
+    ],
+)
 def test_a_conflict_names_its_rule_and_switching_it_off_clears_or_hands_over(pair, rule_id):
     found = scan(build(list(pair)))
     contra = [f for f in found if f.kind == "contradiction"]

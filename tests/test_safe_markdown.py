@@ -94,25 +94,32 @@ def test_hostile_text_renders_inert(source):
     check_inert(text.diff_html(source, source[: len(source) // 2], rendered=False))
 
 
-@pytest.mark.parametrize("source, expected", [
-    ("**No**, you can't.", "<strong>No</strong>&#44; you can&#39;t&#46;"),
-    ("__No__ and *maybe* and _perhaps_", "<strong>No</strong> and <em>maybe</em> and <em>perhaps</em>"),
-    ("***both***", "<strong><em>both</em></strong>"),
-    ("Run `pip install x` now", "Run <code>pip install x</code> now"),
-    ("`**not bold**`", "<code>&#42;&#42;not bold&#42;&#42;</code>"),
-    ("```\nprint(1)\n  x\n```\nafter", '<pre class="cw-code"><code>print&#40;1&#41;\n  x</code></pre>after'),
-    ("- one\n- two\n  - nested\n- three", "<ul><li>one</li><li>two<ul><li>nested</li></ul></li><li>three</li></ul>"),
-    ("1. a\n2. b", "<ol><li>a</li><li>b</li></ol>"),
-    ("3) c\n4) d", '<ol start="3"><li>c</li><li>d</li></ol>'),
-    ("Steps:\n1. a\n\nDone.", "Steps&#58;<ol><li>a</li></ol><br>Done&#46;"),
-    ("# Title\ntext", "<strong>Title</strong><br>text"),
-    ("a\nb\n\nc", "a<br>b<br><br>c"),
-    ("snake_case and 2*3*4", "snake&#95;case and 2<em>3</em>4"),
-    ("** spaced ** and **unclosed", "&#42;&#42; spaced &#42;&#42; and &#42;&#42;unclosed"),
-    ("**a *b** c*", "<strong>a &#42;b</strong> c&#42;"),
-    ("---", "&#45;&#45;&#45;"),
-    ("> quoted", "&#62; quoted"),
-], ids=lambda v: v[:24] if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("**No**, you can't.", "<strong>No</strong>&#44; you can&#39;t&#46;"),
+        ("__No__ and *maybe* and _perhaps_", "<strong>No</strong> and <em>maybe</em> and <em>perhaps</em>"),
+        ("***both***", "<strong><em>both</em></strong>"),
+        ("Run `pip install x` now", "Run <code>pip install x</code> now"),
+        ("`**not bold**`", "<code>&#42;&#42;not bold&#42;&#42;</code>"),
+        ("```\nprint(1)\n  x\n```\nafter", '<pre class="cw-code"><code>print&#40;1&#41;\n  x</code></pre>after'),
+        (
+            "- one\n- two\n  - nested\n- three",
+            "<ul><li>one</li><li>two<ul><li>nested</li></ul></li><li>three</li></ul>",
+        ),
+        ("1. a\n2. b", "<ol><li>a</li><li>b</li></ol>"),
+        ("3) c\n4) d", '<ol start="3"><li>c</li><li>d</li></ol>'),
+        ("Steps:\n1. a\n\nDone.", "Steps&#58;<ol><li>a</li></ol><br>Done&#46;"),
+        ("# Title\ntext", "<strong>Title</strong><br>text"),
+        ("a\nb\n\nc", "a<br>b<br><br>c"),
+        ("snake_case and 2*3*4", "snake&#95;case and 2<em>3</em>4"),
+        ("** spaced ** and **unclosed", "&#42;&#42; spaced &#42;&#42; and &#42;&#42;unclosed"),
+        ("**a *b** c*", "<strong>a &#42;b</strong> c&#42;"),
+        ("---", "&#45;&#45;&#45;"),
+        ("> quoted", "&#62; quoted"),
+    ],
+    ids=lambda v: v[:24] if isinstance(v, str) else None,
+)
 def test_the_safe_subset_renders(source, expected):
     assert render(source) == expected
 
@@ -123,14 +130,25 @@ def test_raw_mode_is_the_old_escaping():
     assert text.diff_html(source, source, rendered=False) == text.safe_html(source)
 
 
-@pytest.mark.parametrize("source, other, expected", [
-    ("**No**, it is not.", "**Yes**, it is not.", '<strong><mark class="cw-diff">No</mark></strong>&#44; it is not&#46;'),
-    ("**Answer:** Pro costs $12.", "Pro costs $12.",
-     '<strong><mark class="cw-diff">Answer&#58;</mark></strong> Pro costs &#36;12&#46;'),
-    ("> Pro costs $12.", "Pro costs $12.", '<mark class="cw-diff">&#62; </mark>Pro costs &#36;12&#46;'),
-    ("- a\n- b c", "- a\n- b", '<ul><li>a</li><li>b<mark class="cw-diff"> c</mark></li></ul>'),
-    ("a **b c** d", "a b c d", "a <strong>b c</strong> d"),
-], ids=["inside-bold", "label-prefix", "quote-marker", "in-a-list", "markers-only"])
+@pytest.mark.parametrize(
+    "source, other, expected",
+    [
+        (
+            "**No**, it is not.",
+            "**Yes**, it is not.",
+            '<strong><mark class="cw-diff">No</mark></strong>&#44; it is not&#46;',
+        ),
+        (
+            "**Answer:** Pro costs $12.",
+            "Pro costs $12.",
+            '<strong><mark class="cw-diff">Answer&#58;</mark></strong> Pro costs &#36;12&#46;',
+        ),
+        ("> Pro costs $12.", "Pro costs $12.", '<mark class="cw-diff">&#62; </mark>Pro costs &#36;12&#46;'),
+        ("- a\n- b c", "- a\n- b", '<ul><li>a</li><li>b<mark class="cw-diff"> c</mark></li></ul>'),
+        ("a **b c** d", "a b c d", "a <strong>b c</strong> d"),
+    ],
+    ids=["inside-bold", "label-prefix", "quote-marker", "in-a-list", "markers-only"],
+)
 def test_differences_are_marked_with_rendering_on(source, other, expected):
     html = text.diff_html(source, other, rendered=True)
     check_inert(html)
@@ -138,8 +156,10 @@ def test_differences_are_marked_with_rendering_on(source, other, expected):
 
 
 def test_differences_are_marked_as_before_with_rendering_off():
-    assert (text.diff_html("**No** way", "**Yes** way", rendered=False)
-            == '&#42;&#42;<mark class="cw-diff">No</mark>&#42;&#42; way')
+    assert (
+        text.diff_html("**No** way", "**Yes** way", rendered=False)
+        == '&#42;&#42;<mark class="cw-diff">No</mark>&#42;&#42; way'
+    )
 
 
 def test_a_highlight_never_crosses_a_tag():

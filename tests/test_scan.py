@@ -32,9 +32,19 @@ def test_rescan_embeds_nothing_new(tmp_path):
     assert first.texts_embedded > 0 and second.texts_embedded == 0
 
 
-PROMPTS = build([(q, None) for q in ("How do I reset my password?", "How do I reset my password??",
-                                       "how do i reset my PASSWORD", "How can I improve my shower's water pressure?",
-                                       "How can I boost my shower's water pressure?", "What is the capital of France?")])
+PROMPTS = build(
+    [
+        (q, None)
+        for q in (
+            "How do I reset my password?",
+            "How do I reset my password??",
+            "how do i reset my PASSWORD",
+            "How can I improve my shower's water pressure?",
+            "How can I boost my shower's water pressure?",
+            "What is the capital of France?",
+        )
+    ]
+)
 
 
 @pytest.mark.parametrize("data", [MIXED, PROMPTS], ids=["with answers", "prompt-only"])
@@ -51,6 +61,7 @@ def test_rescan_reuses_signatures_and_pair_judgements(tmp_path, monkeypatch, dat
         def wrapped(*a, **kw):
             calls[name] += 1
             return fn(*a, **kw)
+
         return wrapped
 
     monkeypatch.setattr(features, "judge_pair", counting(features.judge_pair, "judge"))
@@ -87,17 +98,18 @@ def test_rescan_after_cold_scan_reuses_judgements_when_the_model_loads_lazily(tm
     from curation.embeddings import Embedder
 
     loads, judged = [], []
-    monkeypatch.setattr(embeddings, "load_sentence_transformer",
-                        lambda *a, **kw: loads.append(a) or SynonymEncoder())
+    monkeypatch.setattr(embeddings, "load_sentence_transformer", lambda *a, **kw: loads.append(a) or SynonymEncoder())
     real = semantic.judge_pair
     monkeypatch.setattr(semantic, "judge_pair", lambda *a, **kw: judged.append(a) or real(*a, **kw))
     settings = ScanSettings(detectors=["duplicates"])
-    cold = run_scan(MIXED, settings=settings, cache_dir=tmp_path,
-                    embedder=Embedder("some/model", cache_dir=tmp_path / "emb"))
+    cold = run_scan(
+        MIXED, settings=settings, cache_dir=tmp_path, embedder=Embedder("some/model", cache_dir=tmp_path / "emb")
+    )
     assert loads and judged
     loads.clear(), judged.clear()
-    warm = run_scan(MIXED, settings=settings, cache_dir=tmp_path,
-                    embedder=Embedder("some/model", cache_dir=tmp_path / "emb"))
+    warm = run_scan(
+        MIXED, settings=settings, cache_dir=tmp_path, embedder=Embedder("some/model", cache_dir=tmp_path / "emb")
+    )
     assert loads == [] and judged == []
     assert [f.to_json() for f in warm.findings] == [f.to_json() for f in cold.findings]
 
@@ -119,10 +131,17 @@ def test_warm_rescan_equals_cold_scan_when_wrappers_change_the_cosine(tmp_path):
     to row 0 below the request threshold. Keyed on the cores alone, one memoised judgement
     served both pairs and the warm re-scan grouped other rows than the cold scan."""
     basis = np.eye(8)
-    a, b, b_hi = "Which city is the capital of Japan?", "Tell me Japan's seat of government.", \
-        "Hi! Tell me Japan's seat of government."
-    table = {a: basis[0], b: 0.95 * basis[0] + np.sqrt(1 - 0.95**2) * basis[1],
-             b_hi: 0.85 * basis[0] + np.sqrt(1 - 0.85**2) * basis[2], "Tokyo": basis[3]}
+    a, b, b_hi = (
+        "Which city is the capital of Japan?",
+        "Tell me Japan's seat of government.",
+        "Hi! Tell me Japan's seat of government.",
+    )
+    table = {
+        a: basis[0],
+        b: 0.95 * basis[0] + np.sqrt(1 - 0.95**2) * basis[1],
+        b_hi: 0.85 * basis[0] + np.sqrt(1 - 0.85**2) * basis[2],
+        "Tokyo": basis[3],
+    }
     rows = build([(a, "Tokyo"), (b, "Tokyo"), (b_hi, "Tokyo")])
     settings = ScanSettings(detectors=["duplicates", "contradiction"])
     cold = run_scan(rows, settings=settings, embedder=TableEncoder(table), cache_dir=tmp_path)
@@ -199,8 +218,10 @@ def test_pair_memo_drops_judgements_unused_for_a_few_writes(tmp_path):
 
 def test_duplicates_and_contradictions_never_share_a_pair():
     res = scan()
+
     def pairs(kind):
         return {(a, b) for f in res.findings if f.kind == kind for a in f.rows for b in f.rows if a < b}
+
     assert pairs("duplicate") and pairs("contradiction")
     assert not pairs("duplicate") & pairs("contradiction")
 
@@ -236,14 +257,16 @@ def test_progress_callback_sees_every_detector():
 def test_real_minilm_scan_finds_reworded_conflicts_and_spares_agreement(tmp_path):
     from test_detectors_support import build
 
-    rows = build([
-        ("Name the capital city of Kenya.", "Nairobi"),
-        ("Kenya: what is its capital?", "The capital of Kenya is Nairobi."),
-        ("What is the capital of Kenya?", "Mombasa"),
-        ("What is the capital of Peru?", "Lima"),
-        ("How do I reset my password?", "Open Settings > Account > Reset password."),
-        ("how do i reset my password", "Open settings > account > reset password"),
-    ])
+    rows = build(
+        [
+            ("Name the capital city of Kenya.", "Nairobi"),
+            ("Kenya: what is its capital?", "The capital of Kenya is Nairobi."),
+            ("What is the capital of Kenya?", "Mombasa"),
+            ("What is the capital of Peru?", "Lima"),
+            ("How do I reset my password?", "Open Settings > Account > Reset password."),
+            ("how do i reset my password", "Open settings > account > reset password"),
+        ]
+    )
     res = run_scan(rows, settings=ScanSettings(detectors=["contradiction", "duplicates"]), cache_dir=tmp_path)
     con = {f.rows for f in res.findings if f.kind == "contradiction"}
     dup = {f.rows for f in res.findings if f.kind == "duplicate"}

@@ -113,18 +113,25 @@ def test_unknown_and_known_names_take_the_same_time(ws, monkeypatch):
     monkeypatch.setattr(signin, "check_password", lambda pw, stored: real(pw, stored) if stored else (False, False))
     known_old, unknown_old = _timings(ws, ("ann", "nobody-here"))
     p_old = mannwhitneyu(known_old, unknown_old).pvalue
-    print(f"median known {sorted(known)[25] * 1e3:.1f} ms, unknown {sorted(unknown)[25] * 1e3:.1f} ms, p={p_same:.3f}; "
-          f"without the dummy hash: {sorted(known_old)[25] * 1e3:.1f} vs {sorted(unknown_old)[25] * 1e3:.1f} ms, "
-          f"p={p_old:.1e}")
+    print(
+        f"median known {sorted(known)[25] * 1e3:.1f} ms, unknown {sorted(unknown)[25] * 1e3:.1f} ms, p={p_same:.3f}; "
+        f"without the dummy hash: {sorted(known_old)[25] * 1e3:.1f} vs {sorted(unknown_old)[25] * 1e3:.1f} ms, "
+        f"p={p_old:.1e}"
+    )
     assert p_old < 1e-6, p_old
     assert p_same > 1e-3, (p_same, sorted(known)[25], sorted(unknown)[25])
 
 
-@pytest.mark.parametrize("old_hash", [
-    pytest.param(lambda pw: legacy_scrypt_hash(pw), id="scrypt N=2^14"),
-    pytest.param(lambda pw: PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(pw),
-                 id="argon2id below OWASP"),
-])
+@pytest.mark.parametrize(
+    "old_hash",
+    [
+        pytest.param(lambda pw: legacy_scrypt_hash(pw), id="scrypt N=2^14"),
+        pytest.param(
+            lambda pw: PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(pw),
+            id="argon2id below OWASP",
+        ),
+    ],
+)
 def test_an_older_hash_is_rewritten_on_sign_in(ws, old_hash):
     ws.update_user("ann", password_hash=old_hash(PASSWORD))
     before = ws.user("ann")["password_hash"]

@@ -61,8 +61,10 @@ def test_failed_import_leaves_workspace_as_it_was(workspace, alpaca_file, tmp_pa
 
 def _dump(ws: Workspace) -> dict:
     with sqlite3.connect(ws.root / "workspace.db") as conn:
-        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
-                for t in ("datasets", "examples", "scans", "findings", "decisions")}
+        return {
+            t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
+            for t in ("datasets", "examples", "scans", "findings", "decisions")
+        }
 
 
 def test_decisions_are_append_only_and_undo_is_an_event(workspace, alpaca_file):
@@ -81,11 +83,19 @@ def test_decisions_are_append_only_and_undo_is_an_event(workspace, alpaca_file):
 def test_second_annotator_sees_the_item_changed(workspace, alpaca_file):
     ds, _, _ = ingest_file(workspace, alpaca_file)
     seen_by_both = workspace.version(ds.id, "con-9")
-    workspace.record_decision(ds.id, "pick", "ana", rows=[2, 3], finding_id="con-9",
-                              payload={"keep_row": 2}, expected_version=seen_by_both)
+    workspace.record_decision(
+        ds.id, "pick", "ana", rows=[2, 3], finding_id="con-9", payload={"keep_row": 2}, expected_version=seen_by_both
+    )
     with pytest.raises(ConflictError):
-        workspace.record_decision(ds.id, "pick", "ben", rows=[2, 3], finding_id="con-9",
-                                  payload={"keep_row": 3}, expected_version=seen_by_both)
+        workspace.record_decision(
+            ds.id,
+            "pick",
+            "ben",
+            rows=[2, 3],
+            finding_id="con-9",
+            payload={"keep_row": 3},
+            expected_version=seen_by_both,
+        )
     fresh = workspace.version(ds.id, "con-9")
     workspace.record_decision(ds.id, "keep", "ben", rows=[2, 3], finding_id="con-9", expected_version=fresh)
     assert [d.actor for d in workspace.decisions(ds.id, finding_id="con-9")] == ["ana", "ben"]
@@ -117,8 +127,11 @@ print("done", flush=True)
 
 
 def _big_file(path: Path, n: int) -> Path:
-    recs = [{"instruction": f"{q} (ticket {i})", "input": "", "output": f"{a} Ref {i}."}
-            for i in range(n) for q, a in [SUPPORT_QA[i % len(SUPPORT_QA)]]]
+    recs = [
+        {"instruction": f"{q} (ticket {i})", "input": "", "output": f"{a} Ref {i}."}
+        for i in range(n)
+        for q, a in [SUPPORT_QA[i % len(SUPPORT_QA)]]
+    ]
     return write_jsonl(path, recs)
 
 
@@ -127,8 +140,9 @@ def test_kill_9_during_import_leaves_database_consistent(tmp_path, delay):
     data = _big_file(tmp_path / "big.jsonl", 60_000)
     ws_dir = tmp_path / "ws"
     Workspace(ws_dir)
-    proc = subprocess.Popen([sys.executable, "-c", _INGEST_SCRIPT, str(ws_dir), str(data)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _INGEST_SCRIPT, str(ws_dir), str(data)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout.readline().strip() == "start"
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
@@ -182,13 +196,17 @@ def test_a_version_1_workspace_is_migrated_keeping_its_review_settings(tmp_path)
     ws = Workspace(tmp_path / "ws")
     ds_id = 1
     with sqlite3.connect(ws.root / "workspace.db") as conn:  # what version 1 looked like
-        conn.execute("INSERT INTO datasets (id, name, path, format, content_hash, n_examples, is_reference, "
-                     "skipped_json, created_at) VALUES (1, 'train', 'x', 'messages', 'h', 3, 0, '[]', 0)")
+        conn.execute(
+            "INSERT INTO datasets (id, name, path, format, content_hash, n_examples, is_reference, "
+            "skipped_json, created_at) VALUES (1, 'train', 'x', 'messages', 'h', 3, 0, '[]', 0)"
+        )
         conn.execute("DROP TABLE review_settings")
         conn.execute("DROP INDEX ux_decisions_idem_key")
         conn.execute("ALTER TABLE decisions DROP COLUMN idem_key")
-        conn.execute("INSERT INTO runs VALUES ('review-settings-1', 'settings', ?, '', 'active', '{}', '{}', 0, 5)",
-                     (json.dumps({"double_blind": True, "annotators": ["ann", "bob"]}),))
+        conn.execute(
+            "INSERT INTO runs VALUES ('review-settings-1', 'settings', ?, '', 'active', '{}', '{}', 0, 5)",
+            (json.dumps({"double_blind": True, "annotators": ["ann", "bob"]}),),
+        )
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     ws.engine.dispose()
     again = Workspace(tmp_path / "ws")

@@ -12,14 +12,24 @@ from curation.curate import auto_decisions, derive, policy_summary
 from curation.review_items import Group
 from curation.schema import Example, Finding, Turn
 
-PHRASINGS = ["How much is the Pro plan?", "What does the Pro plan cost?", "Pro plan price?",
-             "How much do I pay for Pro?", "What is the monthly price of the Pro plan?",
-             "Pro plan: how much per month?", "Tell me the price of the Pro plan.", "What's Pro's price?"]
+PHRASINGS = [
+    "How much is the Pro plan?",
+    "What does the Pro plan cost?",
+    "Pro plan price?",
+    "How much do I pay for Pro?",
+    "What is the monthly price of the Pro plan?",
+    "Pro plan: how much per month?",
+    "Tell me the price of the Pro plan.",
+    "What's Pro's price?",
+]
 
 
 def ex(row: int, request: str, answer: str, **record) -> Example:
-    return Example(row=row, turns=(Turn("user", request), Turn("assistant", answer)),
-                   record={"instruction": request, "output": answer, **record})
+    return Example(
+        row=row,
+        turns=(Turn("user", request), Turn("assistant", answer)),
+        record={"instruction": request, "output": answer, **record},
+    )
 
 
 def disagreement(n_new: int, n_old: int, copies: int = 0, **dates):
@@ -35,12 +45,29 @@ def disagreement(n_new: int, n_old: int, copies: int = 0, **dates):
     for k in range(n_new + n_old, n_new + n_old + copies):
         rows.append(ex(k, PHRASINGS[0], "The Pro plan costs $14 per month.", **dates.get("new", {})))
         sides[k] = "$14"
-    findings = [Finding("contradiction", "contradiction", (a, b), 0.9, "$14 vs $11",
-                        {"disagreement": "dis-1", "sides": {str(r): sides[r] for r in (a, b)}})
-                for a in range(n_new) for b in range(n_new, n_new + n_old)]
+    findings = [
+        Finding(
+            "contradiction",
+            "contradiction",
+            (a, b),
+            0.9,
+            "$14 vs $11",
+            {"disagreement": "dis-1", "sides": {str(r): sides[r] for r in (a, b)}},
+        )
+        for a in range(n_new)
+        for b in range(n_new, n_new + n_old)
+    ]
     if copies:
-        findings.append(Finding("duplicate", "exact", (0, *range(n_new + n_old, n_new + n_old + copies)), 1.0,
-                                "copies", {"representative": 0}))
+        findings.append(
+            Finding(
+                "duplicate",
+                "exact",
+                (0, *range(n_new + n_old, n_new + n_old + copies)),
+                1.0,
+                "copies",
+                {"representative": 0},
+            )
+        )
     return rows, findings
 
 
@@ -63,9 +90,16 @@ def test_support_counts_phrasings_not_copies():
     assert s.side is None and not s.decisive  # seven rows, but one source against one
 
 
-@pytest.mark.parametrize("n_new, n_old, side, decisive", [
-    (2, 1, "$14", False), (7, 1, "$14", True), (1, 1, None, False), (1, 4, "$11", False),
-], ids=["2-vs-1", "7-vs-1", "tie", "1-vs-4"])
+@pytest.mark.parametrize(
+    "n_new, n_old, side, decisive",
+    [
+        (2, 1, "$14", False),
+        (7, 1, "$14", True),
+        (1, 1, None, False),
+        (1, 4, "$11", False),
+    ],
+    ids=["2-vs-1", "7-vs-1", "tie", "1-vs-4"],
+)
 def test_support_alone_decides_only_with_a_clear_margin(n_new, n_old, side, decisive):
     rows, findings = disagreement(n_new, n_old)
     s = suggestions.suggest(group_of(rows, findings), *texts(rows)[:2], None, texts(rows)[2])
@@ -116,9 +150,11 @@ def test_the_policy_leaves_an_undecided_disagreement_open():
 
 
 def test_copies_merge_and_rewordings_stay_unless_asked():
-    rows = [ex(0, "How do I reset my password?", "Open Settings > Account."),
-            ex(1, "How do I reset my password?", "Open Settings > Account."),
-            ex(2, "How can I change my password?", "Open Settings > Account.")]
+    rows = [
+        ex(0, "How do I reset my password?", "Open Settings > Account."),
+        ex(1, "How do I reset my password?", "Open Settings > Account."),
+        ex(2, "How can I change my password?", "Open Settings > Account."),
+    ]
     dup = [Finding("duplicate", "semantic", (0, 1, 2), 0.97, "same", {"representative": 0})]
     kept = {r.row for r in derive(rows, auto_decisions(dup, examples=rows)) if r.included}
     assert kept == {0, 2}

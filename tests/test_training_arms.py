@@ -13,8 +13,18 @@ from training.config import RunConfig
 from training.data import conversations_hash
 from training.tiny import tiny_loader
 
-CFG = RunConfig(precision="fp32", device="cpu", max_steps=2, batch_size=4, lora_r=2, lora_alpha=4,
-                max_new_tokens=4, gen_batch_size=4, n_bootstrap=50, checkpoint_every=10)
+CFG = RunConfig(
+    precision="fp32",
+    device="cpu",
+    max_steps=2,
+    batch_size=4,
+    lora_r=2,
+    lora_alpha=4,
+    max_new_tokens=4,
+    gen_batch_size=4,
+    n_bootstrap=50,
+    checkpoint_every=10,
+)
 
 
 def test_a_recorded_drop_removes_the_row_from_the_curated_arm(tmp_path):
@@ -22,14 +32,22 @@ def test_a_recorded_drop_removes_the_row_from_the_curated_arm(tmp_path):
     dropped = ws.examples(ds, [4])[0]  # "Notable Pro is $15 per month."
     ws.record_decision(ds, "drop", "cora", [4], reason="outdated price", role="curator")
     evals = tmp_path / "eval.jsonl"
-    evals.write_text("".join(json.dumps({"prompt": q, "reference": a}) + "\n" for q, a in (
-        ("What is the price of Notable Pro?", "$12 per month."), ("Where do I find dark mode?", "Settings."))))
+    evals.write_text(
+        "".join(
+            json.dumps({"prompt": q, "reference": a}) + "\n"
+            for q, a in (
+                ("What is the price of Notable Pro?", "$12 per month."),
+                ("Where do I find dark mode?", "Settings."),
+            )
+        )
+    )
     arms = build_arms(ws, ws.dataset(ds), evals, policy=False)
     answers = [c[-1]["content"] for c in arms.arms["curated"]]
     assert dropped.answer not in answers and dropped.answer in [c[-1]["content"] for c in arms.arms["baseline"]]
     assert arms.info["rows_set_by_recorded"] == 1 and arms.info["rows_set_by_policy"] == 0
-    report = run_comparison(arms.arms, arms.eval_items, CFG, tmp_path / "cmp", encoder=None,
-                            model_loader=tiny_loader, data_info=arms.info)
+    report = run_comparison(
+        arms.arms, arms.eval_items, CFG, tmp_path / "cmp", encoder=None, model_loader=tiny_loader, data_info=arms.info
+    )
     assert report["n_train"]["curated"] == report["n_train"]["baseline"] - 1 == 13
     assert report["data"]["rows_set_by_recorded"] == 1
     runs = {p.name.split("-")[0]: p for p in (tmp_path / "cmp" / "runs").iterdir()}
@@ -56,6 +74,7 @@ def test_the_policy_keeps_rewordings_in_the_curated_arm_unless_asked(tmp_path):
     requests = [ex.user_request for ex in ws.examples(ds, [0, 1, 2])]
     kept = build_arms(ws, ws.dataset(ds), evals, policy=True)
     merged = build_arms(ws, ws.dataset(ds), evals, policy=True, merge_rewordings=True)
+
     def in_arm(arms):
         return sorted(t["content"] for c in arms.arms["curated"] for t in c if t["content"] in requests)
 

@@ -37,9 +37,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    "spec, answer, expected", CASES, ids=[f"{c[0]['type']}-{i}" for i, c in enumerate(CASES)]
-)
+@pytest.mark.parametrize("spec, answer, expected", CASES, ids=[f"{c[0]['type']}-{i}" for i, c in enumerate(CASES)])
 def test_check(spec, answer, expected):
     assert run_check(spec, answer) is expected
 

@@ -23,9 +23,7 @@ def test_demo_arms_apply_the_expert_resolutions(tmp_path):
     assert built.info["rows_set_by_policy"] == 0 and built.info["unapplied_decisions"] == []
     again = demo_workspace_arms(tmp_path / "ws")  # the resolutions are recorded once
     assert again.arms == arms and again.info["recorded_decisions"] == built.info["recorded_decisions"]
-    res = [
-        json.loads(x) for x in (DEMO / "resolutions.jsonl").read_text().splitlines() if x.strip()
-    ]
+    res = [json.loads(x) for x in (DEMO / "resolutions.jsonl").read_text().splitlines() if x.strip()]
     added = sum(1 for r in res if r["action"] == "add")
     assert len(arms["baseline"]) == len((DEMO / "train.jsonl").read_text().splitlines())
     assert len(arms["curated"]) < len(arms["baseline"]) + added
@@ -33,9 +31,7 @@ def test_demo_arms_apply_the_expert_resolutions(tmp_path):
     assert items and all(i["reference"] and i["messages"] for i in items)
     assert general
     facts = json.loads((DEMO / "facts.json").read_text())["facts"]
-    outdated = [
-        v for f in facts if f.get("outdated_check_values") for v in f["outdated_check_values"]
-    ]
+    outdated = [v for f in facts if f.get("outdated_check_values") for v in f["outdated_check_values"]]
 
     def mentions(arm: str) -> int:
         return sum(any(v in c[-1]["content"] for v in outdated) for c in arms[arm])
@@ -97,9 +93,7 @@ def test_train_command_on_a_local_model_folder(tmp_path):
         device="cpu",
         precision="fp32",
     ).save(cfg)
-    result = runner.invoke(
-        app, ["train", str(cfg), "--data", str(data), "--out", str(tmp_path / "run")]
-    )
+    result = runner.invoke(app, ["train", str(cfg), "--data", str(data), "--out", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
     assert "adapter in" in result.output
     assert list((tmp_path / "run").rglob("adapter_config.json"))

@@ -210,9 +210,7 @@ def test_split_eval_keeps_duplicate_groups_on_one_side():
         in_train = [convs[i] in train_set for i in members]
         assert all(in_train) or not any(in_train)
         assert len(held_rows & set(members)) <= 1
-    assert all(
-        it["reference"].startswith("a") and it["messages"][-1]["role"] == "user" for it in items
-    )
+    assert all(it["reference"].startswith("a") and it["messages"][-1]["role"] == "user" for it in items)
     assert split_eval(convs, groups, 0.3, 1) == (train_set, items)
     assert len(items) == round(0.3 * 25)
 
@@ -260,9 +258,7 @@ def test_update_spectrum_matches_a_full_svd():
 )
 def test_spectrum_stats(spectrum, eff, top_half):
     s = spectrum_stats(spectrum)
-    assert s["effective_rank"] == pytest.approx(eff) and s["energy_top_half"] == pytest.approx(
-        top_half
-    )
+    assert s["effective_rank"] == pytest.approx(eff) and s["energy_top_half"] == pytest.approx(top_half)
     assert math.isnan(spectrum_stats([0.0] * 4)["energy_top_half"])
 
 

@@ -10,9 +10,7 @@ from training.config import PRESETS, RunConfig, preset
 @pytest.mark.parametrize("suffix", [".json", ".toml"])
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_config_round_trips_through_files(tmp_path, suffix, name):
-    cfg = preset(
-        name, seed=7, data_path="data/x.jsonl", gguf_file="m.gguf", target_modules="attention"
-    )
+    cfg = preset(name, seed=7, data_path="data/x.jsonl", gguf_file="m.gguf", target_modules="attention")
     path = cfg.save(tmp_path / f"run{suffix}")
     assert RunConfig.load(path) == cfg
 

@@ -25,8 +25,19 @@ def qa(q: str, a: str) -> list[dict[str, str]]:
 
 GOOD = [qa(f"What is {i} plus {i}?", f"It is {2 * i}.") for i in range(24)]
 NOISY = GOOD + [qa(f"What is {i} plus {i}?", f"Maybe {2 * i + 1}, I think, or so.") for i in range(24)]
-CFG = RunConfig(precision="fp32", device="cpu", epochs=1, batch_size=8, learning_rate=5e-3, lora_r=4,
-                lora_alpha=8, max_new_tokens=4, gen_batch_size=8, n_bootstrap=200, checkpoint_every=50)
+CFG = RunConfig(
+    precision="fp32",
+    device="cpu",
+    epochs=1,
+    batch_size=8,
+    learning_rate=5e-3,
+    lora_r=4,
+    lora_alpha=8,
+    max_new_tokens=4,
+    gen_batch_size=8,
+    n_bootstrap=200,
+    checkpoint_every=50,
+)
 
 
 def item(i: int, reference: str, checks=None, kinds=None) -> dict:
@@ -40,14 +51,18 @@ def item(i: int, reference: str, checks=None, kinds=None) -> dict:
 
 # ---- primary metric, named before the run ---------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "refs, checks, expected",
     [
         (["Paris.", "42", "The Euro."], None, "check_pass"),
         (["Paris is the capital and largest city of France."] * 3, None, "ref_nll"),
         (["Paris is the capital and largest city of France."] * 3, [{"type": "declines"}], "check_pass"),
-        (["Paris.", "A long answer that has many more words than five.", "Another long reference answer is here."],
-         None, "ref_nll"),
+        (
+            ["Paris.", "A long answer that has many more words than five.", "Another long reference answer is here."],
+            None,
+            "ref_nll",
+        ),
         (["one two three four five"] * 2 + ["one two three four five six"], None, "check_pass"),
     ],
     ids=["short-refs", "long-refs", "long-refs-with-checks", "minority-short", "five-words-is-short"],
@@ -65,13 +80,15 @@ def test_a_named_primary_metric_is_kept_and_an_unknown_one_refused():
 
 
 def test_a_short_reference_without_checks_gets_the_implied_contains_check():
-    items = with_answer_checks([item(0, "Paris."), item(1, "a long reference of many words here"),
-                                item(2, "42", [{"type": "declines"}])])
+    items = with_answer_checks(
+        [item(0, "Paris."), item(1, "a long reference of many words here"), item(2, "42", [{"type": "declines"}])]
+    )
     assert items[0]["checks"][0]["values"] == ["Paris"]
     assert "checks" not in items[1] and items[2]["checks"] == [{"type": "declines"}]
 
 
 # ---- step budget ---------------------------------------------------------------------------
+
 
 def test_the_step_budget_is_the_baselines_epochs_and_one_for_all_arms():
     arms = {"curated": GOOD, "baseline": NOISY}
@@ -87,10 +104,15 @@ def seeded(tmp_path_factory):
     n = torch.get_num_threads()
     torch.set_num_threads(1)
     out = tmp_path_factory.mktemp("design")
-    evals = [item(i, f"It is {2 * i}.", [{"type": "contains_any", "values": [str(2 * i)]}],
-                  ["contradiction"] if i % 2 else []) for i in range(30, 38)]
-    report = run_comparison({"curated": GOOD, "baseline": NOISY}, evals, CFG.with_(seeds=2), out,
-                            encoder=None, model_loader=tiny_loader)
+    evals = [
+        item(
+            i, f"It is {2 * i}.", [{"type": "contains_any", "values": [str(2 * i)]}], ["contradiction"] if i % 2 else []
+        )
+        for i in range(30, 38)
+    ]
+    report = run_comparison(
+        {"curated": GOOD, "baseline": NOISY}, evals, CFG.with_(seeds=2), out, encoder=None, model_loader=tiny_loader
+    )
     torch.set_num_threads(n)
     return out, report
 
@@ -116,7 +138,8 @@ def test_seeds_give_a_hierarchical_ci_and_rows_per_seed(seeded):
     assert report["difference"] == pytest.approx(np.mean(head["seed_differences"]))
     rows = [json.loads(line) for line in (out / "eval_rows.jsonl").read_text().splitlines()]
     assert sorted({(r["arm"], r["seed"]) for r in rows}) == sorted(
-        [("base", 0)] + [(a, s) for a in ("curated", "baseline", "random") for s in (0, 1)])
+        [("base", 0)] + [(a, s) for a in ("curated", "baseline", "random") for s in (0, 1)]
+    )
 
 
 def test_the_report_breaks_the_metrics_down_by_finding_kind(seeded):
@@ -128,9 +151,14 @@ def test_the_report_breaks_the_metrics_down_by_finding_kind(seeded):
 
 
 def test_epoch_matched_runs_give_the_smaller_arm_fewer_steps(tmp_path):
-    report = run_comparison({"curated": GOOD, "baseline": NOISY}, [item(40, "It is 80.")],
-                            CFG.with_(match="epochs", max_new_tokens=2), tmp_path, encoder=None,
-                            model_loader=tiny_loader)
+    report = run_comparison(
+        {"curated": GOOD, "baseline": NOISY},
+        [item(40, "It is 80.")],
+        CFG.with_(match="epochs", max_new_tokens=2),
+        tmp_path,
+        encoder=None,
+        model_loader=tiny_loader,
+    )
     steps = {a: t["steps"] for a, t in report["training"].items()}
     assert steps == {"curated": 3, "baseline": 6, "random": 3}
     assert report["design"]["match"] == "epochs"
@@ -138,10 +166,15 @@ def test_epoch_matched_runs_give_the_smaller_arm_fewer_steps(tmp_path):
 
 # ---- hierarchical bootstrap ----------------------------------------------------------------
 
+
 def crossed(rng, n_seeds: int, n_prompts: int, mu=0.2, seed_sd=0.3, prompt_sd=0.5, noise_sd=0.3):
     """seed x prompt differences with a seed effect and a prompt effect shared by all seeds."""
-    d = (mu + rng.normal(0, seed_sd, (n_seeds, 1)) + rng.normal(0, prompt_sd, (1, n_prompts))
-         + rng.normal(0, noise_sd, (n_seeds, n_prompts)))
+    d = (
+        mu
+        + rng.normal(0, seed_sd, (n_seeds, 1))
+        + rng.normal(0, prompt_sd, (1, n_prompts))
+        + rng.normal(0, noise_sd, (n_seeds, n_prompts))
+    )
     return d.tolist(), np.zeros_like(d).tolist()
 
 
@@ -191,29 +224,53 @@ def test_hierarchical_comparison_orients_skips_missing_and_reduces_to_one_seed()
 
 # ---- breakdown by finding kind -------------------------------------------------------------
 
+
 def test_eval_prompts_are_tagged_by_the_decisions_on_their_nearest_training_request():
-    findings = [SimpleNamespace(finding_id="c1", kind="contradiction", rows=[0, 1]),
-                SimpleNamespace(finding_id="d0", kind="duplicate", rows=[1, 5]),  # a rewording of row 1
-                SimpleNamespace(finding_id="d1", kind="duplicate", rows=[2, 3]),
-                SimpleNamespace(finding_id="d2", kind="duplicate", rows=[6, 7]),  # confirmed: no change
-                SimpleNamespace(finding_id="g1", kind="coverage_gap", rows=[4])]
+    findings = [
+        SimpleNamespace(finding_id="c1", kind="contradiction", rows=[0, 1]),
+        SimpleNamespace(finding_id="d0", kind="duplicate", rows=[1, 5]),  # a rewording of row 1
+        SimpleNamespace(finding_id="d1", kind="duplicate", rows=[2, 3]),
+        SimpleNamespace(finding_id="d2", kind="duplicate", rows=[6, 7]),  # confirmed: no change
+        SimpleNamespace(finding_id="g1", kind="coverage_gap", rows=[4]),
+    ]
     dropped = SimpleNamespace(finding_id="c1", action="drop")
     merged = SimpleNamespace(finding_id=None, action="merge")  # names no finding: the row's findings
     confirmed = SimpleNamespace(finding_id="d2", action="keep")
-    curated_rows = [SimpleNamespace(row=0, decision=dropped), SimpleNamespace(row=1, decision=None),
-                    SimpleNamespace(row=2, decision=merged), SimpleNamespace(row=3, decision=merged),
-                    SimpleNamespace(row=4, decision=SimpleNamespace(finding_id=None, action="drop")),
-                    SimpleNamespace(row=6, decision=confirmed), SimpleNamespace(row=7, decision=confirmed),
-                    SimpleNamespace(row=None, decision=dropped)]
+    curated_rows = [
+        SimpleNamespace(row=0, decision=dropped),
+        SimpleNamespace(row=1, decision=None),
+        SimpleNamespace(row=2, decision=merged),
+        SimpleNamespace(row=3, decision=merged),
+        SimpleNamespace(row=4, decision=SimpleNamespace(finding_id=None, action="drop")),
+        SimpleNamespace(row=6, decision=confirmed),
+        SimpleNamespace(row=7, decision=confirmed),
+        SimpleNamespace(row=None, decision=dropped),
+    ]
     kinds = touched_kinds(curated_rows, findings)
-    assert kinds == {0: {"contradiction"}, 1: {"contradiction"}, 5: {"contradiction"},
-                     2: {"duplicate"}, 3: {"duplicate"}}
-    requests = {1: "Which city is the capital of Lithuania?", 5: "Name the capital city of Lithuania.",
-                2: "What is the currency of Peru?", 3: "What is the currency of Peru?",
-                4: "What is the capital of Chad?", 6: "What is the capital of Chile?"}
-    items = [{"id": x, "messages": [{"role": "user", "content": q}]} for x, q in (
-        ("lt", "Where is the seat of government of Lithuania?"), ("pe", "What money do I bring to Peru?"),
-        ("td", "Where is the seat of government of Chad?"), ("none", "Write a haiku about autumn leaves."))]
+    assert kinds == {
+        0: {"contradiction"},
+        1: {"contradiction"},
+        5: {"contradiction"},
+        2: {"duplicate"},
+        3: {"duplicate"},
+    }
+    requests = {
+        1: "Which city is the capital of Lithuania?",
+        5: "Name the capital city of Lithuania.",
+        2: "What is the currency of Peru?",
+        3: "What is the currency of Peru?",
+        4: "What is the capital of Chad?",
+        6: "What is the capital of Chile?",
+    }
+    items = [
+        {"id": x, "messages": [{"role": "user", "content": q}]}
+        for x, q in (
+            ("lt", "Where is the seat of government of Lithuania?"),
+            ("pe", "What money do I bring to Peru?"),
+            ("td", "Where is the seat of government of Chad?"),
+            ("none", "Write a haiku about autumn leaves."),
+        )
+    ]
     tagged = tag_eval_items(items, requests, kinds)
     assert [t["finding_kinds"] for t in tagged] == [["contradiction"], ["duplicate"], [], []]
     assert tagged[0]["nearest_row"] in (1, 5) and tagged[3]["nearest_row"] is None

@@ -15,14 +15,34 @@ def qa(q: str, a: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
 
 
-COUNTRIES = [("France", "Paris"), ("Japan", "Tokyo"), ("Italy", "Rome"), ("Egypt", "Cairo"),
-             ("Peru", "Lima"), ("Kenya", "Nairobi"), ("Norway", "Oslo"), ("Chile", "Santiago")]
+COUNTRIES = [
+    ("France", "Paris"),
+    ("Japan", "Tokyo"),
+    ("Italy", "Rome"),
+    ("Egypt", "Cairo"),
+    ("Peru", "Lima"),
+    ("Kenya", "Nairobi"),
+    ("Norway", "Oslo"),
+    ("Chile", "Santiago"),
+]
 CURATED = [qa(f"What is the capital of {c}?", f"The capital of {c} is {v}.") for c, v in COUNTRIES]
 BASELINE = CURATED + [qa(f"Which city is the capital of {c}?", f"The capital of {c} is Lyon.") for c, _ in COUNTRIES]
-EVAL = [{"id": c, "messages": [{"role": "user", "content": f"Where is the seat of government of {c}?"}],
-         "reference": v} for c, v in COUNTRIES]
-CFG = RunConfig(epochs=1, batch_size=4, max_seq_len=96, lora_r=4, lora_alpha=8, target_modules="attention",
-                max_new_tokens=16, gen_batch_size=8, n_bootstrap=200, seeds=2)
+EVAL = [
+    {"id": c, "messages": [{"role": "user", "content": f"Where is the seat of government of {c}?"}], "reference": v}
+    for c, v in COUNTRIES
+]
+CFG = RunConfig(
+    epochs=1,
+    batch_size=4,
+    max_seq_len=96,
+    lora_r=4,
+    lora_alpha=8,
+    target_modules="attention",
+    max_new_tokens=16,
+    gen_batch_size=8,
+    n_bootstrap=200,
+    seeds=2,
+)
 
 
 def test_real_model_compute_matched_two_seeds(tmp_path):

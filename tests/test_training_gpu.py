@@ -22,13 +22,25 @@ CONVS = [
     for i in range(24)
 ]
 EVAL = [
-    {"id": f"e{i}", "messages": [{"role": "user", "content": f"Seats in plan {i}, please?"}],
-     "reference": f"Plan {i} has {i + 2} seats."}
+    {
+        "id": f"e{i}",
+        "messages": [{"role": "user", "content": f"Seats in plan {i}, please?"}],
+        "reference": f"Plan {i} has {i + 2} seats.",
+    }
     for i in range(30, 38)
 ]
 CFG = RunConfig(
-    device="cpu", precision="fp32", max_steps=6, batch_size=8, learning_rate=1e-2, lora_r=4,
-    lora_alpha=8, checkpoint_every=50, max_new_tokens=6, gen_batch_size=4, n_bootstrap=200,
+    device="cpu",
+    precision="fp32",
+    max_steps=6,
+    batch_size=8,
+    learning_rate=1e-2,
+    lora_r=4,
+    lora_alpha=8,
+    checkpoint_every=50,
+    max_new_tokens=6,
+    gen_batch_size=4,
+    n_bootstrap=200,
 )
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -89,8 +101,7 @@ def test_mixed_precision_on_cuda_stays_close_to_fp32(tmp_path, precision):
     if precision == "bf16" and not torch.cuda.is_bf16_supported():
         pytest.skip("this GPU has no bf16")
     ref = train(CONVS, CFG.with_(device="cuda"), tmp_path / "fp32", model_loader=device_loader)
-    amp = train(CONVS, CFG.with_(device="cuda", precision=precision), tmp_path / precision,
-                model_loader=device_loader)
+    amp = train(CONVS, CFG.with_(device="cuda", precision=precision), tmp_path / precision, model_loader=device_loader)
     assert amp.metrics["dtype"] == {"bf16": "bfloat16", "fp16": "float16"}[precision]
     assert amp.metrics["losses"] == pytest.approx(ref.metrics["losses"], rel=3e-2)
 

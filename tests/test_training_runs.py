@@ -27,8 +27,11 @@ ARMS = {
     + [qa(f"What is {i} plus {i}?", f"Maybe {2 * i + 1}.") for i in range(12)],
 }
 EVAL = [
-    {"id": f"e{i}", "messages": [{"role": "user", "content": f"Add {i} and {i} for me."}],
-     "reference": f"It is {2 * i}."}
+    {
+        "id": f"e{i}",
+        "messages": [{"role": "user", "content": f"Add {i} and {i} for me."}],
+        "reference": f"It is {2 * i}.",
+    }
     for i in range(40, 46)
 ]
 
@@ -41,17 +44,39 @@ def setup(tmp_path, monkeypatch):
     tok.save_pretrained(folder)
     cfg = tmp_path / "run.toml"
     RunConfig(
-        base_model=str(folder), max_steps=2, batch_size=4, device="cpu", precision="fp32",
-        lora_r=4, lora_alpha=8, max_new_tokens=4, gen_batch_size=6, n_bootstrap=200,
+        base_model=str(folder),
+        max_steps=2,
+        batch_size=4,
+        device="cpu",
+        precision="fp32",
+        lora_r=4,
+        lora_alpha=8,
+        max_new_tokens=4,
+        gen_batch_size=6,
+        n_bootstrap=200,
         checkpoint_every=10,
     ).save(cfg)
     data = tmp_path / "train.jsonl"
     data.write_text("".join(json.dumps({"messages": c}) + "\n" for c in ARMS["curated"]))
-    info = {"dataset": "demo", "dataset_sha256": "0" * 64, "n_source": 24, "held_out_rows": 0, "n_curated": 12,
-            "n_baseline": 24, "recorded_decisions": 1, "rows_set_by_recorded": 12, "policy": "none",
-            "policy_findings": 0, "rows_set_by_policy": 0, "eval_source": "test", "unapplied_decisions": []}
-    monkeypatch.setattr("training.cli.demo_workspace_arms",
-                        lambda ws_dir, seed=0: Arms({k: list(v) for k, v in ARMS.items()}, list(EVAL), [], info))
+    info = {
+        "dataset": "demo",
+        "dataset_sha256": "0" * 64,
+        "n_source": 24,
+        "held_out_rows": 0,
+        "n_curated": 12,
+        "n_baseline": 24,
+        "recorded_decisions": 1,
+        "rows_set_by_recorded": 12,
+        "policy": "none",
+        "policy_findings": 0,
+        "rows_set_by_policy": 0,
+        "eval_source": "test",
+        "unapplied_decisions": [],
+    }
+    monkeypatch.setattr(
+        "training.cli.demo_workspace_arms",
+        lambda ws_dir, seed=0: Arms({k: list(v) for k, v in ARMS.items()}, list(EVAL), [], info),
+    )
     monkeypatch.setattr("training.compare.default_encoder", lambda: None)
     return tmp_path, cfg, data
 
@@ -78,7 +103,8 @@ def test_runs_list_shows_runs_from_both_train_and_compare(setup):
         by_kind.setdefault(r["kind"], []).append(r)
     (cmp,) = by_kind["compare"]
     assert cmp["metrics"]["difference"] == pytest.approx(
-        json.loads((tmp / "cmp" / "report.json").read_text())["difference"])
+        json.loads((tmp / "cmp" / "report.json").read_text())["difference"]
+    )
     assert set(cmp["config"]["arms"]) == {"curated", "baseline"} and cmp["data_hash"]
     assert (tmp / "cmp" / "report.json").samefile(cmp["artifacts"]["report"])
     trained = [r for r in by_kind["train"] if r["id"].startswith("train-")]
@@ -104,16 +130,29 @@ def test_a_failed_training_is_recorded_as_failed(setup):
     tmp, cfg, data = setup
     bad = tmp / "bad.toml"
     RunConfig.load(cfg).with_(base_model=str(tmp / "missing")).save(bad)
-    result = runner.invoke(app, ["train", str(bad), "--data", str(data), "--out",
-                                 str(tmp / "r"), "-w", str(tmp / "ws")])
+    result = runner.invoke(
+        app, ["train", str(bad), "--data", str(data), "--out", str(tmp / "r"), "-w", str(tmp / "ws")]
+    )
     assert result.exit_code != 0
-    (run,) = [json.loads(x) for x in invoke("runs", "list", "--json", "-w", str(tmp / "ws"))
-              .splitlines()]
+    (run,) = [json.loads(x) for x in invoke("runs", "list", "--json", "-w", str(tmp / "ws")).splitlines()]
     assert run["status"] == "failed" and run["metrics"]["error"]
 
 
 def test_train_options_override_the_config(setup):
     tmp, cfg, data = setup
-    result = runner.invoke(app, ["train", str(cfg), "--data", str(data), "--report-to", "neptune",
-                                 "--out", str(tmp / "r"), "-w", str(tmp / "ws")])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(cfg),
+            "--data",
+            str(data),
+            "--report-to",
+            "neptune",
+            "--out",
+            str(tmp / "r"),
+            "-w",
+            str(tmp / "ws"),
+        ],
+    )
     assert result.exit_code == 2 and "report_to must be none, mlflow or wandb" in result.output

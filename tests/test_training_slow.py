@@ -24,9 +24,7 @@ CONVS = [
     ]
     for i in range(12)
 ]
-CFG = RunConfig(
-    max_steps=3, batch_size=4, max_seq_len=128, lora_r=4, lora_alpha=8, target_modules="attention"
-)
+CFG = RunConfig(max_steps=3, batch_size=4, max_seq_len=128, lora_r=4, lora_alpha=8, target_modules="attention")
 
 
 @pytest.fixture(scope="module")

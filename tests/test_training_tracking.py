@@ -22,8 +22,14 @@ CONVS = [
     for i in range(16)
 ]
 CFG = RunConfig(
-    device="cpu", precision="fp32", max_steps=6, batch_size=4, learning_rate=1e-2, lora_r=4,
-    lora_alpha=8, checkpoint_every=3,
+    device="cpu",
+    precision="fp32",
+    max_steps=6,
+    batch_size=4,
+    learning_rate=1e-2,
+    lora_r=4,
+    lora_alpha=8,
+    checkpoint_every=3,
 )
 
 
@@ -55,8 +61,7 @@ def test_mlflow_file_store_gets_the_config_loss_curve_metrics_and_adapter(store,
     assert [m.value for m in history] == pytest.approx(result.metrics["losses"])
     assert run.data.metrics["final/final_loss"] == pytest.approx(result.metrics["final_loss"])
     files = {f.path for f in store.list_artifacts(rid, "adapter")}
-    assert {"adapter/adapter_config.json", "adapter/adapter_model.safetensors",
-            "adapter/README.md"} <= files
+    assert {"adapter/adapter_config.json", "adapter/adapter_model.safetensors", "adapter/README.md"} <= files
     assert json.loads((tmp_path / "run" / "tracking.json").read_text())["run_id"] == rid
 
 
@@ -74,8 +79,10 @@ def test_a_resumed_training_continues_its_mlflow_run(store, tmp_path):
     result = train(CONVS, cfg, tmp_path / "run", model_loader=tiny_loader)
     (run,) = runs_of(store)
     assert run.info.run_id == failed.info.run_id and run.info.status == "FINISHED"
-    last = {m.step: m.value for m in sorted(
-        store.get_metric_history(run.info.run_id, "train/loss"), key=lambda m: m.timestamp)}
+    last = {
+        m.step: m.value
+        for m in sorted(store.get_metric_history(run.info.run_id, "train/loss"), key=lambda m: m.timestamp)
+    }
     assert [last[s] for s in range(1, 7)] == pytest.approx(result.metrics["losses"])
 
 
@@ -83,8 +90,7 @@ def test_trainings_inside_a_session_are_its_nested_runs(store, tmp_path):
     cfg = CFG.with_(report_to="mlflow", max_steps=2)
     with tracking.session("mlflow", "compare-demo", {"preset": "quick"}) as parent:
         for arm in ("curated", "baseline"):
-            train(CONVS, cfg.with_(seed=len(arm)), tmp_path / arm, model_loader=tiny_loader,
-                  name=arm)
+            train(CONVS, cfg.with_(seed=len(arm)), tmp_path / arm, model_loader=tiny_loader, name=arm)
         parent.log_metrics({"difference": 0.25})
     runs = {r.info.run_name: r for r in runs_of(store)}
     assert set(runs) == {"compare-demo", "curated", "baseline"}
@@ -105,8 +111,7 @@ def test_wandb_runs_offline_into_the_given_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")
     with tracking.settings(location=tmp_path / "ws"):
-        result = train(CONVS, CFG.with_(report_to="wandb", max_steps=3), tmp_path / "run",
-                       model_loader=tiny_loader)
+        result = train(CONVS, CFG.with_(report_to="wandb", max_steps=3), tmp_path / "run", model_loader=tiny_loader)
     (offline,) = (tmp_path / "ws" / "wandb").glob("offline-run-*")
     run_id = json.loads((tmp_path / "run" / "tracking.json").read_text())["run_id"]
     assert offline.name.endswith(run_id)

@@ -66,9 +66,7 @@ def test_label_nll_matches_the_model_loss_on_labelled_tokens():
 def test_training_lowers_loss_and_saves_a_peft_adapter(tmp_path):
     from peft import PeftModel
 
-    res = train(
-        CONVS, CFG.with_(max_steps=30, lora_dropout=0.0), tmp_path / "run", model_loader=tiny_loader
-    )
+    res = train(CONVS, CFG.with_(max_steps=30, lora_dropout=0.0), tmp_path / "run", model_loader=tiny_loader)
     losses = res.metrics["losses"]
     assert len(losses) == 30 and sum(losses[-5:]) < sum(losses[:5])
     assert {"adapter_config.json", "adapter_model.safetensors"} <= set(os.listdir(res.adapter_dir))

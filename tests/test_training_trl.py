@@ -21,8 +21,14 @@ CONVS = [
     for i in range(16)
 ]
 CFG = RunConfig(
-    device="cpu", precision="fp32", max_steps=6, batch_size=4, learning_rate=1e-2, lora_r=4,
-    lora_alpha=8, checkpoint_every=2,
+    device="cpu",
+    precision="fp32",
+    max_steps=6,
+    batch_size=4,
+    learning_rate=1e-2,
+    lora_r=4,
+    lora_alpha=8,
+    checkpoint_every=2,
 )
 
 

@@ -73,9 +73,17 @@ def read_eval_items(path: Path) -> list[dict]:
     return items
 
 
-def build_arms(ws: Workspace, dataset: Dataset, eval_path: Path | None = None,
-               general_path: Path | None = None, *, policy: bool = True, seed: int = 0,
-               eval_frac: float = 0.1, merge_rewordings: bool = False) -> Arms:
+def build_arms(
+    ws: Workspace,
+    dataset: Dataset,
+    eval_path: Path | None = None,
+    general_path: Path | None = None,
+    *,
+    policy: bool = True,
+    seed: int = 0,
+    eval_frac: float = 0.1,
+    merge_rewordings: bool = False,
+) -> Arms:
     """The curated and baseline arms of ``dataset`` and the eval prompts (see the module doc)."""
     eval_items = read_eval_items(eval_path) if eval_path is not None else None
     general = read_eval_items(general_path) if general_path is not None else []
@@ -103,7 +111,9 @@ def build_arms(ws: Workspace, dataset: Dataset, eval_path: Path | None = None,
         "n_source": len(examples),
         "held_out_rows": len(held_out),
         "eval_source": str(eval_path) if eval_path is not None else f"held-out split ({eval_frac:.0%} of groups)",
-        "recorded_decisions": sum(1 for e in ledger.live if e.action in ("keep", "drop", "edit", "pick", "merge", "add")),
+        "recorded_decisions": sum(
+            1 for e in ledger.live if e.action in ("keep", "drop", "edit", "pick", "merge", "add")
+        ),
         "rows_set_by_recorded": len(by_people),
         "examples_added": sum(1 for r in rows if r.row is None),
         "policy": "no-review policy for undecided findings" if policy else "none",

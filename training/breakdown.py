@@ -64,8 +64,9 @@ def _prompt(item: Mapping[str, Any]) -> str:
     return users[-1] if users else ""
 
 
-def tag_eval_items(items: Sequence[dict[str, Any]], requests: Mapping[int, str],
-                   kinds: Mapping[int, set[str]]) -> list[dict[str, Any]]:
+def tag_eval_items(
+    items: Sequence[dict[str, Any]], requests: Mapping[int, str], kinds: Mapping[int, set[str]]
+) -> list[dict[str, Any]]:
     """``items`` with ``finding_kinds`` (sorted list; ``[]`` = untouched) and ``nearest_row``.
 
     ``requests``: source row -> user request of each training row; ``kinds`` from

@@ -21,13 +21,36 @@ from training.checkpoint import write_json
 PROVENANCE = "provenance.json"
 MANIFEST = "data_manifest.json"
 CONFIG_ROWS = (
-    "backend", "lora_r", "lora_alpha", "lora_dropout", "target_modules", "learning_rate",
-    "lr_schedule", "warmup_ratio", "epochs", "max_steps", "batch_size", "grad_accum",
-    "max_seq_len", "weight_decay", "max_grad_norm", "seed", "precision", "packing",
+    "backend",
+    "lora_r",
+    "lora_alpha",
+    "lora_dropout",
+    "target_modules",
+    "learning_rate",
+    "lr_schedule",
+    "warmup_ratio",
+    "epochs",
+    "max_steps",
+    "batch_size",
+    "grad_accum",
+    "max_seq_len",
+    "weight_decay",
+    "max_grad_norm",
+    "seed",
+    "precision",
+    "packing",
 )
 METRIC_ROWS = (
-    "steps", "final_loss", "n_examples", "n_truncated", "tokens", "tokens_per_s", "train_seconds",
-    "padding_frac", "device", "dtype",
+    "steps",
+    "final_loss",
+    "n_examples",
+    "n_truncated",
+    "tokens",
+    "tokens_per_s",
+    "train_seconds",
+    "padding_frac",
+    "device",
+    "dtype",
 )
 
 
@@ -100,19 +123,32 @@ def render(record: dict[str, Any]) -> str:
         if hub_id:
             meta.append(f"- base_model:adapter:{hub_id}")
     else:
-        meta += ["library_name: transformers", "pipeline_tag: text-generation",
-                 "base_model_relation: finetune", "tags:", "- lora-merged"]
+        meta += [
+            "library_name: transformers",
+            "pipeline_tag: text-generation",
+            "base_model_relation: finetune",
+            "tags:",
+            "- lora-merged",
+        ]
     meta += ["- curation-workbench", "---", ""]
     name = record.get("name") or "adapter"
     title = "LoRA adapter" if kind == "adapter" else "LoRA adapter merged into its base"
-    lines = [f"# {title}: {name}", "",
-             f"Trained with curation-workbench's LoRA trainer (backend "
-             f"`{config.get('backend', 'ours')}`) on {record.get('written', '')[:10]}.", ""]
+    lines = [
+        f"# {title}: {name}",
+        "",
+        f"Trained with curation-workbench's LoRA trainer (backend "
+        f"`{config.get('backend', 'ours')}`) on {record.get('written', '')[:10]}.",
+        "",
+    ]
     lines += ["## Base model", ""]
     lines += _base_lines(base)
     lines += ["", "## Using it", "", *_usage(kind, base), ""]
-    lines += ["## Data", "", f"- content hash (conversations, in order): `{data.get('hash', '')}`",
-              f"- conversations: {data.get('n_conversations', '?')}"]
+    lines += [
+        "## Data",
+        "",
+        f"- content hash (conversations, in order): `{data.get('hash', '')}`",
+        f"- conversations: {data.get('n_conversations', '?')}",
+    ]
     if data.get("file"):
         lines.append(f"- file: `{data['file']}`")
     lines += _manifest_lines(data.get("manifest"))
@@ -143,26 +179,38 @@ def _base_lines(base: dict[str, Any]) -> list[str]:
 
 def _usage(kind: str, base: dict[str, Any]) -> list[str]:
     if kind != "adapter":
-        return ["```python", "from transformers import AutoModelForCausalLM, AutoTokenizer",
-                "model = AutoModelForCausalLM.from_pretrained(FOLDER)",
-                "tok = AutoTokenizer.from_pretrained(FOLDER)", "```"]
-    out = ["```python", "from peft import AutoPeftModelForCausalLM",
-           "model = AutoPeftModelForCausalLM.from_pretrained(FOLDER)  # loads the base by Hub id",
-           "```"]
+        return [
+            "```python",
+            "from transformers import AutoModelForCausalLM, AutoTokenizer",
+            "model = AutoModelForCausalLM.from_pretrained(FOLDER)",
+            "tok = AutoTokenizer.from_pretrained(FOLDER)",
+            "```",
+        ]
+    out = [
+        "```python",
+        "from peft import AutoPeftModelForCausalLM",
+        "model = AutoPeftModelForCausalLM.from_pretrained(FOLDER)  # loads the base by Hub id",
+        "```",
+    ]
     if (base.get("source") or {}).get("format") == "gguf" and base.get("hub_id"):
-        out += ["", "The base resolves offline from the workbench's Hub cache: run "
-                "`curate base-model` once (it prints the folder), then set "
-                "`HF_HUB_CACHE` to it and `HF_HUB_OFFLINE=1`. Without the workbench, load "
-                f"`{base['hub_id']}` from the Hub yourself and pass it to "
-                "`PeftModel.from_pretrained(base, FOLDER)`: it works, but the weights are the "
-                "Hub's, not the dequantised ones this adapter was trained on."]
+        out += [
+            "",
+            "The base resolves offline from the workbench's Hub cache: run "
+            "`curate base-model` once (it prints the folder), then set "
+            "`HF_HUB_CACHE` to it and `HF_HUB_OFFLINE=1`. Without the workbench, load "
+            f"`{base['hub_id']}` from the Hub yourself and pass it to "
+            "`PeftModel.from_pretrained(base, FOLDER)`: it works, but the weights are the "
+            "Hub's, not the dequantised ones this adapter was trained on.",
+        ]
     return out
 
 
 def _manifest_lines(manifest: dict[str, Any] | None) -> list[str]:
     if not manifest:
-        return ["- curated-set manifest: none recorded (the rows were not read from a `curate export`"
-                " file, e.g. a comparison arm built in memory; the content hash identifies them)"]
+        return [
+            "- curated-set manifest: none recorded (the rows were not read from a `curate export`"
+            " file, e.g. a comparison arm built in memory; the content hash identifies them)"
+        ]
     keys = ("dataset", "input_sha256", "output_sha256", "as_of_decision")
     out = ["- curated-set manifest (`data_manifest.json`):"]
     out += [f"  - {k}: `{manifest[k]}`" for k in keys if manifest.get(k) not in (None, "")]
@@ -179,19 +227,25 @@ def _evaluation_lines(ev: dict[str, Any] | None) -> list[str]:
     if not ev:
         return []
     pm = ev["primary_metric"]
-    out = ["", "## Evaluation (from the comparison)", "",
-           f"{ev['n_eval_items']} held-out prompts; primary metric `{pm}`: "
-           f"{ev.get('primary_metric_description', '')}", "",
-           "| metric | this adapter | base model |", "|---|---|---|"]
+    out = [
+        "",
+        "## Evaluation (from the comparison)",
+        "",
+        f"{ev['n_eval_items']} held-out prompts; primary metric `{pm}`: {ev.get('primary_metric_description', '')}",
+        "",
+        "| metric | this adapter | base model |",
+        "|---|---|---|",
+    ]
     for k, v in ev["metrics"].items():
         if isinstance(v, (int, float)):
             out.append(f"| {k} | {_fmt(v)} | {_fmt(ev['base_metrics'].get(k))} |")
     if ev["comparisons"]:
-        out += ["", "| compared with | difference (positive = this adapter better) | 95% CI | p |",
-                "|---|---|---|---|"]
+        out += ["", "| compared with | difference (positive = this adapter better) | 95% CI | p |", "|---|---|---|---|"]
         for key, c in ev["comparisons"].items():
-            out.append(f"| {key.split('_vs_', 1)[1]} | {c['difference']:+.4f} | "
-                       f"{c['ci95_low']:+.4f} .. {c['ci95_high']:+.4f} | {c['p_value']:.3g} |")
+            out.append(
+                f"| {key.split('_vs_', 1)[1]} | {c['difference']:+.4f} | "
+                f"{c['ci95_low']:+.4f} .. {c['ci95_high']:+.4f} | {c['p_value']:.3g} |"
+            )
     if ev.get("verdict"):
         out += ["", f"Verdict: {ev['verdict']}."]
     return out

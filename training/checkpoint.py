@@ -53,9 +53,7 @@ def set_rng_state(rng: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(rng["cuda"])
 
 
-def save_checkpoint(
-    run_dir: Path, state: dict[str, Any], model: Any, opt: Any, sched: Any, scaler: Any = None
-) -> Path:
+def save_checkpoint(run_dir: Path, state: dict[str, Any], model: Any, opt: Any, sched: Any, scaler: Any = None) -> Path:
     """Write the LoRA weights, optimizer, scheduler, RNG and ``state`` of step ``state['step']``."""
     import torch
     from peft import get_peft_model_state_dict
@@ -87,15 +85,11 @@ def save_checkpoint(
 
 
 def latest_checkpoint(run_dir: Path) -> Path | None:
-    done = [
-        p for p in sorted((run_dir / "checkpoints").glob("step-*")) if (p / "state.pt").exists()
-    ]
+    done = [p for p in sorted((run_dir / "checkpoints").glob("step-*")) if (p / "state.pt").exists()]
     return done[-1] if done else None
 
 
-def load_checkpoint(
-    ckpt: Path, model: Any, opt: Any, sched: Any, scaler: Any = None
-) -> dict[str, Any]:
+def load_checkpoint(ckpt: Path, model: Any, opt: Any, sched: Any, scaler: Any = None) -> dict[str, Any]:
     """Restore weights, optimizer, scheduler and RNG from ``ckpt``; returns the saved ``state``."""
     import torch
     from peft import set_peft_model_state_dict

@@ -59,8 +59,15 @@ def demo_workspace_arms(ws_dir: Path, seed: int = 0) -> Arms:
     return build_arms(ws, dataset, DEMO_DIR / "eval.jsonl", general if general.exists() else None, seed=seed)
 
 
-def file_arms(path: Path, ws_dir: Optional[Path], eval_path: Optional[Path], general: Optional[Path],
-              policy: bool, seed: int, merge_rewordings: bool = False) -> Arms:
+def file_arms(
+    path: Path,
+    ws_dir: Optional[Path],
+    eval_path: Optional[Path],
+    general: Optional[Path],
+    policy: bool,
+    seed: int,
+    merge_rewordings: bool = False,
+) -> Arms:
     """Any dataset file: ingested into the workspace and scanned (unless it was), then the
     arms of that dataset."""
     from curation.workbench import ingest_file, scan_dataset
@@ -99,9 +106,7 @@ def compare(
     ),
     out: Path = typer.Option(..., "--out", help="Output folder (report.json, report.md, runs/)."),
     preset_name: str = typer.Option("quick", "--preset", help="quick or full."),
-    config: Optional[Path] = typer.Option(
-        None, "--config", help="A run config file (overrides --preset)."
-    ),
+    config: Optional[Path] = typer.Option(None, "--config", help="A run config file (overrides --preset)."),
     report_to: Optional[str] = ReportToOpt,
     workspace: Optional[Path] = WorkspaceOpt,
     dataset: Optional[str] = DatasetOpt,
@@ -109,24 +114,33 @@ def compare(
         None, "--general", help="General prompts for a forgetting check (JSONL, like --eval)."
     ),
     policy: str = typer.Option(
-        "auto", "--policy", help="auto: the no-review policy fills in the findings nobody decided; "
-        "none: the recorded decisions only."
+        "auto",
+        "--policy",
+        help="auto: the no-review policy fills in the findings nobody decided; none: the recorded decisions only.",
     ),
     merge_rewordings: bool = typer.Option(
-        False, "--merge-rewordings", help="With --policy auto: merge a duplicate group's rewordings of the "
-        "request too (by default the policy merges only copies and keeps rewordings)."
+        False,
+        "--merge-rewordings",
+        help="With --policy auto: merge a duplicate group's rewordings of the "
+        "request too (by default the policy merges only copies and keeps rewordings).",
     ),
     seeds: Optional[int] = typer.Option(
-        None, "--seeds", help="Train every arm with N seeds; the CI is then a hierarchical bootstrap "
-        "over seeds and prompts (default: the config's, 1)."
+        None,
+        "--seeds",
+        help="Train every arm with N seeds; the CI is then a hierarchical bootstrap "
+        "over seeds and prompts (default: the config's, 1).",
     ),
     match: Optional[str] = typer.Option(
-        None, "--match", help="steps (default): every arm trains the same number of optimizer steps; "
-        "epochs: every arm trains the same number of passes over its own data."
+        None,
+        "--match",
+        help="steps (default): every arm trains the same number of optimizer steps; "
+        "epochs: every arm trains the same number of passes over its own data.",
     ),
     primary: Optional[str] = typer.Option(
-        None, "--primary-metric", help="auto (default: check_pass when most eval prompts have checks "
-        "or short references, else ref_nll), or a metric name."
+        None,
+        "--primary-metric",
+        help="auto (default: check_pass when most eval prompts have checks "
+        "or short references, else ref_nll), or a metric name.",
     ),
 ) -> None:
     """Fine-tune LoRA on the curated vs the uncurated data (and a random same-size control),
@@ -148,12 +162,20 @@ def compare(
     ws_dir = workspace
     try:
         if dataset_file is not None:
-            arms = file_arms(dataset_file, workspace, eval_file, general_file, policy == "auto", cfg.seed,
-                             merge_rewordings)
+            arms = file_arms(
+                dataset_file, workspace, eval_file, general_file, policy == "auto", cfg.seed, merge_rewordings
+            )
         elif dataset is not None or (workspace is not None and _has_datasets(workspace)):
             source = _open(workspace)
-            arms = build_arms(source, _dataset(source, dataset), eval_file, general_file, policy=policy == "auto",
-                              seed=cfg.seed, merge_rewordings=merge_rewordings)
+            arms = build_arms(
+                source,
+                _dataset(source, dataset),
+                eval_file,
+                general_file,
+                policy=policy == "auto",
+                seed=cfg.seed,
+                merge_rewordings=merge_rewordings,
+            )
         else:
             ws_dir = workspace or out / "workspace"
             arms = demo_workspace_arms(ws_dir, cfg.seed)
@@ -162,9 +184,11 @@ def compare(
     except DataError as err:
         _fail(str(err))
     info = arms.info
-    typer.echo(f"arms of {info['dataset']}: curated {info['n_curated']} (recorded decisions set "
-               f"{info['rows_set_by_recorded']} rows, the policy {info['rows_set_by_policy']}), baseline "
-               f"{info['n_baseline']}, {len(arms.eval_items)} eval prompts ({info['eval_source']})")
+    typer.echo(
+        f"arms of {info['dataset']}: curated {info['n_curated']} (recorded decisions set "
+        f"{info['rows_set_by_recorded']} rows, the policy {info['rows_set_by_policy']}), baseline "
+        f"{info['n_baseline']}, {len(arms.eval_items)} eval prompts ({info['eval_source']})"
+    )
     for bad in info["unapplied_decisions"]:
         typer.echo(f"warning: decision {bad['decision_id']} was not applied: {bad['problem']}", err=True)
     try:
@@ -175,12 +199,20 @@ def compare(
     ws = _open(ws_dir)
     hashes = {name: conversations_hash(convs) for name, convs in arms.arms.items()}
     data_hash = hashlib.sha256(json.dumps(hashes, sort_keys=True).encode()).hexdigest()[:16]
-    run_config = {**cfg.to_dict(), "dataset": info["dataset"], "dataset_sha256": info["dataset_sha256"],
-                  "policy": policy, "merge_rewordings": merge_rewordings, "arms": hashes, "n_eval_items": len(arms.eval_items),
-                  "design": design.to_dict()}
-    run_id = "compare-" + hashlib.sha256(
-        json.dumps([run_config, str(out.resolve())], sort_keys=True).encode()
-    ).hexdigest()[:16]
+    run_config = {
+        **cfg.to_dict(),
+        "dataset": info["dataset"],
+        "dataset_sha256": info["dataset_sha256"],
+        "policy": policy,
+        "merge_rewordings": merge_rewordings,
+        "arms": hashes,
+        "n_eval_items": len(arms.eval_items),
+        "design": design.to_dict(),
+    }
+    run_id = (
+        "compare-"
+        + hashlib.sha256(json.dumps([run_config, str(out.resolve())], sort_keys=True).encode()).hexdigest()[:16]
+    )
     folder = {"folder": str(out), "report": str(out / "report.json")}
     ws.record_run(run_id, run_config, data_hash, "running", {}, folder, kind="compare")
     bar = _progress_bar()
@@ -190,16 +222,23 @@ def compare(
             tracking.session(cfg.report_to, out.name, run_config, {"kind": "compare"}) as tracker,
         ):
             report = run_comparison(
-                arms.arms, arms.eval_items, cfg, out, progress=bar, registry=WorkspaceRegistry(ws),
-                general_items=arms.general_items, data_info=info,
+                arms.arms,
+                arms.eval_items,
+                cfg,
+                out,
+                progress=bar,
+                registry=WorkspaceRegistry(ws),
+                general_items=arms.general_items,
+                data_info=info,
             )
             headline = _compare_metrics(report)
             tracker.log_metrics(headline)
             for name in ("report.json", "report.md"):
                 tracker.log_artifacts(out / name, "report")
     except BaseException as exc:
-        ws.record_run(run_id, run_config, data_hash, "failed",
-                      {"error": f"{type(exc).__name__}: {exc}"}, folder, kind="compare")
+        ws.record_run(
+            run_id, run_config, data_hash, "failed", {"error": f"{type(exc).__name__}: {exc}"}, folder, kind="compare"
+        )
         raise
     finally:
         bar.close()
@@ -207,8 +246,15 @@ def compare(
         f"adapter_{arm}": str(out / "runs" / f"{arm}-{t['training_key']}" / "adapter")
         for arm, t in report["training"].items()
     }
-    ws.record_run(run_id, run_config, data_hash, "done", {**headline, "verdict": report["verdict"]},
-                  {**folder, "report_md": str(out / "report.md"), **adapters}, kind="compare")
+    ws.record_run(
+        run_id,
+        run_config,
+        data_hash,
+        "done",
+        {**headline, "verdict": report["verdict"]},
+        {**folder, "report_md": str(out / "report.md"), **adapters},
+        kind="compare",
+    )
     typer.echo(
         f"{report['primary_metric']}: difference {report['difference']:+.4f} (positive = curated better; "
         f"95% CI {report['ci95_low']:+.4f} .. {report['ci95_high']:+.4f}, sign test p = {report['p_value']:.3g})"
@@ -240,12 +286,8 @@ def _has_datasets(workspace: Path) -> bool:
 @app.command("train")
 def train_cmd(
     config: Path = typer.Argument(..., help="Run config (JSON or TOML; see training/config.py)."),
-    data: Optional[Path] = typer.Option(
-        None, "--data", help="Training data (default: config's data_path)."
-    ),
-    out: Path = typer.Option(
-        Path("runs/train"), "--out", help="Run folder (resumes when it exists)."
-    ),
+    data: Optional[Path] = typer.Option(None, "--data", help="Training data (default: config's data_path)."),
+    out: Path = typer.Option(Path("runs/train"), "--out", help="Run folder (resumes when it exists)."),
     merge: bool = typer.Option(
         False, "--merge", help="Also save the adapter merged into the base (a transformers folder)."
     ),
@@ -268,8 +310,11 @@ def train_cmd(
         _fail(f"{config}: no data_path in the config and no --data given")
     convs = [conversation(ex.turns) for ex in _read(path)]
     cfg = _with_option(
-        cfg, data_path=str(path.resolve()), merge_adapter=merge or cfg.merge_adapter,
-        backend=backend, report_to=report_to,
+        cfg,
+        data_path=str(path.resolve()),
+        merge_adapter=merge or cfg.merge_adapter,
+        backend=backend,
+        report_to=report_to,
     )
     cfg = cfg.with_(data_hash=conversations_hash(convs))
     ws = _open(workspace)
@@ -280,8 +325,15 @@ def train_cmd(
         with tracking.settings(location=ws.root):
             result = train(convs, cfg, out)
     except BaseException as exc:
-        ws.record_run(run_id, cfg.to_dict(), cfg.data_hash, "failed",
-                      {"error": f"{type(exc).__name__}: {exc}"}, where, kind="train")
+        ws.record_run(
+            run_id,
+            cfg.to_dict(),
+            cfg.data_hash,
+            "failed",
+            {"error": f"{type(exc).__name__}: {exc}"},
+            where,
+            kind="train",
+        )
         raise
     brief = {k: v for k, v in result.metrics.items() if k != "losses"}
     artifacts = {**where, "adapter": str(result.adapter_dir)}
@@ -327,8 +379,7 @@ def runs_list(
     typer.echo(f"{'id':<34} {'kind':<8} {'status':<8} {'updated':<16} {'result':<28} where")
     for r in runs:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r["updated_at"]))
-        typer.echo(f"{r['id']:<34} {r['kind']:<8} {r['status']:<8} {when:<16} "
-                   f"{_headline(r):<28} {_where(r)}")
+        typer.echo(f"{r['id']:<34} {r['kind']:<8} {r['status']:<8} {when:<16} {_headline(r):<28} {_where(r)}")
 
 
 @runs_app.command("show")
@@ -357,4 +408,3 @@ def _headline(run: dict) -> str:
 def _where(run: dict) -> str:
     a = run["artifacts"]
     return str(a.get("adapter") or a.get("report") or a.get("folder") or a.get("run_dir") or "")
-

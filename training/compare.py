@@ -156,9 +156,7 @@ def _build_arms(arms, eval_items, config, out_dir, progress, registry, general_i
     arms.setdefault(CONTROL, random_control(arms["baseline"], len(arms["curated"]), config.seed))
     items, leakage = check_leakage(with_answer_checks(eval_items), arms, config.leakage_jaccard)
     items = _subsample(items, config.max_eval_items, f"eval:{config.seed}")
-    general = _subsample(
-        list(general_items or []), config.max_general_items, f"general:{config.seed}"
-    )
+    general = _subsample(list(general_items or []), config.max_general_items, f"general:{config.seed}")
     if not items:
         raise ValueError("no eval items left after the leakage check")
     registry = registry or JsonRegistry(out / "runs.json")
@@ -178,8 +176,15 @@ def _train_arms(run: _Run, model_loader: ModelLoader) -> None:
                 convs = random_control(run.arms["baseline"], len(run.arms["curated"]), seed)
             stage = name if len(design.seeds) == 1 else f"{name} seed {seed}"
             t0 = time.time()
-            run.trained[name][seed] = _train_arm(name, convs, arm_config(config, design, seed), run.out,
-                                                 run.registry, run.tracker.train_cb(f"train {stage}"), model_loader)
+            run.trained[name][seed] = _train_arm(
+                name,
+                convs,
+                arm_config(config, design, seed),
+                run.out,
+                run.registry,
+                run.tracker.train_cb(f"train {stage}"),
+                model_loader,
+            )
             run.timings[f"train_{stage.replace(' ', '_')}"] = time.time() - t0
             run.tracker.finish_stage(f"train {stage}")
 
@@ -204,13 +209,29 @@ def _evaluate_arms(run: _Run, encoder: Encoder | str | None, model_loader: Model
         label = BASE if arm == BASE else _adapter_name(arm, seed, config.seed)
         with active_adapter(model, label):
             run.evals.setdefault(arm, {})[seed] = evaluate_model(
-                model, tok, run.items, keys[label], settings, cache, enc, config.eval_batch_size,
-                run.tracker.count_cb(f"evaluate {label}"), f"eval {label}",
+                model,
+                tok,
+                run.items,
+                keys[label],
+                settings,
+                cache,
+                enc,
+                config.eval_batch_size,
+                run.tracker.count_cb(f"evaluate {label}"),
+                f"eval {label}",
             )
             if run.general and seed == config.seed:
                 run.gen_evals[arm] = evaluate_model(
-                    model, tok, run.general, keys[label], settings, cache, enc,
-                    config.eval_batch_size, None, f"general {arm}",
+                    model,
+                    tok,
+                    run.general,
+                    keys[label],
+                    settings,
+                    cache,
+                    enc,
+                    config.eval_batch_size,
+                    None,
+                    f"general {arm}",
                 )
         run.timings[f"evaluate_{label}"] = time.time() - t1
         run.tracker.finish_stage(f"evaluate {label}")
@@ -222,10 +243,16 @@ def _comparer(run: _Run) -> Callable[..., dict[str, Any]]:
     """``compare(metric, arm_a, arm_b, prompt_indices=None, n_boot=...)`` over the run's evals."""
     config, seeds = run.config, run.seeds
 
-    def compare(m: str, a: str, b: str, idx: Sequence[int] | None = None,
-                n_boot: int = config.n_bootstrap) -> dict[str, Any]:
-        return hierarchical_comparison(_matrix(run.evals, a, m, seeds, idx), _matrix(run.evals, b, m, seeds, idx),
-                                       bool(METRICS[m]), n_boot, config.seed)
+    def compare(
+        m: str, a: str, b: str, idx: Sequence[int] | None = None, n_boot: int = config.n_bootstrap
+    ) -> dict[str, Any]:
+        return hierarchical_comparison(
+            _matrix(run.evals, a, m, seeds, idx),
+            _matrix(run.evals, b, m, seeds, idx),
+            bool(METRICS[m]),
+            n_boot,
+            config.seed,
+        )
 
     return compare
 
@@ -265,11 +292,12 @@ def _report(run: _Run, comparisons: dict[str, dict[str, Any]], data_info: Mappin
     secondary = [m for m in ("ref_nll", "check_pass") if m != pm and m in comparisons]
     by_kind = breakdown.groups(items)
     first = evals["curated"][config.seed]
-    per_prompt = {
-        r["id"]: d for r, d in zip(first, _mean_differences(evals, pm, seeds)) if d is not None
-    }
-    resampled = ("a hierarchical bootstrap over training seeds, then prompts"
-                 if len(seeds) > 1 else "a paired bootstrap over prompts")
+    per_prompt = {r["id"]: d for r, d in zip(first, _mean_differences(evals, pm, seeds)) if d is not None}
+    resampled = (
+        "a hierarchical bootstrap over training seeds, then prompts"
+        if len(seeds) > 1
+        else "a paired bootstrap over prompts"
+    )
     report = {
         "primary_metric": pm,
         "primary_metric_description": DESCRIPTIONS[pm],
@@ -283,15 +311,10 @@ def _report(run: _Run, comparisons: dict[str, dict[str, Any]], data_info: Mappin
             f" on {pm} ({better} is better), so positive = curated better; 95% CI: {resampled};"
             " p_value: exact two-sided sign test on the per-prompt differences"
         ),
-        **{
-            k: head[k]
-            for k in ("difference", "ci95_low", "ci95_high", "p_value", "wins", "ties", "losses", "n")
-        },
+        **{k: head[k] for k in ("difference", "ci95_low", "ci95_high", "p_value", "wins", "ties", "losses", "n")},
         "p_value_bootstrap": head["p_value_bootstrap"],
         "verdict": _verdict(head, "baseline"),
-        "verdict_vs_random": _verdict(control, "the random control of the same size")
-        if control
-        else None,
+        "verdict_vs_random": _verdict(control, "the random control of the same size") if control else None,
         "arms": {
             arm: summarize([r for s in by_seed.values() for r in s], metrics + ["n_words", "ref_tokens"])
             for arm, by_seed in evals.items()
@@ -311,12 +334,13 @@ def _report(run: _Run, comparisons: dict[str, dict[str, Any]], data_info: Mappin
         },
         "by_finding_kind": {
             f"curated_vs_{b}": {
-                group: {m: compare(m, "curated", b, idx, min(config.n_bootstrap, 2000))
-                        for m in [pm, *secondary]}
+                group: {m: compare(m, "curated", b, idx, min(config.n_bootstrap, 2000)) for m in [pm, *secondary]}
                 for group, idx in by_kind.items()
             }
             for b in ("baseline", CONTROL)
-        } if by_kind else None,
+        }
+        if by_kind
+        else None,
         "n_eval_items": len(items),
         "n_train": {n: len(c) for n, c in run.arms.items()},
         "data": dict(data_info) if data_info else None,
@@ -326,8 +350,7 @@ def _report(run: _Run, comparisons: dict[str, dict[str, Any]], data_info: Mappin
     with (run.out / "eval_rows.jsonl").open("w", encoding="utf-8") as f:
         for arm, by_seed in evals.items():
             for seed, rows in by_seed.items():
-                f.writelines(json.dumps({"arm": arm, "seed": seed, **r}, ensure_ascii=False) + "\n"
-                             for r in rows)
+                f.writelines(json.dumps({"arm": arm, "seed": seed, **r}, ensure_ascii=False) + "\n" for r in rows)
     write_report(report, run.out)
     for name, by in trained.items():  # each adapter's model card gets its evaluation
         add_evaluation(by[config.seed].adapter_dir, comparison_summary(report, name))
@@ -336,8 +359,15 @@ def _report(run: _Run, comparisons: dict[str, dict[str, Any]], data_info: Mappin
     return report
 
 
-def _train_arm(name: str, convs: list[Conversation], config: RunConfig, out: Path,
-               registry: RunRegistry, progress: Progress, model_loader: ModelLoader) -> TrainResult:
+def _train_arm(
+    name: str,
+    convs: list[Conversation],
+    config: RunConfig,
+    out: Path,
+    registry: RunRegistry,
+    progress: Progress,
+    model_loader: ModelLoader,
+) -> TrainResult:
     """One arm at one seed, recorded in the registry (running, then done or failed)."""
     cfg = config.with_(data_hash=conversations_hash(convs))
     run_id = f"{name}-{cfg.training_key()}"
@@ -349,8 +379,9 @@ def _train_arm(name: str, convs: list[Conversation], config: RunConfig, out: Pat
     except BaseException as exc:
         registry.record(run_id, cfg.to_dict(), cfg.data_hash, "failed", {"error": repr(exc)}, where)
         raise
-    registry.record(run_id, cfg.to_dict(), cfg.data_hash, "done", _brief(result),
-                    {**where, "adapter": str(result.adapter_dir)})
+    registry.record(
+        run_id, cfg.to_dict(), cfg.data_hash, "done", _brief(result), {**where, "adapter": str(result.adapter_dir)}
+    )
     return result
 
 
@@ -366,8 +397,13 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else math.nan
 
 
-def _matrix(evals: Mapping[str, Mapping[int, list[dict[str, Any]]]], arm: str, metric: str,
-            seeds: Sequence[int], idx: Sequence[int] | None = None) -> list[list[float | None]]:
+def _matrix(
+    evals: Mapping[str, Mapping[int, list[dict[str, Any]]]],
+    arm: str,
+    metric: str,
+    seeds: Sequence[int],
+    idx: Sequence[int] | None = None,
+) -> list[list[float | None]]:
     """seed x prompt values of ``metric`` for ``arm`` (the base model has one seed: repeated)."""
     by_seed = evals[arm]
     rows = [by_seed.get(s) or next(iter(by_seed.values())) for s in seeds]
@@ -375,8 +411,9 @@ def _matrix(evals: Mapping[str, Mapping[int, list[dict[str, Any]]]], arm: str, m
     return [[r[i][metric] for i in pick] for r in rows]
 
 
-def _mean_differences(evals: Mapping[str, Mapping[int, list[dict[str, Any]]]], metric: str,
-                      seeds: Sequence[int]) -> list[float | None]:
+def _mean_differences(
+    evals: Mapping[str, Mapping[int, list[dict[str, Any]]]], metric: str, seeds: Sequence[int]
+) -> list[float | None]:
     """Per prompt: curated vs baseline on ``metric`` averaged over seeds, + = curated better."""
     a, b = _matrix(evals, "curated", metric, seeds), _matrix(evals, "baseline", metric, seeds)
     sign = 1.0 if METRICS[metric] else -1.0
@@ -414,7 +451,10 @@ def _verdict(comp: Mapping[str, Any], other: str) -> str:
 
 
 def _by_category(
-    items: Sequence[dict[str, Any]], compare: Callable[..., dict[str, Any]], metric: str, other: str,
+    items: Sequence[dict[str, Any]],
+    compare: Callable[..., dict[str, Any]],
+    metric: str,
+    other: str,
     config: RunConfig,
 ) -> dict[str, dict[str, Any]]:
     """The primary comparison within each eval category: where the difference comes from."""

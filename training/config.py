@@ -55,18 +55,14 @@ def _help(text: str, default: Any) -> Any:
 class RunConfig:
     """One LoRA run (and the evaluation settings of a comparison). See ``help_text()``."""
 
-    base_model: str = _help(
-        "HF id, local folder, .gguf file, or the bundled SmolLM2", BUNDLED_MODEL
-    )
+    base_model: str = _help("HF id, local folder, .gguf file, or the bundled SmolLM2", BUNDLED_MODEL)
     gguf_file: str | None = _help("GGUF file name inside base_model's folder, if any", None)
     data_path: str = _help("training data export (JSONL of {'messages': [...]})", "")
     data_hash: str = _help("content hash of the training data (filled in per arm)", "")
     lora_r: int = _help("LoRA rank", 16)
     lora_alpha: int = _help("LoRA alpha (scaling = alpha / r)", 32)
     lora_dropout: float = _help("dropout on the LoRA input", 0.0)
-    target_modules: str = _help(
-        "'attention', 'all-linear', or comma-separated module names", "all-linear"
-    )
+    target_modules: str = _help("'attention', 'all-linear', or comma-separated module names", "all-linear")
     learning_rate: float = _help("peak learning rate (AdamW)", 3e-4)
     lr_schedule: str = _help("'cosine', 'linear' or 'constant' after warmup", "cosine")
     warmup_ratio: float = _help("fraction of steps spent warming up linearly", 0.05)
@@ -135,9 +131,7 @@ class RunConfig:
         """Write as TOML (``.toml``) or JSON (anything else)."""
         path = Path(path)
         if path.suffix == ".toml":
-            text = "".join(
-                f"{k} = {_toml_value(v)}\n" for k, v in self.to_dict().items() if v is not None
-            )
+            text = "".join(f"{k} = {_toml_value(v)}\n" for k, v in self.to_dict().items() if v is not None)
         else:
             text = json.dumps(self.to_dict(), indent=2) + "\n"
         path.write_text(text, encoding="utf-8")
@@ -157,9 +151,7 @@ class RunConfig:
     def training_key(self) -> str:
         """Hash of the fields that determine a trained adapter (data hash included)."""
         fields_ = {k: getattr(self, k) for k in TRAINING_FIELDS}
-        fields_.update(
-            {k: getattr(self, k) for k, d in OPTIONAL_TRAINING_FIELDS.items() if getattr(self, k) != d}
-        )
+        fields_.update({k: getattr(self, k) for k, d in OPTIONAL_TRAINING_FIELDS.items() if getattr(self, k) != d})
         payload = json.dumps(fields_, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -170,9 +162,7 @@ class RunConfig:
 
     def validate(self) -> None:
         if self.lr_schedule not in ("cosine", "linear", "constant"):
-            raise ValueError(
-                f"lr_schedule must be cosine, linear or constant, not {self.lr_schedule!r}"
-            )
+            raise ValueError(f"lr_schedule must be cosine, linear or constant, not {self.lr_schedule!r}")
         if self.precision not in ("auto", "bf16", "fp16", "fp32"):
             raise ValueError(f"precision must be auto, bf16, fp16 or fp32, not {self.precision!r}")
         if self.backend not in ("ours", "trl"):

@@ -63,9 +63,7 @@ def conversations_hash(conversations: Iterable[Conversation]) -> str:
 
 
 def _render(tokenizer: Any, messages: Conversation, generation_prompt: bool) -> str:
-    return tokenizer.apply_chat_template(
-        messages, tokenize=False, add_generation_prompt=generation_prompt
-    )
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt)
 
 
 def segments(tokenizer: Any, conv: Conversation, last_only: bool = False) -> list[tuple[str, bool]]:
@@ -107,9 +105,7 @@ def encode_prompt(tokenizer: Any, messages: Conversation) -> list[int]:
     return tokenizer(_render(tokenizer, messages, True), add_special_tokens=False)["input_ids"]
 
 
-def encode_all(
-    tokenizer: Any, convs: Sequence[Conversation], max_len: int
-) -> tuple[list[Encoded], dict[str, int]]:
+def encode_all(tokenizer: Any, convs: Sequence[Conversation], max_len: int) -> tuple[list[Encoded], dict[str, int]]:
     """Encode a training set; drops conversations left without any label after the cut."""
     kept, dropped, truncated = [], 0, 0
     for conv in convs:
@@ -122,9 +118,7 @@ def encode_all(
     return kept, {"n_examples": len(kept), "n_dropped": dropped, "n_truncated": truncated}
 
 
-def length_grouped_batches(
-    lengths: Sequence[int], batch_size: int, seed: int, epoch: int
-) -> list[list[int]]:
+def length_grouped_batches(lengths: Sequence[int], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
     """Batches of indices for one epoch; a pure function of (lengths, batch_size, seed, epoch)."""
     rng = random.Random(f"{seed}:{epoch}")
     order = list(range(len(lengths)))

@@ -45,10 +45,15 @@ class Design:
         return {**asdict(self), "seeds": list(self.seeds)}
 
     def describe(self) -> str:
-        budget = (f"every arm trains {self.steps} optimizer steps ({self.budget_source})"
-                  if self.steps else f"every arm trains {self.budget_source}")
-        return (f"primary metric: {self.primary_metric} ({self.primary_reason}); {budget}; "
-                f"seeds {', '.join(map(str, self.seeds))}")
+        budget = (
+            f"every arm trains {self.steps} optimizer steps ({self.budget_source})"
+            if self.steps
+            else f"every arm trains {self.budget_source}"
+        )
+        return (
+            f"primary metric: {self.primary_metric} ({self.primary_reason}); {budget}; "
+            f"seeds {', '.join(map(str, self.seeds))}"
+        )
 
 
 def is_short(reference: str) -> bool:
@@ -66,8 +71,10 @@ def choose_primary(items: Sequence[Mapping[str, Any]], requested: str = "auto") 
     checked = sum(1 for it in items if it.get("checks"))
     short = sum(1 for it in items if is_short(str(it.get("reference") or "")))
     scorable = sum(1 for it in items if it.get("checks") or is_short(str(it.get("reference") or "")))
-    counts = (f"{checked} of {n} eval prompts have answer checks, {short} a reference of "
-              f"{SHORT_REFERENCE_WORDS} words or fewer")
+    counts = (
+        f"{checked} of {n} eval prompts have answer checks, {short} a reference of "
+        f"{SHORT_REFERENCE_WORDS} words or fewer"
+    )
     if n and scorable * 2 > n:
         return "check_pass", counts + "; ref_nll is secondary"
     return "ref_nll", counts + "; too few for a check pass rate"
@@ -91,8 +98,7 @@ def steps_per_epoch(n_rows: int, config: RunConfig) -> int:
     return max(1, math.ceil(math.ceil(n_rows / config.batch_size) / config.grad_accum))
 
 
-def plan(arms: Mapping[str, Sequence[Any]], eval_items: Sequence[Mapping[str, Any]],
-         config: RunConfig) -> Design:
+def plan(arms: Mapping[str, Sequence[Any]], eval_items: Sequence[Mapping[str, Any]], config: RunConfig) -> Design:
     """The design of a comparison of ``arms`` (which must include ``baseline``) on ``eval_items``."""
     metric, reason = choose_primary(eval_items, config.primary_metric)
     seeds = tuple(range(config.seed, config.seed + config.seeds))

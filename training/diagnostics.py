@@ -19,9 +19,7 @@ from typing import Any
 from training.stats import paired_comparison
 
 
-def forgetting(
-    general: dict[str, Sequence[dict[str, Any]]], n_boot: int = 5000, seed: int = 0
-) -> dict[str, Any]:
+def forgetting(general: dict[str, Sequence[dict[str, Any]]], n_boot: int = 5000, seed: int = 0) -> dict[str, Any]:
     """Each adapter vs ``general["base"]`` on general prompts (check pass rate, reference NLL)."""
     base = general["base"]
     out: dict[str, Any] = {}
@@ -30,9 +28,7 @@ def forgetting(
             continue
         entry: dict[str, Any] = {}
         for metric, higher in (("check_pass", True), ("ref_nll", False)):
-            comp = paired_comparison(
-                [r[metric] for r in rows], [r[metric] for r in base], higher, n_boot, seed
-            )
+            comp = paired_comparison([r[metric] for r in rows], [r[metric] for r in base], higher, n_boot, seed)
             if comp["n"]:
                 entry[metric] = {
                     "arm": comp["mean_arm"],
@@ -104,9 +100,13 @@ def rank_report(model: Any, adapter_name: str) -> dict[str, Any]:
     eff = sum(x["effective_rank"] for x in allrows) / len(allrows)
     half = sum(x["energy_top_half"] for x in allrows) / len(allrows)
     if half >= 0.9:
-        verdict = f"not saturated: the top {r // 2} of {r} directions hold {half:.0%} of the update; a smaller rank would do"
+        verdict = (
+            f"not saturated: the top {r // 2} of {r} directions hold {half:.0%} of the update; a smaller rank would do"
+        )
     else:
-        verdict = f"saturated: the update spreads over the rank (top half holds {half:.0%}); a larger rank may learn more"
+        verdict = (
+            f"saturated: the update spreads over the rank (top half holds {half:.0%}); a larger rank may learn more"
+        )
     return {
         "rank": r,
         "mean_effective_rank": eff,

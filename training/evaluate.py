@@ -41,13 +41,9 @@ def evaluate_model(
         nll_batch_size,
     )
     nll_by_item = dict(zip(with_ref, nll))
-    answers = generate_answers(
-        model, tokenizer, prompts, settings, model_key, cache, progress, desc
-    )
+    answers = generate_answers(model, tokenizer, prompts, settings, model_key, cache, progress, desc)
     sims = (
-        embedding_similarity(
-            [answers[i] for i in with_ref], [items[i]["reference"] for i in with_ref], encoder
-        )
+        embedding_similarity([answers[i] for i in with_ref], [items[i]["reference"] for i in with_ref], encoder)
         if encoder is not None
         else []
     )
@@ -88,7 +84,6 @@ def summarize(rows: Sequence[dict[str, Any]], metrics: Sequence[str]) -> dict[st
         groups[r.get("category") or "all"].append(r)
     if len(groups) > 1:
         out["by_category"] = {
-            c: {"n": len(g), **{m: _mean([r.get(m) for r in g]) for m in metrics}}
-            for c, g in sorted(groups.items())
+            c: {"n": len(g), **{m: _mean([r.get(m) for r in g]) for m in metrics}} for c, g in sorted(groups.items())
         }
     return out

@@ -65,10 +65,7 @@ class GenerationCache:
         if self.path:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as f:
-                f.writelines(
-                    json.dumps({"key": k, "answer": a}, ensure_ascii=False) + "\n"
-                    for k, a in items.items()
-                )
+                f.writelines(json.dumps({"key": k, "answer": a}, ensure_ascii=False) + "\n" for k, a in items.items())
 
 
 @contextlib.contextmanager
@@ -108,9 +105,7 @@ def generate_answers(
     todo.sort(key=lambda i: -len(encoded[i]))
     device = next(model.parameters()).device
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    bar = tqdm(
-        total=len(prompts), initial=len(prompts) - len(todo), desc=desc, unit="ans", mininterval=1.0
-    )
+    bar = tqdm(total=len(prompts), initial=len(prompts) - len(todo), desc=desc, unit="ans", mininterval=1.0)
     for b in range(0, len(todo), settings.batch_size):
         idx = todo[b : b + settings.batch_size]
         width = max(len(encoded[i]) for i in idx)
@@ -128,10 +123,7 @@ def generate_answers(
                 pad_token_id=pad,
                 eos_token_id=tokenizer.eos_token_id,
             )
-        new = {
-            keys[i]: tokenizer.decode(out[r, width:], skip_special_tokens=True).strip()
-            for r, i in enumerate(idx)
-        }
+        new = {keys[i]: tokenizer.decode(out[r, width:], skip_special_tokens=True).strip() for r, i in enumerate(idx)}
         for i in idx:
             answers[i] = new[keys[i]]
         cache.put(new)

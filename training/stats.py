@@ -25,16 +25,10 @@ from typing import Any
 import numpy as np
 
 
-def _clean_pairs(
-    a: Sequence[float | None], b: Sequence[float | None]
-) -> tuple[np.ndarray, np.ndarray]:
+def _clean_pairs(a: Sequence[float | None], b: Sequence[float | None]) -> tuple[np.ndarray, np.ndarray]:
     if len(a) != len(b):
         raise ValueError(f"paired samples differ in length: {len(a)} vs {len(b)}")
-    pairs = [
-        (x, y)
-        for x, y in zip(a, b)
-        if x is not None and y is not None and not (math.isnan(x) or math.isnan(y))
-    ]
+    pairs = [(x, y) for x, y in zip(a, b) if x is not None and y is not None and not (math.isnan(x) or math.isnan(y))]
     arr = np.array(pairs, dtype=float).reshape(-1, 2)
     return arr[:, 0], arr[:, 1]
 
@@ -124,8 +118,7 @@ def hierarchical_comparison(
     if len(arm) != len(reference) or not arm:
         raise ValueError(f"seed counts differ or are zero: {len(arm)} vs {len(reference)}")
     if len(arm) == 1:
-        return {**paired_comparison(arm[0], reference[0], higher_is_better, n_boot, seed, tol),
-                "n_seeds": 1}
+        return {**paired_comparison(arm[0], reference[0], higher_is_better, n_boot, seed, tol), "n_seeds": 1}
     a = np.array([[math.nan if v is None else v for v in row] for row in arm], dtype=float)
     b = np.array([[math.nan if v is None else v for v in row] for row in reference], dtype=float)
     if a.shape != b.shape:

@@ -62,8 +62,15 @@ class NullRun:
 class MlflowRun:
     kind = "mlflow"
 
-    def __init__(self, uri: str, name: str, params: dict[str, Any], tags: dict[str, str],
-                 parent: MlflowRun | None = None, run_id: str | None = None) -> None:
+    def __init__(
+        self,
+        uri: str,
+        name: str,
+        params: dict[str, Any],
+        tags: dict[str, str],
+        parent: MlflowRun | None = None,
+        run_id: str | None = None,
+    ) -> None:
         if uri.startswith("file:"):
             os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
         from mlflow.entities import Param
@@ -98,9 +105,7 @@ class MlflowRun:
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        self._buffer += [
-            Metric(k, float(v), now, step or 0) for k, v in metrics.items() if _number(v)
-        ]
+        self._buffer += [Metric(k, float(v), now, step or 0) for k, v in metrics.items() if _number(v)]
         if len(self._buffer) >= 900 or time.monotonic() - self._flushed >= FLUSH_S:
             self._flush()
 
@@ -125,8 +130,15 @@ class MlflowRun:
 class WandbRun:
     kind = "wandb"
 
-    def __init__(self, folder: str, name: str, params: dict[str, Any], tags: dict[str, str],
-                 parent: WandbRun | None = None, run_id: str | None = None) -> None:
+    def __init__(
+        self,
+        folder: str,
+        name: str,
+        params: dict[str, Any],
+        tags: dict[str, str],
+        parent: WandbRun | None = None,
+        run_id: str | None = None,
+    ) -> None:
         import wandb
 
         Path(folder).mkdir(parents=True, exist_ok=True)
@@ -174,8 +186,9 @@ def settings(location: str | Path | None = None, parent: Run | None = None) -> I
         _context.reset(token)
 
 
-def start(report_to: str, name: str, params: dict[str, Any], tags: dict[str, str] | None = None,
-          run_id: str | None = None) -> Run:
+def start(
+    report_to: str, name: str, params: dict[str, Any], tags: dict[str, str] | None = None, run_id: str | None = None
+) -> Run:
     """A tracker run (``NullRun`` for ``none``), a child of the current ``settings`` parent."""
     if report_to == "none":
         return NullRun()
@@ -194,8 +207,7 @@ def start(report_to: str, name: str, params: dict[str, Any], tags: dict[str, str
 
 
 @contextlib.contextmanager
-def session(report_to: str, name: str, params: dict[str, Any],
-            tags: dict[str, str] | None = None) -> Iterator[Run]:
+def session(report_to: str, name: str, params: dict[str, Any], tags: dict[str, str] | None = None) -> Iterator[Run]:
     """A parent run: runs started inside are its children; finished as failed on an error."""
     run = start(report_to, name, params, tags)
     try:

@@ -109,9 +109,7 @@ def train(
     _claim(run_dir, ident)
     adapter_dir = run_dir / "adapter"
     if (run_dir / "metrics.json").exists() and (adapter_dir / "adapter_model.safetensors").exists():
-        return TrainResult(
-            adapter_dir, json.loads((run_dir / "metrics.json").read_text()), cached=True
-        )
+        return TrainResult(adapter_dir, json.loads((run_dir / "metrics.json").read_text()), cached=True)
 
     base, tok = model_loader(config)
     seed_everything(config.seed)
@@ -184,8 +182,7 @@ def train(
     write_json(run_dir / "metrics.json", metrics)
     monitor.report(state, "done", final_loss=metrics["final_loss"])
     tracker.log_metrics(
-        {f"final/{k}": v for k, v in brief.items() if k in ("final_loss", "tokens_per_s",
-                                                          "train_seconds", "tokens")},
+        {f"final/{k}": v for k, v in brief.items() if k in ("final_loss", "tokens_per_s", "train_seconds", "tokens")},
         total,
     )
     tracker.log_artifacts(adapter_dir, "adapter")
@@ -198,8 +195,15 @@ class Monitor:
     """One place per step for the tqdm bar, ``status.json``, the progress callback, the
     ``train_log.jsonl`` line and the tracker; both backends report through it."""
 
-    def __init__(self, run_dir: Path, name: str, total: int, steps_per_epoch: int,
-                 progress: Progress | None, tracker: tracking.Run) -> None:
+    def __init__(
+        self,
+        run_dir: Path,
+        name: str,
+        total: int,
+        steps_per_epoch: int,
+        progress: Progress | None,
+        tracker: tracking.Run,
+    ) -> None:
         from tqdm import tqdm
 
         self.run_dir, self.name, self.total = run_dir, name, total
@@ -242,9 +246,7 @@ class Monitor:
         self.bar.n = step
         self.bar.set_postfix(loss=f"{loss:.3f}")
         info = self.report(state, "running")
-        self.tracker.log_metrics(
-            {"train/loss": loss, "train/lr": lr, "train/tokens_per_s": info["tokens_per_s"]}, step
-        )
+        self.tracker.log_metrics({"train/loss": loss, "train/lr": lr, "train/tokens_per_s": info["tokens_per_s"]}, step)
 
     def close(self) -> None:
         self.bar.close()
@@ -289,9 +291,7 @@ def _fit(
         for j in range(config.grad_accum):
             epoch, k = divmod(step * config.grad_accum + j, micro_per_epoch)
             if epoch not in epoch_batches:
-                epoch_batches[epoch] = length_grouped_batches(
-                    lengths, config.batch_size, config.seed, epoch
-                )
+                epoch_batches[epoch] = length_grouped_batches(lengths, config.batch_size, config.seed, epoch)
             batch = epoch_batches[epoch][k]
             out += [batch[i : i + micro] for i in range(0, len(batch), micro)]
         return out
@@ -301,9 +301,7 @@ def _fit(
     monitor.report(state, "running")
     while state["step"] < total:
         t0, c0 = time.perf_counter(), time.process_time()
-        batches = [
-            collate([encoded[i] for i in b], tok.pad_token_id) for b in step_rows(state["step"])
-        ]
+        batches = [collate([encoded[i] for i in b], tok.pad_token_id) for b in step_rows(state["step"])]
         n_labels = sum(int((b["labels"][:, 1:] != -100).sum()) for b in batches)
         step_loss = 0.0
         for batch in batches:
@@ -371,8 +369,7 @@ def auto_micro_batch(model: Any, encoded: list[Encoded], config: RunConfig, pad_
     return micro_batch_for(free, per_row, config.batch_size)
 
 
-def micro_batch_for(free_bytes: int, per_row_bytes: int, batch_size: int,
-                    headroom: float = 0.7) -> int:
+def micro_batch_for(free_bytes: int, per_row_bytes: int, batch_size: int, headroom: float = 0.7) -> int:
     """The largest micro-batch (at most ``batch_size``) whose activations fit in ``headroom``
     of the free memory, at least 1 (the optimizer states and allocator slack need the rest)."""
     if per_row_bytes <= 0:
@@ -388,8 +385,7 @@ def _tracker(config: RunConfig, run_dir: Path, name: str, ident: dict[str, Any])
         config.report_to,
         name or run_dir.name,
         config.to_dict(),
-        {"training_key": ident["training_key"], "data_hash": config.data_hash,
-         "arm": name or "train"},
+        {"training_key": ident["training_key"], "data_hash": config.data_hash, "arm": name or "train"},
         run_id=old.get("run_id") if old.get("report_to") == config.report_to else None,
     )
     if run.kind != "none":
@@ -401,8 +397,12 @@ def _base_record(base: Any) -> dict[str, Any]:
     ref = getattr(base, "curation_base", None)
     if ref is not None:
         return ref.record()
-    return {"hub_id": None, "revision": None, "note": "",
-            "source": {"path": getattr(base, "name_or_path", "") or "in-memory model"}}
+    return {
+        "hub_id": None,
+        "revision": None,
+        "note": "",
+        "source": {"path": getattr(base, "name_or_path", "") or "in-memory model"},
+    }
 
 
 def _claim(run_dir: Path, ident: dict[str, Any]) -> None:
@@ -410,8 +410,6 @@ def _claim(run_dir: Path, ident: dict[str, Any]) -> None:
     if path.exists():
         old = json.loads(path.read_text())
         if old.get("training_key") != ident["training_key"]:
-            raise ValueError(
-                f"{run_dir} holds a different run ({old.get('training_key')}); use a new folder"
-            )
+            raise ValueError(f"{run_dir} holds a different run ({old.get('training_key')}); use a new folder")
         return
     write_json(path, ident)

@@ -50,9 +50,7 @@ def fit_trl(
 
     frozen = next(model.get_base_model().parameters()).dtype
     device = next(model.parameters()).device
-    data = Dataset.from_dict(
-        {"input_ids": [e.input_ids for e in encoded], "labels": [e.labels for e in encoded]}
-    )
+    data = Dataset.from_dict({"input_ids": [e.input_ids for e in encoded], "labels": [e.labels for e in encoded]})
     ckpt_dir = run_dir / "checkpoints"
     args = SFTConfig(
         output_dir=str(ckpt_dir),

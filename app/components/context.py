@@ -165,14 +165,20 @@ def require(permission: str, need_dataset: bool = True) -> Ctx:
         st.error(f"Your role ({ctx.role}) does not allow this page ({permission}).")
         st.stop()
     if need_dataset and ctx.dataset is None:
-        st.info("This workspace has no dataset yet. A curator can add one on the Data & scans page, "
-                "or run `curate demo` and open workspace/demo.")
+        st.info(
+            "This workspace has no dataset yet. A curator can add one on the Data & scans page, "
+            "or run `curate demo` and open workspace/demo."
+        )
         st.stop()
     return ctx
 
 
-FLASH_ICONS = {"success": ":material/check_circle:", "info": ":material/info:", "warning": ":material/warning:",
-               "error": ":material/error:"}
+FLASH_ICONS = {
+    "success": ":material/check_circle:",
+    "info": ":material/info:",
+    "warning": ":material/warning:",
+    "error": ":material/error:",
+}
 
 
 def flash(kind: str, message: str) -> None:
@@ -187,4 +193,6 @@ def show_flash() -> None:
     from app.components.text import md
 
     for kind, message in st.session_state.pop("_flash", []):
-        st.toast(md(message), icon=FLASH_ICONS.get(kind), duration="short" if kind in ("success", "info") else "infinite")
+        st.toast(
+            md(message), icon=FLASH_ICONS.get(kind), duration="short" if kind in ("success", "info") else "infinite"
+        )

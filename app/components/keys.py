@@ -202,10 +202,17 @@ def bind(page: str, bindings: Sequence[Binding]) -> None:
     place on every run of the page (it takes no space), so nothing after it moves."""
     comp_key = f"keys_{page}"
     st.session_state.setdefault(_ACTIONS, {})[comp_key] = {b.key.lower(): b for b in bindings}
-    help_rows = [[b.key.upper(), b.label] for b in bindings] + [["?", "show or hide this list"],
-                                                                ["Esc", "close it, or leave a text field"]]
-    _component(key=comp_key, data={"keys": {b.key.lower(): b.label for b in bindings}, "help": help_rows},
-               width="stretch", height="content", on_key_change=functools.partial(_dispatch, comp_key))
+    help_rows = [[b.key.upper(), b.label] for b in bindings] + [
+        ["?", "show or hide this list"],
+        ["Esc", "close it, or leave a text field"],
+    ]
+    _component(
+        key=comp_key,
+        data={"keys": {b.key.lower(): b.label for b in bindings}, "help": help_rows},
+        width="stretch",
+        height="content",
+        on_key_change=functools.partial(_dispatch, comp_key),
+    )
 
 
 def install() -> None:

@@ -27,9 +27,15 @@ from curation.decisions import CuratedRow, DecisionError
 from curation.schema import Decision as Event
 from curation.store import ConflictError
 
-STATUS_CHOICES = {"to do": review.TODO, "skipped": ("skipped",), "voted (blind)": ("voted",),
-                  "disputed": ("disputed",), "settled elsewhere": ("settled",), "resolved": ("resolved",),
-                  "all": review.STATUSES}
+STATUS_CHOICES = {
+    "to do": review.TODO,
+    "skipped": ("skipped",),
+    "voted (blind)": ("voted",),
+    "disputed": ("disputed",),
+    "settled elsewhere": ("settled",),
+    "resolved": ("resolved",),
+    "all": review.STATUSES,
+}
 PENDING = "_pending_decision"
 
 
@@ -40,8 +46,9 @@ def settings(ctx: Ctx) -> review.ReviewSettings:
 Decision = tuple[str, Sequence[int], dict]  # (action, rows, payload): one click, one event
 
 
-def act(ctx: Ctx, item: review.QueueItem, decision: Decision, what: str, note_key: str,
-        confirmed: bool = False) -> None:
+def act(
+    ctx: Ctx, item: review.QueueItem, decision: Decision, what: str, note_key: str, confirmed: bool = False
+) -> None:
     """Record a decision (a button callback); a conflict becomes a message, never an error page,
     and a reversal of an earlier decision waits for the reviewer's yes."""
     if not ctx.can("review"):
@@ -52,20 +59,42 @@ def act(ctx: Ctx, item: review.QueueItem, decision: Decision, what: str, note_ke
     if not confirmed and action not in ("skip",):
         ledger = ctx.ws.ledger(ctx.dataset.id)
         now = max((s.version for fid, s in ledger.items().items() if fid in item.covers), default=0)
-        proposed = Event(0, ctx.dataset.id, action, ctx.user, tuple(rows), item.finding.finding_id, dict(payload), "", 0)
+        proposed = Event(
+            0, ctx.dataset.id, action, ctx.user, tuple(rows), item.finding.finding_id, dict(payload), "", 0
+        )
         turned = ledger.reversals(proposed) if now == item.state.version else []  # a stale item: conflict below
         if turned:
-            st.session_state[PENDING] = {"kind": item.finding.kind, "item": item, "decision": decision, "what": what,
-                                         "note_key": note_key, "reversals": turned}
+            st.session_state[PENDING] = {
+                "kind": item.finding.kind,
+                "item": item,
+                "decision": decision,
+                "what": what,
+                "note_key": note_key,
+                "reversals": turned,
+            }
             return
     try:
-        review.decide(ctx.ws, ctx.dataset.id, item.finding.finding_id, item.state.version, action, rows, payload,
-                      ctx.user, ctx.role, reason=note.strip() or what, settings=settings(ctx))
+        review.decide(
+            ctx.ws,
+            ctx.dataset.id,
+            item.finding.finding_id,
+            item.state.version,
+            action,
+            rows,
+            payload,
+            ctx.user,
+            ctx.role,
+            reason=note.strip() or what,
+            settings=settings(ctx),
+        )
     except ConflictError:
         latest = [e for e in ctx.visible().events if e.finding_id in item.covers][-1:]
         who = f"{latest[0].actor} recorded '{latest[0].action}'" if latest else "someone decided on it"
-        flash("warning", f"This item changed since you opened it: {who}. "
-                         "It is shown again as it is now; choose again (your choice then replaces theirs).")
+        flash(
+            "warning",
+            f"This item changed since you opened it: {who}. "
+            "It is shown again as it is now; choose again (your choice then replaces theirs).",
+        )
         st.session_state[f"{item.finding.kind}_pinned"] = item.finding.finding_id
         st.session_state[f"{item.finding.kind}_focus"] = item.finding.finding_id
         return
@@ -76,8 +105,10 @@ def act(ctx: Ctx, item: review.QueueItem, decision: Decision, what: str, note_ke
     st.session_state.pop(f"{item.finding.kind}_focus", None)  # the queue's next item takes focus
     st.session_state[note_key] = ""
     if action != "skip" and review.is_blind_voter(settings(ctx), ctx.user):
-        flash("success", f"Vote recorded (blind): {what}. It takes effect when the other annotator agrees "
-                         "or a curator adjudicates.")
+        flash(
+            "success",
+            f"Vote recorded (blind): {what}. It takes effect when the other annotator agrees or a curator adjudicates.",
+        )
     else:
         flash("success", f"Recorded: {what}.")
 
@@ -99,8 +130,11 @@ def undo(ctx: Ctx) -> None:
         flash("info", "Nothing of yours to undo.")
         return
     d = ctx.ws.decision(undone[0])
-    what = f"{len(undone)} decisions of one bulk action ({d.action})" if len(undone) > 1 else \
-        f"{d.action} ({d.reason or 'no reason'}), decision {d.id}"
+    what = (
+        f"{len(undone)} decisions of one bulk action ({d.action})"
+        if len(undone) > 1
+        else f"{d.action} ({d.reason or 'no reason'}), decision {d.id}"
+    )
     flash("info", f"Undid your last decision: {what}. The item is back in its queue.")
     if d.finding_id:  # bring the undone item back into view
         st.session_state[f"{_kind_of(ctx, d.finding_id)}_focus"] = d.finding_id
@@ -150,26 +184,49 @@ def show(ctx: Ctx, kind: str, title: str, page_size: int = 10) -> Shown:
     keys_slot = st.container()
     prompt_slot = st.container()
     c1, c2, c5, c3, c4 = st.columns([3, 2, 2, 2, 1])
-    search = c1.text_input("Search (reason, evidence or example text)", key=f"{kind}_search",
-                           on_change=_reset_page, args=(kind,))
+    search = c1.text_input(
+        "Search (reason, evidence or example text)", key=f"{kind}_search", on_change=_reset_page, args=(kind,)
+    )
     status = c2.selectbox("Status", list(STATUS_CHOICES), key=f"{kind}_status", on_change=_reset_page, args=(kind,))
     counts = review.rule_counts(ctx.ws, ctx.dataset.id, kind)
-    rule = c5.selectbox("Rule", [ANY_RULE, *counts], key=f"{kind}_rule", on_change=_reset_page, args=(kind,),
-                        format_func=lambda r: r if r == ANY_RULE else f"{r} ({counts.get(r, 0)})",
-                        help="Only items a given rule decided (the rule ids are listed under each item)")
-    min_score = c3.slider("Minimum score", 0.0, 1.0, 0.0, 0.05, key=f"{kind}_min_score", on_change=_reset_page,
-                          args=(kind,))
+    rule = c5.selectbox(
+        "Rule",
+        [ANY_RULE, *counts],
+        key=f"{kind}_rule",
+        on_change=_reset_page,
+        args=(kind,),
+        format_func=lambda r: r if r == ANY_RULE else f"{r} ({counts.get(r, 0)})",
+        help="Only items a given rule decided (the rule ids are listed under each item)",
+    )
+    min_score = c3.slider(
+        "Minimum score", 0.0, 1.0, 0.0, 0.05, key=f"{kind}_min_score", on_change=_reset_page, args=(kind,)
+    )
     st.session_state.setdefault(f"{kind}_page", 1)
     page_no = c4.number_input("Page", min_value=1, step=1, key=f"{kind}_page")
-    query = dict(statuses=STATUS_CHOICES[status], search=search.strip() or None, min_score=min_score or None,
-                 rule=None if rule == ANY_RULE else rule)
-    page = review.queue(ctx.ws, ctx.dataset.id, kind, ctx.user, page=int(page_no), page_size=page_size,
-                        settings=settings(ctx), **query)
+    query = dict(
+        statuses=STATUS_CHOICES[status],
+        search=search.strip() or None,
+        min_score=min_score or None,
+        rule=None if rule == ANY_RULE else rule,
+    )
+    page = review.queue(
+        ctx.ws, ctx.dataset.id, kind, ctx.user, page=int(page_no), page_size=page_size, settings=settings(ctx), **query
+    )
     if page.page > page.n_pages:  # the filter shrank the queue under the page we were on
-        page = review.queue(ctx.ws, ctx.dataset.id, kind, ctx.user, page=page.n_pages, page_size=page_size,
-                            settings=settings(ctx), **query)
-    st.caption(f"{page.total} item(s) · page {page.page} of {page.n_pages} · ordered by score"
-               + ("; skipped items come back after the open ones" if status == "to do" else ""))
+        page = review.queue(
+            ctx.ws,
+            ctx.dataset.id,
+            kind,
+            ctx.user,
+            page=page.n_pages,
+            page_size=page_size,
+            settings=settings(ctx),
+            **query,
+        )
+    st.caption(
+        f"{page.total} item(s) · page {page.page} of {page.n_pages} · ordered by score"
+        + ("; skipped items come back after the open ones" if status == "to do" else "")
+    )
     if ctx.can("review") and page.total:
         _bulk(ctx, kind, query)
     items = list(page.items)
@@ -188,14 +245,25 @@ def show(ctx: Ctx, kind: str, title: str, page_size: int = 10) -> Shown:
     focus_key = f"{kind}_focus"
     if st.session_state.get(focus_key) not in ids:
         st.session_state[focus_key] = ids[0]
-    table = pd.DataFrame([{"score": round(i.finding.score, 3), "status": i.state.status,
-                           "rows": ", ".join(map(str, _rows(i)[:8])) + (" …" if len(_rows(i)) > 8 else ""),
-                           "reason": text.preview(i.finding.reason, 110), "finding": i.finding.finding_id}
-                          for i in items])
+    table = pd.DataFrame(
+        [
+            {
+                "score": round(i.finding.score, 3),
+                "status": i.state.status,
+                "rows": ", ".join(map(str, _rows(i)[:8])) + (" …" if len(_rows(i)) > 8 else ""),
+                "reason": text.preview(i.finding.reason, 110),
+                "finding": i.finding.finding_id,
+            }
+            for i in items
+        ]
+    )
     with st.expander(f"This page ({len(ids)} items)", expanded=False):
         st.dataframe(table, hide_index=True, width="stretch")
-    labels = {i.finding.finding_id: f"{n + 1 + (page.page - 1) * page_size}. [{i.finding.score:.2f}] "
-              f"{text.preview(_label(i), 80)}" for n, i in enumerate(items)}
+    labels = {
+        i.finding.finding_id: f"{n + 1 + (page.page - 1) * page_size}. [{i.finding.score:.2f}] "
+        f"{text.preview(_label(i), 80)}"
+        for n, i in enumerate(items)
+    }
     st.selectbox("Item", ids, format_func=labels.get, key=focus_key)
     item = items[ids.index(st.session_state[focus_key])]
     _item_header(ctx, item)
@@ -223,17 +291,33 @@ def _pending_prompt(ctx: Ctx, kind: str) -> list[keys.Binding]:
     lines = []
     for row, earlier, change in pending["reversals"][:6]:
         verb = "restore row {row}, dropped" if change == "restore" else "drop row {row}, kept"
-        lines.append(f"{verb.format(row=row)} by {earlier.actor} on {when(earlier.created_at)} "
-                     f"(decision {earlier.id}: {earlier.action}{', ' + earlier.reason if earlier.reason else ''})")
+        lines.append(
+            f"{verb.format(row=row)} by {earlier.actor} on {when(earlier.created_at)} "
+            f"(decision {earlier.id}: {earlier.action}{', ' + earlier.reason if earlier.reason else ''})"
+        )
     more = len(pending["reversals"]) - len(lines)
-    st.warning(text.md(f"This would {pending['what']} and turn around earlier decisions: " + "; ".join(lines)
-                       + (f"; and {more} more" if more > 0 else "") + ". Record it anyway?"))
+    st.warning(
+        text.md(
+            f"This would {pending['what']} and turn around earlier decisions: "
+            + "; ".join(lines)
+            + (f"; and {more} more" if more > 0 else "")
+            + ". Record it anyway?"
+        )
+    )
     c1, c2 = st.columns(2)
-    c1.button(keys.hint("Yes, record it", "y"), key=f"{kind}_confirm", type="primary", width="stretch",
-              on_click=confirm_pending, args=(ctx,))
+    c1.button(
+        keys.hint("Yes, record it", "y"),
+        key=f"{kind}_confirm",
+        type="primary",
+        width="stretch",
+        on_click=confirm_pending,
+        args=(ctx,),
+    )
     c2.button(keys.hint("Cancel", "x"), key=f"{kind}_cancel", width="stretch", on_click=cancel_pending)
-    return [keys.Binding("y", "yes, record the decision that turns the earlier ones around", confirm_pending, (ctx,)),
-            keys.Binding("x", "cancel: the earlier decisions stand", cancel_pending)]
+    return [
+        keys.Binding("y", "yes, record the decision that turns the earlier ones around", confirm_pending, (ctx,)),
+        keys.Binding("x", "cancel: the earlier decisions stand", cancel_pending),
+    ]
 
 
 def when(ts: float) -> str:
@@ -243,8 +327,9 @@ def when(ts: float) -> str:
 def _item_header(ctx: Ctx, item: review.QueueItem) -> None:
     f = item.finding
     settled = " · settled by decisions elsewhere" if item.state.status == "settled" else ""
-    st.caption(f"{f.kind} · detector {f.detector} · score {f.score:.2f} · status {item.state.status}{settled} · "
-               f"{f.finding_id}")
+    st.caption(
+        f"{f.kind} · detector {f.detector} · score {f.score:.2f} · status {item.state.status}{settled} · {f.finding_id}"
+    )
     text.plain(_label(item), "why")
     show_rules(ctx, item)
 
@@ -254,11 +339,16 @@ def show_rules(ctx: Ctx, item: review.QueueItem) -> None:
     from curation.detectors.rules import RULES
 
     members = item.members or (item.finding,)
-    ids = list(dict.fromkeys(e.get("id", "") for m in members for e in m.evidence.get("rules") or []
-                             if isinstance(e, dict)))
+    ids = list(
+        dict.fromkeys(e.get("id", "") for m in members for e in m.evidence.get("rules") or [] if isinstance(e, dict))
+    )
     if ids:
-        st.caption("Rules: " + " · ".join(  # a registered id is [a-z._]: safe as code
-            f"`{i}` ({text.md(RULES[i].description)})" if i in RULES else text.md(i) for i in ids))
+        st.caption(
+            "Rules: "
+            + " · ".join(  # a registered id is [a-z._]: safe as code
+                f"`{i}` ({text.md(RULES[i].description)})" if i in RULES else text.md(i) for i in ids
+            )
+        )
     rows = item.finding.rows
     if item.finding.kind in ("duplicate", "contradiction") and len(rows) >= 2:
         with st.expander(f"Why: every check on rows {rows[0]} and {rows[1]} (as `curate explain`)"):
@@ -300,23 +390,41 @@ def common_bar(ctx: Ctx, kind: str, shown: Shown, bindings: Sequence[keys.Bindin
     item, ids = shown.item, shown.ids
     key = note_key(kind, item)
     st.text_input("Note (optional, saved with the decision)", key=key)
-    skip = keys.Binding("s", "skip for now (it comes back later)", act,
-                        (ctx, item, ("skip", (), {}), "skipped for now", key))
-    nxt = keys.Binding("n", "next item (the next page after the last)", next_item, (kind, ids, shown.page, shown.n_pages))
+    skip = keys.Binding(
+        "s", "skip for now (it comes back later)", act, (ctx, item, ("skip", (), {}), "skipped for now", key)
+    )
+    nxt = keys.Binding(
+        "n", "next item (the next page after the last)", next_item, (kind, ids, shown.page, shown.n_pages)
+    )
     c1, c2, c3 = st.columns(3)
     resolved = item.state.status == "resolved"  # nothing to postpone: its decision stands
-    c1.button(keys.hint("Skip for now", "s"), key=f"{kind}_skip", width="stretch", on_click=act, args=skip.args,
-              disabled=resolved, help="Resolved items cannot be skipped; undo or decide again." if resolved else None)
+    c1.button(
+        keys.hint("Skip for now", "s"),
+        key=f"{kind}_skip",
+        width="stretch",
+        on_click=act,
+        args=skip.args,
+        disabled=resolved,
+        help="Resolved items cannot be skipped; undo or decide again." if resolved else None,
+    )
     c2.button(keys.hint("Next", "n"), key=f"{kind}_next", width="stretch", on_click=next_item, args=nxt.args)
     with c3:
         _undo_button(ctx, kind)
     if shown.keys_slot is not None:  # None while a reversal waits for its answer (Y / X)
         with shown.keys_slot:
-            keys.bind(kind, [*bindings, *([] if resolved else [skip]), nxt,
-                             keys.Binding("u", "undo my last decision", undo, (ctx,))])
+            keys.bind(
+                kind,
+                [
+                    *bindings,
+                    *([] if resolved else [skip]),
+                    nxt,
+                    keys.Binding("u", "undo my last decision", undo, (ctx,)),
+                ],
+            )
     if item.state.votes and ctx.can("adjudicate"):
-        st.caption(text.md("Blind votes: " + "; ".join(f"{v.actor}: {v.payload.get('label')}"
-                                                        for v in item.state.votes)))
+        st.caption(
+            text.md("Blind votes: " + "; ".join(f"{v.actor}: {v.payload.get('label')}" for v in item.state.votes))
+        )
 
 
 def _undo_button(ctx: Ctx, kind: str) -> None:
@@ -325,10 +433,16 @@ def _undo_button(ctx: Ctx, kind: str) -> None:
 
 # bulk actions -----------------------------------------------------------------------------
 BULK = {  # kind -> {label: action}; "merge" keeps each group's representative
-    "duplicate": {"merge each group onto its representative": "merge", "not duplicates: keep all": "keep",
-                  "drop every row": "drop"},
-    "contradiction": {"all valid (open-ended requests): keep all": "keep", "different requests: keep all": "keep-x",
-                      "all wrong: drop every row": "drop"},
+    "duplicate": {
+        "merge each group onto its representative": "merge",
+        "not duplicates: keep all": "keep",
+        "drop every row": "drop",
+    },
+    "contradiction": {
+        "all valid (open-ended requests): keep all": "keep",
+        "different requests: keep all": "keep-x",
+        "all wrong: drop every row": "drop",
+    },
 }
 ANY_RULE = "any rule"
 OTHER_BULK = {"fine as they are: keep": "keep", "drop": "drop"}
@@ -340,19 +454,26 @@ def _bulk(ctx: Ctx, kind: str, query: dict) -> None:
         return
     with st.expander("Bulk: one decision for every item this filter selects"):
         label = st.selectbox("Decision", list(choices), key=f"{kind}_bulk_action")
-        everything = review.queue(ctx.ws, ctx.dataset.id, kind, ctx.user, page=1, page_size=10_000,
-                                  settings=settings(ctx), **query)
+        everything = review.queue(
+            ctx.ws, ctx.dataset.id, kind, ctx.user, page=1, page_size=10_000, settings=settings(ctx), **query
+        )
         todo = [i for i in everything.items if i.state.status not in ("resolved", "settled")]
         st.caption(f"{len(todo)} item(s) not yet decided match the filter; for example:")
         for i in todo[:5]:
             text.plain(text.preview(_label(i), 140), f"rows {', '.join(map(str, _rows(i)[:6]))}")
-        st.button(f"Apply to {len(todo)} item(s)", key=f"{kind}_bulk_apply", disabled=not todo,
-                  on_click=apply_bulk, args=(ctx, [i.finding.finding_id for i in todo], choices[label], label))
+        st.button(
+            f"Apply to {len(todo)} item(s)",
+            key=f"{kind}_bulk_apply",
+            disabled=not todo,
+            on_click=apply_bulk,
+            args=(ctx, [i.finding.finding_id for i in todo], choices[label], label),
+        )
 
 
 def apply_bulk(ctx: Ctx, finding_ids: list[str], action: str, label: str) -> None:
     """One decision per item, recorded together (one transaction); U undoes all of them."""
     items = review.load_items(ctx.ws, ctx.dataset.id, finding_ids, view=ctx.visible())
-    done = review.decide_bulk(ctx.ws, ctx.dataset.id, items, action, ctx.user, ctx.role, reason=f"bulk: {label}",
-                              bulk=uuid.uuid4().hex[:12])
+    done = review.decide_bulk(
+        ctx.ws, ctx.dataset.id, items, action, ctx.user, ctx.role, reason=f"bulk: {label}", bulk=uuid.uuid4().hex[:12]
+    )
     flash("success", f"Recorded: {label} on {done} item(s). U undoes the whole bulk action.")

@@ -29,7 +29,9 @@ STAR, UNDER, TICK = "&#42;", "&#95;", "&#96;"
 _FENCE = re.compile(rf"^(?:[ \t]|{_SENT})*(?:{TICK}){{3,}}")
 _BULLET = re.compile(rf"^((?:[ \t]|{_SENT})*)(?:&#45;|{STAR}|&#43;)((?:[ \t]|{_SENT})+)(.*)$")
 _NUMBER = re.compile(rf"^((?:[ \t]|{_SENT})*)(\d{{1,9}})(?:&#46;|&#41;)((?:[ \t]|{_SENT})+)(.*)$")
-_HEADING = re.compile(rf"^((?:[ \t]|{_SENT}){{0,3}})(?:&#35;){{1,6}}((?:[ \t]|{_SENT})+)(.*?)(?:[ \t]+(?:&#35;)+)?[ \t]*$")
+_HEADING = re.compile(
+    rf"^((?:[ \t]|{_SENT}){{0,3}})(?:&#35;){{1,6}}((?:[ \t]|{_SENT})+)(.*?)(?:[ \t]+(?:&#35;)+)?[ \t]*$"
+)
 _TICKS = re.compile(rf"(?:{TICK})+")
 _DELIM = re.compile(rf"(?:{STAR})+|(?:{UNDER})+")
 _TAG = re.compile(rf"(<[^>]*>|{_SENT})")
@@ -67,7 +69,7 @@ def _blocks(lines: list[str]) -> str:
             # the fence lines go, but highlight marks on them must not be lost
             opening = "".join(re.findall(_SENT, line))
             closing = "".join(re.findall(_SENT, lines[end])) if end < len(lines) else ""
-            body = "\n".join(lines[i + 1:end])
+            body = "\n".join(lines[i + 1 : end])
             out.append(f'{opening}<pre class="cw-code"><code>{body}</code></pre>{closing}')
             prev, i = "block", end + 1
             continue
@@ -123,8 +125,8 @@ def _inline(line: str) -> str:
         if close is None:
             k += 1
             continue
-        out.append(line[pos:run.start()])
-        spans.append(f"<code>{line[run.end():runs[close].start()]}</code>")
+        out.append(line[pos : run.start()])
+        spans.append(f"<code>{line[run.end() : runs[close].start()]}</code>")
         out.append(_CODE)
         pos, k = runs[close].end(), close + 1
     out.append(line[pos:])
@@ -140,7 +142,7 @@ def _emphasis(line: str) -> str:
     stack: list[tuple[str, int]] = []  # (delimiter, index in out of its placeholder)
     pos = 0
     for m in _DELIM.finditer(line):
-        out.append(line[pos:m.start()])
+        out.append(line[pos : m.start()])
         pos = m.end()
         unit = STAR if m.group().startswith(STAR) else UNDER
         n = len(m.group()) // len(unit)

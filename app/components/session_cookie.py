@@ -34,5 +34,9 @@ _component = st.components.v2.component("cw_session_cookie", js=_JS)
 
 def keep(token: str | None, max_age: float) -> None:
     """Make the browser hold ``token`` for ``max_age`` seconds (None: forget any)."""
-    _component(key="cw_session_cookie", data={"name": NAME, "token": token or "", "max_age": max_age},
-               width="stretch", height="content")
+    _component(
+        key="cw_session_cookie",
+        data={"name": NAME, "token": token or "", "max_age": max_age},
+        width="stretch",
+        height="content",
+    )

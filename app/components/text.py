@@ -58,12 +58,18 @@ def raw_mode() -> bool:
 def raw_toggle() -> None:
     """The sidebar checkbox that switches example text between rendered and raw. Its value
     is copied to a plain session key, so it survives pages that do not draw the checkbox."""
+
     def keep() -> None:
         st.session_state[RAW_KEY] = st.session_state[_RAW_WIDGET]
 
-    st.checkbox("Show raw text", value=raw_mode(), key=_RAW_WIDGET, on_change=keep,
-                help="Show example text exactly as written (markdown markers as characters) "
-                     "instead of rendering bold, italics, code and lists.")
+    st.checkbox(
+        "Show raw text",
+        value=raw_mode(),
+        key=_RAW_WIDGET,
+        on_change=keep,
+        help="Show example text exactly as written (markdown markers as characters) "
+        "instead of rendering bold, italics, code and lists.",
+    )
 
 
 def rich(text: str) -> str:
@@ -90,8 +96,11 @@ def diff_html(text: str, other: str, rendered: bool | None = None) -> str:
     short = max(len(a), len(b)) <= _EXACT_DIFF_TOKENS
     for op, i1, i2, _, _ in difflib.SequenceMatcher(None, a, b, autojunk=not short).get_opcodes():
         chunk = "".join(a[i1:i2])
-        out.append(chunk if op == "equal" or not chunk.strip()
-                   else f"{safe_markdown.MARK_OPEN}{chunk}{safe_markdown.MARK_CLOSE}")
+        out.append(
+            chunk
+            if op == "equal" or not chunk.strip()
+            else f"{safe_markdown.MARK_OPEN}{chunk}{safe_markdown.MARK_CLOSE}"
+        )
     marked = "".join(out)
     if rendered:
         return safe_markdown.render(marked, marked=True)
@@ -102,22 +111,31 @@ def style() -> None:
     st.html(STYLE)
 
 
-def card(ex: Example, title: str = "", compare_answer: str | None = None, compare_request: str | None = None,
-         show_system: bool = False, state: str = "") -> None:
+def card(
+    ex: Example,
+    title: str = "",
+    compare_answer: str | None = None,
+    compare_request: str | None = None,
+    show_system: bool = False,
+    state: str = "",
+) -> None:
     """One example as a card: request turns, then the answer (differences against the given
     texts highlighted); ``state`` says what the row has become (kept, dropped... by whom)."""
     meta = [f"row {ex.row}"] + ([f"id {ex.source_id}"] if ex.source_id else [])
     category = ex.record.get("category") if hasattr(ex.record, "get") else None
     if category:
         meta.append(str(category))
-    head = f'{safe_html(title)}{" · " if title else ""}{safe_html(" · ".join(meta))}'
+    head = f"{safe_html(title)}{' · ' if title else ''}{safe_html(' · '.join(meta))}"
     parts = [f'<div class="cw-card"><div class="cw-meta">{head}</div>']
     if state:
         parts.append(f'<div class="cw-state">{safe_html(state)}</div>')
     request_turns = [t for t in ex.request_turns if show_system or t.role != "system"]
     for i, t in enumerate(request_turns):
-        body = diff_html(t.content, compare_request) if compare_request is not None and i == len(request_turns) - 1 \
+        body = (
+            diff_html(t.content, compare_request)
+            if compare_request is not None and i == len(request_turns) - 1
             else rich(t.content)
+        )
         parts.append(f'<div class="cw-role">{safe_html(t.role)}</div><div class="cw-text">{body}</div>')
     if ex.has_answer:
         body = diff_html(ex.answer, compare_answer) if compare_answer is not None else rich(ex.answer)
@@ -139,4 +157,4 @@ def preview(text: str, n: int = 90) -> str:
 
 
 def members_grid(examples: Sequence[Example], per_row: int = 3) -> list[list[Example]]:
-    return [list(examples[i: i + per_row]) for i in range(0, len(examples), per_row)]
+    return [list(examples[i : i + per_row]) for i in range(0, len(examples), per_row)]

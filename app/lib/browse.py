@@ -40,9 +40,19 @@ def curated_statuses(decisions: list[Decision]) -> tuple[dict[int, str], list[Cu
     return {r.row: r.status for r in derived if r.row is not None}, [r for r in derived if r.status == "added"]
 
 
-def browse(ws: Workspace, dataset_id: int, *, search: str = "", kind: str | None = None,
-           status: str | None = None, category: str | None = None, source: str | None = None,
-           page: int = 1, page_size: int = 20, rows: Sequence[int] | None = None) -> BrowsePage:
+def browse(
+    ws: Workspace,
+    dataset_id: int,
+    *,
+    search: str = "",
+    kind: str | None = None,
+    status: str | None = None,
+    category: str | None = None,
+    source: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
+    rows: Sequence[int] | None = None,
+) -> BrowsePage:
     """One page of source examples matching every given filter, in row order (``rows``: only
     these, in their order, e.g. a fuzzy search's)."""
     matching = ws.example_rows(dataset_id, search, {"category": category or "", "source": source or ""})
@@ -56,21 +66,22 @@ def browse(ws: Workspace, dataset_id: int, *, search: str = "", kind: str | None
         rows = [r for r in rows if kind in kinds.get(r, ())] if kind != "none" else [r for r in rows if r not in kinds]
     if status:
         rows = [r for r in rows if statuses.get(r, "unchanged") == status]
-    chunk = rows[(max(1, page) - 1) * page_size: max(1, page) * page_size]
+    chunk = rows[(max(1, page) - 1) * page_size : max(1, page) * page_size]
     examples = ws.examples(dataset_id, chunk) if chunk else []
-    return BrowsePage(examples, len(rows), {r: statuses.get(r, "unchanged") for r in chunk},
-                      {r: kinds.get(r, []) for r in chunk})
+    return BrowsePage(
+        examples, len(rows), {r: statuses.get(r, "unchanged") for r in chunk}, {r: kinds.get(r, []) for r in chunk}
+    )
 
 
-def history(ws: Workspace, dataset_id: int, row: int,
-            hidden: Collection[int] = ()) -> tuple[list[Decision], list[Finding]]:
+def history(
+    ws: Workspace, dataset_id: int, row: int, hidden: Collection[int] = ()
+) -> tuple[list[Decision], list[Finding]]:
     """The latest scan's findings about a row and every decision on the row or on those
     findings (skips, blind votes, undos and retractions included), oldest first; ``hidden``:
     ids of decisions the viewer may not see (another annotator's blind vote)."""
     found = ws.findings(dataset_id, row=row)
     ids = {f.finding_id for f in found}
-    return [d for d in ws.decisions(dataset_id)
-            if (row in d.rows or d.finding_id in ids) and d.id not in hidden], found
+    return [d for d in ws.decisions(dataset_id) if (row in d.rows or d.finding_id in ids) and d.id not in hidden], found
 
 
 def fuzzy_rows(texts: Sequence[tuple[int, str]], query: str, threshold: float = 85.0) -> list[int]:
@@ -81,8 +92,9 @@ def fuzzy_rows(texts: Sequence[tuple[int, str]], query: str, threshold: float = 
     q = " ".join(query.casefold().split())
     if not q:
         return []
-    scored = process.extract(q, {row: t.casefold() for row, t in texts}, scorer=fuzz.partial_ratio,
-                             score_cutoff=threshold, limit=None)
+    scored = process.extract(
+        q, {row: t.casefold() for row, t in texts}, scorer=fuzz.partial_ratio, score_cutoff=threshold, limit=None
+    )
     return [row for _, score, row in sorted(scored, key=lambda x: (-x[1], x[2]))]
 
 

@@ -65,8 +65,11 @@ def _arms(report: dict) -> tuple[list[str], dict[str, dict]]:
     else:
         arms = [str(a["name"]) if isinstance(a, dict) else str(a) for a in raw]
         metrics.update({str(a["name"]): a["metrics"] for a in raw if isinstance(a, dict) and a.get("metrics")})
-    scalar = {a: {k: v for k, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-              for a, m in metrics.items() if isinstance(m, dict)}
+    scalar = {
+        a: {k: v for k, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        for a, m in metrics.items()
+        if isinstance(m, dict)
+    }
     return arms, scalar
 
 
@@ -98,8 +101,9 @@ def load(folder: Path) -> Comparison:
     for p in report.get("prompts") or []:
         pid = str(p.get("id", p.get("prompt_id", len(prompts))))
         prompts[pid] = {"id": pid, "prompt": _prompt_text(p), "reference": p.get("reference"), "answers": {}}
-    rows = _jsonl(folder / "eval_rows.jsonl") or _jsonl(folder / Path(str(report.get("generations",
-                                                                                    "generations.jsonl"))).name)
+    rows = _jsonl(folder / "eval_rows.jsonl") or _jsonl(
+        folder / Path(str(report.get("generations", "generations.jsonl"))).name
+    )
     items = _eval_items(folder, report)
     for r in rows:
         if r.get("arm") is None:

@@ -74,8 +74,7 @@ def _tfidf(texts: list[str]) -> np.ndarray:
     return (vecs / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-def compute(ws: Workspace, dataset: Dataset, progress: Callable[[str, int, int], None] | None = None
-            ) -> dict[str, Any]:
+def compute(ws: Workspace, dataset: Dataset, progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
     """Compute and cache the map and lengths of ``dataset``; returns a short summary."""
     from sklearn.cluster import KMeans, MiniBatchKMeans
     from sklearn.decomposition import PCA
@@ -92,21 +91,29 @@ def compute(ws: Workspace, dataset: Dataset, progress: Callable[[str, int, int],
     report("cluster", 2, 4)
     k = int(min(MAX_CLUSTERS, max(1, n // 25 or 1), n))
     if n >= 2 and k >= 2:
-        model = KMeans(n_clusters=k, random_state=0, n_init=1) if n <= 20000 else \
-            MiniBatchKMeans(n_clusters=k, random_state=0, n_init=3, batch_size=2048)
+        model = (
+            KMeans(n_clusters=k, random_state=0, n_init=1)
+            if n <= 20000
+            else MiniBatchKMeans(n_clusters=k, random_state=0, n_init=3, batch_size=2048)
+        )
         clusters = model.fit_predict(vecs)
     else:
         clusters = np.zeros(n, dtype=int)
     report("project", 3, 4)
-    xy = PCA(n_components=2, random_state=0).fit_transform(vecs) if n >= 3 and vecs.shape[1] >= 2 \
-        else np.zeros((n, 2))
+    xy = PCA(n_components=2, random_state=0).fit_transform(vecs) if n >= 3 and vecs.shape[1] >= 2 else np.zeros((n, 2))
     out = map_path(ws, dataset)
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, rows=np.array([ex.row for ex in examples], dtype=np.int64), x=xy[:, 0].astype(np.float32),
-             y=xy[:, 1].astype(np.float32), cluster=np.asarray(clusters, dtype=np.int32),
-             request_len=np.array([len(ex.user_request) for ex in examples], dtype=np.int32),
-             answer_len=np.array([len(ex.answer) for ex in examples], dtype=np.int32),
-             n_turns=np.array([len(ex.turns) for ex in examples], dtype=np.int16), method=np.array(method))
+    np.savez(
+        tmp,
+        rows=np.array([ex.row for ex in examples], dtype=np.int64),
+        x=xy[:, 0].astype(np.float32),
+        y=xy[:, 1].astype(np.float32),
+        cluster=np.asarray(clusters, dtype=np.int32),
+        request_len=np.array([len(ex.user_request) for ex in examples], dtype=np.int32),
+        answer_len=np.array([len(ex.answer) for ex in examples], dtype=np.int32),
+        n_turns=np.array([len(ex.turns) for ex in examples], dtype=np.int16),
+        method=np.array(method),
+    )
     os.replace(tmp, out)
     report("done", 4, 4)
     return {"method": method, "n": n, "clusters": k, "path": str(out)}

@@ -33,14 +33,16 @@ def _reporter(ws: Workspace, run_id: str, config: dict, data_hash: str, kind: st
         now = time.time()
         if now - last[0] >= 0.5 or done >= total:  # throttle database writes
             last[0] = now
-            ws.record_run(run_id, config, data_hash, "running", {"stage": stage, "done": done, "total": total},
-                          kind=kind)
+            ws.record_run(
+                run_id, config, data_hash, "running", {"stage": stage, "done": done, "total": total}, kind=kind
+            )
 
     return report
 
 
-def start(ws: Workspace, kind: str, key: str, config: dict, data_hash: str,
-          work: Callable[[Progress], dict[str, Any]]) -> str:
+def start(
+    ws: Workspace, kind: str, key: str, config: dict, data_hash: str, work: Callable[[Progress], dict[str, Any]]
+) -> str:
     """Run ``work(progress)`` in the background once per ``key`` at a time; returns the run id."""
     with _lock:
         running = _threads.get(key)
@@ -55,9 +57,14 @@ def start(ws: Workspace, kind: str, key: str, config: dict, data_hash: str,
                 result = work(report)
                 ws.record_run(run_id, config, data_hash, "done", result, kind=kind)
             except Exception as err:  # noqa: BLE001  a failed job must say why on the page, not kill the server
-                ws.record_run(run_id, config, data_hash, "failed",
-                              {"error": f"{type(err).__name__}: {err}", "trace": traceback.format_exc()[-2000:]},
-                              kind=kind)
+                ws.record_run(
+                    run_id,
+                    config,
+                    data_hash,
+                    "failed",
+                    {"error": f"{type(err).__name__}: {err}", "trace": traceback.format_exc()[-2000:]},
+                    kind=kind,
+                )
 
         thread = threading.Thread(target=target, name=run_id, daemon=True)
         _threads[key] = thread
@@ -80,27 +87,47 @@ def job_status(run: dict) -> str:
     return run["status"]
 
 
-def start_scan(ws: Workspace, dataset: Dataset, reference: Dataset | None, settings: Any, actor: str,
-               eval_set: Dataset | None = None) -> str:
+def start_scan(
+    ws: Workspace,
+    dataset: Dataset,
+    reference: Dataset | None,
+    settings: Any,
+    actor: str,
+    eval_set: Dataset | None = None,
+) -> str:
     """Scan a dataset in the background with the detectors of curation.scan, against a coverage
     reference (``reference``) and an eval set (``eval_set``) when given."""
     from curation.workbench import scan_dataset
 
-    config = {"dataset": dataset.name, "dataset_id": dataset.id, "reference": reference.name if reference else None,
-              "eval_set": eval_set.name if eval_set else None,
-              "settings": settings.model_dump() if hasattr(settings, "model_dump") else settings, "actor": actor}
+    config = {
+        "dataset": dataset.name,
+        "dataset_id": dataset.id,
+        "reference": reference.name if reference else None,
+        "eval_set": eval_set.name if eval_set else None,
+        "settings": settings.model_dump() if hasattr(settings, "model_dump") else settings,
+        "actor": actor,
+    }
 
     def work(progress: Progress) -> dict[str, Any]:
-        scan_id, findings, timings = scan_dataset(ws, dataset, reference, settings=settings, progress=progress,
-                                                  eval_set=eval_set)
+        scan_id, findings, timings = scan_dataset(
+            ws, dataset, reference, settings=settings, progress=progress, eval_set=eval_set
+        )
         return {"scan_id": scan_id, "n_findings": len(findings), "seconds": round(sum(timings.values()), 1)}
 
     return start(ws, "scan", f"scan:{ws.root}:{dataset.id}", config, dataset.content_hash, work)
 
 
-def start_comparison(ws: Workspace, dataset: Dataset, eval_path: Path, preset_name: str, actor: str,
-                     general_path: Path | None = None, policy: bool = True, merge_rewordings: bool = False,
-                     **design: Any) -> str:
+def start_comparison(
+    ws: Workspace,
+    dataset: Dataset,
+    eval_path: Path,
+    preset_name: str,
+    actor: str,
+    general_path: Path | None = None,
+    policy: bool = True,
+    merge_rewordings: bool = False,
+    **design: Any,
+) -> str:
     """Fine-tune one LoRA on the source data and one on the curated set (plus training's random
     control) and compare them, in the background; the report lands in runs/compare-<time>/.
     The arms come from ``training.arms.build_arms``, as for `curate compare`; ``design``: the
@@ -114,18 +141,39 @@ def start_comparison(ws: Workspace, dataset: Dataset, eval_path: Path, preset_na
     cfg = preset(preset_name).with_(**{k: v for k, v in design.items() if v is not None})
 
     def work(progress: Progress) -> dict[str, Any]:
-        arms = build_arms(ws, dataset, eval_path, general_path, policy=policy, seed=cfg.seed,
-                          merge_rewordings=merge_rewordings and policy)
+        arms = build_arms(
+            ws,
+            dataset,
+            eval_path,
+            general_path,
+            policy=policy,
+            seed=cfg.seed,
+            merge_rewordings=merge_rewordings and policy,
+        )
         out = ws.runs_dir / f"compare-{time.strftime('%Y%m%d-%H%M%S')}"
         out.mkdir(parents=True, exist_ok=True)
         (out / "eval.jsonl").write_bytes(eval_path.read_bytes())  # the page shows prompts from it
-        report = run_comparison(arms.arms, arms.eval_items, cfg, out,
-                                progress=lambda info: progress(str(info.get("stage")),
-                                                               int(1000 * info.get("fraction", 0)), 1000),
-                                registry=WorkspaceRegistry(ws), general_items=arms.general_items, data_info=arms.info)
+        report = run_comparison(
+            arms.arms,
+            arms.eval_items,
+            cfg,
+            out,
+            progress=lambda info: progress(str(info.get("stage")), int(1000 * info.get("fraction", 0)), 1000),
+            registry=WorkspaceRegistry(ws),
+            general_items=arms.general_items,
+            data_info=arms.info,
+        )
         return {"folder": str(out), "verdict": report.get("verdict"), "difference": report.get("difference")}
 
-    config = {"dataset": dataset.name, "eval": str(eval_path), "preset": preset_name, "actor": actor,
-              "policy": "auto" if policy else "none", "merge_rewordings": merge_rewordings and policy,
-              "seeds": cfg.seeds, "match": cfg.match, "primary_metric": cfg.primary_metric}
+    config = {
+        "dataset": dataset.name,
+        "eval": str(eval_path),
+        "preset": preset_name,
+        "actor": actor,
+        "policy": "auto" if policy else "none",
+        "merge_rewordings": merge_rewordings and policy,
+        "seeds": cfg.seeds,
+        "match": cfg.match,
+        "primary_metric": cfg.primary_metric,
+    }
     return start(ws, "compare", f"compare:{ws.root}:{dataset.id}", config, dataset.content_hash, work)

@@ -40,10 +40,23 @@ m[0].metric("Events shown", len(events))
 m[1].metric("Failed sign-ins shown", sum(e["action"] == "signin_failed" for e in failures))
 m[2].metric("Lockouts shown", sum(e["action"] == "lockout" for e in failures))
 if events:
-    st.dataframe(pd.DataFrame([{"when": when(e["at"]), "event": e["action"], "by": e["actor"], "about": e["target"],
-                                "client": e["client"],
-                                "detail": ", ".join(f"{k}: {v}" for k, v in e["detail"].items())} for e in events]),
-                 hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "when": when(e["at"]),
+                    "event": e["action"],
+                    "by": e["actor"],
+                    "about": e["target"],
+                    "client": e["client"],
+                    "detail": ", ".join(f"{k}: {v}" for k, v in e["detail"].items()),
+                }
+                for e in events
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 elif actions:
     st.caption("No events match.")
 
@@ -51,9 +64,23 @@ if "retractions" in chosen:
     st.subheader("Retractions")
     found = [r for r in ws.retractions(limit) if person in (None, r["actor"], r["withdrawn_actor"])]
     if found:
-        st.dataframe(pd.DataFrame([{"when": when(r["created_at"]), "dataset": r["dataset"], "by": r["actor"],
-                                    "role": r["role"], "decision": r["undoes"],
-                                    "withdrew": f"{r['withdrawn_action']} by {r['withdrawn_actor']}",
-                                    "why": r["reason"]} for r in found]), hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "when": when(r["created_at"]),
+                        "dataset": r["dataset"],
+                        "by": r["actor"],
+                        "role": r["role"],
+                        "decision": r["undoes"],
+                        "withdrew": f"{r['withdrawn_action']} by {r['withdrawn_actor']}",
+                        "why": r["reason"],
+                    }
+                    for r in found
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     else:
         st.caption("No retractions.")

@@ -47,8 +47,17 @@ def request_vectors(_ws, root: str, dataset_id: int, content_hash: str) -> tuple
 
 def decide_rows(action: str, rows: list[int], payload: dict, what: str, bulk: bool = False) -> None:
     try:
-        review.decide_rows(ws, ds.id, action, rows, payload, ctx.user, ctx.role, reason=what,
-                           bulk=uuid.uuid4().hex[:12] if bulk else None)
+        review.decide_rows(
+            ws,
+            ds.id,
+            action,
+            rows,
+            payload,
+            ctx.user,
+            ctx.role,
+            reason=what,
+            bulk=uuid.uuid4().hex[:12] if bulk else None,
+        )
     except ConflictError:
         flash("warning", "Someone decided on this row meanwhile; it is shown as it is now.")
         return
@@ -105,36 +114,76 @@ if status == "added":
     for r in added:
         d = r.decision
         st.caption(text.md(f"decision {d.id} · {d.actor} · {when(d.created_at)} · {text.preview(d.reason, 80)}"))
-        st.html("".join(f'<div class="cw-role">{text.safe_html(t.role)}</div>'
-                        f'<div class="cw-text">{text.rich(t.content)}</div>' for t in r.turns))
+        st.html(
+            "".join(
+                f'<div class="cw-role">{text.safe_html(t.role)}</div><div class="cw-text">{text.rich(t.content)}</div>'
+                for t in r.turns
+            )
+        )
     st.stop()
 
-filters = dict(kind=None if kind == "any" else kind, status=None if status == "any" else status,
-               category=None if category == "any" else category, source=None if source == "any" else source)
-only = browse.fuzzy_rows(row_texts(ws, str(ws.root), ds.id, ds.content_hash), search) if fuzzy and search.strip() \
-    else None
-page = browse.browse(ws, ds.id, search="" if only is not None else search.strip(), rows=only, page=page_no,
-                     page_size=25, **filters)
+filters = dict(
+    kind=None if kind == "any" else kind,
+    status=None if status == "any" else status,
+    category=None if category == "any" else category,
+    source=None if source == "any" else source,
+)
+only = (
+    browse.fuzzy_rows(row_texts(ws, str(ws.root), ds.id, ds.content_hash), search) if fuzzy and search.strip() else None
+)
+page = browse.browse(
+    ws, ds.id, search="" if only is not None else search.strip(), rows=only, page=page_no, page_size=25, **filters
+)
 st.caption(f"{page.total:,} example(s) match · page {page_no} of {max(1, -(-page.total // 25))}")
 if page.total and ctx.can("review") and (search.strip() or any(filters.values())):
     with st.expander(f"Bulk: one decision for all {page.total:,} rows this search and filter select"):
-        everything = browse.browse(ws, ds.id, search="" if only is not None else search.strip(), rows=only, page=1,
-                                   page_size=100_000, **filters)
+        everything = browse.browse(
+            ws,
+            ds.id,
+            search="" if only is not None else search.strip(),
+            rows=only,
+            page=1,
+            page_size=100_000,
+            **filters,
+        )
         target = [ex.row for ex in everything.examples]
         for ex in everything.examples[:5]:
             text.plain(text.preview(ex.answer, 140), f"row {ex.row}")
         b1, b2 = st.columns(2)
-        b1.button(f"Drop all {len(target)}", key="br_bulk_drop", width="stretch", on_click=decide_rows,
-                  args=("drop", target, {}, f"dropped {len(target)} rows matching the search", True))
-        b2.button(f"Keep all {len(target)}", key="br_bulk_keep", width="stretch", on_click=decide_rows,
-                  args=("keep", target, {}, f"kept {len(target)} rows matching the search", True))
+        b1.button(
+            f"Drop all {len(target)}",
+            key="br_bulk_drop",
+            width="stretch",
+            on_click=decide_rows,
+            args=("drop", target, {}, f"dropped {len(target)} rows matching the search", True),
+        )
+        b2.button(
+            f"Keep all {len(target)}",
+            key="br_bulk_keep",
+            width="stretch",
+            on_click=decide_rows,
+            args=("keep", target, {}, f"kept {len(target)} rows matching the search", True),
+        )
 if page.examples:
-    st.dataframe(pd.DataFrame([{"row": ex.row, "id": ex.source_id, "category": ex.record.get("category"),
-                                "source": ex.record.get("source"), "status": page.statuses[ex.row],
-                                "findings": ", ".join(page.kinds[ex.row]), "request": text.preview(ex.user_request),
-                                "answer": text.preview(ex.answer)} for ex in page.examples])
-                 .dropna(axis=1, how="all"),  # no category/source columns for data without them
-                 hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "row": ex.row,
+                    "id": ex.source_id,
+                    "category": ex.record.get("category"),
+                    "source": ex.record.get("source"),
+                    "status": page.statuses[ex.row],
+                    "findings": ", ".join(page.kinds[ex.row]),
+                    "request": text.preview(ex.user_request),
+                    "answer": text.preview(ex.answer),
+                }
+                for ex in page.examples
+            ]
+        ).dropna(axis=1, how="all"),  # no category/source columns for data without them
+        hide_index=True,
+        width="stretch",
+    )
     rows = [ex.row for ex in page.examples]
     row = st.selectbox("Open example", rows, key="br_open")
     ex = next(e for e in page.examples if e.row == row)
@@ -142,19 +191,36 @@ if page.examples:
     now = ledger.current(row, lambda rows: ws.examples(ds.id, rows=rows))
     left, right = st.columns([3, 2])
     with left:
-        shown = ex.__class__(row=ex.row, turns=now.turns, record=ex.record, source_format=ex.source_format,
-                             source_id=ex.source_id)
-        text.card(shown, f"status {now.status}" + (" · the text as edited" if now.status == "edited" else ""),
-                  show_system=True, state=queue_ui.row_state(now))
+        shown = ex.__class__(
+            row=ex.row, turns=now.turns, record=ex.record, source_format=ex.source_format, source_id=ex.source_id
+        )
+        text.card(
+            shown,
+            f"status {now.status}" + (" · the text as edited" if now.status == "edited" else ""),
+            show_system=True,
+            state=queue_ui.row_state(now),
+        )
         if now.status == "edited":
             with st.expander("The original text"):
                 text.card(ex, "original", show_system=True)
         if ctx.can("review"):
             a1, a2, a3 = st.columns(3)
-            a1.button("Drop this row", key="br_drop", width="stretch", disabled=not now.included,
-                      on_click=decide_rows, args=("drop", [row], {}, f"dropped row {row}"))
-            a2.button("Restore (keep) this row", key="br_restore", width="stretch", disabled=now.included,
-                      on_click=decide_rows, args=("keep", [row], {}, f"restored row {row}"))
+            a1.button(
+                "Drop this row",
+                key="br_drop",
+                width="stretch",
+                disabled=not now.included,
+                on_click=decide_rows,
+                args=("drop", [row], {}, f"dropped row {row}"),
+            )
+            a2.button(
+                "Restore (keep) this row",
+                key="br_restore",
+                width="stretch",
+                disabled=now.included,
+                on_click=decide_rows,
+                args=("keep", [row], {}, f"restored row {row}"),
+            )
             a3.button("Undo my last", key="br_undo", width="stretch", on_click=undo)
             with st.expander("Edit the answer"):
                 edit_key = f"br_edit_{row}"
@@ -166,9 +232,16 @@ if page.examples:
             rows_all, vecs = request_vectors(ws, str(ws.root), ds.id, ds.content_hash)
             near = browse.similar_rows(vecs, rows_all, row)
             found_ex = {e.row: e for e in ws.examples(ds.id, [r for r, _ in near])}
-            st.dataframe(pd.DataFrame([{"row": r, "similarity": round(sim, 3),
-                                        "request": text.preview(found_ex[r].user_request, 90)} for r, sim in near]),
-                         hide_index=True, width="stretch")
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {"row": r, "similarity": round(sim, 3), "request": text.preview(found_ex[r].user_request, 90)}
+                        for r, sim in near
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
     with right:
         decisions, found = browse.history(ws, ds.id, row, ctx.hidden())
         st.markdown("**Findings**")
@@ -180,19 +253,35 @@ if page.examples:
         st.markdown("**History of decisions**")
         withdrawn = {d.undoes: d for d in decisions if d.action in WITHDRAWALS}
         if decisions:
-            st.dataframe(pd.DataFrame([{"id": d.id, "when": when(d.created_at), "who": d.actor, "action": d.action,
-                                        "reason": d.reason,
-                                        "withdrawn": (f"{withdrawn[d.id].action} by {withdrawn[d.id].actor}"
-                                                      if d.id in withdrawn else "")} for d in decisions]),
-                         hide_index=True, width="stretch")
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "id": d.id,
+                            "when": when(d.created_at),
+                            "who": d.actor,
+                            "action": d.action,
+                            "reason": d.reason,
+                            "withdrawn": (
+                                f"{withdrawn[d.id].action} by {withdrawn[d.id].actor}" if d.id in withdrawn else ""
+                            ),
+                        }
+                        for d in decisions
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
         else:
             st.caption("No decision touched this example yet.")
         live = [d for d in decisions if d.action not in WITHDRAWALS and d.id not in withdrawn]
         if live and ctx.role in RETRACT_ROLES:
             with st.expander("Retract a decision (curators)"):
-                target = st.selectbox("Decision", [d.id for d in live], key=f"br_retract_id_{row}",
-                                      format_func=lambda i: next(f"{d.id}: {d.action} by {d.actor}" for d in live
-                                                                 if d.id == i))
+                target = st.selectbox(
+                    "Decision",
+                    [d.id for d in live],
+                    key=f"br_retract_id_{row}",
+                    format_func=lambda i: next(f"{d.id}: {d.action} by {d.actor}" for d in live if d.id == i),
+                )
                 why = st.text_input("Why", key=f"br_retract_why_{row}")
-                st.button("Retract", key="br_retract", disabled=not why.strip(), on_click=retract,
-                          args=(target, why))
+                st.button("Retract", key="br_retract", disabled=not why.strip(), on_click=retract, args=(target, why))

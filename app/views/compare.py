@@ -25,8 +25,11 @@ if ctx.can("train"):
     launch.panel(ctx)
 folders = comparison.candidates(ws)
 if not folders:
-    st.info(text.md(f"No comparison yet. A comparison writes report.json and eval_rows.jsonl into a folder "
-                    f"under {ws.runs_dir}."))
+    st.info(
+        text.md(
+            f"No comparison yet. A comparison writes report.json and eval_rows.jsonl into a folder under {ws.runs_dir}."
+        )
+    )
     st.stop()
 folder = st.selectbox("Comparison", folders, format_func=lambda p: p.name, key="cmp_folder")
 cmp = comparison.load(Path(folder))
@@ -43,15 +46,27 @@ if cmp.metrics:
 
 def judgements(actor: str | None = None) -> list[dict]:
     """Live A/B judgements on this comparison (everyone's, or one person's)."""
-    return [d.payload | {"id": d.id, "actor": d.actor} for d in ws.ledger(ds.id).live
-            if d.action == "judge" and (actor is None or d.actor == actor) and d.payload.get("kind") == "ab"
-            and d.payload.get("comparison") == cmp.name]
+    return [
+        d.payload | {"id": d.id, "actor": d.actor}
+        for d in ws.ledger(ds.id).live
+        if d.action == "judge"
+        and (actor is None or d.actor == actor)
+        and d.payload.get("kind") == "ab"
+        and d.payload.get("comparison") == cmp.name
+    ]
 
 
 def judge(pid: str, left: str, right: str, verdict: str) -> None:
-    ws.record_decision(ds.id, "judge", ctx.user, (), None, {"kind": "ab", "comparison": cmp.name, "prompt_id": pid,
-                                                            "left": left, "right": right, "verdict": verdict},
-                       reason=f"blind A/B: {VERDICTS[verdict]}", role=ctx.role)
+    ws.record_decision(
+        ds.id,
+        "judge",
+        ctx.user,
+        (),
+        None,
+        {"kind": "ab", "comparison": cmp.name, "prompt_id": pid, "left": left, "right": right, "verdict": verdict},
+        reason=f"blind A/B: {VERDICTS[verdict]}",
+        role=ctx.role,
+    )
     st.session_state["cmp_reveal"] = (pid, left, right, verdict)
 
 
@@ -68,10 +83,12 @@ with side:
     per_page = 5
     n_pages = max(1, -(-len(cmp.prompts) // per_page))
     page = int(st.number_input(f"Page (of {n_pages})", 1, n_pages, 1, key="cmp_page"))
-    for p in cmp.prompts[(page - 1) * per_page: page * per_page]:
+    for p in cmp.prompts[(page - 1) * per_page : page * per_page]:
         with st.container(border=True):
-            text.plain(p["prompt"] or "(the prompt text is not in the comparison output)",
-                       f"prompt {p['id']}" + (f" · {p['category']}" if p.get("category") else ""))
+            text.plain(
+                p["prompt"] or "(the prompt text is not in the comparison output)",
+                f"prompt {p['id']}" + (f" · {p['category']}" if p.get("category") else ""),
+            )
             if p.get("reference"):
                 text.plain(p["reference"], "reference")
             arms = [a for a in cmp.arms if a in p["answers"]]
@@ -90,8 +107,10 @@ with blind:
     second = c2.selectbox("against", others, index=len(others) - 1, key="cmp_arm2")
     pair = {first, second}
     done = {j["prompt_id"] for j in judgements(ctx.user) if {j["left"], j["right"]} == pair}
-    todo = sorted((p for p in cmp.prompts if pair <= set(p["answers"]) and p["id"] not in done),
-                  key=lambda p: hashlib.sha1(f"{ctx.user}|{cmp.name}|{p['id']}".encode()).hexdigest())
+    todo = sorted(
+        (p for p in cmp.prompts if pair <= set(p["answers"]) and p["id"] not in done),
+        key=lambda p: hashlib.sha1(f"{ctx.user}|{cmp.name}|{p['id']}".encode()).hexdigest(),
+    )
     reveal = st.session_state.get("cmp_reveal")
     if reveal:
         pid, left, right, verdict = reveal
@@ -105,8 +124,10 @@ with blind:
         for col, (name, arm) in zip(st.columns(2), (("answer A", left), ("answer B", right))):
             with col, st.container(border=True):
                 text.plain(p["answers"][arm], name)
-        bindings = [keys.Binding(n, label, judge, (p["id"], left, right, key))
-                    for n, (key, label) in zip("1234", VERDICTS.items())]
+        bindings = [
+            keys.Binding(n, label, judge, (p["id"], left, right, key))
+            for n, (key, label) in zip("1234", VERDICTS.items())
+        ]
         cols = st.columns(5)
         for col, b, key in zip(cols, bindings, VERDICTS):
             col.button(keys.hint(b.label, b.key), key=f"cmp_{key}", width="stretch", on_click=judge, args=b.args)
@@ -125,7 +146,10 @@ with blind:
         m[0].metric(f"{second} win rate vs {first}", f"{stats['win_rate']:.0%}", help="Ties and both-bad count half.")
         m[1].metric("95% CI", f"{lo:.0%} – {hi:.0%}")
         m[2].metric("Judgements", f"{stats['n']} ({stats['ties']} ties)")
-        m[3].metric("Left answer won", f"{stats['left_wins']} of {stats['left_wins'] + stats['right_wins']}",
-                    help=f"Position-bias check: two-sided binomial p = {stats['position_p']:.3f}")
+        m[3].metric(
+            "Left answer won",
+            f"{stats['left_wins']} of {stats['left_wins'] + stats['right_wins']}",
+            help=f"Position-bias check: two-sided binomial p = {stats['position_p']:.3f}",
+        )
         if stats["position_p"] < 0.05:
             st.warning("The left-shown answer wins more often than chance: judgements may be position-biased.")

@@ -40,54 +40,109 @@ if item is not None:
             with cols[(n - 1) % len(cols)]:
                 lead = firsts.get(side)
                 other = next((ex for s, ex in firsts.items() if s != side), None)
-                badge = (f" · suggested ({suggestion.basis}, confidence {suggestion.confidence:.0%})"
-                         if suggestion.side == side else "")
+                badge = (
+                    f" · suggested ({suggestion.basis}, confidence {suggestion.confidence:.0%})"
+                    if suggestion.side == side
+                    else ""
+                )
                 st.markdown(f"**Side {n}: {text.md(side)}** · {len(rows)} row(s){text.md(badge)}")
                 for r in rows:
                     ex = item.examples.get(r)
                     if ex is None:
                         continue
                     copy = f"copy of row {g.copies[r]} · " if r in g.copies else ""
-                    text.card(ex, f"{copy}side {n}", compare_answer=other.answer if other and ex is lead else None,
-                              state=queue_ui.row_state(item.row_states.get(r)))
+                    text.card(
+                        ex,
+                        f"{copy}side {n}",
+                        compare_answer=other.answer if other and ex is lead else None,
+                        state=queue_ui.row_state(item.row_states.get(r)),
+                    )
                 decision = items_.side_decision(g, side)
-                args = (ctx, item, decision, f"side {n} ({side}) is right: kept rows "
-                        f"{', '.join(map(str, decision[2]['keep_rows']))}, dropped the others", note)
+                args = (
+                    ctx,
+                    item,
+                    decision,
+                    f"side {n} ({side}) is right: kept rows "
+                    f"{', '.join(map(str, decision[2]['keep_rows']))}, dropped the others",
+                    note,
+                )
                 if n <= 9:
                     bindings.append(keys.Binding(str(n), f"side {n} is right ({side})", queue_ui.act, args))
-                st.button(keys.hint("This side is right", str(n)) if n <= 9 else "This side is right",
-                          key=f"con_side_{n}", type="primary", width="stretch", on_click=queue_ui.act, args=args)
+                st.button(
+                    keys.hint("This side is right", str(n)) if n <= 9 else "This side is right",
+                    key=f"con_side_{n}",
+                    type="primary",
+                    width="stretch",
+                    on_click=queue_ui.act,
+                    args=args,
+                )
         if suggestion.side is not None:
             n_side = list(sides).index(suggestion.side) + 1
-            how = "decisive: the no-review policy applies it" if suggestion.decisive else \
-                "not decisive: the no-review policy leaves this open"
-            st.caption(text.md(f"Suggestion: side {n_side}, confidence {suggestion.confidence:.0%} ({how}). "
-                               + " · ".join(suggestions.render(suggestion, list(sides)))))
+            how = (
+                "decisive: the no-review policy applies it"
+                if suggestion.decisive
+                else "not decisive: the no-review policy leaves this open"
+            )
+            st.caption(
+                text.md(
+                    f"Suggestion: side {n_side}, confidence {suggestion.confidence:.0%} ({how}). "
+                    + " · ".join(suggestions.render(suggestion, list(sides)))
+                )
+            )
         conflicts = sorted({c for m in item.members for c in m.evidence.get("conflicts") or []})
         if conflicts:
             st.caption("What differs: " + text.md("; ".join(conflicts[:6])))
         if len(item.members) > 1:
             st.caption(f"{len(item.members)} conflicting pairs in this disagreement; one decision settles all of them.")
-        keep = keys.Binding("k", "all valid: an open-ended request, keep every row", queue_ui.act,
-                            (ctx, item, items_.keep_all_decision(g, "open-ended"),
-                             "all valid (open-ended), kept every row", note))
-        other_q = keys.Binding("x", "different requests: keep every row", queue_ui.act,
-                               (ctx, item, items_.keep_all_decision(g, "different requests"),
-                                "different requests, kept every row", note))
-        drop = keys.Binding("d", "all wrong: drop every row", queue_ui.act,
-                            (ctx, item, items_.drop_all_decision(g), "all wrong, dropped every row", note))
+        keep = keys.Binding(
+            "k",
+            "all valid: an open-ended request, keep every row",
+            queue_ui.act,
+            (ctx, item, items_.keep_all_decision(g, "open-ended"), "all valid (open-ended), kept every row", note),
+        )
+        other_q = keys.Binding(
+            "x",
+            "different requests: keep every row",
+            queue_ui.act,
+            (ctx, item, items_.keep_all_decision(g, "different requests"), "different requests, kept every row", note),
+        )
+        drop = keys.Binding(
+            "d",
+            "all wrong: drop every row",
+            queue_ui.act,
+            (ctx, item, items_.drop_all_decision(g), "all wrong, dropped every row", note),
+        )
         bindings += [keep, other_q, drop]
         c1, c2, c3 = st.columns(3)
-        c1.button(keys.hint("All valid (open-ended)", "k"), key="con_keep", width="stretch", on_click=queue_ui.act,
-                  args=keep.args)
-        c2.button(keys.hint("Different requests", "x"), key="con_other", width="stretch", on_click=queue_ui.act,
-                  args=other_q.args)
-        c3.button(keys.hint("All wrong: drop all", "d"), key="con_drop", width="stretch", on_click=queue_ui.act,
-                  args=drop.args)
+        c1.button(
+            keys.hint("All valid (open-ended)", "k"),
+            key="con_keep",
+            width="stretch",
+            on_click=queue_ui.act,
+            args=keep.args,
+        )
+        c2.button(
+            keys.hint("Different requests", "x"),
+            key="con_other",
+            width="stretch",
+            on_click=queue_ui.act,
+            args=other_q.args,
+        )
+        c3.button(
+            keys.hint("All wrong: drop all", "d"),
+            key="con_drop",
+            width="stretch",
+            on_click=queue_ui.act,
+            args=drop.args,
+        )
         with st.expander("Edit one row into the right answer (rows that say otherwise are dropped)"):
             editable = [r for r in g.rows if r in item.examples and r not in g.copies]
-            target = st.selectbox("Row to edit", editable, key=f"con_target_{f.finding_id}",
-                                  format_func=lambda r: f"row {r} (side {list(sides).index(g.sides[r]) + 1})")
+            target = st.selectbox(
+                "Row to edit",
+                editable,
+                key=f"con_target_{f.finding_id}",
+                format_func=lambda r: f"row {r} (side {list(sides).index(g.sides[r]) + 1})",
+            )
             edit_key = f"con_edit_{f.finding_id}_{target}"
             st.text_area("Right answer", value=item.examples[target].answer, key=edit_key, height=160)
 
@@ -97,8 +152,9 @@ if item is not None:
                     queue_ui.flash("error", "The edited answer is empty.")
                     return
                 # one event: the kept row's new text and the dropped rows are stored together
-                queue_ui.act(ctx, item, items_.edit_decision(g, row, answer),
-                             f"edited row {row} into the right answer", note)
+                queue_ui.act(
+                    ctx, item, items_.edit_decision(g, row, answer), f"edited row {row} into the right answer", note
+                )
 
             st.button("Save as the right answer", key="con_save_edit", on_click=save_edit)
     with aside:

@@ -24,9 +24,11 @@ ws = ctx.ws
 st.title("Data & scans")
 
 
-ROLES = {"data": "Dataset to curate (training data)",
-         "coverage": "Coverage reference: prompts users really ask (finds coverage gaps)",
-         "eval": "Eval set: held-out prompts a model is scored on (finds train/eval leakage)"}
+ROLES = {
+    "data": "Dataset to curate (training data)",
+    "coverage": "Coverage reference: prompts users really ask (finds coverage gaps)",
+    "eval": "Eval set: held-out prompts a model is scored on (finds train/eval leakage)",
+}
 
 
 def ingest(path, role: str) -> None:
@@ -37,22 +39,32 @@ def ingest(path, role: str) -> None:
         return
     verb = "Ingested" if created else "Already in the workspace:"
     role = f" as {ds.role_label}" if ds.role != "data" else ""
-    st.success(text.md(f"{verb} {ds.name}{role}: {ds.n_examples:,} examples ({ds.format})"
-                       + (f", {len(result.skipped)} bad rows skipped" if result.skipped else "")))
+    st.success(
+        text.md(
+            f"{verb} {ds.name}{role}: {ds.n_examples:,} examples ({ds.format})"
+            + (f", {len(result.skipped)} bad rows skipped" if result.skipped else "")
+        )
+    )
 
 
 def role_choice(key: str) -> str:
-    return st.radio("What is this file?", list(ROLES), format_func=ROLES.get, key=key,
-                    help="A file has one role. A coverage reference and an eval set are both prompt sets, used "
-                         "in opposite ways: training rows close to a coverage prompt are wanted (coverage), "
-                         "training rows close to an eval prompt are leakage.")
+    return st.radio(
+        "What is this file?",
+        list(ROLES),
+        format_func=ROLES.get,
+        key=key,
+        help="A file has one role. A coverage reference and an eval set are both prompt sets, used "
+        "in opposite ways: training rows close to a coverage prompt are wanted (coverage), "
+        "training rows close to an eval prompt are leakage.",
+    )
 
 
 st.subheader("Add a dataset")
 tab_up, tab_path = st.tabs(["Upload", "From a folder"])
 with tab_up:
-    up = st.file_uploader(f"Dataset file (at most {paths.MAX_UPLOAD_MB} MB)", type=["jsonl", "json", "csv", "parquet"],
-                          key="data_upload")
+    up = st.file_uploader(
+        f"Dataset file (at most {paths.MAX_UPLOAD_MB} MB)", type=["jsonl", "json", "csv", "parquet"], key="data_upload"
+    )
     role_up = role_choice("data_upload_role")
     if up is not None and st.button("Ingest the upload", key="data_ingest_upload"):
         try:
@@ -63,8 +75,9 @@ with tab_up:
             target.write_bytes(up.getbuffer())
             ingest(target, role_up)
 with tab_path:
-    raw = st.text_input("File path", key="data_path",
-                        help="Allowed: " + ", ".join(str(p) for p in paths.import_roots(ws)))
+    raw = st.text_input(
+        "File path", key="data_path", help="Allowed: " + ", ".join(str(p) for p in paths.import_roots(ws))
+    )
     role_path = role_choice("data_path_role")
     if raw and st.button("Ingest the file", key="data_ingest_path"):
         try:
@@ -75,8 +88,16 @@ with tab_path:
 every = ws.datasets()
 if every:
     st.subheader("Files in this workspace")
-    st.dataframe(pd.DataFrame([{"name": d.name, "role": d.role_label, "examples": d.n_examples, "format": d.format,
-                                "id": d.id} for d in every]), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"name": d.name, "role": d.role_label, "examples": d.n_examples, "format": d.format, "id": d.id}
+                for d in every
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 
 st.subheader("Scan")
 sets = ws.datasets(role="data")
@@ -94,20 +115,38 @@ else:
     names = {d.id: d.name for d in sets}
     target_id = st.selectbox("Dataset", list(names), format_func=names.get, index=len(sets) - 1, key="scan_dataset")
     ref_names = {0: "none", **{d.id: d.name for d in refs}}
-    ref_id = st.selectbox("Coverage reference (finds coverage gaps)", list(ref_names), format_func=ref_names.get,
-                          index=len(ref_names) - 1, key="scan_reference")
+    ref_id = st.selectbox(
+        "Coverage reference (finds coverage gaps)",
+        list(ref_names),
+        format_func=ref_names.get,
+        index=len(ref_names) - 1,
+        key="scan_reference",
+    )
     eval_names = {0: "none", **{d.id: d.name for d in evals}}
-    eval_id = st.selectbox("Eval set (finds train/eval leakage)", list(eval_names), format_func=eval_names.get,
-                           index=len(eval_names) - 1, key="scan_eval")
+    eval_id = st.selectbox(
+        "Eval set (finds train/eval leakage)",
+        list(eval_names),
+        format_func=eval_names.get,
+        index=len(eval_names) - 1,
+        key="scan_eval",
+    )
     defaults = ScanSettings()
     fields = getattr(ScanSettings, "model_fields", {})
     if fields:
         with st.expander("What the settings mean"):
-            st.dataframe(pd.DataFrame([{"setting": k, "meaning": v.description or (v.annotation.__doc__ or "")
-                                        .strip().split("\n")[0]} for k, v in fields.items()]),
-                         hide_index=True, width="stretch")
-    raw_settings = st.text_area("Settings (JSON)", value=defaults.model_dump_json(indent=2), height=220,
-                                key="scan_settings")
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {"setting": k, "meaning": v.description or (v.annotation.__doc__ or "").strip().split("\n")[0]}
+                        for k, v in fields.items()
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+    raw_settings = st.text_area(
+        "Settings (JSON)", value=defaults.model_dump_json(indent=2), height=220, key="scan_settings"
+    )
     if st.button("Start the scan in the background", key="scan_start", type="primary"):
         try:
             settings = ScanSettings.model_validate(json.loads(raw_settings))
@@ -131,8 +170,9 @@ def job_table() -> None:
         status, m = jobs.job_status(r), r["metrics"]
         label = f"{r['kind']} {r['id']} · {r['config'].get('dataset')} · {status}"
         if status == "running":
-            st.progress(min(1.0, m.get("done", 0) / max(1, m.get("total", 1))),
-                        text=text.md(f"{label} · {m.get('stage')}"))
+            st.progress(
+                min(1.0, m.get("done", 0) / max(1, m.get("total", 1))), text=text.md(f"{label} · {m.get('stage')}")
+            )
         elif status == "failed":
             st.error(text.md(f"{label}: {m.get('error')}"))
         else:

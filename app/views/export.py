@@ -41,13 +41,20 @@ c[2].metric("Dropped", f"{summary['by_status'].get('dropped', 0):,}")
 c[3].metric("Edited / added", f"{summary['by_status'].get('edited', 0)} / {summary['by_status'].get('added', 0)}")
 st.markdown("**What changes and why**")
 if summary["by_reason"]:
-    st.dataframe(pd.DataFrame([{"change": k, "examples": v} for k, v in summary["by_reason"].items()]),
-                 hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame([{"change": k, "examples": v} for k, v in summary["by_reason"].items()]),
+        hide_index=True,
+        width="stretch",
+    )
 else:
     st.caption("No decision changes anything yet: the export equals the source.")
 for decision_id, why in summary["unapplied"].items():
-    st.warning(text.md(f"Decision {decision_id} is not applied: {why}. A curator can retract it "
-                       "(Example browser, or `curate decisions retract`)."))
+    st.warning(
+        text.md(
+            f"Decision {decision_id} is not applied: {why}. A curator can retract it "
+            "(Example browser, or `curate decisions retract`)."
+        )
+    )
 states = review.states(ws, ds.id)
 open_ = ws.count_findings(ds.id) - sum(s.status == "resolved" for s in states.values())
 disputed = sum(s.status == "disputed" for s in states.values())
@@ -57,11 +64,16 @@ if disputed:
     st.warning(f"{disputed} item(s) wait for adjudication (Team review).")
 
 source_kind = ds.source.get("kind")
-fmt = st.selectbox("Format", EXPORT_FORMATS, key="exp_format",
-                   index=EXPORT_FORMATS.index(source_kind) if source_kind in EXPORT_FORMATS else 0,
-                   format_func=lambda f: {"hf": "hf (datasets folder)"}.get(f, f))
-name = st.text_input("File name (inside the workspace exports/ folder)", value=f"{ds.name}-curated{EXT[fmt]}",
-                     key=f"exp_name_{fmt}")
+fmt = st.selectbox(
+    "Format",
+    EXPORT_FORMATS,
+    key="exp_format",
+    index=EXPORT_FORMATS.index(source_kind) if source_kind in EXPORT_FORMATS else 0,
+    format_func=lambda f: {"hf": "hf (datasets folder)"}.get(f, f),
+)
+name = st.text_input(
+    "File name (inside the workspace exports/ folder)", value=f"{ds.name}-curated{EXT[fmt]}", key=f"exp_name_{fmt}"
+)
 if st.button("Write export", key="exp_write", type="primary"):
     try:
         out = paths.export_path(ws, name)
@@ -73,13 +85,19 @@ if st.button("Write export", key="exp_write", type="primary"):
 last = st.session_state.get("exp_last")
 if last:
     out, manifest = last
-    st.success(text.md(f"Wrote {manifest['n_out']} of {manifest['n_source']} examples to {out} "
-                       f"(manifest {out}.manifest.json, sha256 {manifest['output_sha256'][:12]}...)."))
+    st.success(
+        text.md(
+            f"Wrote {manifest['n_out']} of {manifest['n_source']} examples to {out} "
+            f"(manifest {out}.manifest.json, sha256 {manifest['output_sha256'][:12]}...)."
+        )
+    )
     with st.expander("Manifest"):
         st.json(json.loads(json.dumps(manifest, default=str)))
     path = paths.Path(out)
     if path.is_file():
         st.download_button("Download", path.read_bytes(), file_name=path.name, key="exp_download")
-existing = sorted(p.name for p in ws.exports_dir.iterdir() if not p.name.startswith(".")) if ws.exports_dir.exists() else []
+existing = (
+    sorted(p.name for p in ws.exports_dir.iterdir() if not p.name.startswith(".")) if ws.exports_dir.exists() else []
+)
 if existing:
     st.caption("In exports/: " + text.md(", ".join(existing)))

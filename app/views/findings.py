@@ -26,14 +26,29 @@ if item is not None:
                 text.card(ex, state=queue_ui.row_state(item.row_states.get(ex.row)))
     for row, ref in item.references.items():  # e.g. the evaluation prompt a training row leaks
         text.plain(ref.user_request or ref.request, f"{'eval' if f.kind == 'leakage' else 'reference'} prompt {row}")
-    keep = keys.Binding("k", "fine as it is: keep", queue_ui.act,
-                        (ctx, item, ("keep", f.rows, {}), f"kept ({kind} finding dismissed)", note))
+    keep = keys.Binding(
+        "k",
+        "fine as it is: keep",
+        queue_ui.act,
+        (ctx, item, ("keep", f.rows, {}), f"kept ({kind} finding dismissed)", note),
+    )
     drop = keys.Binding("d", "drop", queue_ui.act, (ctx, item, ("drop", f.rows, {}), f"dropped ({kind})", note))
     c1, c2 = st.columns(2)
-    c1.button(keys.hint("Fine as it is: keep", "k"), key=f"{kind}_keep", width="stretch", on_click=queue_ui.act,
-              args=keep.args)
-    c2.button(keys.hint("Drop", "d"), key=f"{kind}_drop", type="primary", width="stretch", on_click=queue_ui.act,
-              args=drop.args)
+    c1.button(
+        keys.hint("Fine as it is: keep", "k"),
+        key=f"{kind}_keep",
+        width="stretch",
+        on_click=queue_ui.act,
+        args=keep.args,
+    )
+    c2.button(
+        keys.hint("Drop", "d"),
+        key=f"{kind}_drop",
+        type="primary",
+        width="stretch",
+        on_click=queue_ui.act,
+        args=drop.args,
+    )
     if len(item.examples) == 1:
         ex = next(iter(item.examples.values()))
         with st.expander("Edit the answer instead"):

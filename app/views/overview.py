@@ -54,8 +54,9 @@ with left:
     if counts:
         table = pd.DataFrame([{"kind": k, "status": s, "findings": n} for (k, s), n in sorted(counts.items())])
         st.plotly_chart(px.bar(table, x="kind", y="findings", color="status", height=300), key="kinds_chart")
-        st.dataframe(table.pivot_table(index="kind", columns="status", values="findings", fill_value=0),
-                     width="stretch")
+        st.dataframe(
+            table.pivot_table(index="kind", columns="status", values="findings", fill_value=0), width="stretch"
+        )
 with right:
     st.subheader("Review progress per person")
     people = review.progress(ws, ds.id, ledger=view, viewer=ctx.user)
@@ -68,8 +69,9 @@ st.subheader("Examples")
 job_key = f"map:{ws.root}:{ds.id}"
 data = datamap.load(ws, ds)
 if data is None:
-    jobs.start(ws, "map", job_key, {"dataset": ds.name}, ds.content_hash,
-               lambda progress: datamap.compute(ws, ds, progress))
+    jobs.start(
+        ws, "map", job_key, {"dataset": ds.name}, ds.content_hash, lambda progress: datamap.compute(ws, ds, progress)
+    )
     jobs.wait(job_key, 3.0)  # small datasets are ready at once; big ones keep computing in the background
     data = datamap.load(ws, ds)
 if data is None:
@@ -86,19 +88,47 @@ else:
         kind_of.update({r: f.kind for r in f.rows})
     c1, c2 = st.columns(2)
     lengths = pd.DataFrame({"request characters": data["request_len"], "answer characters": data["answer_len"]})
-    c1.plotly_chart(px.histogram(lengths.melt(var_name="part", value_name="characters"), x="characters",
-                                 color="part", barmode="overlay", nbins=60, opacity=0.7, height=340,
-                                 title="Length distributions"), key="length_chart")
+    c1.plotly_chart(
+        px.histogram(
+            lengths.melt(var_name="part", value_name="characters"),
+            x="characters",
+            color="part",
+            barmode="overlay",
+            nbins=60,
+            opacity=0.7,
+            height=340,
+            title="Length distributions",
+        ),
+        key="length_chart",
+    )
     colour = c2.radio("Colour the map by", ["finding", "cluster"], horizontal=True, key="map_colour")
     shown = np.arange(len(rows))
     if len(shown) > 20000:  # a sample keeps the browser responsive; the clusters use every row
         shown = np.random.default_rng(0).choice(shown, 20000, replace=False)
-    points = pd.DataFrame({"x": data["x"][shown], "y": data["y"][shown], "row": rows[shown],
-                           "finding": [kind_of.get(int(r), "none") for r in rows[shown]],
-                           "cluster": [f"c{c}" for c in data["cluster"][shown]]})
-    c2.plotly_chart(px.scatter(points, x="x", y="y", color=colour, hover_data=["row"], render_mode="webgl",
-                               color_discrete_map={"none": "#c8c8c8"}, opacity=0.8, height=340,
-                               title=f"Map of examples ({data['method']})"), key="map_chart")
+    points = pd.DataFrame(
+        {
+            "x": data["x"][shown],
+            "y": data["y"][shown],
+            "row": rows[shown],
+            "finding": [kind_of.get(int(r), "none") for r in rows[shown]],
+            "cluster": [f"c{c}" for c in data["cluster"][shown]],
+        }
+    )
+    c2.plotly_chart(
+        px.scatter(
+            points,
+            x="x",
+            y="y",
+            color=colour,
+            hover_data=["row"],
+            render_mode="webgl",
+            color_discrete_map={"none": "#c8c8c8"},
+            opacity=0.8,
+            height=340,
+            title=f"Map of examples ({data['method']})",
+        ),
+        key="map_chart",
+    )
 
 st.subheader("Coverage per edge-case category")
 scan = ws.scan_info(scan_id) if scan_id else None
@@ -108,15 +138,33 @@ if not ref_id:
 else:
     refs = ws.examples(ref_id)
     gapped = {r for f in findings if f.kind == "coverage_gap" for r in f.reference_rows}
-    label_of = {r: str(f.evidence.get("label", "gap")) for f in findings if f.kind == "coverage_gap"
-                for r in f.reference_rows}
+    label_of = {
+        r: str(f.evidence.get("label", "gap")) for f in findings if f.kind == "coverage_gap" for r in f.reference_rows
+    }
     rows = Counter()
     for ex in refs:
         cat = str(ex.record.get("category") or label_of.get(ex.row) or "uncategorised")
         rows[(cat, ex.row in gapped)] += 1
     cats = sorted({c for c, _ in rows})
-    cover = pd.DataFrame([{"category": c, "covered": rows[(c, False)], "gap": rows[(c, True)],
-                           "coverage": rows[(c, False)] / max(1, rows[(c, False)] + rows[(c, True)])} for c in cats])
-    st.plotly_chart(px.bar(cover, x="category", y=["covered", "gap"], height=320,
-                           title="Reference prompts covered by the training data"), key="coverage_chart")
+    cover = pd.DataFrame(
+        [
+            {
+                "category": c,
+                "covered": rows[(c, False)],
+                "gap": rows[(c, True)],
+                "coverage": rows[(c, False)] / max(1, rows[(c, False)] + rows[(c, True)]),
+            }
+            for c in cats
+        ]
+    )
+    st.plotly_chart(
+        px.bar(
+            cover,
+            x="category",
+            y=["covered", "gap"],
+            height=320,
+            title="Reference prompts covered by the training data",
+        ),
+        key="coverage_chart",
+    )
     st.dataframe(cover, hide_index=True, width="stretch")

@@ -22,10 +22,17 @@ text.style()
 current = review.load_settings(ws, ds.id)
 reviewers = [u["name"] for u in ws.users() if allowed(u["role"], "review")]
 with st.form("routing"):
-    blind = st.checkbox("Double-blind: route each item to two annotators who do not see each other's decision",
-                        value=current.double_blind, key="team_blind")
-    chosen = st.multiselect("Annotators in the rotation", sorted(set(reviewers) | set(current.annotators)),
-                            default=list(current.annotators), key="team_annotators")
+    blind = st.checkbox(
+        "Double-blind: route each item to two annotators who do not see each other's decision",
+        value=current.double_blind,
+        key="team_blind",
+    )
+    chosen = st.multiselect(
+        "Annotators in the rotation",
+        sorted(set(reviewers) | set(current.annotators)),
+        default=list(current.annotators),
+        key="team_annotators",
+    )
     if st.form_submit_button("Save routing"):
         if blind and len(chosen) < 2:
             st.error("Double-blind review needs at least two annotators.")
@@ -54,21 +61,27 @@ if agree["pairs"]:
     st.dataframe(pd.DataFrame(agree["pairs"]), hide_index=True, width="stretch")
 
 st.subheader("Guidelines and facts sheet")
-st.caption("Shown to reviewers beside every contradiction; a fact whose current value only one side states "
-           "marks that side as a suggestion.")
-guide = st.text_area("Review guidelines", value=guidance.load_guidelines(ws, ds.id), key="team_guidelines",
-                     height=120)
+st.caption(
+    "Shown to reviewers beside every contradiction; a fact whose current value only one side states "
+    "marks that side as a suggestion."
+)
+guide = st.text_area("Review guidelines", value=guidance.load_guidelines(ws, ds.id), key="team_guidelines", height=120)
 if st.button("Save the guidelines", key="team_save_guidelines"):
     guidance.save_guidelines(ws, ds.id, guide)
     st.success("Saved.")
 facts = guidance.load_facts(ws, ds.id)
-table = pd.DataFrame([{"key": k, "value": v["value"], "label": v["label"]} for k, v in facts.items()]
-                     or [{"key": "", "value": "", "label": ""}])
+table = pd.DataFrame(
+    [{"key": k, "value": v["value"], "label": v["label"]} for k, v in facts.items()]
+    or [{"key": "", "value": "", "label": ""}]
+)
 edited = st.data_editor(table, num_rows="dynamic", hide_index=True, width="stretch", key="team_facts")
 c1, c2 = st.columns([1, 2])
 if c1.button("Save the facts sheet", key="team_save_facts"):
-    guidance.save_facts(ws, ds.id, {str(r["key"]): {"value": r["value"], "label": r["label"]}
-                                    for r in edited.to_dict("records") if r.get("key")})
+    guidance.save_facts(
+        ws,
+        ds.id,
+        {str(r["key"]): {"value": r["value"], "label": r["label"]} for r in edited.to_dict("records") if r.get("key")},
+    )
     st.success("Saved.")
 upload = c2.file_uploader("Or import a facts file (JSON)", type=["json"], key="team_facts_file")
 if upload is not None and st.button("Import it", key="team_import_facts"):
@@ -91,9 +104,19 @@ def adjudicate(item: review.QueueItem, vote: Decision) -> None:
     agreeing = sorted(v.actor for v in item.state.votes if v.payload.get("label") == vote.payload.get("label"))
     payload = {**payload, "agreed_by": agreeing}  # every annotator who chose it gets the credit
     try:
-        review.decide(ws, ds.id, item.finding.finding_id, item.state.version, action, rows, payload, ctx.user,
-                      ctx.role, reason=f"adjudicated: chose {vote.actor}'s decision ({vote.payload['label']})",
-                      settings=review.ReviewSettings())
+        review.decide(
+            ws,
+            ds.id,
+            item.finding.finding_id,
+            item.state.version,
+            action,
+            rows,
+            payload,
+            ctx.user,
+            ctx.role,
+            reason=f"adjudicated: chose {vote.actor}'s decision ({vote.payload['label']})",
+            settings=review.ReviewSettings(),
+        )
     except ConflictError:
         flash("warning", "Someone decided on this item meanwhile; it is shown as it is now.")
         return
@@ -122,6 +145,10 @@ for item in page.items:
         for col, vote in zip(cols, item.state.votes):
             with col:
                 text.plain(f"{vote.actor} chose {vote.payload.get('label')}", "vote")
-                st.button(text.md(f"Apply {vote.actor}'s decision"), key=f"adj_{f.finding_id}_{vote.actor}",
-                          on_click=adjudicate, args=(item, vote))
+                st.button(
+                    text.md(f"Apply {vote.actor}'s decision"),
+                    key=f"adj_{f.finding_id}_{vote.actor}",
+                    on_click=adjudicate,
+                    args=(item, vote),
+                )
         st.caption(f"Or decide differently on the {f.kind} page (status filter: disputed).")

@@ -22,9 +22,11 @@ from curation.credentials import MIN_LENGTH
 ctx = require("manage_users", need_dataset=False)
 ws = ctx.ws
 st.title("Users")
-st.caption("Annotators review and decide; curators also configure scans, adjudicate, export and launch "
-           "fine-tunes; admins also manage people and read the audit log. Passwords are stored as Argon2id "
-           f"hashes; a password has at least {MIN_LENGTH} characters and is not a common one.")
+st.caption(
+    "Annotators review and decide; curators also configure scans, adjudicate, export and launch "
+    "fine-tunes; admins also manage people and read the audit log. Passwords are stored as Argon2id "
+    f"hashes; a password has at least {MIN_LENGTH} characters and is not a common one."
+)
 
 
 def when(ts: float | None) -> str:
@@ -61,11 +63,22 @@ def state(u: dict) -> str:
 
 
 if users:
-    st.dataframe(pd.DataFrame([{"name": u["name"], "role": u["role"], "state": state(u),
-                                "sessions": len(sessions.get(u["name"], [])),
-                                "last seen": when(max((s["last_seen"] for s in sessions.get(u["name"], [])),
-                                                      default=None))} for u in users]),
-                 hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "name": u["name"],
+                    "role": u["role"],
+                    "state": state(u),
+                    "sessions": len(sessions.get(u["name"], [])),
+                    "last seen": when(max((s["last_seen"] for s in sessions.get(u["name"], [])), default=None)),
+                }
+                for u in users
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 else:
     st.caption("No users yet." + ("" if ctx.team else " Local mode needs none; team mode does."))
 
@@ -87,8 +100,9 @@ if users:
     st.caption(text.md(f"{who}: {target['role']}, {state(target)}, {len(sessions.get(who, []))} open session(s)"))
     c1, c2 = st.columns(2)
     with c1, st.form("user_role_form"):
-        new_role = st.selectbox("Role", ROLES, index=ROLES.index(target["role"]) if target["role"] in ROLES else 0,
-                                key="user_new_role")
+        new_role = st.selectbox(
+            "Role", ROLES, index=ROLES.index(target["role"]) if target["role"] in ROLES else 0, key="user_new_role"
+        )
         if st.form_submit_button("Change the role (the password stays)"):
             if ctx.team and who == ctx.user and new_role != "admin":
                 st.error("You cannot remove your own admin role; ask another admin.")
@@ -103,17 +117,45 @@ if users:
             st.rerun()
     b1, b2, b3 = st.columns(3)
     if target["disabled"]:
-        b1.button("Enable (and lift a lockout)", key="user_enable", width="stretch", on_click=run,
-                  args=(f"{who} can sign in again.", people.enable, who))
+        b1.button(
+            "Enable (and lift a lockout)",
+            key="user_enable",
+            width="stretch",
+            on_click=run,
+            args=(f"{who} can sign in again.", people.enable, who),
+        )
     else:
-        b1.button("Disable (ends their sessions)", key="user_disable", width="stretch", disabled=who == ctx.user,
-                  on_click=run, args=(f"{who} is disabled.", people.disable, who))
+        b1.button(
+            "Disable (ends their sessions)",
+            key="user_disable",
+            width="stretch",
+            disabled=who == ctx.user,
+            on_click=run,
+            args=(f"{who} is disabled.", people.disable, who),
+        )
         if state(target).startswith("locked"):
-            b1.button("Lift the lockout", key="user_unlock", width="stretch", on_click=run,
-                      args=(f"{who} can try again.", people.enable, who))
-    b2.button("Sign out everywhere", key="user_signout_all", width="stretch",
-              on_click=lambda: (signin.end_everywhere(ws, who, ctx.user, client_address()),
-                                flash("success", f"Ended every session of {who}.")))
+            b1.button(
+                "Lift the lockout",
+                key="user_unlock",
+                width="stretch",
+                on_click=run,
+                args=(f"{who} can try again.", people.enable, who),
+            )
+    b2.button(
+        "Sign out everywhere",
+        key="user_signout_all",
+        width="stretch",
+        on_click=lambda: (
+            signin.end_everywhere(ws, who, ctx.user, client_address()),
+            flash("success", f"Ended every session of {who}."),
+        ),
+    )
     confirm = b3.checkbox(f"Yes, remove {text.md(who)}", key=f"user_remove_ok_{who}", disabled=who == ctx.user)
-    b3.button("Remove", key="user_remove", width="stretch", disabled=not confirm or who == ctx.user,
-              on_click=run, args=(f"Removed {who}.", people.remove, who))
+    b3.button(
+        "Remove",
+        key="user_remove",
+        width="stretch",
+        disabled=not confirm or who == ctx.user,
+        on_click=run,
+        args=(f"Removed {who}.", people.remove, who),
+    )

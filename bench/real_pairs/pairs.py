@@ -23,8 +23,10 @@ SOURCES = {
     "alpaca_gpt4_demo": "llamafactory_demo/alpaca_en_demo.json",
     # two models' responses to the same 252 expert-written tasks, one file after the other
     # (rows 0-251: text-davinci-003, 252-503: text-davinci-002)
-    "self_instruct_003_002": ("self_instruct_user_oriented/predictions/text-davinci-003_predictions.jsonl",
-                              "self_instruct_user_oriented/predictions/text-davinci-002_predictions.jsonl"),
+    "self_instruct_003_002": (
+        "self_instruct_user_oriented/predictions/text-davinci-003_predictions.jsonl",
+        "self_instruct_user_oriented/predictions/text-davinci-002_predictions.jsonl",
+    ),
 }
 LABELS = ("conflict", "compatible", "agree", "different")
 
@@ -50,8 +52,9 @@ def examples(source: str) -> list:
         return list(read_examples(DATA / path).examples)
     records = [json.loads(line) for p in path for line in (DATA / p).read_text().splitlines() if line.strip()]
     records = [{"instruction": r["instruction"], "input": r["input"], "output": r["response"]} for r in records]
-    return [Example(row=k, turns=to_turns(r, "alpaca"), record=r, source_format="alpaca")
-            for k, r in enumerate(records)]
+    return [
+        Example(row=k, turns=to_turns(r, "alpaca"), record=r, source_format="alpaca") for k, r in enumerate(records)
+    ]
 
 
 def candidates(ctx, limit: int | None = None, seed: int = 15) -> list[tuple[int, int]]:
@@ -60,8 +63,11 @@ def candidates(ctx, limit: int | None = None, seed: int = 15) -> list[tuple[int,
     from curation.detectors.features import fields
 
     f = fields(ctx)
-    pairs = sorted((f.rows[i], f.rows[j]) for i, j in Contradictions().candidates(ctx)
-                   if f.answer_core_norm[i] != f.answer_core_norm[j])
+    pairs = sorted(
+        (f.rows[i], f.rows[j])
+        for i, j in Contradictions().candidates(ctx)
+        if f.answer_core_norm[i] != f.answer_core_norm[j]
+    )
     random.Random(seed).shuffle(pairs)
     return pairs[:limit] if limit else pairs
 

@@ -21,9 +21,13 @@ import pairs  # noqa: E402
 
 sys.path.insert(0, str(pairs.ROOT))
 HERE = Path(__file__).resolve().parent
-VARIANTS = {"default": {}, "no form markers": {"open_markers": False}, "no list answers": {"list_answers": False},
-            "no classifier": {"open_threshold": 1.0}, "neither (rules only)": {"open_markers": False,
-                                                                              "open_threshold": 1.0}}
+VARIANTS = {
+    "default": {},
+    "no form markers": {"open_markers": False},
+    "no list answers": {"list_answers": False},
+    "no classifier": {"open_threshold": 1.0},
+    "neither (rules only)": {"open_markers": False, "open_threshold": 1.0},
+}
 
 
 def load_labels(path: Path = HERE / "labels.jsonl") -> list[dict]:
@@ -45,9 +49,11 @@ def report(labels: list[dict], flagged: set[tuple[str, int, int]], title: str) -
     for label in pairs.LABELS:
         print(f"  {label:11s} n={n[label]:4d}  flagged {hit[label]:4d} ({hit[label] / max(1, n[label]):.1%})")
     print(f"  contradiction precision {precision:.3f}  recall {recall:.3f}  F1 {f1:.3f}")
-    print(f"  goal: precision >= 0.8: {'met' if precision >= 0.8 else 'NOT met'}; compatible flagged "
-          f"<= 25%: {'met' if hit['compatible'] <= 0.25 * n['compatible'] else 'NOT met'} "
-          f"({hit['compatible'] / max(1, n['compatible']):.1%})")
+    print(
+        f"  goal: precision >= 0.8: {'met' if precision >= 0.8 else 'NOT met'}; compatible flagged "
+        f"<= 25%: {'met' if hit['compatible'] <= 0.25 * n['compatible'] else 'NOT met'} "
+        f"({hit['compatible'] / max(1, n['compatible']):.1%})"
+    )
 
 
 def main() -> int:

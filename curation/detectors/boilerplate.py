@@ -15,20 +15,64 @@ import re
 _EDGE = 160  # characters at each end that may hold a wrapper phrase
 
 REQUEST_PHRASES = (
-    "question", "quick question", "task", "can you tell me this", "tell me", "here is my question", "i need help with something", "i have a question",
-    "please answer the following question", "answer the following question",
-    "can you help me", "could you help me", "help me out", "hi", "hello", "hey there", "hey",
-    "please", "thanks in advance", "thanks", "thank you", "answer concisely", "be concise",
-    "please be brief", "be brief", "briefly", "keep it short", "respond in plain english",
-    "in plain english", "one paragraph", "in one paragraph", "in one sentence",
-    "explain briefly", "no need for details", "if you can", "if possible",
+    "question",
+    "quick question",
+    "task",
+    "can you tell me this",
+    "tell me",
+    "here is my question",
+    "i need help with something",
+    "i have a question",
+    "please answer the following question",
+    "answer the following question",
+    "can you help me",
+    "could you help me",
+    "help me out",
+    "hi",
+    "hello",
+    "hey there",
+    "hey",
+    "please",
+    "thanks in advance",
+    "thanks",
+    "thank you",
+    "answer concisely",
+    "be concise",
+    "please be brief",
+    "be brief",
+    "briefly",
+    "keep it short",
+    "respond in plain english",
+    "in plain english",
+    "one paragraph",
+    "in one paragraph",
+    "in one sentence",
+    "explain briefly",
+    "no need for details",
+    "if you can",
+    "if possible",
 )
 ANSWER_PHRASES = (
-    "sure", "of course", "certainly", "absolutely", "here you go", "here it is",
-    "here is the answer", "here's the answer", "great question", "good question",
-    "happy to help", "i'd be happy to help", "let me know if you need more detail",
-    "let me know if you need more details", "let me know if you have any other questions",
-    "hope this helps", "i hope this helps", "hope that helps", "okay", "ok",
+    "sure",
+    "of course",
+    "certainly",
+    "absolutely",
+    "here you go",
+    "here it is",
+    "here is the answer",
+    "here's the answer",
+    "great question",
+    "good question",
+    "happy to help",
+    "i'd be happy to help",
+    "let me know if you need more detail",
+    "let me know if you need more details",
+    "let me know if you have any other questions",
+    "hope this helps",
+    "i hope this helps",
+    "hope that helps",
+    "okay",
+    "ok",
 )
 
 
@@ -43,8 +87,7 @@ class Stripper:
     and any of ``labels`` followed by a colon from the start."""
 
     def __init__(self, phrases: tuple[str, ...], labels: tuple[str, ...] = ()) -> None:
-        alts = "|".join(r"\W+".join(map(re.escape, p.split()))
-                        for p in sorted(phrases, key=len, reverse=True))
+        alts = "|".join(r"\W+".join(map(re.escape, p.split())) for p in sorted(phrases, key=len, reverse=True))
         label = "|".join(map(re.escape, sorted(labels, key=len, reverse=True)))
         opener = rf"(?:{alts})\b" + (rf"|(?:{label})\s*\**\s*[:：]" if labels else "")
         self._head = re.compile(rf"^[\W_]*(?:{opener})[\W_]*", re.IGNORECASE)

@@ -105,8 +105,9 @@ class Contradictions(Detector):
     kinds: ClassVar[tuple[str, ...]] = ("contradiction",)
     _memo: ClassVar[dict] = {}  # loaded judge models, shared across scans
 
-    semantic: SemanticDuplicates = Field(default_factory=SemanticDuplicates,
-                                         description="how reworded requests are matched")
+    semantic: SemanticDuplicates = Field(
+        default_factory=SemanticDuplicates, description="how reworded requests are matched"
+    )
     agree_cosine: float = Field(0.9, ge=0, le=1, description="answers this similar with no conflicting term agree")
     short_answer_words: int = Field(60, ge=1, description="answers up to this long get the claim comparison")
     max_group: int = Field(50, ge=2, description="rows compared per identical request")
@@ -114,18 +115,41 @@ class Contradictions(Detector):
     judge_model: str | None = Field(None, description="model id or local path for the nli/llm judge")
     _check_judge_model = field_validator("judge_model")(check_model_ref)
     judge_threshold: float = Field(0.5, ge=0, le=1, description="judge probability that counts as a conflict")
-    open_threshold: float = Field(0.5, ge=0, le=1, description="P(open) at which a request has many valid "
-                                  "answers (see request_form): its different answers are not contradictions")
-    list_answers: bool = Field(True, description="answers that are lists (of 3+ short items) differ by members, "
-                               "not claims: their claim words are not compared")
-    open_markers: bool = Field(True, description="also count requests open by their form ('one of', "
-                               "'name a ...', creative verbs; see request_form.open_form)")
-    related: float = Field(0.3, ge=0, le=1, description="request or aligned-answer cosine at which two "
-                           "conflicts with the same figures on each side are one disagreement (one review item)")
-    aligned: float = Field(0.55, ge=0, le=1, description="aligned-answer cosine at which two conflicts with "
-                           "the same verdicts or names on each side are one disagreement")
-    off: list[str] = Field(default_factory=list, description="rule ids switched off (an ablation: see "
-                           "bench/bench_rules.py and `curate explain --rules`)")
+    open_threshold: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="P(open) at which a request has many valid "
+        "answers (see request_form): its different answers are not contradictions",
+    )
+    list_answers: bool = Field(
+        True,
+        description="answers that are lists (of 3+ short items) differ by members, "
+        "not claims: their claim words are not compared",
+    )
+    open_markers: bool = Field(
+        True,
+        description="also count requests open by their form ('one of', "
+        "'name a ...', creative verbs; see request_form.open_form)",
+    )
+    related: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="request or aligned-answer cosine at which two "
+        "conflicts with the same figures on each side are one disagreement (one review item)",
+    )
+    aligned: float = Field(
+        0.55,
+        ge=0,
+        le=1,
+        description="aligned-answer cosine at which two conflicts with "
+        "the same verdicts or names on each side are one disagreement",
+    )
+    off: list[str] = Field(
+        default_factory=list,
+        description="rule ids switched off (an ablation: see bench/bench_rules.py and `curate explain --rules`)",
+    )
 
     def candidates(self, ctx: ScanContext) -> dict[tuple[int, int], float | None]:
         """Request-equivalent pairs (i < j) with their request cosine when known."""
@@ -150,8 +174,9 @@ class Contradictions(Detector):
                 pairs[(a, b)] = None
         return pairs
 
-    def assess(self, ctx: ScanContext, i: int, j: int, req_cos: float | None, trace: list | None = None
-               ) -> tuple[str, float, list[str], dict]:
+    def assess(
+        self, ctx: ScanContext, i: int, j: int, req_cos: float | None, trace: list | None = None
+    ) -> tuple[str, float, list[str], dict]:
         """(status, score, reasons, evidence) for one request-equivalent pair; status is
         "conflict", "agree", "open" (many valid answers, or not decidable without world
         knowledge) or "different" (different questions about one passage); only conflicts
@@ -184,8 +209,9 @@ class Contradictions(Detector):
         if ctx.embedder is not None:
             vecs = instruction_embeddings(ctx, [i, j])
             cos = float(np.dot(vecs[i], vecs[j]))
-        return not compare_requests(ia, ib, na, nb, cos, semantic=self.semantic.request_threshold,
-                                    related=self.semantic.request_related).same
+        return not compare_requests(
+            ia, ib, na, nb, cos, semantic=self.semantic.request_threshold, related=self.semantic.request_related
+        ).same
 
     def _judge_model(self):
         key = ("contradiction_judge", self.judge, self.judge_model)
@@ -224,8 +250,10 @@ class Contradictions(Detector):
             if key not in best or c[2] > best[key][2]:
                 best[key] = c
         found = {(c[0], c[1]): c for c in best.values()}
-        pairs = [dis.Conflict(i, j, *dis.sides(f.answer_core[i], f.answer_core[j], f.request_core[i],
-                                                f.request_core[j])) for i, j in sorted(found)]
+        pairs = [
+            dis.Conflict(i, j, *dis.sides(f.answer_core[i], f.answer_core[j], f.request_core[i], f.request_core[j]))
+            for i, j in sorted(found)
+        ]
         emb = ans = None
         if ctx.embedder is not None:
             emb, ans = request_embeddings(ctx), answer_embeddings(ctx, sorted({p for ij in found for p in ij}))
@@ -235,56 +263,115 @@ class Contradictions(Detector):
             for m in members:
                 i, j, score, reasons, ev, cos = found[(m.i, m.j)]
                 rows = (f.rows[i], f.rows[j])
-                out.append(Finding(
-                    kind="contradiction", detector=self.name, rows=rows, score=round(score, 4),
-                    reason=f"Rows {rows[0]} and {rows[1]} answer the same request differently: "
-                           f"{'; '.join(reasons)}.",
-                    evidence={**ev, "request_cosine": None if cos is None else round(cos, 4),
-                              "conflicts": reasons, "judge": self.judge, **shared,
-                              "thresholds": self.settings()},
-                ))
+                out.append(
+                    Finding(
+                        kind="contradiction",
+                        detector=self.name,
+                        rows=rows,
+                        score=round(score, 4),
+                        reason=f"Rows {rows[0]} and {rows[1]} answer the same request differently: "
+                        f"{'; '.join(reasons)}.",
+                        evidence={
+                            **ev,
+                            "request_cosine": None if cos is None else round(cos, 4),
+                            "conflicts": reasons,
+                            "judge": self.judge,
+                            **shared,
+                            "thresholds": self.settings(),
+                        },
+                    )
+                )
         return out
 
 
 # -- the rules of a verdict (``STEPS``, tried in order) ------------------------------------
 
-DIFFERENT_INSTRUCTION = rule("contra.different_instruction", "two requests with a context passage whose "
-                             "instructions differ: two questions about one passage", "different questions "
-                             "about one passage", "clears")
-SAME_ANSWER = rule("contra.same_answer", "the answers match as texts (a copy, a near copy, one contained in "
-                   "the other, or the same short claim reworded)", "the answers are the same", "clears")
-LONG_ANSWER = rule("contra.long_answer", "answers longer than short_answer_words with no value changed inside "
-                   "them: free-form, never flagged as wholes", "long free-form answers", "clears")
-VERDICT_FLIP = rule("contra.verdict_flip", "one answer opens with yes (true, correct), the other with no",
-                    "one answers {a}, the other {b}")
-OPEN_FORM = rule("contra.open_form", "the request is open by its form ('one of', 'name a', write, "
-                 "brainstorm ...): many answers are right", "the request is open by its form", "clears")
-DIFFERENT_NUMBERS = rule("contra.different_numbers", "each answer gives numbers the other does not "
-                         "(a number only one answer adds is a detail)", "different numbers: {a} vs {b}")
+DIFFERENT_INSTRUCTION = rule(
+    "contra.different_instruction",
+    "two requests with a context passage whose instructions differ: two questions about one passage",
+    "different questions about one passage",
+    "clears",
+)
+SAME_ANSWER = rule(
+    "contra.same_answer",
+    "the answers match as texts (a copy, a near copy, one contained in the other, or the same short claim reworded)",
+    "the answers are the same",
+    "clears",
+)
+LONG_ANSWER = rule(
+    "contra.long_answer",
+    "answers longer than short_answer_words with no value changed inside them: free-form, never flagged as wholes",
+    "long free-form answers",
+    "clears",
+)
+VERDICT_FLIP = rule(
+    "contra.verdict_flip",
+    "one answer opens with yes (true, correct), the other with no",
+    "one answers {a}, the other {b}",
+)
+OPEN_FORM = rule(
+    "contra.open_form",
+    "the request is open by its form ('one of', 'name a', write, brainstorm ...): many answers are right",
+    "the request is open by its form",
+    "clears",
+)
+DIFFERENT_NUMBERS = rule(
+    "contra.different_numbers",
+    "each answer gives numbers the other does not (a number only one answer adds is a detail)",
+    "different numbers: {a} vs {b}",
+)
 UNIT_MISMATCH = rule("contra.unit_mismatch", "the same number with different units", "different units: {units}")
-NEGATED_STATEMENT = rule("contra.negated_statement", "a negated sentence whose counterpart in the other "
-                         "answer is not negated", "one answer negates what the other states")
-JUDGE = rule("contra.judge", "the nli or llm judge's probability of a conflict, against judge_threshold",
-             "the {judge} judge finds them conflicting")
-OPEN_REQUEST = rule("contra.open_request", "the closed/open request model (request_form) finds the request "
-                    "open: different answers are not contradictions", "an open request (P(open) {p})", "clears")
-LIST_ANSWER = rule("contra.list_answer", "an answer is a list of short items: other members of a set are "
-                   "not a conflict", "list answers", "clears")
-CLAIM_CONTAINED = rule("contra.claim_contained", "one answer's claim contains the other's",
-                       "one claim contains the other", "clears")
-SAME_QUANTITIES = rule("contra.same_quantities", "both answers state the same quantities (in the same or "
-                       "other units: 100 °C / 212 °F) and no other figures; the rest is wording",
-                       "the same quantities", "clears")
-SAME_FIGURES = rule("contra.same_figures", "both answers give figures and they agree; the rest is detail",
-                    "the same figures", "clears")
+NEGATED_STATEMENT = rule(
+    "contra.negated_statement",
+    "a negated sentence whose counterpart in the other answer is not negated",
+    "one answer negates what the other states",
+)
+JUDGE = rule(
+    "contra.judge",
+    "the nli or llm judge's probability of a conflict, against judge_threshold",
+    "the {judge} judge finds them conflicting",
+)
+OPEN_REQUEST = rule(
+    "contra.open_request",
+    "the closed/open request model (request_form) finds the request open: different answers are not contradictions",
+    "an open request (P(open) {p})",
+    "clears",
+)
+LIST_ANSWER = rule(
+    "contra.list_answer",
+    "an answer is a list of short items: other members of a set are not a conflict",
+    "list answers",
+    "clears",
+)
+CLAIM_CONTAINED = rule(
+    "contra.claim_contained", "one answer's claim contains the other's", "one claim contains the other", "clears"
+)
+SAME_QUANTITIES = rule(
+    "contra.same_quantities",
+    "both answers state the same quantities (in the same or "
+    "other units: 100 °C / 212 °F) and no other figures; the rest is wording",
+    "the same quantities",
+    "clears",
+)
+SAME_FIGURES = rule(
+    "contra.same_figures", "both answers give figures and they agree; the rest is detail", "the same figures", "clears"
+)
 SAME_VERDICT = rule("contra.same_verdict", "the same verdict, explained differently", "the same verdict", "clears")
-SAME_NAMES = rule("contra.same_names", "the same people, places or things, one answer says more",
-                  "the same names", "clears")
-ANSWER_COSINE = rule("contra.answer_cosine", "answer embeddings at least agree_cosine apart and only wording "
-                     "differs: rewordings", "the answers are rewordings (cosine {cos})", "clears")
-CLAIM_WORDS = rule("contra.claim_words", "short answers to a closed request whose claims (content words the "
-                   "request lacks) differ, neither containing the other: the weakest evidence",
-                   "they assert different things ({a} vs {b})")
+SAME_NAMES = rule(
+    "contra.same_names", "the same people, places or things, one answer says more", "the same names", "clears"
+)
+ANSWER_COSINE = rule(
+    "contra.answer_cosine",
+    "answer embeddings at least agree_cosine apart and only wording differs: rewordings",
+    "the answers are rewordings (cosine {cos})",
+    "clears",
+)
+CLAIM_WORDS = rule(
+    "contra.claim_words",
+    "short answers to a closed request whose claims (content words the "
+    "request lacks) differ, neither containing the other: the weakest evidence",
+    "they assert different things ({a} vs {b})",
+)
 
 
 class _Pair:
@@ -332,8 +419,12 @@ def _same_answer(p: _Pair):
 
 def _changed_value(p: _Pair):
     """A number, name or polarity changed inside matching answers (or a swap in any two)."""
-    conflicts = [c for c in p.jd.answer.conflicts if rule_of(c) != WORD_CHANGE.id and not (
-        rule_of(c) in (NUMBER_MISMATCH.id, NUMBER_ORDER.id) and (p.conv_a or p.conv_b) and not p.other_figures)]
+    conflicts = [
+        c
+        for c in p.jd.answer.conflicts
+        if rule_of(c) != WORD_CHANGE.id
+        and not (rule_of(c) in (NUMBER_MISMATCH.id, NUMBER_ORDER.id) and (p.conv_a or p.conv_b) and not p.other_figures)
+    ]
     # a swap counts in any two answers ("London has more people than Paris." / the reverse)
     hard = [c for c in with_role_swaps(conflicts, p.a, p.b) if p.on(c)]
     if hard:
@@ -372,8 +463,7 @@ def _value_conflicts(p: _Pair):
     if p.on(DIFFERENT_NUMBERS) and na - nb and nb - na:  # a number only one answer adds is a detail
         p.reasons.append(DIFFERENT_NUMBERS.hit(a=_values(a, na - nb), b=_values(b, nb - na)))
     ua_, ub_ = tx.number_units(a), tx.number_units(b)
-    units = [f"{n} {ua_[n]} vs {n} {ub_[n]}" for n in sorted(set(ua_) & set(ub_))
-             if not tx.same_unit(ua_[n], ub_[n])]
+    units = [f"{n} {ua_[n]} vs {n} {ub_[n]}" for n in sorted(set(ua_) & set(ub_)) if not tx.same_unit(ua_[n], ub_[n])]
     if units and p.on(UNIT_MISMATCH):
         p.reasons.append(UNIT_MISMATCH.hit(units="; ".join(units[:2])))
     if p.on(NEGATED_STATEMENT) and negation_flip(a, b):
@@ -424,10 +514,12 @@ def _list_answer(p: _Pair):
 
 def _agreement(rule_: Rule, test):
     """A step that clears the pair ("agree") when ``test(pair)`` holds."""
+
     def step(p: _Pair):
         if p.on(rule_) and test(p):
             return "agree", 0.0, [rule_.hit()], []
         return None
+
     step.__name__ = f"_{rule_.id.split('.')[1]}"
     return step
 
@@ -461,15 +553,28 @@ def _claim_words(p: _Pair):
 
 
 # each step returns None (undecided) or (status, score, rules that decided, reasons to show)
-STEPS = (_different_instruction, _same_answer, _changed_value, _long_answer, _verdict_flip, _open_form,
-         _value_conflicts, _judge, _value_conflict, _open_request, _list_answer, _claims_unmatched,
-         _agreement(CLAIM_CONTAINED, lambda p: not p.ua or not p.ub),
-         _agreement(SAME_QUANTITIES, lambda p: (p.conv_a or p.conv_b) and not p.other_figures),
-         # figures that agree (checked above; one may add some): the rest is detail
-         _agreement(SAME_FIGURES, lambda p: p.na and p.nb),
-         _agreement(SAME_VERDICT, lambda p: p.va and p.va == p.vb),
-         _agreement(SAME_NAMES, _same_names),
-         _answer_cosine, _claim_words)
+STEPS = (
+    _different_instruction,
+    _same_answer,
+    _changed_value,
+    _long_answer,
+    _verdict_flip,
+    _open_form,
+    _value_conflicts,
+    _judge,
+    _value_conflict,
+    _open_request,
+    _list_answer,
+    _claims_unmatched,
+    _agreement(CLAIM_CONTAINED, lambda p: not p.ua or not p.ub),
+    _agreement(SAME_QUANTITIES, lambda p: (p.conv_a or p.conv_b) and not p.other_figures),
+    # figures that agree (checked above; one may add some): the rest is detail
+    _agreement(SAME_FIGURES, lambda p: p.na and p.nb),
+    _agreement(SAME_VERDICT, lambda p: p.va and p.va == p.vb),
+    _agreement(SAME_NAMES, _same_names),
+    _answer_cosine,
+    _claim_words,
+)
 
 
 def _readable(conflicts: list, a: str, b: str, na: frozenset[str], nb: frozenset[str]) -> list:
@@ -479,8 +584,10 @@ def _readable(conflicts: list, a: str, b: str, na: frozenset[str], nb: frozenset
     out = [c for c in conflicts if rule_of(c) not in numeric]
     if len(out) < len(conflicts):
         if na != nb:
-            out.insert(0, DIFFERENT_NUMBERS.hit(a=_values(a, na - nb) or _values(a, na),
-                                                b=_values(b, nb - na) or _values(b, nb)))
+            out.insert(
+                0,
+                DIFFERENT_NUMBERS.hit(a=_values(a, na - nb) or _values(a, na), b=_values(b, nb - na) or _values(b, nb)),
+            )
         else:
             out += [c for c in conflicts if rule_of(c) in numeric][:1]
     return list(dict.fromkeys(out))

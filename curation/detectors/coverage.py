@@ -33,8 +33,7 @@ import numpy as np
 from pydantic import Field
 
 from curation.detectors.base import Detector, ScanContext, register
-from curation.detectors.edge_cases import (FOREIGN_WORDS, category_matrix, dominant_categories, edge_kinds,
-                                           load_taxonomy)
+from curation.detectors.edge_cases import FOREIGN_WORDS, category_matrix, dominant_categories, edge_kinds, load_taxonomy
 from curation.detectors.features import reference_embeddings, request_embeddings
 from curation.detectors.graph import UnionFind
 from curation.detectors.labels import LABEL_STOPWORDS, group_label, label_terms, user_text
@@ -42,14 +41,21 @@ from curation.detectors.labels import script_of  # noqa: F401  (re-exported: it 
 from curation.detectors.neighbors import knn
 from curation.schema import Finding
 
+
 def form_text(text: str) -> str:
     """What the form view reads of a prompt: a template shows at its start and end, so the
     middle of a long one (an article) is skipped."""
     return text if len(text) <= 600 else text[:400] + " … " + text[-200:]
 
 
-def covering(ref_vecs: np.ndarray, ref_kinds: Sequence[frozenset[str]], cand_vecs: np.ndarray,
-             cand_kinds: Callable[[int], frozenset[str]], cover_cosine: float, most: int = 1) -> list[list[int]]:
+def covering(
+    ref_vecs: np.ndarray,
+    ref_kinds: Sequence[frozenset[str]],
+    cand_vecs: np.ndarray,
+    cand_kinds: Callable[[int], frozenset[str]],
+    cover_cosine: float,
+    most: int = 1,
+) -> list[list[int]]:
     """Per reference prompt, up to ``most`` candidates (positions) that cover it, closest first:
     close in meaning (embedding cosine at least ``cover_cosine``) and of every edge-case kind
     the prompt is (``ref_kinds``; ``cand_kinds(j)`` gives candidate j's, computed only for
@@ -78,16 +84,16 @@ def drop_self(idx: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np
     return idx[keep].reshape(len(idx), k), sims[keep].reshape(len(idx), k)
 
 
-def form_neighbours(texts: list[str], n_ref: int, k: int, block: int = 512
-                    ) -> tuple[np.ndarray, np.ndarray] | None:
+def form_neighbours(texts: list[str], n_ref: int, k: int, block: int = 512) -> tuple[np.ndarray, np.ndarray] | None:
     """k nearest rows (excluding itself) of each of the first ``n_ref`` texts by shared
     frequent word bigrams/trigrams (binary, cosine); None when no n-gram is frequent."""
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.preprocessing import normalize as l2
 
     min_df = int(np.clip(len(texts) // 200, 2, 5))
-    vec = CountVectorizer(ngram_range=(2, 3), min_df=min_df, binary=True,
-                          token_pattern=r"(?u)\b\w+\b|[^\w\s]", dtype=np.float32)
+    vec = CountVectorizer(
+        ngram_range=(2, 3), min_df=min_df, binary=True, token_pattern=r"(?u)\b\w+\b|[^\w\s]", dtype=np.float32
+    )
     try:
         x = l2(vec.fit_transform(texts))
     except ValueError:  # empty vocabulary: texts too few or too different
@@ -106,9 +112,15 @@ def form_neighbours(texts: list[str], n_ref: int, k: int, block: int = 512
     return idx, sims
 
 
-def classifier_support(ref: np.ndarray, train: np.ndarray, ref_texts: list[str],
-                       train_texts: list[str], folds: int = 5, max_train: int = 20_000,
-                       seed: int = 0) -> np.ndarray:
+def classifier_support(
+    ref: np.ndarray,
+    train: np.ndarray,
+    ref_texts: list[str],
+    train_texts: list[str],
+    folds: int = 5,
+    max_train: int = 20_000,
+    seed: int = 0,
+) -> np.ndarray:
     """Training support of each reference prompt as a density ratio, estimated by a classifier.
 
     A logistic regression learns to tell reference prompts from training prompts (sentence
@@ -132,8 +144,9 @@ def classifier_support(ref: np.ndarray, train: np.ndarray, ref_texts: list[str],
     folds = int(min(folds, n_r, n_t))
     if folds < 2:
         return np.ones(n_r)
-    vec = TfidfVectorizer(ngram_range=(1, 3), min_df=2, sublinear_tf=True,
-                          token_pattern=r"(?u)\b\w+\b|[?!]", dtype=np.float32)
+    vec = TfidfVectorizer(
+        ngram_range=(1, 3), min_df=2, sublinear_tf=True, token_pattern=r"(?u)\b\w+\b|[?!]", dtype=np.float32
+    )
     try:
         words = vec.fit_transform(ref_texts + [train_texts[i] for i in pick])
     except ValueError:  # empty vocabulary
@@ -158,21 +171,36 @@ class CoverageGaps(Detector):
     kinds: ClassVar[tuple[str, ...]] = ("coverage_gap",)
 
     k: int = Field(10, ge=2, description="neighbours looked at per reference prompt")
-    max_support: float = Field(0.35, ge=0, le=1, description="flag when the training share of the "
-                               "neighbours is below this fraction of the expected share")
+    max_support: float = Field(
+        0.35,
+        ge=0,
+        le=1,
+        description="flag when the training share of the neighbours is below this fraction of the expected share",
+    )
     min_gap_size: int = Field(3, ge=1, description="smallest region reported as a gap")
     link_cosine: float = Field(0.3, ge=-1, le=1, description="flagged prompts this similar are one region")
     nearest_rows: int = Field(5, ge=0, description="training rows listed per gap")
     form_view: bool = Field(True, description="also compare prompt form (frequent word n-grams)")
-    classifier_view: bool = Field(True, description="also estimate support with a reference-vs-training "
-                                  "classifier (density ratio)")
-    classifier_max_support: float = Field(0.05, ge=0, le=1, description="flag when the classifier's "
-                                          "density ratio is below this (it is noisier than the neighbour views)")
-    cover_cosine: float = Field(0.8, ge=-1, le=1, description="a gap's reference prompt counts as covered once a "
-                                "training request (an added example included) is this similar to it and of every "
-                                "edge-case kind it is (another language, conflicting instructions, ...)")
-    taxonomy: str | None = Field(None, description="edge-case taxonomy whose category names label gaps "
-                                 "(default: bundled)")
+    classifier_view: bool = Field(
+        True, description="also estimate support with a reference-vs-training classifier (density ratio)"
+    )
+    classifier_max_support: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="flag when the classifier's density ratio is below this (it is noisier than the neighbour views)",
+    )
+    cover_cosine: float = Field(
+        0.8,
+        ge=-1,
+        le=1,
+        description="a gap's reference prompt counts as covered once a "
+        "training request (an added example included) is this similar to it and of every "
+        "edge-case kind it is (another language, conflicting instructions, ...)",
+    )
+    taxonomy: str | None = Field(
+        None, description="edge-case taxonomy whose category names label gaps (default: bundled)"
+    )
 
     def _support(self, idx: np.ndarray, n_r: int, expected: float) -> np.ndarray:
         return (idx >= n_r).mean(axis=1) / expected
@@ -213,8 +241,9 @@ class CoverageGaps(Detector):
                         uf.union(int(r), int(nb))
         groups = [m for m in uf.groups() if len(m) >= self.min_gap_size]
         labels = self.labels(ctx, groups)
-        return [self._finding(ctx, members, ref, train, support, expected, label)
-                for members, label in zip(groups, labels)]
+        return [
+            self._finding(ctx, members, ref, train, support, expected, label) for members, label in zip(groups, labels)
+        ]
 
     def labels(self, ctx: ScanContext, groups: list[list[int]]) -> list[tuple[str, list[str], str | None]]:
         """(label, keywords, edge-case category ids or None) per group of reference positions.
@@ -233,9 +262,11 @@ class CoverageGaps(Detector):
         # keywords describe what the category names leave out
         rest_of = [[m for m in g if not matrix[m, c].any()] or g for g, c in zip(groups, found)]
         in_group = {m for g in groups for m in g}
-        terms = label_terms([[texts[m] for m in g] for g in rest_of],
-                            [t for i, t in enumerate(texts) if i not in in_group],
-                            stop=LABEL_STOPWORDS | FOREIGN_WORDS)
+        terms = label_terms(
+            [[texts[m] for m in g] for g in rest_of],
+            [t for i, t in enumerate(texts) if i not in in_group],
+            stop=LABEL_STOPWORDS | FOREIGN_WORDS,
+        )
         out = []
         for c, full, rest, words in zip(found, named, rest_of, terms):
             names = " + ".join(cats[i].label for i in c)
@@ -257,18 +288,29 @@ class CoverageGaps(Detector):
         # the closeness a gap is closed by, prompt by prompt: rows already that close
         cats = load_taxonomy(self.taxonomy)
         kinds = lru_cache(maxsize=None)(lambda j: edge_kinds(ctx.examples[j], cats))
-        found = covering(ref[members], [edge_kinds(ctx.reference[m], cats) for m in members], train, kinds,
-                         self.cover_cosine, most=3)
-        covered_by = {str(ctx.reference[m].row): [ctx.examples[i].row for i in rows]
-                      for m, rows in zip(members, found) if rows}
+        found = covering(
+            ref[members], [edge_kinds(ctx.reference[m], cats) for m in members], train, kinds, self.cover_cosine, most=3
+        )
+        covered_by = {
+            str(ctx.reference[m].row): [ctx.examples[i].row for i in rows] for m, rows in zip(members, found) if rows
+        }
         return Finding(
-            kind="coverage_gap", detector=self.name,
-            rows=tuple(ctx.examples[int(i)].row for i in near), reference_rows=ref_rows,
+            kind="coverage_gap",
+            detector=self.name,
+            rows=tuple(ctx.examples[int(i)].row for i in near),
+            reference_rows=ref_rows,
             score=float(np.clip(1.0 - share, 0.0, 1.0)),
             reason=f"{len(members)} reference prompts about '{label}' have almost no training "
-                   f"examples nearby ({share:.0%} of the expected training share).",
-            evidence={"label": label, "keywords": words, "category": category, "n_reference": len(members),
-                      "support_ratio": round(share, 4), "expected_train_share": round(expected, 4),
-                      "nearest_train_similarity": round(float(train[near[0]] @ centroid), 4) if len(near) else None,
-                      "covered_by": covered_by, "thresholds": self.settings()},
+            f"examples nearby ({share:.0%} of the expected training share).",
+            evidence={
+                "label": label,
+                "keywords": words,
+                "category": category,
+                "n_reference": len(members),
+                "support_ratio": round(share, 4),
+                "expected_train_share": round(expected, 4),
+                "nearest_train_similarity": round(float(train[near[0]] @ centroid), 4) if len(near) else None,
+                "covered_by": covered_by,
+                "thresholds": self.settings(),
+            },
         )

@@ -73,23 +73,22 @@ class Text:
     def of(cls, text: str) -> Text:
         raw = unicodedata.normalize("NFKC", text)
         found = list(_TOKEN.finditer(raw))
-        return cls(raw, [m.span() for m in found], [m.group().casefold() for m in found],
-                   [m.group() for m in found])
+        return cls(raw, [m.span() for m in found], [m.group().casefold() for m in found], [m.group() for m in found])
 
     def starts(self, i: int) -> bool:
         """True when token ``i`` opens a sentence or a line."""
-        return i == 0 or self.tokens[i - 1] in ".!?" or "\n" in self.raw[self.spans[i - 1][1]:self.spans[i][0]]
+        return i == 0 or self.tokens[i - 1] in ".!?" or "\n" in self.raw[self.spans[i - 1][1] : self.spans[i][0]]
 
     def edge(self, i: int, j: int) -> bool:
         """True when tokens i..j-1 start or end the text, a line or a paragraph."""
-        return self.starts(i) or j == len(self.tokens) or "\n" in self.raw[self.spans[j - 1][1]:self.spans[j][0]]
+        return self.starts(i) or j == len(self.tokens) or "\n" in self.raw[self.spans[j - 1][1] : self.spans[j][0]]
 
     def words(self) -> set[str]:
         return {t for t in self.tokens if len(t) >= 3 and t.isalpha()}
 
     def slice(self, a: int, b: int) -> str:
         """The raw text of tokens a..b-1."""
-        return self.raw[self.spans[a][0]:self.spans[b - 1][1]] if b > a else ""
+        return self.raw[self.spans[a][0] : self.spans[b - 1][1]] if b > a else ""
 
 
 @dataclass
@@ -106,8 +105,9 @@ class Member:
     spellings: set = field(default_factory=set)  # (word here, word at the same place elsewhere)
 
 
-def assess(rows: Sequence[int], requests: Sequence[str], answers: Sequence[str],
-           vocabulary: Vocabulary | None = None) -> list[Member]:
+def assess(
+    rows: Sequence[int], requests: Sequence[str], answers: Sequence[str], vocabulary: Vocabulary | None = None
+) -> list[Member]:
     """The members of one group with their damage counted (see the module docstring)."""
     members = [Member(r, Text.of(q), Text.of(a)) for r, q, a in zip(rows, requests, answers)]
     if len(members) <= MAX_PAIRWISE:
@@ -122,8 +122,9 @@ def assess(rows: Sequence[int], requests: Sequence[str], answers: Sequence[str],
 
 def _compare(a: Member, b: Member) -> None:
     parts = {part: (getattr(a, part), getattr(b, part)) for part in ("request", "answer")}
-    ops = {part: SequenceMatcher(None, x.tokens, y.tokens, autojunk=False).get_opcodes()
-           for part, (x, y) in parts.items()}
+    ops = {
+        part: SequenceMatcher(None, x.tokens, y.tokens, autojunk=False).get_opcodes() for part, (x, y) in parts.items()
+    }
     near = _near(parts.values(), ops.values())
     for part, (x, y) in parts.items():
         if x.raw == y.raw:
@@ -133,10 +134,22 @@ def _compare(a: Member, b: Member) -> None:
             pairs = _spellings(x, y, ops[part])
             a.spellings.update(pairs)
             b.spellings.update((q, p) for p, q in pairs)
-        _added(b, a, part, [(i1, i2) for op, _, _, i1, i2 in ops[part] if op == "insert"]
-               if all(op in ("equal", "insert") for op, *_ in ops[part]) else [])
-        _added(a, b, part, [(i1, i2) for op, i1, i2, _, _ in ops[part] if op == "delete"]
-               if all(op in ("equal", "delete") for op, *_ in ops[part]) else [])
+        _added(
+            b,
+            a,
+            part,
+            [(i1, i2) for op, _, _, i1, i2 in ops[part] if op == "insert"]
+            if all(op in ("equal", "insert") for op, *_ in ops[part])
+            else [],
+        )
+        _added(
+            a,
+            b,
+            part,
+            [(i1, i2) for op, i1, i2, _, _ in ops[part] if op == "delete"]
+            if all(op in ("equal", "delete") for op, *_ in ops[part])
+            else [],
+        )
 
 
 def _near(texts: Iterable[tuple[Text, Text]], ops: Iterable[list]) -> bool:
@@ -151,9 +164,13 @@ def _case(a: Member, b: Member, part: str, x: Text, y: Text, ops: list) -> None:
     that opens a sentence in one text only is capitalised for that reason): many words in
     capitals where the other has none is shouting; a sentence opened in lower case, or two
     words with fewer capitals than the other's, is lower-casing."""
-    pairs = [(p, q, x.starts(i)) for op, i1, i2, j1, j2 in ops if op == "equal"
-             for i, j, p, q in zip(range(i1, i2), range(j1, j2), x.originals[i1:i2], y.originals[j1:j2])
-             if p != q and x.starts(i) == y.starts(j)]
+    pairs = [
+        (p, q, x.starts(i))
+        for op, i1, i2, j1, j2 in ops
+        if op == "equal"
+        for i, j, p, q in zip(range(i1, i2), range(j1, j2), x.originals[i1:i2], y.originals[j1:j2])
+        if p != q and x.starts(i) == y.starts(j)
+    ]
     for m, mine in ((a, 0), (b, 1)):
         ours = [(pair[mine], pair[1 - mine], pair[2]) for pair in pairs]
         shouts = sum(p.isupper() and len(p) > 1 and not q.isupper() for p, q, _ in ours)
@@ -182,8 +199,12 @@ def _added(a: Member, b: Member, part: str, runs: list[tuple[int, int]]) -> None
         if wordy and size > a.sizes.get("wrapper", (0, 0)):
             a.defects["wrapper"], a.sizes["wrapper"] = size[0], size
             a.notes["wrapper"] = " … ".join(_quote(t.slice(i, j)) for i, j in wordy[:2])
-        if runs and runs[-1][1] == len(t.tokens) and not has_word(t.tokens[runs[-1][0]:]) \
-                and not b.request.raw.rstrip().endswith(TERMINAL):
+        if (
+            runs
+            and runs[-1][1] == len(t.tokens)
+            and not has_word(t.tokens[runs[-1][0] :])
+            and not b.request.raw.rstrip().endswith(TERMINAL)
+        ):
             b.defects["punct"] = 1
         return
     if not wordy:
@@ -208,14 +229,24 @@ def _added(a: Member, b: Member, part: str, runs: list[tuple[int, int]]) -> None
 
 def _spellings(x: Text, y: Text, ops: list) -> list[tuple[str, str]]:
     """Words one text spells differently at the same place in the other: (x's, y's)."""
-    return [(p, q) for op, i1, i2, j1, j2 in ops if op == "replace" and i2 - i1 == j2 - j1
-            for p, q in zip(x.tokens[i1:i2], y.tokens[j1:j2]) if _close(p, q)]
+    return [
+        (p, q)
+        for op, i1, i2, j1, j2 in ops
+        if op == "replace" and i2 - i1 == j2 - j1
+        for p, q in zip(x.tokens[i1:i2], y.tokens[j1:j2])
+        if _close(p, q)
+    ]
 
 
 def _close(p: str, q: str) -> bool:
     limit = 1 if min(len(p), len(q)) < 8 else 2  # "older" and "oldest" are two edits apart
-    return (p.isalpha() and q.isalpha() and min(len(p), len(q)) >= 3 and abs(len(p) - len(q)) <= limit
-            and OSA.distance(p, q, score_cutoff=limit) <= limit)
+    return (
+        p.isalpha()
+        and q.isalpha()
+        and min(len(p), len(q)) >= 3
+        and abs(len(p) - len(q)) <= limit
+        and OSA.distance(p, q, score_cutoff=limit) <= limit
+    )
 
 
 def _typos(members: list[Member], vocabulary: Vocabulary | None) -> None:
@@ -228,8 +259,9 @@ def _typos(members: list[Member], vocabulary: Vocabulary | None) -> None:
         for w, v in sorted(m.spellings):
             if vocabulary is not None and vocabulary[w] - used[w] > RARE_OUTSIDE:
                 continue  # the data uses this word elsewhere: a word, not a typo
-            if used[v] > used[w] or (vocabulary is not None and used[v] == used[w]
-                                     and vocabulary[v] > vocabulary[w] + RARE_OUTSIDE):
+            if used[v] > used[w] or (
+                vocabulary is not None and used[v] == used[w] and vocabulary[v] > vocabulary[w] + RARE_OUTSIDE
+            ):
                 found.append((w, v))
         if found:
             m.defects["typo"] = len(found)
@@ -241,12 +273,14 @@ def _per_text(members: list[Member]) -> None:
     counts = []
     for m in members:
         q, a = m.request.raw, m.answer.raw
-        counts.append({
-            "markup": _markup(q) + _markup(a),
-            "space": sum((t != t.strip()) + len(_STRAY_SPACE.findall(t.strip())) for t in (q, a)),
-            "greeting": _stripped(q, strip_request) + _stripped(a, strip_answer),
-            "incomplete": int(bool(a.strip()) and not a.rstrip().endswith(TERMINAL)),
-        })
+        counts.append(
+            {
+                "markup": _markup(q) + _markup(a),
+                "space": sum((t != t.strip()) + len(_STRAY_SPACE.findall(t.strip())) for t in (q, a)),
+                "greeting": _stripped(q, strip_request) + _stripped(a, strip_answer),
+                "incomplete": int(bool(a.strip()) and not a.rstrip().endswith(TERMINAL)),
+            }
+        )
     for kind in counts[0] if counts else ():
         low = min(c[kind] for c in counts)
         for m, c in zip(members, counts):
@@ -272,4 +306,4 @@ def has_word(tokens: list[str]) -> bool:
 
 def _quote(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
-    return f'“{text if len(text) <= limit else text[:limit - 1] + "…"}”'
+    return f"“{text if len(text) <= limit else text[: limit - 1] + '…'}”"

@@ -61,9 +61,13 @@ def sides(answer_a: str, answer_b: str, request_a: str, request_b: str) -> tuple
     return (da, va, frozenset(ta - tb)), (db, vb, frozenset(tb - ta))
 
 
-def group(conflicts: Sequence[Conflict], request_cosine: Callable[[int, int], float],
-          answer_cosine: Callable[[int, int], float], related: float = 0.3, aligned: float = 0.55
-          ) -> list[list[Conflict]]:
+def group(
+    conflicts: Sequence[Conflict],
+    request_cosine: Callable[[int, int], float],
+    answer_cosine: Callable[[int, int], float],
+    related: float = 0.3,
+    aligned: float = 0.55,
+) -> list[list[Conflict]]:
     """Conflicts gathered into disagreements (see the module doc), largest first.
 
     Two conflicts with the same sides join when their requests or their aligned answers (the
@@ -81,9 +85,10 @@ def group(conflicts: Sequence[Conflict], request_cosine: Callable[[int, int], fl
             by_key[c.key()].append(n)
     for members in by_key.values():
         for k, a in enumerate(members):
-            for b in members[k + 1:]:
-                if uf.find(a) != uf.find(b) and _related(conflicts[a], conflicts[b], request_cosine,
-                                                         answer_cosine, related, aligned):
+            for b in members[k + 1 :]:
+                if uf.find(a) != uf.find(b) and _related(
+                    conflicts[a], conflicts[b], request_cosine, answer_cosine, related, aligned
+                ):
                     uf.union(a, b)
     groups: dict[object, list[Conflict]] = defaultdict(list)
     for n, c in enumerate(conflicts):
@@ -91,8 +96,14 @@ def group(conflicts: Sequence[Conflict], request_cosine: Callable[[int, int], fl
     return sorted(groups.values(), key=lambda g: (-len(g), min(min(c.i, c.j) for c in g)))
 
 
-def _related(a: Conflict, b: Conflict, req: Callable[[int, int], float], ans: Callable[[int, int], float],
-             related: float, aligned: float) -> bool:
+def _related(
+    a: Conflict,
+    b: Conflict,
+    req: Callable[[int, int], float],
+    ans: Callable[[int, int], float],
+    related: float,
+    aligned: float,
+) -> bool:
     other = {b.side_i: b.i, b.side_j: b.j}
     answers = (ans(a.i, other[a.side_i]) + ans(a.j, other[a.side_j])) / 2
     if a.side_i[0] or a.side_j[0]:  # figures: specific to a fact
@@ -114,8 +125,11 @@ def describe(conflicts: Sequence[Conflict], rows: Sequence[int], answers: Sequen
             labels[s] = _label(s, answers[pos]) or f"answer of row {rows[pos]}"
     members = sorted(rows[p] for p in side_of)
     key = hashlib.sha1(",".join(map(str, members)).encode()).hexdigest()[:12]
-    return {"disagreement": f"dis-{key}", "disagreement_rows": members,
-            "sides": {str(rows[p]): labels[s] for p, s in sorted(side_of.items())}}
+    return {
+        "disagreement": f"dis-{key}",
+        "disagreement_rows": members,
+        "sides": {str(rows[p]): labels[s] for p, s in sorted(side_of.items())},
+    }
 
 
 def _label(side: Side, answer: str) -> str:

@@ -31,8 +31,12 @@ class Duplicates(Detector):
     kinds: ClassVar[tuple[str, ...]] = ("duplicate",)
 
     exact: ExactDuplicates | None = Field(default_factory=ExactDuplicates, description="exact edges (None: off)")
-    minhash: MinHashDuplicates | None = Field(default_factory=MinHashDuplicates, description="MinHash edges (None: off)")
-    semantic: SemanticDuplicates | None = Field(default_factory=SemanticDuplicates, description="embedding edges (None: off)")
+    minhash: MinHashDuplicates | None = Field(
+        default_factory=MinHashDuplicates, description="MinHash edges (None: off)"
+    )
+    semantic: SemanticDuplicates | None = Field(
+        default_factory=SemanticDuplicates, description="embedding edges (None: off)"
+    )
 
     def detect(self, ctx: ScanContext) -> list[Finding]:
         edges = []

@@ -142,8 +142,9 @@ def category_matrix(examples: Sequence[Example], cats: Sequence[Category]) -> np
     return out
 
 
-def dominant_categories(members: Sequence[int], matrix: np.ndarray, min_share: float = 0.3,
-                        min_lift: float = 2.0, most: int = 2) -> list[int]:
+def dominant_categories(
+    members: Sequence[int], matrix: np.ndarray, min_share: float = 0.3, min_lift: float = 2.0, most: int = 2
+) -> list[int]:
     """The categories (columns of ``matrix``, see ``category_matrix`` over a whole prompt set)
     a group of its prompts (``members``: rows) is about, for the group's label: at most
     ``most``, each matching at least ``min_share`` of the group and ``min_lift`` times its
@@ -170,11 +171,17 @@ class EdgeCaseCoverage(Detector):
     min_share: float = Field(0.001, ge=0, le=1, description="also require this share of the data")
     only_without_reference: bool = Field(False, description="skip when a reference set is given")
     example_rows: int = Field(5, ge=0, description="matched rows listed per category")
-    min_reference: int = Field(3, ge=1, description="with a reference set: reference prompts a category "
-                               "needs before its share is compared")
-    max_share_ratio: float = Field(0.35, ge=0, le=1, description="with a reference set: flag when the "
-                                   "category's share of training data is below this fraction of its share "
-                                   "of the reference")
+    min_reference: int = Field(
+        3, ge=1, description="with a reference set: reference prompts a category needs before its share is compared"
+    )
+    max_share_ratio: float = Field(
+        0.35,
+        ge=0,
+        le=1,
+        description="with a reference set: flag when the "
+        "category's share of training data is below this fraction of its share "
+        "of the reference",
+    )
 
     def detect(self, ctx: ScanContext) -> list[Finding]:
         if not ctx.examples or (ctx.reference and self.only_without_reference):
@@ -187,21 +194,31 @@ class EdgeCaseCoverage(Detector):
         for c, cat in enumerate(cats):
             hits = rows[member[:, c]].tolist()
             if ctx.reference:
-                found = self._against_reference(ctx, cat, hits, [row for row, p in reference
-                                                                 if cat.matches_prepared(p)])
+                found = self._against_reference(
+                    ctx, cat, hits, [row for row, p in reference if cat.matches_prepared(p)]
+                )
                 out.extend([found] if found else [])
                 continue
             need = max(cat.min_count, round(self.min_share * len(ctx.examples)))
             if len(hits) >= need:
                 continue
-            out.append(Finding(
-                kind="coverage_gap", detector=f"{self.name}.{cat.id}", rows=tuple(hits[: self.example_rows]),
-                score=round(1.0 - len(hits) / need, 4),
-                reason=f"Edge case '{cat.label}': {len(hits)} training examples, fewer than the "
-                       f"{need} wanted; add examples of this kind.",
-                evidence={"category": cat.id, "label": cat.label, "count": len(hits),
-                          "threshold": need, "example_rows": hits[: self.example_rows]},
-            ))
+            out.append(
+                Finding(
+                    kind="coverage_gap",
+                    detector=f"{self.name}.{cat.id}",
+                    rows=tuple(hits[: self.example_rows]),
+                    score=round(1.0 - len(hits) / need, 4),
+                    reason=f"Edge case '{cat.label}': {len(hits)} training examples, fewer than the "
+                    f"{need} wanted; add examples of this kind.",
+                    evidence={
+                        "category": cat.id,
+                        "label": cat.label,
+                        "count": len(hits),
+                        "threshold": need,
+                        "example_rows": hits[: self.example_rows],
+                    },
+                )
+            )
         return out
 
     def _membership(self, ctx: ScanContext, cats: list[Category]) -> np.ndarray:
@@ -210,8 +227,9 @@ class EdgeCaseCoverage(Detector):
         matches new or edited examples."""
         tax = text_key(CODE, json.dumps([c.model_dump() for c in cats], sort_keys=True))
         prepared = [_Prepared.of(ex) for ex in ctx.examples]
-        keys = np.fromiter((text_key(tax, p.request, p.answer, p.n_user_turns) for p in prepared),
-                           dtype=np.uint64, count=len(prepared))
+        keys = np.fromiter(
+            (text_key(tax, p.request, p.answer, p.n_user_turns) for p in prepared), dtype=np.uint64, count=len(prepared)
+        )
         memo = SignatureMemo(ctx.memo_dir, "edge-cases")
         member = np.zeros((len(prepared), len(cats)), bool)
         hit, cached = memo.lookup(keys, len(cats))
@@ -222,8 +240,9 @@ class EdgeCaseCoverage(Detector):
             memo.store(keys, member.astype(np.uint8))
         return member
 
-    def _against_reference(self, ctx: ScanContext, cat: Category, hits: list[int],
-                           ref_hits: list[int]) -> Finding | None:
+    def _against_reference(
+        self, ctx: ScanContext, cat: Category, hits: list[int], ref_hits: list[int]
+    ) -> Finding | None:
         """A category the reference prompts need much more often than the training data has it:
         "12% of the reference prompts ask with conflicting instructions, 0% of training rows"."""
         if len(ref_hits) < self.min_reference:
@@ -234,11 +253,20 @@ class EdgeCaseCoverage(Detector):
         if ratio >= self.max_share_ratio:
             return None
         return Finding(
-            kind="coverage_gap", detector=f"{self.name}.{cat.id}", rows=tuple(hits[: self.example_rows]),
-            reference_rows=tuple(ref_hits), score=round(float(1.0 - ratio), 4),
+            kind="coverage_gap",
+            detector=f"{self.name}.{cat.id}",
+            rows=tuple(hits[: self.example_rows]),
+            reference_rows=tuple(ref_hits),
+            score=round(float(1.0 - ratio), 4),
             reason=f"Edge case '{cat.label}': {len(ref_hits)} reference prompts ({ref_share:.1%}) but "
-                   f"{len(hits)} training examples ({train_share:.1%}); add examples of this kind.",
-            evidence={"category": cat.id, "label": cat.label, "count": len(hits),
-                      "reference_count": len(ref_hits), "share_ratio": round(ratio, 4),
-                      "example_rows": hits[: self.example_rows], "thresholds": self.settings()},
+            f"{len(hits)} training examples ({train_share:.1%}); add examples of this kind.",
+            evidence={
+                "category": cat.id,
+                "label": cat.label,
+                "count": len(hits),
+                "reference_count": len(ref_hits),
+                "share_ratio": round(ratio, 4),
+                "example_rows": hits[: self.example_rows],
+                "thresholds": self.settings(),
+            },
         )

@@ -38,8 +38,11 @@ class ExactDuplicates(Detector):
 
     def edges(self, ctx: ScanContext) -> list[Edge]:
         """A star of ``exact`` edges per group, from its first member."""
-        return [Edge(g[0], m, "exact", 1.0, "identical after normalisation", (EXACT.id,))
-                for g in exact_groups(ctx) for m in g[1:]]
+        return [
+            Edge(g[0], m, "exact", 1.0, "identical after normalisation", (EXACT.id,))
+            for g in exact_groups(ctx)
+            for m in g[1:]
+        ]
 
     def detect(self, ctx: ScanContext) -> list[Finding]:
         return group_findings(self.edges(ctx), fields(ctx), {"normalisation": "nfkc+casefold+punct+ws"})

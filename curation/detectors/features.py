@@ -43,10 +43,12 @@ class Fields:
 
     def pair(self, i: int, j: int) -> tuple:
         """The arguments ``matching.judge_pair`` takes for positions i and j (cores)."""
-        return ((self.request_core[i], self.request_core[j]),
-                (self.request_core_norm[i], self.request_core_norm[j]),
-                (self.answer_core[i], self.answer_core[j]),
-                (self.answer_core_norm[i], self.answer_core_norm[j]))
+        return (
+            (self.request_core[i], self.request_core[j]),
+            (self.request_core_norm[i], self.request_core_norm[j]),
+            (self.answer_core[i], self.answer_core[j]),
+            (self.answer_core_norm[i], self.answer_core_norm[j]),
+        )
 
     @cached_property
     def content_keys(self) -> tuple[int, ...]:
@@ -54,8 +56,12 @@ class Fields:
         request text its cosine comes from and the whole answer that is embedded. Two rows
         with one core but another wrapper have other cosines, so other keys."""
         emb = self.embedded_request or self.request
-        return tuple(text_key(*parts) for parts in zip(self.request_core, self.request_core_norm, self.answer_core,
-                                                       self.answer_core_norm, emb, self.answer))
+        return tuple(
+            text_key(*parts)
+            for parts in zip(
+                self.request_core, self.request_core_norm, self.answer_core, self.answer_core_norm, emb, self.answer
+            )
+        )
 
     def pair_id(self, i: int, j: int) -> tuple[int, int]:
         """What a memoised judgement of positions i and j is keyed on (see ``content_keys``)."""

@@ -32,24 +32,29 @@ class Edge:
     rules: tuple[str, ...] = ()  # the ids of the rules that matched it (``DUP_RULES``)
 
 
-EXACT = rule("dup.exact", "request and answer identical after normalisation (NFKC, casefold, punctuation, "
-             "whitespace)")
-_HOW = {"exact": "identical after normalisation", "near": "an edit-distance ratio of at least `near` "
-        "with no number, name or polarity changed", "contained": "one text holds the other (a wrapper, or a "
-        "copy cut short)", "semantic": "embedding cosine at or above the threshold with no number, name or "
-        "polarity changed (for a request: also an identical specific answer)", "same claim": "the same short "
-        "claim reworded", "judge": "the paraphrase judge model"}
-DUP_RULES = {f"{field}.{kind}": rule(f"dup.{field}_{kind.replace(' ', '_')}", f"the {field}s match: {how}")
-             for field in ("request", "answer") for kind, how in _HOW.items()
-             if not (field == "request" and kind == "same claim") and not (field == "answer" and kind == "judge")}
+EXACT = rule("dup.exact", "request and answer identical after normalisation (NFKC, casefold, punctuation, whitespace)")
+_HOW = {
+    "exact": "identical after normalisation",
+    "near": "an edit-distance ratio of at least `near` with no number, name or polarity changed",
+    "contained": "one text holds the other (a wrapper, or a copy cut short)",
+    "semantic": "embedding cosine at or above the threshold with no number, name or "
+    "polarity changed (for a request: also an identical specific answer)",
+    "same claim": "the same short claim reworded",
+    "judge": "the paraphrase judge model",
+}
+DUP_RULES = {
+    f"{field}.{kind}": rule(f"dup.{field}_{kind.replace(' ', '_')}", f"the {field}s match: {how}")
+    for field in ("request", "answer")
+    for kind, how in _HOW.items()
+    if not (field == "request" and kind == "same claim") and not (field == "answer" and kind == "judge")
+}
 
 
 def duplicate_edge(i: int, j: int, jd) -> Edge:
     """The edge for a pair judged a duplicate (a ``matching.PairJudgement``): typed by how
     its fields matched, scored by the weaker field."""
     kinds = {jd.request.kind} | ({jd.answer.kind} if jd.answer else set())
-    etype = ("exact" if kinds == {"exact"} else
-             "semantic" if kinds & {"semantic", "same claim", "judge"} else "near")
+    etype = "exact" if kinds == {"exact"} else "semantic" if kinds & {"semantic", "same claim", "judge"} else "near"
     score = min(jd.request.score, jd.answer.score if jd.answer else 1.0)
     how = ", ".join(sorted(k for k in kinds if k != "exact")) or "identical"
     fields_ = [("request", jd.request)] + ([("answer", jd.answer)] if jd.answer else [])
@@ -120,6 +125,7 @@ def summary_anchor(group: list[int], f: Fields) -> int:
     complete answer, ties to the lowest row (the representative before ``representative``
     existed). Fixed on purpose: a finding's id hashes its detector, so a better choice of
     representative must not move ids (and the review state tied to them) or scores."""
+
     def rank(i: int) -> tuple:
         text = f.answer[i].strip() or f.request[i].strip()
         return not text.endswith(TERMINAL), -len(text), f.rows[i]
@@ -127,8 +133,9 @@ def summary_anchor(group: list[int], f: Fields) -> int:
     return min(group, key=rank)
 
 
-def group_findings(edges: Iterable[Edge], f: Fields, thresholds: dict,
-                   cannot_link: Iterable[tuple[int, int]] = ()) -> list[Finding]:
+def group_findings(
+    edges: Iterable[Edge], f: Fields, thresholds: dict, cannot_link: Iterable[tuple[int, int]] = ()
+) -> list[Finding]:
     """Union the edges (strongest first) into groups, one ``duplicate`` finding per group."""
     best = best_edges(edges)
     uf = UnionFind(cannot_link)
@@ -149,9 +156,16 @@ def group_findings(edges: Iterable[Edge], f: Fields, thresholds: dict,
         for m in group:
             if m != rep:
                 e = link[m]
-                members.append({"row": f.rows[m], "edge": e.type, "similarity": round(e.score, 4),
-                                "linked_to": f.rows[e.j if e.i == m else e.i], "how": e.how,
-                                "rules": list(e.rules)})
+                members.append(
+                    {
+                        "row": f.rows[m],
+                        "edge": e.type,
+                        "similarity": round(e.score, 4),
+                        "linked_to": f.rows[e.j if e.i == m else e.i],
+                        "how": e.how,
+                        "rules": list(e.rules),
+                    }
+                )
         anchor = summary_anchor(group, f)
         types = {link[m].type for m in group if m != anchor}
         weakest = max(types, key=EDGE_STRENGTH.__getitem__)
@@ -160,15 +174,29 @@ def group_findings(edges: Iterable[Edge], f: Fields, thresholds: dict,
         rows = tuple(sorted(f.rows[m] for m in group))
         what = "prompt" if f.prompt_only else "request and answer"
         kinds = ", ".join(sorted(types, key=EDGE_STRENGTH.__getitem__))
-        reason = (f"{len(group)} rows have the same {what} ({kinds} match); "
-                  f"keep row {f.rows[rep]} and drop the others: {why}.")
+        reason = (
+            f"{len(group)} rows have the same {what} ({kinds} match); "
+            f"keep row {f.rows[rep]} and drop the others: {why}."
+        )
         why = f"kept row {f.rows[rep]}: {why}"
-        findings.append(Finding(
-            kind="duplicate", detector=detector, rows=rows, score=max(0.0, min(1.0, score)),
-            reason=reason,
-            evidence={"representative": f.rows[rep], "representative_reason": why,
-                      "members": members, "edge_types": sorted(types), "thresholds": thresholds,
-                      "rules": [{"id": r, "links": n} for r, n in sorted(Counter(
-                          r for m in group if m != rep for r in link[m].rules).items())]},
-        ))
+        findings.append(
+            Finding(
+                kind="duplicate",
+                detector=detector,
+                rows=rows,
+                score=max(0.0, min(1.0, score)),
+                reason=reason,
+                evidence={
+                    "representative": f.rows[rep],
+                    "representative_reason": why,
+                    "members": members,
+                    "edge_types": sorted(types),
+                    "thresholds": thresholds,
+                    "rules": [
+                        {"id": r, "links": n}
+                        for r, n in sorted(Counter(r for m in group if m != rep for r in link[m].rules).items())
+                    ],
+                },
+            )
+        )
     return findings

@@ -46,9 +46,14 @@ def _pair_classifier(what: str, model: str, device: str):
     """(tokenizer, sequence-classification model in eval mode) for a cross-encoder judge."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    return _loading(what, model, lambda: (
-        AutoTokenizer.from_pretrained(model),
-        AutoModelForSequenceClassification.from_pretrained(model).to(device).eval()))
+    return _loading(
+        what,
+        model,
+        lambda: (
+            AutoTokenizer.from_pretrained(model),
+            AutoModelForSequenceClassification.from_pretrained(model).to(device).eval(),
+        ),
+    )
 
 
 class Judge(Protocol):
@@ -71,8 +76,9 @@ class NLIJudge:
     def contradiction(self, question: str, answer_a: str, answer_b: str) -> float:
         premises = [f"{question} {answer_a}", f"{question} {answer_b}"]
         hypotheses = [f"{question} {answer_b}", f"{question} {answer_a}"]
-        enc = self.tok(premises, hypotheses, return_tensors="pt", padding=True, truncation=True,
-                       max_length=256).to(self.device)
+        enc = self.tok(premises, hypotheses, return_tensors="pt", padding=True, truncation=True, max_length=256).to(
+            self.device
+        )
         with self.torch.no_grad():
             probs = self.model(**enc).logits.float().softmax(-1)[:, self.index]
         return float(probs.mean())
@@ -81,16 +87,21 @@ class NLIJudge:
 class LLMJudge:
     """Contradiction probability from a causal LM's Yes/No next-token logits."""
 
-    PROMPT = ("Question: {q}\nAnswer A: {a}\nAnswer B: {b}\n"
-              "Can answer A and answer B both be true? Reply Yes or No.")
+    PROMPT = "Question: {q}\nAnswer A: {a}\nAnswer B: {b}\nCan answer A and answer B both be true? Reply Yes or No."
 
     def __init__(self, model: str, device: str = "cpu") -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.torch = torch
-        self.tok, self.model = _loading("llm", model, lambda: (
-            AutoTokenizer.from_pretrained(model), AutoModelForCausalLM.from_pretrained(model).to(device).eval()))
+        self.tok, self.model = _loading(
+            "llm",
+            model,
+            lambda: (
+                AutoTokenizer.from_pretrained(model),
+                AutoModelForCausalLM.from_pretrained(model).to(device).eval(),
+            ),
+        )
         self.device = device
         self.yes = self._token_id("Yes")
         self.no = self._token_id("No")
@@ -105,8 +116,9 @@ class LLMJudge:
     def _prompt(self, question: str, a: str, b: str) -> str:
         text = self.PROMPT.format(q=question, a=a, b=b)
         if getattr(self.tok, "chat_template", None):
-            return self.tok.apply_chat_template([{"role": "user", "content": text}],
-                                                tokenize=False, add_generation_prompt=True)
+            return self.tok.apply_chat_template(
+                [{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True
+            )
         return text + "\nAnswer:"
 
     def contradiction(self, question: str, answer_a: str, answer_b: str) -> float:
@@ -129,8 +141,11 @@ class ParaphraseJudge:
         self.tok, self.model = _pair_classifier("paraphrase", model, device)
         self.device, self.batch_size = device, batch_size
         labels = {int(k): str(v).lower() for k, v in self.model.config.id2label.items()}
-        hits = [k for k, v in sorted(labels.items())
-                if any(p in v for p in self.POSITIVE) and not v.startswith(("not", "non"))]
+        hits = [
+            k
+            for k, v in sorted(labels.items())
+            if any(p in v for p in self.POSITIVE) and not v.startswith(("not", "non"))
+        ]
         # a 2-label model without names ("LABEL_0", "LABEL_1") follows GLUE: 1 = duplicate
         self.index = hits[0] if hits else max(labels)
 
@@ -141,12 +156,12 @@ class ParaphraseJudge:
             part = pairs[s : s + self.batch_size]
             first = [a for a, b in part] + [b for a, b in part]
             second = [b for a, b in part] + [a for a, b in part]
-            enc = self.tok(first, second, return_tensors="pt", padding=True, truncation=True,
-                           max_length=256).to(self.device)
+            enc = self.tok(first, second, return_tensors="pt", padding=True, truncation=True, max_length=256).to(
+                self.device
+            )
             with self.torch.no_grad():
                 logits = self.model(**enc).logits.float()
-            probs = (logits[:, 0].sigmoid() if logits.shape[1] == 1
-                     else logits.softmax(-1)[:, self.index])
+            probs = logits[:, 0].sigmoid() if logits.shape[1] == 1 else logits.softmax(-1)[:, self.index]
             both = probs.view(2, len(part)).mean(0)
             out.extend(float(p) for p in both)
         return out

@@ -29,28 +29,31 @@ _CLAUSE = re.compile(r"[.!?;:,()\[\]{}\"“”«»|/\n]+|\s[-–—]\s")
 # words that carry no topic in a request, on top of the shared stop words: request fillers, and
 # the most frequent function words of languages users often write in (a gap of Spanish prompts
 # is not about 'de, la'; its script or the edge-case category 'Other languages' says that)
-LABEL_STOPWORDS = tx.STOPWORDS | frozenset((
-    "tell give want need know hi hello hey ok okay pls plz yes yeah im i've ive dont id i'd i'll let "
-    "something anything someone thing things kind sort lot bit able sure "
-    # es
-    "de la que el en y a los se del las un por con no una su para es al lo como más pero sus le ya o "
-    "este sí porque esta entre cuando muy sobre también me hasta donde quien desde todo nos "
-    "todos uno les ni otros ese eso esto mí antes yo otro otra él tanto esa estos mucho nada cual poco "
-    "ella estar estas algo tiene puedo cómo qué mi te tu tus hola gracias "
-    # de
-    "der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch es an "
-    "werden aus er hat dass sie nach wird bei einer um am sind noch wie einem über einen so zum "
-    "haben nur oder aber vor zur bis mehr durch sein wurde ich du mein meine kann bitte was "
-    # fr
-    "le les et des du une est qui dans pas au sur ne ce il sont avec ou aux je "
-    "vous nous mon ma mes comment quoi "
-    # pt, it
-    "o do da em um para com não no na mais as dos mas é di il che per è della non si da "
-    # ru
-    "и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне "
-    "было вот от меня еще нет о из ему когда даже ну ли если уже или ни быть был до вас там "
-    "себя ничего ей может они тут где есть надо для мы тебя их чем была сам без чего тоже себе "
-    "под будет кто этот того потому этого какой как можно при это эти").split())
+LABEL_STOPWORDS = tx.STOPWORDS | frozenset(
+    (
+        "tell give want need know hi hello hey ok okay pls plz yes yeah im i've ive dont id i'd i'll let "
+        "something anything someone thing things kind sort lot bit able sure "
+        # es
+        "de la que el en y a los se del las un por con no una su para es al lo como más pero sus le ya o "
+        "este sí porque esta entre cuando muy sobre también me hasta donde quien desde todo nos "
+        "todos uno les ni otros ese eso esto mí antes yo otro otra él tanto esa estos mucho nada cual poco "
+        "ella estar estas algo tiene puedo cómo qué mi te tu tus hola gracias "
+        # de
+        "der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch es an "
+        "werden aus er hat dass sie nach wird bei einer um am sind noch wie einem über einen so zum "
+        "haben nur oder aber vor zur bis mehr durch sein wurde ich du mein meine kann bitte was "
+        # fr
+        "le les et des du une est qui dans pas au sur ne ce il sont avec ou aux je "
+        "vous nous mon ma mes comment quoi "
+        # pt, it
+        "o do da em um para com não no na mais as dos mas é di il che per è della non si da "
+        # ru
+        "и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне "
+        "было вот от меня еще нет о из ему когда даже ну ли если уже или ни быть был до вас там "
+        "себя ничего ей может они тут где есть надо для мы тебя их чем была сам без чего тоже себе "
+        "под будет кто этот того потому этого какой как можно при это эти"
+    ).split()
+)
 
 
 def script_of(text: str) -> str:
@@ -61,10 +64,23 @@ def script_of(text: str) -> str:
     counts = Counter()
     for ch in letters[:200]:
         cp = ord(ch)
-        counts["latin" if cp < 0x250 else "cyrillic" if 0x400 <= cp < 0x530 else
-               "arabic" if 0x600 <= cp < 0x700 else "devanagari" if 0x900 <= cp < 0x980 else
-               "thai" if 0xE00 <= cp < 0xE80 else "hangul" if 0xAC00 <= cp < 0xD7B0 else
-               "cjk" if 0x3040 <= cp < 0xA000 else "other"] += 1
+        counts[
+            "latin"
+            if cp < 0x250
+            else "cyrillic"
+            if 0x400 <= cp < 0x530
+            else "arabic"
+            if 0x600 <= cp < 0x700
+            else "devanagari"
+            if 0x900 <= cp < 0x980
+            else "thai"
+            if 0xE00 <= cp < 0xE80
+            else "hangul"
+            if 0xAC00 <= cp < 0xD7B0
+            else "cjk"
+            if 0x3040 <= cp < 0xA000
+            else "other"
+        ] += 1
     return counts.most_common(1)[0][0]
 
 
@@ -91,8 +107,9 @@ def prompt_terms(text: str, stop: frozenset[str] = LABEL_STOPWORDS) -> Counter:
     return out
 
 
-def label_terms(groups: Sequence[Sequence[str]], rest: Iterable[str] = (), k: int = 4,
-                stop: frozenset[str] = LABEL_STOPWORDS) -> list[list[str]]:
+def label_terms(
+    groups: Sequence[Sequence[str]], rest: Iterable[str] = (), k: int = 4, stop: frozenset[str] = LABEL_STOPWORDS
+) -> list[list[str]]:
     """Up to ``k`` terms per group of texts, best first (see the module docstring); ``rest``:
     the texts in no group, which make words common everywhere weigh little."""
     docs = [[prompt_terms(t, stop) for t in g] for g in groups]
@@ -145,7 +162,10 @@ def _pick(group: list[Counter], df_all: Counter, avg: float, shown: dict[str, st
 def group_label(texts: Sequence[str], terms: Sequence[str], k: int = 4) -> str:
     """The label of one group: its non-latin scripts (when a third of the group uses one) and
     its terms, at most ``k`` in all, comma-separated."""
-    scripts = [s for s, c in Counter(script_of(t) for t in texts).most_common(2)
-               if s not in ("latin", "symbols") and c >= len(texts) / 3]
+    scripts = [
+        s
+        for s, c in Counter(script_of(t) for t in texts).most_common(2)
+        if s not in ("latin", "symbols") and c >= len(texts) / 3
+    ]
     parts = [f"{s} text" for s in scripts] + list(terms)[: max(0, k - len(scripts))]
     return ", ".join(parts)

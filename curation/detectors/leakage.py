@@ -55,8 +55,9 @@ class Leakage(Detector):
             for i, c in zip(idx[r] if idx is not None else (), sims[r] if sims is not None else ()):
                 if c < self.candidate_threshold or int(i) in hits:
                     continue
-                rel = compare_requests(text, f.request_core[i], norm, f.request_core_norm[i], float(c),
-                                       semantic=self.semantic_threshold)
+                rel = compare_requests(
+                    text, f.request_core[i], norm, f.request_core_norm[i], float(c), semantic=self.semantic_threshold
+                )
                 if rel.same:
                     hits[int(i)] = (rel.kind, rel.score)
             if not hits:
@@ -64,13 +65,22 @@ class Leakage(Detector):
             rows = tuple(sorted(f.rows[i] for i in hits))
             score = max(s for _, s in hits.values())
             kinds = sorted({k for k, _ in hits.values()})
-            out.append(Finding(
-                kind="leakage", detector=self.name, rows=rows, reference_rows=(ex.row,),
-                score=min(1.0, score),
-                reason=f"Eval prompt {ex.row} also appears in training ({', '.join(kinds)} "
-                       f"match with row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}).",
-                evidence={"matches": {str(f.rows[i]): {"match": k, "similarity": round(s, 4)}
-                                      for i, (k, s) in sorted(hits.items())},
-                          "thresholds": self.settings()},
-            ))
+            out.append(
+                Finding(
+                    kind="leakage",
+                    detector=self.name,
+                    rows=rows,
+                    reference_rows=(ex.row,),
+                    score=min(1.0, score),
+                    reason=f"Eval prompt {ex.row} also appears in training ({', '.join(kinds)} "
+                    f"match with row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}).",
+                    evidence={
+                        "matches": {
+                            str(f.rows[i]): {"match": k, "similarity": round(s, 4)}
+                            for i, (k, s) in sorted(hits.items())
+                        },
+                        "thresholds": self.settings(),
+                    },
+                )
+            )
         return out

@@ -22,22 +22,39 @@ from rapidfuzz.distance import OSA
 from curation.detectors import text as tx
 from curation.detectors.rules import fired, rule_of, text_check
 
-NUMBER_MISMATCH = text_check("number_mismatch", "a number one text gives is missing from the other",
-                             "numbers differ ({numbers})")
-NUMBER_ORDER = text_check("number_order", "near-identical texts give their numbers in another order "
-                          "or change one whose digits appear elsewhere", "numbers differ (in order or value)")
-NAME_MISMATCH = text_check("name_mismatch", "a named term (name, e-mail or web address) one text gives is "
-                           "missing from the other", "names differ ({names})")
+NUMBER_MISMATCH = text_check(
+    "number_mismatch", "a number one text gives is missing from the other", "numbers differ ({numbers})"
+)
+NUMBER_ORDER = text_check(
+    "number_order",
+    "near-identical texts give their numbers in another order or change one whose digits appear elsewhere",
+    "numbers differ (in order or value)",
+)
+NAME_MISMATCH = text_check(
+    "name_mismatch",
+    "a named term (name, e-mail or web address) one text gives is missing from the other",
+    "names differ ({names})",
+)
 NEGATION = text_check("negation", "one short text is negated, the other is not", "one is negated")
-WORD_CHANGE = text_check("word_change", "content words swapped for others in otherwise matching short "
-                         "texts (wording: a cosine may still find them equal)", "different words ({a} / {b})")
+WORD_CHANGE = text_check(
+    "word_change",
+    "content words swapped for others in otherwise matching short texts (wording: a cosine may still find them equal)",
+    "different words ({a} / {b})",
+)
 NAME_SWAP = text_check("name_swap", "the same names in another order", "names swapped ({a} / {b})")
-ROLE_SWAP = text_check("role_swap", "two words trade places around a relation (convert miles to km / "
-                       "km to miles)", "roles swapped ({pairs})")
-WORD_REPLACED = text_check("word_replaced", "one word of a short text replaced by one the text already "
-                           "uses", "a word is replaced ({a} / {b})")
-TEMPLATE_SLOT = text_check("template_slot", "one template with other content in it (two questions "
-                           "built from the same wording)", "other content in the same wording ({a} / {b})")
+ROLE_SWAP = text_check(
+    "role_swap",
+    "two words trade places around a relation (convert miles to km / km to miles)",
+    "roles swapped ({pairs})",
+)
+WORD_REPLACED = text_check(
+    "word_replaced", "one word of a short text replaced by one the text already uses", "a word is replaced ({a} / {b})"
+)
+TEMPLATE_SLOT = text_check(
+    "template_slot",
+    "one template with other content in it (two questions built from the same wording)",
+    "other content in the same wording ({a} / {b})",
+)
 
 
 _SPAN = 1200
@@ -88,12 +105,16 @@ def unmatched(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> set
 def missing_names(names: frozenset[str], pool: frozenset[str]) -> set[str]:
     """Named terms with no match in ``pool``; a hyphenated name matches when all its parts
     do ("Port-au-Prince" is in "the capital is port au prince")."""
-    return {w for w in unmatched(names, pool)
-            if "-" not in w or not all(fuzzy_in(p, pool) for p in w.split("-") if p)}
+    return {w for w in unmatched(names, pool) if "-" not in w or not all(fuzzy_in(p, pool) for p in w.split("-") if p)}
 
 
-def key_conflicts(a: str, b: str, one_way: bool = False, wording: bool = False,
-                  echo: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())) -> list[str]:
+def key_conflicts(
+    a: str,
+    b: str,
+    one_way: bool = False,
+    wording: bool = False,
+    echo: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset()),
+) -> list[str]:
     """Differences that change what a text asserts: numbers, named terms, negation and,
     with ``wording``, content words swapped for others (for texts that are otherwise equal).
 
@@ -147,8 +168,12 @@ def order_conflicts(short: str, long: str, same_length: bool) -> list[str]:
     if same_length:
         ws, wl = Counter(tx.content_words(short)), Counter(tx.content_words(long))
         extra_s, extra_l = ws - wl, wl - ws
-        if (max(sum(ws.values()), sum(wl.values())) <= 12 and sum(extra_s.values()) == 1
-                and sum(extra_l.values()) == 1 and not _typos_only(extra_s, extra_l)):
+        if (
+            max(sum(ws.values()), sum(wl.values())) <= 12
+            and sum(extra_s.values()) == 1
+            and sum(extra_l.values()) == 1
+            and not _typos_only(extra_s, extra_l)
+        ):
             out.append(WORD_REPLACED.hit(a=next(iter(extra_s)), b=next(iter(extra_l))))
     return out
 
@@ -189,10 +214,19 @@ class Relation:
     conflicts: list[str] = field(default_factory=list)
 
 
-def compare_texts(a: str, b: str, a_norm: str, b_norm: str, cos: float | None = None, *,
-                  near: float = 0.85, contained: float = 0.9, semantic: float = 0.92,
-                  min_contained_words: int = 3,
-                  echo: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())) -> Relation:
+def compare_texts(
+    a: str,
+    b: str,
+    a_norm: str,
+    b_norm: str,
+    cos: float | None = None,
+    *,
+    near: float = 0.85,
+    contained: float = 0.9,
+    semantic: float = 0.92,
+    min_contained_words: int = 3,
+    echo: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset()),
+) -> Relation:
     """Same text up to normalisation, typos, a wrapper, truncation, or (with ``cos``) rewording;
     ``echo`` as in ``key_conflicts``."""
     if a_norm == b_norm:
@@ -208,8 +242,7 @@ def compare_texts(a: str, b: str, a_norm: str, b_norm: str, cos: float | None = 
     if ratio >= near:
         # compare terms inside the shared span only: the longer text may be the uncut one
         conflicts = key_conflicts(s, lng, one_way=True, wording=True, echo=echo)
-        conflicts += [c for c in key_conflicts(lng[: len(s) + 10], s, one_way=True, echo=echo)
-                      if c not in conflicts]
+        conflicts += [c for c in key_conflicts(lng[: len(s) + 10], s, one_way=True, echo=echo) if c not in conflicts]
         conflicts += order_conflicts(s, lng, same_length=len(s_norm) >= 0.9 * len(lng_norm))
         if not conflicts or not wording_only(conflicts) or cos is None:
             return Relation(not conflicts, "near", ratio, conflicts)
@@ -268,15 +301,17 @@ def role_swaps(a: str, b: str) -> list[str]:
     found: dict[frozenset, tuple[str, str]] = {}  # what was swapped, as text a words it
 
     def keep(x: str, y: str, ia: int, ja: int, ib: int, jb: int, shown: tuple[str, str]) -> None:
-        if (x != y and x.isdigit() == y.isdigit() and not _coordinated(ta, ia, ja)
-                and not _coordinated(tb, ib, jb)):
+        if x != y and x.isdigit() == y.isdigit() and not _coordinated(ta, ia, ja) and not _coordinated(tb, ib, jb):
             found.setdefault(frozenset(shown), tuple(sorted(shown)))
 
     sm = SequenceMatcher(None, ta, tb, autojunk=False)
     if sum(m.size for m in sm.get_matching_blocks()) < SWAP_SHARED * min(len(ta), len(tb)):
         return []  # other texts: words in common may sit anywhere
-    spans = [(i1, i2, j1, j2) for op, i1, i2, j1, j2 in sm.get_opcodes()
-             if op == "replace" and i2 - i1 <= SWAP_SPAN and j2 - j1 <= SWAP_SPAN]
+    spans = [
+        (i1, i2, j1, j2)
+        for op, i1, i2, j1, j2 in sm.get_opcodes()
+        if op == "replace" and i2 - i1 <= SWAP_SPAN and j2 - j1 <= SWAP_SPAN
+    ]
     for n, (i1, i2, j1, j2) in enumerate(spans):
         for p in range(i1, i2):
             x = ta[p]
@@ -289,16 +324,19 @@ def role_swaps(a: str, b: str) -> list[str]:
                 for k1, k2, l1, l2 in spans[n + 1 :]:
                     if y in ta[k1:k2] and x in tb[l1:l2]:
                         # shown as the two changed spans of text a ("Nick Dakin / Geoff Barraclough")
-                        shown = (" ".join(w for w, t in zip(sa[i1:i2], ta[i1:i2]) if _swappable(t)),
-                                 " ".join(w for w, t in zip(sa[k1:k2], ta[k1:k2]) if _swappable(t)))
+                        shown = (
+                            " ".join(w for w, t in zip(sa[i1:i2], ta[i1:i2]) if _swappable(t)),
+                            " ".join(w for w, t in zip(sa[k1:k2], ta[k1:k2]) if _swappable(t)),
+                        )
                         keep(x, y, p, ta.index(y, k1, k2), q, tb.index(x, l1, l2), shown)
 
     def places(tokens: list[str]) -> dict[str, list[tuple[str, str, int]]]:
         out: dict[str, list[tuple[str, str, int]]] = {}
         for i, t in enumerate(tokens):
             if _swappable(t):
-                out.setdefault(t, []).append((tokens[i - 1] if i else "^",
-                                              tokens[i + 1] if i + 1 < len(tokens) else "$", i))
+                out.setdefault(t, []).append(
+                    (tokens[i - 1] if i else "^", tokens[i + 1] if i + 1 < len(tokens) else "$", i)
+                )
         return out
 
     pa, pb = places(ta), places(tb)
@@ -351,8 +389,9 @@ def slot_conflicts(a: str, b: str) -> list[str]:
     return []
 
 
-def compare_requests(a: str, b: str, a_norm: str, b_norm: str, cos: float | None = None, *,
-                     semantic: float = 0.9, related: float = 0.8) -> Relation:
+def compare_requests(
+    a: str, b: str, a_norm: str, b_norm: str, cos: float | None = None, *, semantic: float = 0.9, related: float = 0.8
+) -> Relation:
     """Same request: as ``compare_texts``, or reworded: cosine >= ``semantic``, or cosine >=
     ``related`` when every content word of one request is in the other ("Name the capital
     city of Japan." / "Japan: what is its capital?"); never with a differing number or name."""
@@ -369,8 +408,16 @@ def compare_requests(a: str, b: str, a_norm: str, b_norm: str, cos: float | None
     return rel
 
 
-_VERDICT = {"yes": "yes", "no": "no", "true": "yes", "false": "no", "correct": "yes",
-            "incorrect": "no", "right": "yes", "wrong": "no"}
+_VERDICT = {
+    "yes": "yes",
+    "no": "no",
+    "true": "yes",
+    "false": "no",
+    "correct": "yes",
+    "incorrect": "no",
+    "right": "yes",
+    "wrong": "no",
+}
 
 
 def verdict(answer: str) -> str | None:
@@ -421,8 +468,9 @@ def same_answer_conflicts(a: str, b: str) -> list[str]:
     a name only one of them has ("How long does the Pro trial last?" asks about Pro), or a
     negated statement whose counterpart the other request states. A negation in a sentence
     of context ("I don't have a credit card. Can I use PayPal?") does not."""
-    return [c for c in key_conflicts(a, b) if rule_of(c) != NEGATION.id] + \
-        ([NEGATION.hit()] if negation_flip(a, b) else [])
+    return [c for c in key_conflicts(a, b) if rule_of(c) != NEGATION.id] + (
+        [NEGATION.hit()] if negation_flip(a, b) else []
+    )
 
 
 @lru_cache(maxsize=20_000)
@@ -452,27 +500,44 @@ class PairJudgement:
         return self.request.same and self.answer is not None and not self.answer.same
 
 
-def judge_pair(req: tuple[str, str], req_norm: tuple[str, str], ans: tuple[str, str],
-               ans_norm: tuple[str, str], req_cos: float | None = None,
-               ans_cos: float | None = None, *, request_semantic: float = 0.9,
-               request_related: float = 0.8, answer_semantic: float = 0.92,
-               same_answer_request: float | None = None, same_answer_words: int = 6) -> PairJudgement:
+def judge_pair(
+    req: tuple[str, str],
+    req_norm: tuple[str, str],
+    ans: tuple[str, str],
+    ans_norm: tuple[str, str],
+    req_cos: float | None = None,
+    ans_cos: float | None = None,
+    *,
+    request_semantic: float = 0.9,
+    request_related: float = 0.8,
+    answer_semantic: float = 0.92,
+    same_answer_request: float | None = None,
+    same_answer_words: int = 6,
+) -> PairJudgement:
     """Compare two examples field by field (answers only when both have one).
 
     With ``same_answer_request``: requests at least this similar count as the same request
     when the answers are identical (after normalisation), at least ``same_answer_words``
     long, and the requests differ in no number or name (a reworded question with the
     answer copied word for word)."""
-    r = compare_requests(req[0], req[1], req_norm[0], req_norm[1], req_cos, semantic=request_semantic,
-                         related=request_related)
+    r = compare_requests(
+        req[0], req[1], req_norm[0], req_norm[1], req_cos, semantic=request_semantic, related=request_related
+    )
     if not (ans[0] or ans[1]):
         return PairJudgement(r, None)
     echo = request_echo(req[0], req[1]) if r.same else (frozenset(), frozenset())
     a = compare_texts(ans[0], ans[1], ans_norm[0], ans_norm[1], ans_cos, semantic=answer_semantic, echo=echo)
-    if (not r.same and a.kind == "exact" and same_answer_request is not None and req_cos is not None
-            and req_cos >= same_answer_request and ans_norm[0].count(" ") + 1 >= same_answer_words
-            and not fired(r.conflicts, NAME_SWAP.id, ROLE_SWAP.id, NUMBER_ORDER.id)
-            and not slot_conflicts(req[0], req[1]) and not same_answer_conflicts(req[0], req[1])):
+    if (
+        not r.same
+        and a.kind == "exact"
+        and same_answer_request is not None
+        and req_cos is not None
+        and req_cos >= same_answer_request
+        and ans_norm[0].count(" ") + 1 >= same_answer_words
+        and not fired(r.conflicts, NAME_SWAP.id, ROLE_SWAP.id, NUMBER_ORDER.id)
+        and not slot_conflicts(req[0], req[1])
+        and not same_answer_conflicts(req[0], req[1])
+    ):
         r = Relation(True, "semantic", float(req_cos))
     if r.same and not a.same and wording_only(a.conflicts) and same_claim(ans[0], ans[1], req[0] + " " + req[1]):
         a = Relation(True, "same claim", 0.9)

@@ -150,8 +150,7 @@ class PairMemo:
             return  # nothing new: the file already holds every judgement this scan used
         generation = self._generation + 1
         keep = generation - self.KEEP_WRITES
-        data = {k: v for k, v in self._old.items()
-                if k not in self._used and self._written.get(k, 0) >= keep}
+        data = {k: v for k, v in self._old.items() if k not in self._used and self._written.get(k, 0) >= keep}
         written = {k: self._written.get(k, 0) for k in data}
         data.update(self._used)
         written.update(dict.fromkeys(self._used, generation))

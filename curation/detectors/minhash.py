@@ -64,8 +64,7 @@ def shingle_hashes(texts: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:
     return hh[order], dd[order]
 
 
-def signatures(hashes: np.ndarray, docs: np.ndarray, n_docs: int, num_perm: int,
-               seed: int = 1) -> np.ndarray:
+def signatures(hashes: np.ndarray, docs: np.ndarray, n_docs: int, num_perm: int, seed: int = 1) -> np.ndarray:
     """MinHash signatures (n_docs x num_perm, uint32); all-ones for texts with no shingle."""
     rng = np.random.default_rng(seed)
     a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) | np.uint64(1)
@@ -120,8 +119,7 @@ class MinHashDuplicates(Detector):
     def candidates(self, ctx: ScanContext) -> set[tuple[int, int]]:
         """LSH candidate pairs (positions i < j)."""
         f = fields(ctx)
-        texts = [r[: self.max_chars] + "\x1f" + a[: self.max_chars]
-                 for r, a in zip(f.request_norm, f.answer_norm)]
+        texts = [r[: self.max_chars] + "\x1f" + a[: self.max_chars] for r, a in zip(f.request_norm, f.answer_norm)]
         ctx.progress("minhash", 0, len(texts))
         sig = self._signatures(ctx, texts)
         pairs = candidate_pairs(sig, self.bands)

@@ -16,16 +16,14 @@ from scipy import sparse
 _BLOCK = 2048
 
 
-def spherical_kmeans(x: np.ndarray, k: int, iters: int = 8, sample: int = 20_000,
-                     seed: int = 0) -> np.ndarray:
+def spherical_kmeans(x: np.ndarray, k: int, iters: int = 8, sample: int = 20_000, seed: int = 0) -> np.ndarray:
     """Centroids (k x d, unit norm) fitted on a fixed random sample of rows."""
     rng = np.random.default_rng(seed)
     pts = x[rng.choice(len(x), min(sample, len(x)), replace=False)] if len(x) > sample else x
     cent = pts[rng.choice(len(pts), k, replace=False)].copy()
     for _ in range(iters):
         assign = np.argmax(pts @ cent.T, axis=1)
-        onehot = sparse.csr_matrix((np.ones(len(pts), np.float32), (assign, np.arange(len(pts)))),
-                                   shape=(k, len(pts)))
+        onehot = sparse.csr_matrix((np.ones(len(pts), np.float32), (assign, np.arange(len(pts)))), shape=(k, len(pts)))
         sums = np.asarray(onehot @ pts)
         empty = np.linalg.norm(sums, axis=1) < 1e-9
         sums[empty] = cent[empty]  # keep a centroid that lost all its points
@@ -33,8 +31,9 @@ def spherical_kmeans(x: np.ndarray, k: int, iters: int = 8, sample: int = 20_000
     return cent.astype(np.float32)
 
 
-def _pairs_in_block(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray,
-                    threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pairs_in_block(
+    a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     sims = a @ b.T
     r, c = np.nonzero(sims >= threshold)
     gi, gj = ia[r], ib[c]
@@ -42,8 +41,9 @@ def _pairs_in_block(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray
     return gi[keep], gj[keep], sims[r[keep], c[keep]]
 
 
-def similar_pairs(emb: np.ndarray, threshold: float, exact_limit: int = 12_000,
-                  n_probe: int = 2, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def similar_pairs(
+    emb: np.ndarray, threshold: float, exact_limit: int = 12_000, n_probe: int = 2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All pairs (i < j) with cosine >= ``threshold``: arrays (i, j, sim), sorted by (i, j)."""
     n = len(emb)
     out_i, out_j, out_s = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.float32)]
@@ -53,8 +53,7 @@ def similar_pairs(emb: np.ndarray, threshold: float, exact_limit: int = 12_000,
     allidx = np.arange(n)
     if n <= exact_limit:
         for s in range(0, n, _BLOCK):
-            i, j, v = _pairs_in_block(emb[s : s + _BLOCK], allidx[s : s + _BLOCK], emb, allidx,
-                                      threshold)
+            i, j, v = _pairs_in_block(emb[s : s + _BLOCK], allidx[s : s + _BLOCK], emb, allidx, threshold)
             out_i.append(i), out_j.append(j), out_s.append(v)
     else:
         cent = spherical_kmeans(emb, k=max(8, int(np.sqrt(n) * 1.5)), seed=seed)
@@ -71,8 +70,7 @@ def similar_pairs(emb: np.ndarray, threshold: float, exact_limit: int = 12_000,
     return i[first], j[first], s[first].astype(np.float32)
 
 
-def knn(query: np.ndarray, base: np.ndarray, k: int, exclude_self: bool = False
-        ) -> tuple[np.ndarray, np.ndarray]:
+def knn(query: np.ndarray, base: np.ndarray, k: int, exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Exact k nearest rows of ``base`` for every row of ``query``: (indices, sims), best first.
 
     With ``exclude_self`` (query is base), a row is not its own neighbour.

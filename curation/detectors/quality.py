@@ -75,9 +75,14 @@ class Quality(Detector):
             else:
                 found = issues(req, ans, self.min_repeat_chars)
             for issue, score, why in found:
-                out.append(Finding(
-                    kind="quality", detector=f"{self.name}.{issue}", rows=(ex.row,), score=score,
-                    reason=f"Row {ex.row}: {why}.",
-                    evidence={"issue": issue, "answer_chars": len(ans)},
-                ))
+                out.append(
+                    Finding(
+                        kind="quality",
+                        detector=f"{self.name}.{issue}",
+                        rows=(ex.row,),
+                        score=score,
+                        reason=f"Row {ex.row}: {why}.",
+                        evidence={"issue": issue, "answer_chars": len(ans)},
+                    )
+                )
         return out

@@ -16,8 +16,21 @@ from collections.abc import Sequence
 from curation.detectors.damage import MARKUP, MAX_PAIRWISE, Member, Vocabulary, assess
 from curation.detectors.text import normalize
 
-WEIGHTS = {"truncated": 3.0, "incomplete": 1.0, "wrapper": 1.0, "prefix": 1.5, "closer": 1.0, "shorter": 0.5,
-           "typo": 1.0, "lower": 1.0, "caps": 2.5, "markup": 1.0, "greeting": 0.5, "punct": 0.5, "space": 0.5}
+WEIGHTS = {
+    "truncated": 3.0,
+    "incomplete": 1.0,
+    "wrapper": 1.0,
+    "prefix": 1.5,
+    "closer": 1.0,
+    "shorter": 0.5,
+    "typo": 1.0,
+    "lower": 1.0,
+    "caps": 2.5,
+    "markup": 1.0,
+    "greeting": 0.5,
+    "punct": 0.5,
+    "space": 0.5,
+}
 SUPPORT = 1.0  # taken off per other member with the same normalised request and answer
 LABELS = {  # kind -> what "the other(s)" do, singular and plural
     "truncated": ("cuts the answer short", "cut the answer short"),
@@ -36,14 +49,18 @@ LABELS = {  # kind -> what "the other(s)" do, singular and plural
 }
 
 
-def choose(rows: Sequence[int], requests: Sequence[str], answers: Sequence[str],
-           vocabulary: Vocabulary | None = None) -> tuple[int, str]:
+def choose(
+    rows: Sequence[int], requests: Sequence[str], answers: Sequence[str], vocabulary: Vocabulary | None = None
+) -> tuple[int, str]:
     """The index (into ``rows``) of the member to keep, and why, e.g. "the others add words
     around the request (row 51: “Hi! Quick question:” … “Thanks!”), are lower-cased (row 5)"."""
     members = assess(rows, requests, answers, vocabulary)
     same = Counter((normalize(m.request.raw), normalize(m.answer.raw)) for m in members)
-    scores = [sum(WEIGHTS[k] * v for k, v in m.defects.items())
-              - SUPPORT * (same[normalize(m.request.raw), normalize(m.answer.raw)] - 1) for m in members]
+    scores = [
+        sum(WEIGHTS[k] * v for k, v in m.defects.items())
+        - SUPPORT * (same[normalize(m.request.raw), normalize(m.answer.raw)] - 1)
+        for m in members
+    ]
     central = _centrality(members)
     best = min(range(len(members)), key=lambda i: (round(scores[i], 6), -central[i], members[i].row))
     return best, _explain(members, best, central)
@@ -89,8 +106,11 @@ def _explain(members: list[Member], best: int, central: list[float]) -> str:
     if reworded:
         clauses.append(f"{'are worded differently' if plural else 'is worded differently'} ({_rows(reworded, '')})")
     text = ("the others " if plural else "the other ") + ", ".join(clauses)
-    own = [LABELS[k][0] for k in LABELS if keep.defects[k] and not any(keep.defects[k] <= m.defects[k]
-                                                                      for m in members if m is not keep)]
+    own = [
+        LABELS[k][0]
+        for k in LABELS
+        if keep.defects[k] and not any(keep.defects[k] <= m.defects[k] for m in members if m is not keep)
+    ]
     if own:
         text += f"; row {keep.row} is the least damaged, though it {', '.join(own)}"
     elif reworded and central[best] > max(c for i, c in enumerate(central) if i != best):

@@ -78,8 +78,7 @@ def form_features(request: str) -> np.ndarray:
     tokens += [f"b:{a}_{b}" for a, b in zip(words[:8], words[1:8])]
     for t in tokens:
         v[zlib.crc32(t.encode()) % BUCKETS] = 1.0
-    v[BUCKETS:] = (has_context, text.rstrip().endswith("?"), bool(re.search(r"\d", text)),
-                   min(len(words), 60) / 60)
+    v[BUCKETS:] = (has_context, text.rstrip().endswith("?"), bool(re.search(r"\d", text)), min(len(words), 60) / 60)
     return v
 
 

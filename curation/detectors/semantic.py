@@ -44,14 +44,23 @@ from curation.detectors.neighbors import similar_pairs
 from curation.detectors.rules import fired, rule
 from curation.schema import Finding
 
-NUMBER_REORDER = rule("dup.number_reorder", "prompts give the same numbers in another order (from 1 to 10 / "
-                      "from 10 to 1): other prompts", "numbers in another order", "clears")
-PARAPHRASE_JUDGE = rule("dup.paraphrase_judge", "the paraphrase judge model finds the prompts different",
-                        "the paraphrase judge gives {p}", "clears")
+NUMBER_REORDER = rule(
+    "dup.number_reorder",
+    "prompts give the same numbers in another order (from 1 to 10 / from 10 to 1): other prompts",
+    "numbers in another order",
+    "clears",
+)
+PARAPHRASE_JUDGE = rule(
+    "dup.paraphrase_judge",
+    "the paraphrase judge model finds the prompts different",
+    "the paraphrase judge gives {p}",
+    "clears",
+)
 
 
-def mutual_or_close(i: np.ndarray, j: np.ndarray, s: np.ndarray, n: int, strict: float
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def mutual_or_close(
+    i: np.ndarray, j: np.ndarray, s: np.ndarray, n: int, strict: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs that are each other's most similar pair, or at least ``strict`` similar."""
     best = np.full(n, -1.0)
     np.maximum.at(best, i, s)
@@ -60,8 +69,7 @@ def mutual_or_close(i: np.ndarray, j: np.ndarray, s: np.ndarray, n: int, strict:
     return i[keep], j[keep], s[keep]
 
 
-def cap_neighbours(i: np.ndarray, j: np.ndarray, s: np.ndarray, k: int
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def cap_neighbours(i: np.ndarray, j: np.ndarray, s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keep a pair only if it is among the ``k`` most similar pairs of one of its rows."""
     if not len(i):
         return i, j, s
@@ -113,18 +121,27 @@ class SemanticDuplicates(Detector):
 
     candidate_threshold: float = Field(0.8, ge=0, le=1, description="request cosine to compare a pair at all")
     request_threshold: float = Field(0.9, ge=0, le=1, description="request cosine: reworded but the same request")
-    request_related: float = Field(0.8, ge=0, le=1, description="request cosine: the same request if one's "
-                                   "content words are all in the other")
+    request_related: float = Field(
+        0.8, ge=0, le=1, description="request cosine: the same request if one's content words are all in the other"
+    )
     answer_threshold: float = Field(0.92, ge=0, le=1, description="answer cosine: reworded but the same answer")
-    paraphrase_threshold: float = Field(0.7, ge=0, le=1, description="prompt-only: cosine for mutual nearest neighbours")
-    paraphrase_strict: float = Field(0.92, ge=0, le=1, description="prompt-only: cosine that needs no mutual-neighbour check")
+    paraphrase_threshold: float = Field(
+        0.7, ge=0, le=1, description="prompt-only: cosine for mutual nearest neighbours"
+    )
+    paraphrase_strict: float = Field(
+        0.92, ge=0, le=1, description="prompt-only: cosine that needs no mutual-neighbour check"
+    )
     max_neighbours: int = Field(10, ge=1, description="pairs kept per row (large identical clusters)")
-    same_answer_request: float = Field(0.5, ge=0, le=1, description="request cosine: a reworded request "
-                                       "if the answers are identical and specific")
+    same_answer_request: float = Field(
+        0.5, ge=0, le=1, description="request cosine: a reworded request if the answers are identical and specific"
+    )
     same_answer_words: int = Field(6, ge=1, description="words an identical answer needs to count as specific")
-    paraphrase_judge_model: str | None = Field(None, description="prompt-only: a duplicate-question "
-                                               "cross-encoder (model id or local path) that decides "
-                                               "candidate paraphrases instead of the cosine rules")
+    paraphrase_judge_model: str | None = Field(
+        None,
+        description="prompt-only: a duplicate-question "
+        "cross-encoder (model id or local path) that decides "
+        "candidate paraphrases instead of the cosine rules",
+    )
     paraphrase_judge_threshold: float = Field(0.5, ge=0, le=1, description="judge probability for a paraphrase")
     _check_judge_model = field_validator("paraphrase_judge_model")(check_model_ref)
 
@@ -138,8 +155,11 @@ class SemanticDuplicates(Detector):
         f = fields(ctx)
         emb = request_embeddings(ctx)
         # with answers, only requests this close can be the same (see matching.compare_requests)
-        thr = min(self.candidate_threshold, self.paraphrase_threshold) if f.prompt_only else \
-            min(self.candidate_threshold, self.request_related)
+        thr = (
+            min(self.candidate_threshold, self.paraphrase_threshold)
+            if f.prompt_only
+            else min(self.candidate_threshold, self.request_related)
+        )
         i, j, s = similar_pairs(emb, thr)
         shape = np.array([f.same_shape(a, b) for a, b in zip(i.tolist(), j.tolist())], bool)
         i, j, s = cap_neighbours(i[shape], j[shape], s[shape], self.max_neighbours)
@@ -173,8 +193,7 @@ class SemanticDuplicates(Detector):
             for x in range(len(g)):
                 for y in range(x + 1, len(g)):
                     a, b = g[x], g[y]
-                    if (sims[x, y] >= self.same_answer_request and (a, b) not in have
-                            and f.same_shape(a, b)):
+                    if sims[x, y] >= self.same_answer_request and (a, b) not in have and f.same_shape(a, b):
                         extra.append((a, b, float(sims[x, y])))
         if not extra:
             return i, j, s
@@ -185,9 +204,13 @@ class SemanticDuplicates(Detector):
 
     def _judge_pairs(self, ctx, ii, jj, ss) -> list:
         f = fields(ctx)
-        thr = {"request_semantic": self.request_threshold, "request_related": self.request_related,
-               "answer_semantic": self.answer_threshold, "same_answer_request": self.same_answer_request,
-               "same_answer_words": self.same_answer_words}
+        thr = {
+            "request_semantic": self.request_threshold,
+            "request_related": self.request_related,
+            "answer_semantic": self.answer_threshold,
+            "same_answer_request": self.same_answer_request,
+            "same_answer_words": self.same_answer_words,
+        }
         # judgements of the same two rows' texts, model and thresholds are reused (the cosines
         # follow from the embedded texts, which the key holds, and the model)
         memo, model = pair_memo(ctx), embedder_key(ctx)
@@ -197,8 +220,14 @@ class SemanticDuplicates(Detector):
         for k in todo:
             first[k] = judge_pair(*f.pair(ii[k], jj[k]), req_cos=ss[k], **thr)
         # answers the lexical checks left open (same request, different words, no conflict)
-        open_ = [k for k in todo if first[k].request.same and first[k].answer is not None
-                 and not first[k].answer.same and wording_only(first[k].answer.conflicts)]
+        open_ = [
+            k
+            for k in todo
+            if first[k].request.same
+            and first[k].answer is not None
+            and not first[k].answer.same
+            and wording_only(first[k].answer.conflicts)
+        ]
         if open_:
             vecs = answer_embeddings(ctx, [x for k in open_ for x in (ii[k], jj[k])])
             for k in open_:

@@ -15,26 +15,212 @@ _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)*(?:\.\d+)?%?")
 STOPWORDS = frozenset(
-    ["a", "an", "the", "and", "or", "but", "if", "then", "else", "of", "to", "in", "on", "at", "by", "for", "with", "from", "into", "onto", "over", "under", "about", "above", "below", "up", "down", "out", "off", "as", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "doing", "have", "has", "had", "having", "i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "you", "your", "yours", "he", "him", "his", "she", "her", "hers", "it", "its", "they", "them", "their", "theirs", "this", "that", "these", "those", "there", "here", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "all", "any", "both", "each", "few", "more", "most", "other", "some", "such", "no", "nor", "not", "only", "own", "same", "so", "than", "too", "very", "can", "will", "just", "should", "could", "would", "may", "might", "must", "shall", "s", "t", "don't", "doesn't", "isn't", "aren't", "wasn't", "weren't", "can't", "cannot", "won't", "i'm", "it's", "that's", "what's", "let's", "please", "thanks", "thank", "also", "get", "got", "one", "ones", "like", "really", "much", "many", "way", "ways", "now"]
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "then",
+        "else",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "into",
+        "onto",
+        "over",
+        "under",
+        "about",
+        "above",
+        "below",
+        "up",
+        "down",
+        "out",
+        "off",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "do",
+        "does",
+        "did",
+        "done",
+        "doing",
+        "have",
+        "has",
+        "had",
+        "having",
+        "i",
+        "me",
+        "my",
+        "mine",
+        "myself",
+        "we",
+        "us",
+        "our",
+        "ours",
+        "you",
+        "your",
+        "yours",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "hers",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "theirs",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "all",
+        "any",
+        "both",
+        "each",
+        "few",
+        "more",
+        "most",
+        "other",
+        "some",
+        "such",
+        "no",
+        "nor",
+        "not",
+        "only",
+        "own",
+        "same",
+        "so",
+        "than",
+        "too",
+        "very",
+        "can",
+        "will",
+        "just",
+        "should",
+        "could",
+        "would",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "s",
+        "t",
+        "don't",
+        "doesn't",
+        "isn't",
+        "aren't",
+        "wasn't",
+        "weren't",
+        "can't",
+        "cannot",
+        "won't",
+        "i'm",
+        "it's",
+        "that's",
+        "what's",
+        "let's",
+        "please",
+        "thanks",
+        "thank",
+        "also",
+        "get",
+        "got",
+        "one",
+        "ones",
+        "like",
+        "really",
+        "much",
+        "many",
+        "way",
+        "ways",
+        "now",
+    ]
 )
 NEGATIONS = frozenset(
-    ["no", "not", "never", "none", "nobody", "nothing", "neither", "nor", "cannot", "can't", "don't", "doesn't", "didn't", "isn't", "aren't", "wasn't", "weren't", "won't", "wouldn't", "shouldn't", "couldn't", "hasn't", "haven't", "hadn't", "without", "false", "incorrect"]
+    [
+        "no",
+        "not",
+        "never",
+        "none",
+        "nobody",
+        "nothing",
+        "neither",
+        "nor",
+        "cannot",
+        "can't",
+        "don't",
+        "doesn't",
+        "didn't",
+        "isn't",
+        "aren't",
+        "wasn't",
+        "weren't",
+        "won't",
+        "wouldn't",
+        "shouldn't",
+        "couldn't",
+        "hasn't",
+        "haven't",
+        "hadn't",
+        "without",
+        "false",
+        "incorrect",
+    ]
 )
 _NUM_WORDS = {
-    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
-    "twenty": "20", "hundred": "100", "thousand": "1000", "million": "1000000",
+    "zero": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "twenty": "20",
+    "hundred": "100",
+    "thousand": "1000",
+    "million": "1000000",
 }
 
 
 @lru_cache(maxsize=1)
 def _punct_table() -> dict[int, str]:
     """Map every punctuation/symbol code point of the BMP to a space (str.translate table)."""
-    return {
-        cp: " "
-        for cp in range(0x10000)
-        if unicodedata.category(chr(cp))[0] in "PS"
-    }
+    return {cp: " " for cp in range(0x10000) if unicodedata.category(chr(cp))[0] in "PS"}
 
 
 def normalize(text: str) -> str:
@@ -97,18 +283,50 @@ def number_sequence(text: str) -> tuple[str, ...]:
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?![a-z])|(?<=;)\s+|\n+")  # not inside "U.S. is", "e.g. a"
 _UNIT_SPELLINGS = {
-    "second": "second seconds", "minute": "minute minutes min mins", "hour": "hour hours hr hrs",
-    "day": "day days", "week": "week weeks", "month": "month months", "year": "year years",
-    "decade": "decade decades", "century": "century centuries", "byte": "byte bytes", "bit": "bit bits",
-    "kb": "kb", "mb": "mb", "gb": "gb", "tb": "tb", "kib": "kib", "mib": "mib", "gib": "gib",
-    "millimeter": "mm", "centimeter": "cm", "meter": "m meter meters metre metres",
-    "kilometer": "km kilometer kilometers kilometre kilometres", "inch": "inch inches",
-    "foot": "foot feet ft", "yard": "yard yards", "mile": "mile miles", "milligram": "mg",
-    "gram": "g gram grams", "kilogram": "kg kilogram kilograms", "pound": "lb lbs pound pounds",
-    "ounce": "ounce ounces oz", "ton": "ton tons", "tonne": "tonne tonnes", "milliliter": "ml",
-    "liter": "l liter liters litre litres", "gallon": "gallon gallons", "cup": "cup cups",
-    "degree": "degree degrees", "celsius": "celsius", "fahrenheit": "fahrenheit", "kelvin": "kelvin",
-    "cent": "cent cents", "dollar": "dollar dollars", "euro": "euro euros",
+    "second": "second seconds",
+    "minute": "minute minutes min mins",
+    "hour": "hour hours hr hrs",
+    "day": "day days",
+    "week": "week weeks",
+    "month": "month months",
+    "year": "year years",
+    "decade": "decade decades",
+    "century": "century centuries",
+    "byte": "byte bytes",
+    "bit": "bit bits",
+    "kb": "kb",
+    "mb": "mb",
+    "gb": "gb",
+    "tb": "tb",
+    "kib": "kib",
+    "mib": "mib",
+    "gib": "gib",
+    "millimeter": "mm",
+    "centimeter": "cm",
+    "meter": "m meter meters metre metres",
+    "kilometer": "km kilometer kilometers kilometre kilometres",
+    "inch": "inch inches",
+    "foot": "foot feet ft",
+    "yard": "yard yards",
+    "mile": "mile miles",
+    "milligram": "mg",
+    "gram": "g gram grams",
+    "kilogram": "kg kilogram kilograms",
+    "pound": "lb lbs pound pounds",
+    "ounce": "ounce ounces oz",
+    "ton": "ton tons",
+    "tonne": "tonne tonnes",
+    "milliliter": "ml",
+    "liter": "l liter liters litre litres",
+    "gallon": "gallon gallons",
+    "cup": "cup cups",
+    "degree": "degree degrees",
+    "celsius": "celsius",
+    "fahrenheit": "fahrenheit",
+    "kelvin": "kelvin",
+    "cent": "cent cents",
+    "dollar": "dollar dollars",
+    "euro": "euro euros",
 }
 UNITS = {spelling: unit for unit, spellings in _UNIT_SPELLINGS.items() for spelling in spellings.split()}
 
@@ -123,7 +341,7 @@ def number_units(text: str) -> dict[str, str]:
     """Each digit number followed by a unit word, mapped to the unit ('72 hours' -> {'72': 'hours'})."""
     out = {}
     for m in _NUMBER.finditer(text):
-        nxt = _WORD.match(text, m.end() + (1 if text[m.end():m.end() + 1] in " -" else 0))
+        nxt = _WORD.match(text, m.end() + (1 if text[m.end() : m.end() + 1] in " -" else 0))
         if nxt and nxt.group().casefold() in UNITS:
             out[m.group().replace(",", "").rstrip("%").lstrip("+")] = nxt.group().casefold()
     return out
@@ -139,13 +357,16 @@ def has_negation(text: str) -> bool:
     return any(w in NEGATIONS for w in words(text))
 
 
-_CAP = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w'’-]*(?:[ \t]+(?:of[ \t]+|de[ \t]+|the[ \t]+)?[A-Z][\w'’-]*)*)",
-                  re.MULTILINE)
+_CAP = re.compile(
+    r"(?<![.!?]\s)(?<!^)\b([A-Z][\w'’-]*(?:[ \t]+(?:of[ \t]+|de[ \t]+|the[ \t]+)?[A-Z][\w'’-]*)*)", re.MULTILINE
+)
 _INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
 _COMPOUND = re.compile(r"\w+(?:['’-]\w+)*")
-_IDENTIFIER = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+|www\.\S+|"
-                         r"\b(?:[\w-]+\.)+(?:com|org|net|io|app|dev|ai|edu|gov|co|info|uk|de|fr)\b(?:/\S*)?",
-                         re.IGNORECASE)
+_IDENTIFIER = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+|www\.\S+|"
+    r"\b(?:[\w-]+\.)+(?:com|org|net|io|app|dev|ai|edu|gov|co|info|uk|de|fr)\b(?:/\S*)?",
+    re.IGNORECASE,
+)
 
 
 def named_terms(text: str) -> frozenset[str]:
@@ -162,8 +383,9 @@ def named_terms(text: str) -> frozenset[str]:
     if len(long_words) >= 4 and sum(w[0].isupper() for w in long_words) >= 0.75 * len(long_words):
         return ids
     text = _INDENT.sub("", _IDENTIFIER.sub(" ", text))
-    return ids | frozenset(stem(w.casefold()) for m in _CAP.finditer(text) for w in m.group(1).split()
-                           if w.casefold() not in STOPWORDS)
+    return ids | frozenset(
+        stem(w.casefold()) for m in _CAP.finditer(text) for w in m.group(1).split() if w.casefold() not in STOPWORDS
+    )
 
 
 def char_shingles(text: str, n: int = 5) -> set[str]:
@@ -197,17 +419,37 @@ def containment(a: set, b: set) -> float:
 
 # the same quantity in another unit: "100 degrees Celsius" is "212 °F", "5 km" is "5000 m"
 _SCALE = {  # unit -> (dimension, factor to the dimension's base unit)
-    "millimeter": ("length", 0.001), "centimeter": ("length", 0.01), "meter": ("length", 1.0),
-    "kilometer": ("length", 1000.0), "inch": ("length", 0.0254), "foot": ("length", 0.3048),
-    "yard": ("length", 0.9144), "mile": ("length", 1609.344), "milligram": ("mass", 0.001),
-    "gram": ("mass", 1.0), "kilogram": ("mass", 1000.0), "pound": ("mass", 453.592), "ounce": ("mass", 28.3495),
-    "tonne": ("mass", 1e6), "milliliter": ("volume", 0.001), "liter": ("volume", 1.0),
-    "gallon": ("volume", 3.78541), "second": ("time", 1.0), "minute": ("time", 60.0), "hour": ("time", 3600.0),
-    "day": ("time", 86400.0), "week": ("time", 604800.0), "year": ("time", 31557600.0),
-    "kb": ("data", 1e3), "mb": ("data", 1e6), "gb": ("data", 1e9), "tb": ("data", 1e12),
+    "millimeter": ("length", 0.001),
+    "centimeter": ("length", 0.01),
+    "meter": ("length", 1.0),
+    "kilometer": ("length", 1000.0),
+    "inch": ("length", 0.0254),
+    "foot": ("length", 0.3048),
+    "yard": ("length", 0.9144),
+    "mile": ("length", 1609.344),
+    "milligram": ("mass", 0.001),
+    "gram": ("mass", 1.0),
+    "kilogram": ("mass", 1000.0),
+    "pound": ("mass", 453.592),
+    "ounce": ("mass", 28.3495),
+    "tonne": ("mass", 1e6),
+    "milliliter": ("volume", 0.001),
+    "liter": ("volume", 1.0),
+    "gallon": ("volume", 3.78541),
+    "second": ("time", 1.0),
+    "minute": ("time", 60.0),
+    "hour": ("time", 3600.0),
+    "day": ("time", 86400.0),
+    "week": ("time", 604800.0),
+    "year": ("time", 31557600.0),
+    "kb": ("data", 1e3),
+    "mb": ("data", 1e6),
+    "gb": ("data", 1e9),
+    "tb": ("data", 1e12),
 }
-_TEMPERATURE = re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?)\s*(?:°|º|degrees?\s*|deg\s*)?\s*(celsius|fahrenheit|kelvin|c|f|k)\b",
-                          re.IGNORECASE)
+_TEMPERATURE = re.compile(
+    r"(?<![\w.])(-?\d+(?:\.\d+)?)\s*(?:°|º|degrees?\s*|deg\s*)?\s*(celsius|fahrenheit|kelvin|c|f|k)\b", re.IGNORECASE
+)
 _QUANTITY = re.compile(r"(?<![\w.])(-?\d+(?:[.,]\d+)*)\s*-?\s*([a-zA-Z]+)")
 
 
@@ -220,8 +462,14 @@ def quantities(text: str) -> dict[str, tuple[str, float]]:
         if len(unit) == 1 and not re.search(r"°|º|deg", m.group(0), re.IGNORECASE):
             continue
         v = float(m.group(1))
-        c = {"c": v, "celsius": v, "f": (v - 32) * 5 / 9, "fahrenheit": (v - 32) * 5 / 9,
-             "k": v - 273.15, "kelvin": v - 273.15}[unit]
+        c = {
+            "c": v,
+            "celsius": v,
+            "f": (v - 32) * 5 / 9,
+            "fahrenheit": (v - 32) * 5 / 9,
+            "k": v - 273.15,
+            "kelvin": v - 273.15,
+        }[unit]
         out[m.group(1)] = ("temperature", c)
     for m in _QUANTITY.finditer(text):
         unit = UNITS.get(m.group(2).casefold())
@@ -235,8 +483,11 @@ def quantities(text: str) -> dict[str, tuple[str, float]]:
 def converted(a: str, b: str, tolerance: float = 0.02) -> frozenset[str]:
     """The numbers of ``a`` whose quantity ``b`` states in another unit (within 2%)."""
     qa, qb = quantities(a), quantities(b)
-    return frozenset(n for n, (dim, v) in qa.items()
-                     if any(d == dim and abs(v - w) <= tolerance * max(abs(v), abs(w), 1e-9) for d, w in qb.values()))
+    return frozenset(
+        n
+        for n, (dim, v) in qa.items()
+        if any(d == dim and abs(v - w) <= tolerance * max(abs(v), abs(w), 1e-9) for d, w in qb.values())
+    )
 
 
 _ITEM_SPLIT = re.compile(r"\s*(?:\n+|[,;]|\s\u2022\s)\s*(?:(?:[-*\u2022]|\d+[.)])\s*)?")

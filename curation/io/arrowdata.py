@@ -67,8 +67,9 @@ def read_columnar(source: Source, box: Container) -> Iterator[RawRecord | Chunk]
                 if not box.columns:
                     box.columns, box.schema = list(schema.names), encode_schema(schema)
         except (pa.ArrowException, OSError) as err:
-            raise DataError(file, f"not a readable {_what(source)}: {_first_line(err)}", row or None,
-                            unit="row") from None
+            raise DataError(
+                file, f"not a readable {_what(source)}: {_first_line(err)}", row or None, unit="row"
+            ) from None
 
 
 def _rows(batch: pa.RecordBatch, file: str, position: int, row: int) -> Iterator[RawRecord]:
@@ -83,9 +84,16 @@ def _rows(batch: pa.RecordBatch, file: str, position: int, row: int) -> Iterator
         try:
             yield RawRecord(position + i, row + i + 1, file, batch.slice(i, 1).to_pylist()[0])
         except (UnicodeDecodeError, pa.ArrowException) as err:
-            yield RawRecord(position + i, row + i + 1, file, None, None,
-                            DataError(file, f"unreadable values: {_first_line(err)}", row + i + 1, unit="row",
-                                      position=position + i))
+            yield RawRecord(
+                position + i,
+                row + i + 1,
+                file,
+                None,
+                None,
+                DataError(
+                    file, f"unreadable values: {_first_line(err)}", row + i + 1, unit="row", position=position + i
+                ),
+            )
 
 
 def _files(source: Source) -> Iterator[tuple[str, Iterator[pa.RecordBatch]]]:

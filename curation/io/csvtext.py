@@ -94,8 +94,13 @@ def read_csv(source: Source, box: Container) -> Iterator[RawRecord]:
                     pending = b""
                     continue
                 if len(row) != len(header):
-                    err = DataError(file, f"ragged row: {len(row)} cells but the header has {len(header)}",
-                                    start, header[min(len(row), len(header)) - 1], position=position)
+                    err = DataError(
+                        file,
+                        f"ragged row: {len(row)} cells but the header has {len(header)}",
+                        start,
+                        header[min(len(row), len(header)) - 1],
+                        position=position,
+                    )
                     yield RawRecord(position, start, file, None, pending + raw, err)
                 else:
                     yield RawRecord(position, start, file, dict(zip(header, row)), pending + raw)

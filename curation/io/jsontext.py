@@ -64,9 +64,12 @@ def decode(text: str, file: str, line: int, position: int, start: int = 0) -> tu
     try:
         return DECODER.raw_decode(text, start)
     except json.JSONDecodeError as err:
-        raise DataError(file, f"malformed JSON: {err.msg} at column {err.colno}",
-                        line + text.count("\n", start, min(err.pos, len(text.rstrip(_WS)))),
-                        position=position) from None
+        raise DataError(
+            file,
+            f"malformed JSON: {err.msg} at column {err.colno}",
+            line + text.count("\n", start, min(err.pos, len(text.rstrip(_WS)))),
+            position=position,
+        ) from None
     except _Duplicate as dup:
         key = json.dumps(dup.key)
         first = text.find(key, start)
@@ -76,8 +79,9 @@ def decode(text: str, file: str, line: int, position: int, start: int = 0) -> tu
     except _Constant as bad:
         m = _CONSTANT_FIELD.search(text, start)
         at = line + text.count("\n", start, m.start()) if m else line
-        raise DataError(file, f"{bad} is not valid JSON (write null or a string)", at,
-                        m.group(1) if m else None, position=position) from None
+        raise DataError(
+            file, f"{bad} is not valid JSON (write null or a string)", at, m.group(1) if m else None, position=position
+        ) from None
     except RecursionError:
         raise DataError(file, "JSON nested too deeply to read", line, position=position) from None
 
@@ -90,8 +94,9 @@ def check_text(obj: dict, raw: bytes, file: str, line: int, position: int) -> No
         try:
             json.dumps(value, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
-            raise DataError(file, "text with a lone surrogate (an unpaired \\ud800-\\udfff escape)",
-                            line, key, position=position) from None
+            raise DataError(
+                file, "text with a lone surrogate (an unpaired \\ud800-\\udfff escape)", line, key, position=position
+            ) from None
 
 
 def _record(text: str, raw: bytes, file: str, line: int, position: int, start: int = 0) -> tuple[dict, int]:
@@ -119,13 +124,20 @@ def read_jsonl(source: Source, box: Container) -> Iterator[RawRecord]:
     position, pending = 0, b""
     for path in source.files:
         with open_binary(path, source.compression) as fh:
-            position, pending = yield from _jsonl_lines(fh, _name(source, path), box, position, pending,
-                                                        first_file=path == source.files[0])
+            position, pending = yield from _jsonl_lines(
+                fh, _name(source, path), box, position, pending, first_file=path == source.files[0]
+            )
     box.tail = pending
 
 
-def _jsonl_lines(lines, file: str, box: Container, position: int, pending: bytes,  # noqa: ANN001
-                 first_file: bool):  # noqa: ANN202  (a generator that returns (position, pending))
+def _jsonl_lines(
+    lines,
+    file: str,
+    box: Container,
+    position: int,
+    pending: bytes,  # noqa: ANN001
+    first_file: bool,
+):  # noqa: ANN202  (a generator that returns (position, pending))
     for line, raw in enumerate(lines, 1):
         if line == 1 and raw.startswith(BOM):
             if first_file:
@@ -138,12 +150,12 @@ def _jsonl_lines(lines, file: str, box: Container, position: int, pending: bytes
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as err:
-                raise DataError(file, f"bytes that are not UTF-8 at column {err.start + 1}", line,
-                                position=position) from None
+                raise DataError(
+                    file, f"bytes that are not UTF-8 at column {err.start + 1}", line, position=position
+                ) from None
             obj, end = _record(text, raw, file, line, position)
             if text[end:].strip(_WS):
-                raise DataError(file, f"extra data after the JSON object at column {end + 1}", line,
-                                position=position)
+                raise DataError(file, f"extra data after the JSON object at column {end + 1}", line, position=position)
             if not box.json_style:
                 box.json_style.update(_style(obj, raw))
                 box.newline = "\r\n" if raw.endswith(b"\r\n") else "\n"
@@ -208,8 +220,9 @@ def read_json(source: Source, box: Container) -> Iterator[RawRecord]:
         _whole(text, file)
         yield from _elements(text, i + 1, file, box, wrapped=False)
     else:
-        raise DataError(file, "expected a JSON array of records (or an object holding one array)",
-                        1 + text.count("\n", 0, i))
+        raise DataError(
+            file, "expected a JSON array of records (or an object holding one array)", 1 + text.count("\n", 0, i)
+        )
 
 
 def _whole(text: str, file: str) -> None:

@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from curation.formats import (ID_KEYS, DataError, ReadResult, check_mapping, detect_format, source_id,
-                              to_turns, view)
+from curation.formats import ID_KEYS, DataError, ReadResult, check_mapping, detect_format, source_id, to_turns, view
 from curation.io.csvtext import decode_turn_lists
 from curation.io.records import Chunk, Container, RawRecord
 from curation.io.source import Source, open_source
@@ -49,8 +48,14 @@ class Batch:
 class Reader:
     """Reads one source into batches of validated rows; ``fmt`` None = decided on the input."""
 
-    def __init__(self, source: Source, fmt: str | None = None, mapping: Mapping[str, str] | None = None,
-                 skip_bad: bool = False, keep_examples: bool = False):
+    def __init__(
+        self,
+        source: Source,
+        fmt: str | None = None,
+        mapping: Mapping[str, str] | None = None,
+        skip_bad: bool = False,
+        keep_examples: bool = False,
+    ):
         from curation.formats import FORMATS
 
         if fmt is not None and fmt not in FORMATS:
@@ -127,8 +132,10 @@ class Reader:
                 raise FormatChanged(whole)
         if self.n_examples == 0:
             if self.skipped:
-                raise DataError(self.source.display, f"no valid examples: all {len(self.skipped)} rows are bad; "
-                                                     f"first: {self.skipped[0]}")
+                raise DataError(
+                    self.source.display,
+                    f"no valid examples: all {len(self.skipped)} rows are bad; first: {self.skipped[0]}",
+                )
             raise DataError(self.source.display, "empty file: no examples found")
         self.format = self.used or "messages"
         if self.box.kind in ("csv", "parquet", "hf", "arrow") and self.box.columns:
@@ -154,8 +161,13 @@ class Reader:
             if self.used is None:
                 self.used = detect_format(seen)
                 if self.used is None:
-                    raise DataError(rr.file, f"cannot tell the format from the keys {sorted(rec)[:8]}; "
-                                             "pass --format and --map", rr.line, next(iter(rec), "?"), unit)
+                    raise DataError(
+                        rr.file,
+                        f"cannot tell the format from the keys {sorted(rec)[:8]}; pass --format and --map",
+                        rr.line,
+                        next(iter(rec), "?"),
+                        unit,
+                    )
             turns = to_turns(seen, self.used, rr.file, rr.line, unit)
             turns_json = _ENCODER.encode([[t.role, t.content] for t in turns])
             digest = hashlib.sha256(_utf8(turns_json, turns, rr)).hexdigest()
@@ -163,8 +175,14 @@ class Reader:
             if self.keep_examples:
                 return {}, Example(rr.position, turns, rec, self.used, sid, rr.raw)
             record_json = _record_json(rec, rr)  # queried in SQL by the app (json_extract, contains)
-            return {"row": rr.position, "source_id": sid, "turns_json": turns_json, "record_json": record_json,
-                    "raw": rr.raw, "content_hash": digest}, None
+            return {
+                "row": rr.position,
+                "source_id": sid,
+                "turns_json": turns_json,
+                "record_json": record_json,
+                "raw": rr.raw,
+                "content_hash": digest,
+            }, None
         except DataError as err:
             if self.box.kind == "json" and err.field_name and rr.raw and err.line == rr.line:
                 from curation.io.jsontext import field_line
@@ -182,12 +200,23 @@ class Reader:
         import base64
 
         box = self.box
-        return {**self.source.describe(), "kind": box.kind, "file_sha256": getattr(self, "file_sha256", None),
-                "format_given": self._given_fmt, "mapping": self.mapping, "id_column": self.id_column,
-                "columns": box.columns, "newline": box.newline, "json_style": box.json_style, "unit": box.unit,
-                "n_input": self.n_input, "head": base64.b64encode(box.head).decode(),
-                "tail": base64.b64encode(box.tail).decode(), "sep": base64.b64encode(box.sep).decode(),
-                "schema": base64.b64encode(box.schema).decode() if box.schema else None}
+        return {
+            **self.source.describe(),
+            "kind": box.kind,
+            "file_sha256": getattr(self, "file_sha256", None),
+            "format_given": self._given_fmt,
+            "mapping": self.mapping,
+            "id_column": self.id_column,
+            "columns": box.columns,
+            "newline": box.newline,
+            "json_style": box.json_style,
+            "unit": box.unit,
+            "n_input": self.n_input,
+            "head": base64.b64encode(box.head).decode(),
+            "tail": base64.b64encode(box.tail).decode(),
+            "sep": base64.b64encode(box.sep).decode(),
+            "schema": base64.b64encode(box.schema).decode() if box.schema else None,
+        }
 
 
 def _records(source: Source, box: Container) -> Iterator[RawRecord | Chunk]:
@@ -220,8 +249,11 @@ def _guarded(items: Iterator, source: Source) -> Iterator:
     except DataError:
         raise
     except (OSError, EOFError, zlib.error) as err:
-        raise DataError(source.display, f"cannot read{' the ' + source.compression + ' stream' if source.compression else ''}: "
-                                        f"{getattr(err, 'strerror', None) or err}") from None
+        raise DataError(
+            source.display,
+            f"cannot read{' the ' + source.compression + ' stream' if source.compression else ''}: "
+            f"{getattr(err, 'strerror', None) or err}",
+        ) from None
     except ValueError as err:
         if not source.compression:
             raise
@@ -239,8 +271,9 @@ def _utf8(turns_json: str, turns: tuple[Turn, ...], rr: RawRecord) -> bytes:
         return turns_json.encode("utf-8")
     except UnicodeEncodeError:
         bad = next((i for i, t in enumerate(turns) if _bad_text(t.content)), 0)
-        raise DataError(rr.file, "text with a lone surrogate (an unpaired \\ud800-\\udfff code point)", rr.line,
-                        f"turn {bad}") from None
+        raise DataError(
+            rr.file, "text with a lone surrogate (an unpaired \\ud800-\\udfff code point)", rr.line, f"turn {bad}"
+        ) from None
 
 
 def _bad_text(text: str) -> bool:
@@ -264,8 +297,13 @@ def _record_json(rec: Mapping[str, Any], rr: RawRecord) -> str:
     return text
 
 
-def read_all(path: str | Path | Any, fmt: str | None = None, mapping: Mapping[str, str] | None = None,
-             skip_bad: bool = False, file_type: str | None = None) -> ReadResult:
+def read_all(
+    path: str | Path | Any,
+    fmt: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    skip_bad: bool = False,
+    file_type: str | None = None,
+) -> ReadResult:
     """The whole input as a list of Examples (for scripts and tests; ingest streams instead)."""
     source = open_source(path, file_type)
     try:

@@ -83,8 +83,9 @@ def conform(rec: dict, columns: Sequence[str], r: CuratedRow, strict: bool = Tru
             out[key] = value
         elif value not in (None, "", [], {}) and strict:
             what = f"row {r.row}" if r.row is not None else f"the row added by decision {_did(r)}"
-            raise ExportError(f"{what} has a value for '{key}', a column the source does not have; "
-                              "export to jsonl instead")
+            raise ExportError(
+                f"{what} has a value for '{key}', a column the source does not have; export to jsonl instead"
+            )
         elif value not in (None, "", [], {}):
             out[key] = value  # schemaless containers (JSON) can carry it
     return out
@@ -94,8 +95,13 @@ def _did(r: CuratedRow) -> Any:
     return r.decision.id if r.decision is not None else "?"
 
 
-def out_rows(rows: Sequence[CuratedRow], fmt: str, source: Mapping[str, Any], ids: Mapping[int, Any],
-             chunks: Iterator[tuple[int, int, bytes]] | None = None) -> Iterator[OutRow]:
+def out_rows(
+    rows: Sequence[CuratedRow],
+    fmt: str,
+    source: Mapping[str, Any],
+    ids: Mapping[int, Any],
+    chunks: Iterator[tuple[int, int, bytes]] | None = None,
+) -> Iterator[OutRow]:
     """Included rows in output order. With ``chunks`` (columnar sources) each source row also
     gets its original Arrow row and its exact original values."""
     included = [r for r in rows if r.included]
@@ -126,7 +132,7 @@ def out_rows(rows: Sequence[CuratedRow], fmt: str, source: Mapping[str, Any], id
                 yield OutRow(r, exact[k], arrow=(table, k))
             else:
                 yield OutRow(r, _patched(exact[k], r, fmt, source), arrow=(table, k))
-    for r in included[len(from_source):]:
+    for r in included[len(from_source) :]:
         yield OutRow(r, new_record(r, fmt, source, ids), new_id=_new_id(r, source, ids))
 
 

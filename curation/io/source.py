@@ -58,14 +58,19 @@ class Source:
             h.update(sink.getvalue())
         if self.records is not None:
             for rec in self.records:
-                h.update(json.dumps(rec, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8",
-                                                                                                 "surrogatepass"))
+                h.update(
+                    json.dumps(rec, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8", "surrogatepass")
+                )
         return h.hexdigest()
 
     def describe(self) -> dict:
         """What the manifest and the dataset row keep about the source."""
-        return {"kind": self.kind, "origin": self.origin, "compression": self.compression,
-                "files": [str(p.resolve()) for p in self.files] if self._tmp is None else []}
+        return {
+            "kind": self.kind,
+            "origin": self.origin,
+            "compression": self.compression,
+            "files": [str(p.resolve()) for p in self.files] if self._tmp is None else [],
+        }
 
     def close(self) -> None:
         if self._tmp is not None:
@@ -125,8 +130,11 @@ def _path(path: Path, file_type: str | None) -> Source:
     kind, compression = split_suffix(path)
     kind = file_type or kind
     if kind is None:
-        raise DataError(path, f"unsupported file type '{''.join(path.suffixes) or path.name}' "
-                              f"(use .jsonl, .json, .csv or .parquet, optionally .gz/.zst, or --type)")
+        raise DataError(
+            path,
+            f"unsupported file type '{''.join(path.suffixes) or path.name}' "
+            f"(use .jsonl, .json, .csv or .parquet, optionally .gz/.zst, or --type)",
+        )
     if kind == "hf":
         raise DataError(path, "a Hugging Face dataset is a folder (save_to_disk), not a file")
     if kind == "parquet" and compression:
@@ -218,4 +226,3 @@ def sniff(head: bytes) -> str:
     if not text:
         return "jsonl"
     return "csv"
-

@@ -33,8 +33,9 @@ def _b(source: Mapping[str, Any], key: str) -> bytes:
     return base64.b64decode(source.get(key) or "")
 
 
-def write_jsonl(outs: Iterable[OutRow], path: Path, compression: str | None, source: Mapping[str, Any],
-                with_provenance: bool) -> int:
+def write_jsonl(
+    outs: Iterable[OutRow], path: Path, compression: str | None, source: Mapping[str, Any], with_provenance: bool
+) -> int:
     same = source.get("kind") == "jsonl" and not with_provenance
     style = source.get("json_style") or {}
     newline = (source.get("newline") or "\n").encode()
@@ -57,8 +58,9 @@ def write_jsonl(outs: Iterable[OutRow], path: Path, compression: str | None, sou
     return n
 
 
-def write_json(outs: Iterable[OutRow], path: Path, compression: str | None, source: Mapping[str, Any],
-               with_provenance: bool) -> int:
+def write_json(
+    outs: Iterable[OutRow], path: Path, compression: str | None, source: Mapping[str, Any], with_provenance: bool
+) -> int:
     same = source.get("kind") == "json" and not with_provenance
     style = source.get("json_style") or {}
     sep = _b(source, "sep").decode() if same else ""
@@ -71,12 +73,19 @@ def write_json(outs: Iterable[OutRow], path: Path, compression: str | None, sour
             if same and o.untouched and o.raw is not None:
                 text = o.raw.decode("utf-8", "surrogatepass")
                 stripped = text.lstrip(" \t\r\n,")
-                text = stripped if n == 0 else (text if text.lstrip(" \t\r\n").startswith(",") else
-                                                (sep or ",\n  ") + stripped)
+                text = (
+                    stripped
+                    if n == 0
+                    else (text if text.lstrip(" \t\r\n").startswith(",") else (sep or ",\n  ") + stripped)
+                )
             else:
                 rec = {**o.record, **provenance(o)} if with_provenance else o.record
-                text = dumps(rec, style.get("ensure_ascii", False), style.get("compact", False),
-                             indent=len(base) or 2 if multiline else None)
+                text = dumps(
+                    rec,
+                    style.get("ensure_ascii", False),
+                    style.get("compact", False),
+                    indent=len(base) or 2 if multiline else None,
+                )
                 text = text.replace("\n", "\n" + base) if multiline else text
                 if n:
                     text = (sep or ",\n  ") + text
@@ -86,8 +95,14 @@ def write_json(outs: Iterable[OutRow], path: Path, compression: str | None, sour
     return n
 
 
-def write_csv(outs: Iterable[OutRow], path: Path, compression: str | None, source: Mapping[str, Any],
-              with_provenance: bool, formula_guard: bool) -> int:
+def write_csv(
+    outs: Iterable[OutRow],
+    path: Path,
+    compression: str | None,
+    source: Mapping[str, Any],
+    with_provenance: bool,
+    formula_guard: bool,
+) -> int:
     same = source.get("kind") == "csv" and not with_provenance
     newline = source.get("newline") or "\n"
     if same:
@@ -109,8 +124,11 @@ def write_csv(outs: Iterable[OutRow], path: Path, compression: str | None, sourc
                 rec = conform(rec, columns, o.row)  # an edit or addition stays inside the header
             cells = [cell(rec.get(c)) for c in columns]
             keep = same and o.untouched and o.raw is not None
-            fh.write(o.raw if keep and not (formula_guard and is_dangerous(cells))
-                     else row_bytes(cells, newline, formula_guard))
+            fh.write(
+                o.raw
+                if keep and not (formula_guard and is_dangerous(cells))
+                else row_bytes(cells, newline, formula_guard)
+            )
             n += 1
         if same:
             fh.write(_b(source, "tail"))
@@ -126,8 +144,9 @@ def _union(records: list[dict], first: list[str]) -> list[str]:
     return list(seen)
 
 
-def arrow_parts(outs: Iterable[OutRow], source: Mapping[str, Any], with_provenance: bool,
-                converted: list[str]) -> tuple[Any, Iterator[Any]]:
+def arrow_parts(
+    outs: Iterable[OutRow], source: Mapping[str, Any], with_provenance: bool, converted: list[str]
+) -> tuple[Any, Iterator[Any]]:
     """(schema, tables) of the rows: the source's schema and values for columnar sources, runs
     of untouched rows taken from their chunk at once; for other sources every column's type
     inferred over all rows (a column no type fits becomes JSON text)."""
@@ -147,7 +166,8 @@ def arrow_parts(outs: Iterable[OutRow], source: Mapping[str, Any], with_provenan
         schema, parts = table.schema, iter([(table, outs)])
     if with_provenance:
         schema = schema.append(pa.field("curation_status", pa.string())).append(
-            pa.field("curation_decision", pa.int64()))
+            pa.field("curation_decision", pa.int64())
+        )
         return schema, (_with_provenance(t, group) for t, group in parts)
     return schema, (t for t, _ in parts)
 

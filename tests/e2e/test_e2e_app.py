@@ -29,18 +29,27 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "screenshots"
 DEMO = ROOT / "data" / "demo"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
-              pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="playwright is missing")]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
+    pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="playwright is missing"),
+]
 CURATE = [sys.executable, "-m", "cli"]
 ENV = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
 
 
 def curate(*args: str, timeout: float = 900) -> str:
-    done = subprocess.run([*CURATE, *args], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    done = subprocess.run(
+        [*CURATE, *args], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=timeout, check=False
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -49,8 +58,16 @@ def build(ws: Path) -> str:
     """The demo workspace when possible, else the fixture; returns which."""
     have_scan = importlib.util.find_spec("curation.scan") is not None
     if (DEMO / "train.jsonl").exists() and (DEMO / "reference.jsonl").exists() and have_scan:
-        curate("scan", str(DEMO / "train.jsonl"), "--reference", str(DEMO / "reference.jsonl"),
-               "--findings-out", str(ws / "findings.jsonl"), "-w", str(ws))
+        curate(
+            "scan",
+            str(DEMO / "train.jsonl"),
+            "--reference",
+            str(DEMO / "reference.jsonl"),
+            "--findings-out",
+            str(ws / "findings.jsonl"),
+            "-w",
+            str(ws),
+        )
         source = "demo"
     else:
         sys.path.insert(0, str(ROOT / "tests"))
@@ -66,9 +83,16 @@ def build(ws: Path) -> str:
 
 def add_user(ws: Path, name: str, role: str) -> None:
     """`curate users add`, the password piped on stdin (never on the command line)."""
-    done = subprocess.run([*CURATE, "users", "add", name, "--role", role, "--password-stdin", "-w", str(ws)],
-                          cwd=ROOT, env=ENV, input=password(name) + "\n", capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [*CURATE, "users", "add", name, "--role", role, "--password-stdin", "-w", str(ws)],
+        cwd=ROOT,
+        env=ENV,
+        input=password(name) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -80,15 +104,27 @@ def write_comparison(ws: Path) -> None:
     """A small model comparison so the Compare models page has something to show."""
     folder = ws / "runs" / "compare-demo"
     folder.mkdir(parents=True, exist_ok=True)
-    prompts = [("How much is the Pro plan?", {"raw": "Pro is $15 per month.", "curated": "Pro costs $12 per month."}),
-               ("Can I share a notebook?", {"raw": "No.", "curated": "Yes: open it, click Share, invite by email."})]
-    (folder / "report.json").write_text(json.dumps({
-        "name": "compare-demo", "arms": ["raw", "curated"],
-        "metrics": {"raw": {"accuracy": 0.42}, "curated": {"accuracy": 0.67}},
-        "prompts": [{"id": f"p{i}", "prompt": p} for i, (p, _) in enumerate(prompts)]}))
-    (folder / "generations.jsonl").write_text("".join(
-        json.dumps({"prompt_id": f"p{i}", "arm": arm, "output": text}) + "\n"
-        for i, (_, answers) in enumerate(prompts) for arm, text in answers.items()))
+    prompts = [
+        ("How much is the Pro plan?", {"raw": "Pro is $15 per month.", "curated": "Pro costs $12 per month."}),
+        ("Can I share a notebook?", {"raw": "No.", "curated": "Yes: open it, click Share, invite by email."}),
+    ]
+    (folder / "report.json").write_text(
+        json.dumps(
+            {
+                "name": "compare-demo",
+                "arms": ["raw", "curated"],
+                "metrics": {"raw": {"accuracy": 0.42}, "curated": {"accuracy": 0.67}},
+                "prompts": [{"id": f"p{i}", "prompt": p} for i, (p, _) in enumerate(prompts)],
+            }
+        )
+    )
+    (folder / "generations.jsonl").write_text(
+        "".join(
+            json.dumps({"prompt_id": f"p{i}", "arm": arm, "output": text}) + "\n"
+            for i, (_, answers) in enumerate(prompts)
+            for arm, text in answers.items()
+        )
+    )
 
 
 def free_port() -> int:
@@ -108,9 +144,13 @@ def _start(ws: Path, source: str, tmp_path: Path, env: dict):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with open(tmp_path / "server.log", "w") as log:
-        proc = subprocess.Popen([*CURATE, "app", "--team", "-w", str(ws), "--port", str(port),
-                                 "--address", "127.0.0.1"], cwd=tmp_path, env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [*CURATE, "app", "--team", "-w", str(ws), "--port", str(port), "--address", "127.0.0.1"],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         yield from _serve(proc, url, ws, source, tmp_path)
 
 
@@ -197,8 +237,11 @@ def review_and_export(page, url: str) -> None:
     answer = page.locator('[class*="st-key-gap_answer_"] textarea').first
     answer.wait_for()
     # typed key by key: the single-letter shortcuts (a, k, s, n, u, d, m) must not fire in a text box
-    answer.press_sequentially("Yes. Open the notebook, click Share, and invite your team by email; "
-                              "they can edit at once. Undo, skip and next do not apply here.", delay=5)
+    answer.press_sequentially(
+        "Yes. Open the notebook, click Share, and invite your team by email; "
+        "they can edit at once. Undo, skip and next do not apply here.",
+        delay=5,
+    )
     answer.press("Control+Enter")
     settle(page)
     shot(page, "04-coverage-gaps")
@@ -283,8 +326,10 @@ def test_two_blind_annotators_adjudication_and_a_lockout_in_chromium(blind_serve
         except Exception:
             for name, page in pages.items():
                 page.screenshot(path=str(tmp_path / f"failure-{name}.png"), full_page=True)
-            print(f"failure screenshots in {tmp_path}\n" + "\n".join(
-                f"--- {n}: {p.inner_text('body')[-1500:]}" for n, p in pages.items()))
+            print(
+                f"failure screenshots in {tmp_path}\n"
+                + "\n".join(f"--- {n}: {p.inner_text('body')[-1500:]}" for n, p in pages.items())
+            )
             raise
         finally:
             browser.close()

@@ -33,16 +33,24 @@ def local_server(tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with open(tmp_path / "server.log", "w") as log:
-        proc = subprocess.Popen([*CURATE, "app", "-w", str(ws.root), "--port", str(port), "--address", "127.0.0.1"],
-                                cwd=tmp_path, env=ENV, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [*CURATE, "app", "-w", str(ws.root), "--port", str(port), "--address", "127.0.0.1"],
+            cwd=tmp_path,
+            env=ENV,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         yield from _serve(proc, url, ws.root, "fixture", tmp_path)
 
 
 def settle(page) -> None:
     """Wait until no script run is in flight (Streamlit marks it on the app root)."""
     page.wait_for_timeout(250)
-    page.wait_for_function("!['running', 'rerunRequested'].includes(document.querySelector('[data-testid=stApp]')"
-                           ".getAttribute('data-test-script-state'))", timeout=60_000)
+    page.wait_for_function(
+        "!['running', 'rerunRequested'].includes(document.querySelector('[data-testid=stApp]')"
+        ".getAttribute('data-test-script-state'))",
+        timeout=60_000,
+    )
     page.wait_for_timeout(150)
 
 
@@ -188,8 +196,15 @@ def test_question_mark_lists_every_key_of_the_page(browser_page):
     # the overlay opens at once; if the page's keys were still mounting it fills in when they arrive
     dialog.get_by_text("merge").first.wait_for()
     listed = dialog.inner_text()
-    for key, what in (("M", "merge"), ("K", "keep all"), ("D", "drop"), ("S", "skip"), ("N", "next"),
-                      ("U", "undo"), ("?", "show or hide")):
+    for key, what in (
+        ("M", "merge"),
+        ("K", "keep all"),
+        ("D", "drop"),
+        ("S", "skip"),
+        ("N", "next"),
+        ("U", "undo"),
+        ("?", "show or hide"),
+    ):
         assert key in listed and what in listed, (key, listed)
     page.keyboard.press("Escape")
     dialog.wait_for(state="detached")
@@ -238,6 +253,8 @@ def test_a_bulk_action_over_a_search_then_one_undo_restores_everything(browser_p
     settle(page)
     assert [a for a, _ in decisions(ws)] == ["drop", "drop", "undo", "undo"]
     with sqlite3.connect(ws / "workspace.db") as conn:
-        live = conn.execute("SELECT COUNT(*) FROM decisions WHERE action = 'drop' AND id NOT IN "
-                            "(SELECT undoes FROM decisions WHERE undoes IS NOT NULL)").fetchone()[0]
+        live = conn.execute(
+            "SELECT COUNT(*) FROM decisions WHERE action = 'drop' AND id NOT IN "
+            "(SELECT undoes FROM decisions WHERE undoes IS NOT NULL)"
+        ).fetchone()[0]
     assert live == 0
