@@ -93,6 +93,7 @@ def test_edge_case_categories_count_matching_examples(tmp_path):
     )
     [f] = EdgeCaseCoverage(taxonomy=str(custom)).detect(ctx(rows, None))
     assert f.evidence == {
+        "rules": [{"id": "edge.few_examples", "category": "greeting"}],
         "category": "greeting",
         "label": "Greetings",
         "count": 5,

@@ -29,16 +29,31 @@ def demo_rows():
     return list(read_examples(DEMO).examples)
 
 
-def test_every_duplicate_and_contradiction_on_the_demo_names_registered_rules(demo_rows):
-    found = scan(demo_rows)
+def test_every_finding_of_a_full_demo_scan_names_registered_rules(demo_rows):
+    from curation.scan import run_scan
+
+    demo = DEMO.parent
+    result = run_scan(
+        demo_rows,
+        reference=list(read_examples(demo / "reference.jsonl").examples),
+        eval_set=list(read_examples(demo / "eval.jsonl").examples),
+        embedder=SynonymEncoder(),
+    )
+    found = result.findings
     kinds = {f.kind for f in found}
-    assert {"duplicate", "contradiction"} <= kinds
+    assert {"duplicate", "contradiction", "coverage_gap", "quality"} <= kinds
+    prefixes = {
+        "duplicate": ("dup",),
+        "contradiction": ("contra",),
+        "coverage_gap": ("coverage", "edge"),
+        "quality": ("quality",),
+        "leakage": ("leak",),
+    }
     for f in found:
         ids = [e["id"] for e in f.evidence["rules"]]
         assert ids, f"{f.kind} {f.rows} names no rule"
         assert all(i in rl.RULES for i in ids), ids
-        prefix = rl.PREFIXES[f.kind]
-        assert all(i.startswith(prefix + ".") for i in ids), (f.kind, ids)
+        assert all(i.split(".")[0] in prefixes[f.kind] for i in ids), (f.kind, ids)
     fired = {e["id"] for f in found if f.kind == "contradiction" for e in f.evidence["rules"]}
     # the demo plants changed numbers, swapped yes/no and other facts: several rules fire
     assert {"contra.number_mismatch", "contra.verdict_flip"} <= fired
@@ -69,7 +84,8 @@ def test_rule_ids_are_unique_stable_names_with_descriptions():
     assert len(rl.RULES) >= 30
     for rid, r in rl.RULES.items():
         prefix, _, name = rid.partition(".")
-        assert prefix in rl.PREFIXES.values() and name.replace("_", "").isalnum(), rid
+        assert prefix in {"contra", "dup", "quality", "edge", "coverage", "leak"}, rid
+        assert name.replace("_", "").isalnum(), rid
         assert r.description and r.effect in ("fires", "clears")
     # a text check serves both detectors: it fires a contradiction, it keeps a duplicate apart
     for name in rl.TEXT_CHECKS:
@@ -109,3 +125,13 @@ def test_hits_survive_the_pair_memo_pickle():
     hit = NUMBER_MISMATCH.hit(numbers="6, 8")
     back = pickle.loads(pickle.dumps(hit))
     assert back == "numbers differ (6, 8)" and back.rule == "number_mismatch" and back.detail == {"numbers": "6, 8"}
+
+
+def test_a_leaked_eval_prompt_names_its_match_rule():
+    from curation.detectors.leakage import Leakage
+
+    train = build([("How do I reset my password?", "Open Settings > Account."), ("What is Pro?", "A plan.")])
+    evals = build([("How do I reset my password?", None)])
+    ctx = ScanContext(examples=train, eval_set=evals, embedder=Embedder(encoder=SynonymEncoder()))
+    (found,) = Leakage().detect(ctx)
+    assert [e["id"] for e in found.evidence["rules"]] == ["leak.exact"]

@@ -39,7 +39,14 @@ from curation.detectors.graph import UnionFind
 from curation.detectors.labels import LABEL_STOPWORDS, group_label, label_terms, user_text
 from curation.detectors.labels import script_of  # noqa: F401  (re-exported: it lived here)
 from curation.detectors.neighbors import knn
+from curation.detectors.rules import rule
 from curation.schema import Finding
+
+REFERENCE_REGION = rule(
+    "coverage.reference_region",
+    "a cluster of reference prompts with far less training "
+    "data nearby than its share of the reference (support ratio below the threshold)",
+)
 
 
 def form_text(text: str) -> str:
@@ -303,6 +310,7 @@ class CoverageGaps(Detector):
             reason=f"{len(members)} reference prompts about '{label}' have almost no training "
             f"examples nearby ({share:.0%} of the expected training share).",
             evidence={
+                "rules": [{"id": REFERENCE_REGION.id}],
                 "label": label,
                 "keywords": words,
                 "category": category,

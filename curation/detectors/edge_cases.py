@@ -28,7 +28,18 @@ from curation.detectors import text as tx
 from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.labels import script_of
 from curation.detectors.memo import CODE, SignatureMemo, text_key
+from curation.detectors.rules import rule
 from curation.schema import Example, Finding
+
+FEW_EXAMPLES = rule(
+    "edge.few_examples",
+    "an edge-case category (taxonomy) with fewer training examples than min_count or min_share of the data",
+)
+REFERENCE_SHARE = rule(
+    "edge.reference_share",
+    "an edge-case category the reference prompts need much more "
+    "often than the training data has it (share ratio below max_share_ratio)",
+)
 
 DEFAULT_TAXONOMY = Path(__file__).resolve().parent.parent / "edge_cases.json"
 
@@ -211,6 +222,7 @@ class EdgeCaseCoverage(Detector):
                     reason=f"Edge case '{cat.label}': {len(hits)} training examples, fewer than the "
                     f"{need} wanted; add examples of this kind.",
                     evidence={
+                        "rules": [{"id": FEW_EXAMPLES.id, "category": cat.id}],
                         "category": cat.id,
                         "label": cat.label,
                         "count": len(hits),
@@ -261,6 +273,7 @@ class EdgeCaseCoverage(Detector):
             reason=f"Edge case '{cat.label}': {len(ref_hits)} reference prompts ({ref_share:.1%}) but "
             f"{len(hits)} training examples ({train_share:.1%}); add examples of this kind.",
             evidence={
+                "rules": [{"id": REFERENCE_SHARE.id, "category": cat.id}],
                 "category": cat.id,
                 "label": cat.label,
                 "count": len(hits),

@@ -21,8 +21,19 @@ from curation.detectors.boilerplate import strip_request
 from curation.detectors.features import eval_embeddings, fields, request_embeddings
 from curation.detectors.matching import compare_requests
 from curation.detectors.neighbors import knn
-from curation.detectors.text import normalize
+from curation.detectors.rules import rule
 from curation.schema import Finding
+from curation.detectors.text import normalize
+
+LEAK_RULES = {
+    kind: rule(f"leak.{kind}", f"an eval prompt and a training request match ({how})")
+    for kind, how in {
+        "exact": "identical after normalisation",
+        "near": "an edit-distance ratio at or above near",
+        "contained": "one holds the other",
+        "semantic": "embedding cosine at or above the threshold",
+    }.items()
+}
 
 
 @register
@@ -75,6 +86,7 @@ class Leakage(Detector):
                     reason=f"Eval prompt {ex.row} also appears in training ({', '.join(kinds)} "
                     f"match with row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}).",
                     evidence={
+                        "rules": [{"id": LEAK_RULES[k].id} for k in kinds],
                         "matches": {
                             str(f.rows[i]): {"match": k, "similarity": round(s, 4)}
                             for i, (k, s) in sorted(hits.items())

@@ -16,6 +16,7 @@ from rapidfuzz import fuzz
 
 from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.features import fields
+from curation.detectors.rules import rule
 from curation.schema import Finding
 
 PLACEHOLDERS = re.compile(
@@ -30,6 +31,18 @@ _DANGLING = re.compile(
     r"should|could|has|have|had|not|very|more|most))\s*$",
     re.IGNORECASE,
 )
+
+
+QUALITY_RULES = {
+    name: rule(f"quality.{name}", why)
+    for name, why in {
+        "empty_answer": "the answer is empty",
+        "missing_answer": "the example has no assistant answer",
+        "placeholder": "the answer holds placeholder text (lorem ipsum, TODO, [insert ...], {{...}})",
+        "truncated": "the answer stops mid-sentence, leaves a code block or brackets open",
+        "repeats_request": "the answer repeats the request",
+    }.items()
+}
 
 
 def issues(request: str, answer: str, min_repeat_chars: int = 12) -> list[tuple[str, float, str]]:
@@ -82,7 +95,7 @@ class Quality(Detector):
                         rows=(ex.row,),
                         score=score,
                         reason=f"Row {ex.row}: {why}.",
-                        evidence={"issue": issue, "answer_chars": len(ans)},
+                        evidence={"issue": issue, "answer_chars": len(ans), "rules": [{"id": QUALITY_RULES[issue].id}]},
                     )
                 )
         return out
