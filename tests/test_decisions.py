@@ -316,6 +316,7 @@ while True:
 """
 
 
+@pytest.mark.slow  # long (training or kill -9): the slow suite, run in CI
 def test_a_killed_compound_action_leaves_all_of_it_or_none(fx, tmp_path):
     ws, ds = fx
     it = item(ws, ds, "contradiction")

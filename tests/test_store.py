@@ -135,6 +135,7 @@ def _big_file(path: Path, n: int) -> Path:
     return write_jsonl(path, recs)
 
 
+@pytest.mark.slow  # long (training or kill -9): the slow suite, run in CI
 @pytest.mark.parametrize("delay", [0.3, 0.8, 1.5])
 def test_kill_9_during_import_leaves_database_consistent(tmp_path, delay):
     data = _big_file(tmp_path / "big.jsonl", 60_000)

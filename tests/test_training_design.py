@@ -117,6 +117,7 @@ def seeded(tmp_path_factory):
     return out, report
 
 
+@pytest.mark.slow  # long (training or kill -9): the slow suite, run in CI
 def test_every_arm_and_seed_trains_the_same_steps_and_reports_tokens_seen(seeded):
     out, report = seeded
     steps = {(s, a): t["steps"] for s, by in report["training_by_seed"].items() for a, t in by.items()}

@@ -117,6 +117,7 @@ def local_logits(adapter: Path, ref: BaseRef, prompt: str) -> torch.Tensor:
         return PeftModel.from_pretrained(base, str(adapter)).eval()(ids).logits[0]
 
 
+@pytest.mark.slow  # long (training or kill -9): the slow suite, run in CI
 def test_adapter_folder_alone_loads_elsewhere_by_hub_id_with_the_same_logits(hub, trained, tmp_path):
     cache, ref = hub
     result, run_dir = trained

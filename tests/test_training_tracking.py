@@ -49,6 +49,7 @@ def runs_of(client, name: str = tracking.EXPERIMENT):
     return client.search_runs([exp.experiment_id]) if exp else []
 
 
+@pytest.mark.slow  # long (training or kill -9): the slow suite, run in CI
 def test_mlflow_file_store_gets_the_config_loss_curve_metrics_and_adapter(store, tmp_path):
     result = train(CONVS, CFG.with_(report_to="mlflow"), tmp_path / "run", model_loader=tiny_loader)
     (run,) = runs_of(store)
@@ -106,6 +107,7 @@ def test_report_to_none_starts_nothing(tmp_path):
     assert not (tmp_path / "run" / "tracking.json").exists()
 
 
+@pytest.mark.slow  # long (training or kill -9): the slow suite, run in CI
 def test_wandb_runs_offline_into_the_given_folder(tmp_path, monkeypatch):
     pytest.importorskip("wandb")
     monkeypatch.setenv("WANDB_MODE", "offline")

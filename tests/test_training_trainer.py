@@ -128,6 +128,7 @@ train(CONVS, CFG.with_(max_steps=40), {run!r}, progress=lambda info: time.sleep(
 """
 
 
+@pytest.mark.slow  # long (training or kill -9): the slow suite, run in CI
 def test_kill_minus_nine_then_rerun_resumes(tmp_path):
     root = str(Path(__file__).resolve().parents[1])
     run = tmp_path / "run"

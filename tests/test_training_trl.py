@@ -32,6 +32,7 @@ CFG = RunConfig(
 )
 
 
+@pytest.mark.slow  # long (training or kill -9): the slow suite, run in CI
 def test_trl_backend_gives_the_same_report_from_the_same_config(tmp_path):
     ours = train(CONVS, CFG, tmp_path / "ours", model_loader=tiny_loader)
     trl = train(CONVS, CFG.with_(backend="trl"), tmp_path / "trl", model_loader=tiny_loader)
@@ -52,6 +53,7 @@ def test_trl_backend_gives_the_same_report_from_the_same_config(tmp_path):
     assert cfg["r"] == 4 and cfg["lora_alpha"] == 8
 
 
+@pytest.mark.slow  # long (training or kill -9): the slow suite, run in CI
 def test_trl_backend_resumes_after_an_interruption(tmp_path):
     def interrupt(info):
         if info["step"] == 5:
