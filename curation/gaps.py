@@ -215,7 +215,14 @@ def _embedder(cache_dir: Path, settings: Mapping[str, Any]) -> Any:
 
     model_name = settings.get("embedding_model")
     max_seq = settings.get("embedding_max_seq_length", 256)
-    key = (str(cache_dir), model_name, max_seq)
+    backend = settings.get("embedding_backend", "torch")  # scans before backends existed ran torch
+    key = (str(cache_dir), model_name, max_seq, backend)
     if key not in _EMBEDDERS:
-        _EMBEDDERS[key] = Embedder(model_name, cache_dir=Path(cache_dir) / "embeddings", max_seq_length=max_seq)
+        _EMBEDDERS[key] = Embedder(
+            model_name,
+            cache_dir=Path(cache_dir) / "embeddings",
+            max_seq_length=max_seq,
+            backend=backend,
+            onnx_dir=Path(cache_dir) / "onnx",
+        )
     return _EMBEDDERS[key]

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,6 +45,12 @@ class ScanSettings(BaseModel):
     embedding_model: str | None = Field(None, description="sentence-transformers id or path (None: bundled MiniLM)")
     embedding_max_seq_length: int | None = Field(256, description="tokens embedded per text (part of the cache key)")
     embedding_batch_size: int = Field(64, ge=1)
+    embedding_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
+        "auto",
+        description="torch (sentence-transformers), onnx or onnx-int8 (ONNX Runtime; the model is "
+        "exported once into the workspace cache), auto: onnx where onnxruntime is installed",
+    )
+    embedding_device: str = Field("auto", description="cpu, cuda, or auto (cuda when torch sees a GPU)")
     duplicates: Duplicates = Field(default_factory=Duplicates)
     contradiction: Contradictions = Field(default_factory=Contradictions)
     coverage: CoverageGaps = Field(default_factory=CoverageGaps)
@@ -99,6 +105,9 @@ def make_embedder(settings: ScanSettings, cache_dir: str | Path | None, embedder
         cache_dir=cache,
         batch_size=settings.embedding_batch_size,
         max_seq_length=settings.embedding_max_seq_length,
+        backend=settings.embedding_backend,
+        device=settings.embedding_device,
+        onnx_dir=Path(cache_dir) / "onnx" if cache_dir else None,
     )
 
 

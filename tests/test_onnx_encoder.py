@@ -1,0 +1,75 @@
+"""The ONNX Runtime encoder: the same token ids and vectors as sentence-transformers, faster.
+
+The fast tests check the backend choice and the tokenisation shortcut (only a prefix of a
+long text is tokenised) against the bundled tokenizer; the slow one exports the bundled
+MiniLM and compares its vectors with the torch model's on the demo's texts.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from curation.embeddings import DEFAULT_MODEL, Embedder, default_model_path, resolve_backend
+
+ROOT = Path(__file__).resolve().parents[1]
+HAS_ORT = importlib.util.find_spec("onnxruntime") is not None
+needs_ort = pytest.mark.skipif(not HAS_ORT, reason="onnxruntime (the scale extra) is not installed")
+
+
+def demo_texts(n: int) -> list[str]:
+    rows = [json.loads(x) for x in (ROOT / "data" / "demo" / "train.jsonl").read_text().splitlines()[:n]]
+    return [m["content"] for r in rows for m in r["messages"] if m["role"] != "system"]
+
+
+def test_backends_are_named_and_auto_picks_onnx_only_where_it_runs():
+    with pytest.raises(ValueError, match="unknown embedding backend"):
+        resolve_backend("tensorrt", DEFAULT_MODEL)
+    assert resolve_backend("torch", DEFAULT_MODEL) == "torch"
+    assert resolve_backend("auto", DEFAULT_MODEL) == ("onnx" if HAS_ORT else "torch")
+    assert resolve_backend("auto", "/nowhere/model") == "torch"  # not exportable: torch says why later
+
+
+def test_each_backend_caches_its_vectors_apart(tmp_path):
+    keys = {b: Embedder(cache_dir=tmp_path, backend=b, max_seq_length=256).model_key for b in ("torch", "onnx-int8")}
+    assert keys["torch"] != keys["onnx-int8"] and "onnx-int8" in keys["onnx-int8"]
+
+
+@needs_ort
+def test_a_long_text_gets_the_token_ids_of_the_whole_text_from_a_prefix():
+    from tokenizers import Tokenizer
+
+    from curation.onnx_encoder import OnnxEncoder
+
+    enc = OnnxEncoder.__new__(OnnxEncoder)
+    enc.max_seq_length, enc.folder = 32, Path(default_model_path())
+    enc.tokenizer = Tokenizer.from_file(str(enc.folder / "tokenizer.json"))
+    enc.tokenizer.no_padding()
+    enc.tokenizer.no_truncation()
+    words = " ".join(demo_texts(40))
+    texts = ["  short text  ", words, "x" * 5000, words[:300] + " " + "y" * 4000]
+    full = enc.tokenizer.encode_batch([t.strip() for t in texts], add_special_tokens=False)
+    cls, sep = enc.tokenizer.token_to_id("[CLS]"), enc.tokenizer.token_to_id("[SEP]")
+    assert enc._token_ids(texts) == [[cls, *e.ids[:30], sep] for e in full]
+
+
+@pytest.mark.slow
+@needs_ort
+def test_onnx_vectors_match_the_torch_model(tmp_path):
+    texts = demo_texts(120)
+    torch_vecs = Embedder(backend="torch", max_seq_length=256).encode(texts)
+    onnx_vecs = Embedder(backend="onnx", max_seq_length=256, onnx_dir=tmp_path).encode(texts)
+    int8_vecs = Embedder(backend="onnx-int8", max_seq_length=256, onnx_dir=tmp_path).encode(texts)
+    assert onnx_vecs.shape == torch_vecs.shape
+    assert np.min(np.sum(onnx_vecs * torch_vecs, axis=1)) > 0.9999
+    int8_cos = np.sum(int8_vecs * torch_vecs, axis=1)  # int8 is lossy: opt-in only (README)
+    assert int8_cos.mean() > 0.99 and int8_cos.min() > 0.9
+    # what the detectors read: the nearest neighbour of each text is the same one
+    sims_t, sims_o = torch_vecs @ torch_vecs.T, onnx_vecs @ onnx_vecs.T
+    np.fill_diagonal(sims_t, -1)
+    np.fill_diagonal(sims_o, -1)
+    assert (sims_t.argmax(1) == sims_o.argmax(1)).mean() > 0.99
