@@ -45,6 +45,12 @@ class ScanSettings(BaseModel):
     embedding_model: str | None = Field(None, description="sentence-transformers id or path (None: bundled MiniLM)")
     embedding_max_seq_length: int | None = Field(256, description="tokens embedded per text (part of the cache key)")
     embedding_batch_size: int = Field(64, ge=1)
+    embedding_chunk_size: int = Field(
+        2048,
+        ge=1,
+        description="texts embedded and stored per cache shard: an interrupted scan resumes after the "
+        "last stored chunk",
+    )
     embedding_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
         "auto",
         description="torch (sentence-transformers), onnx or onnx-int8 (ONNX Runtime; the model is "
@@ -104,6 +110,7 @@ def make_embedder(settings: ScanSettings, cache_dir: str | Path | None, embedder
         encoder=embedder,
         cache_dir=cache,
         batch_size=settings.embedding_batch_size,
+        chunk_size=settings.embedding_chunk_size,
         max_seq_length=settings.embedding_max_seq_length,
         backend=settings.embedding_backend,
         device=settings.embedding_device,
