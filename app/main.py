@@ -21,6 +21,7 @@ import streamlit as st
 from app.components import context, keys, session_cookie
 from app.components.context import Ctx
 from app.components.text import md, raw_toggle
+from app.lib import jobs
 from curation.busy import BusyError, is_busy
 from curation.signin import SessionPolicy
 
@@ -109,7 +110,11 @@ def sidebar(ctx: Ctx) -> None:
         running = [r for r in ctx.ws.runs() if r["status"] == "running" and r["kind"] in ("scan", "map", "compare")]
         for run in running:
             m = run["metrics"]
-            st.progress(min(1.0, m.get("done", 0) / max(1, m.get("total", 1))), text=f"{run['kind']}: {m.get('stage')}")
+            left = jobs.time_left(m)
+            st.progress(
+                min(1.0, m.get("done", 0) / max(1, m.get("total", 1))),
+                text=f"{run['kind']}: {m.get('stage')}" + (f" · {left}" if left else ""),
+            )
 
 
 def main() -> None:

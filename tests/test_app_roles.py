@@ -258,6 +258,25 @@ def test_scan_runs_as_a_background_job_with_persisted_progress(fx, monkeypatch):
     assert any("Invalid settings" in e.value for e in at.error)
 
 
+def test_a_running_job_reports_its_rate_and_time_left(fx, monkeypatch):
+    ws, ds = fx
+    now, real_time = [100.0], jobs.time.time
+    monkeypatch.setattr(jobs.time, "time", lambda: now[0])
+    report = jobs._reporter(ws, "scan-x", {"dataset": "train"}, "h", "scan")
+    for t, done in ((100.0, 0), (101.0, 100), (102.0, 300)):  # the stage begins; 100 texts in 1 s; 300 in 2 s
+        now[0] = t
+        report("embed", done, 1000)
+    (run,) = ws.runs(kind="scan")
+    assert run["metrics"] == {"stage": "embed", "done": 300, "total": 1000, "rate": 150.0, "eta_s": 4.7}
+    assert jobs.progress_text(run["metrics"]) == "embed · 300 of 1,000 · 150.0/s · about 5 s left"
+    monkeypatch.setattr(jobs.time, "time", real_time)
+    ws.record_run("scan-x", {"dataset": "train"}, "h", "running", run["metrics"], kind="scan")  # updated now
+    at = signed_in("cora", "data")
+    bars = [b.proto.text.replace("\\", "") for b in at.get("progress")]  # markdown-escaped
+    assert any("150.0/s" in b and "about 5 s left" in b for b in bars), bars  # the Data & scans page
+    assert "scan: embed · about 5 s left" in bars  # the sidebar, on every page
+
+
 def test_a_failed_job_reports_why(fx):
     ws, _ = fx
 

@@ -171,7 +171,8 @@ def job_table() -> None:
         label = f"{r['kind']} {r['id']} · {r['config'].get('dataset')} · {status}"
         if status == "running":
             st.progress(
-                min(1.0, m.get("done", 0) / max(1, m.get("total", 1))), text=text.md(f"{label} · {m.get('stage')}")
+                min(1.0, m.get("done", 0) / max(1, m.get("total", 1))),
+                text=text.md(f"{label} · {jobs.progress_text(m)}"),
             )
         elif status == "failed":
             st.error(text.md(f"{label}: {m.get('error')}"))
