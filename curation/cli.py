@@ -10,7 +10,8 @@ from typing import Optional
 
 import typer
 
-from curation.cli_common import DEMO_DIR, DatasetOpt, WorkspaceOpt, _dataset, _fail, _open
+from curation.cli_common import DatasetOpt, WorkspaceOpt, _dataset, _fail, _open
+from curation.demo import DEMO_DIR
 from curation.formats import FORMATS, DataError
 from curation.io.rows import ExportError
 from curation.store import Workspace, WorkspaceError

@@ -3,8 +3,6 @@ workspace, choosing the dataset, and the one-line error with exit status 2."""
 
 from __future__ import annotations
 
-import sys
-import sysconfig
 from pathlib import Path
 from typing import NoReturn, Optional
 
@@ -13,20 +11,6 @@ import typer
 from curation.store import Dataset, Workspace
 
 
-def demo_dir() -> Path:
-    """The built-in demo dataset: ``data/demo`` in a source checkout, else where an installed
-    wheel put it (``<prefix>/share/curation-workbench/demo``; see pyproject's data-files)."""
-    checkout = Path(__file__).resolve().parents[1] / "data" / "demo"
-    if (checkout / "train.jsonl").exists():
-        return checkout
-    for prefix in dict.fromkeys((sys.prefix, sysconfig.get_path("data"))):
-        installed = Path(prefix) / "share" / "curation-workbench" / "demo"
-        if (installed / "train.jsonl").exists():
-            return installed
-    return checkout
-
-
-DEMO_DIR = demo_dir()
 WorkspaceOpt = typer.Option(
     None, "--workspace", "-w", help="Workspace folder (default: $CURATE_WORKSPACE or ./workspace)."
 )

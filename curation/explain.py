@@ -80,8 +80,9 @@ def explain_pair(
     """Replay the scan's pair checks on rows ``row_a`` and ``row_b`` of ``examples``."""
     from curation.detectors.base import ScanContext
     from curation.detectors.features import answer_embeddings, fields, request_embeddings
-    from curation.detectors.graph import DUP_RULES, EXACT
-    from curation.detectors.matching import judge_pair, wording_only
+    from curation.detectors.graph import EXACT, duplicate_edge
+    from curation.detectors.matching import judge_pair
+    from curation.detectors.semantic import needs_answer_cosine
     from curation.scan import ScanSettings, make_embedder
 
     settings = settings or ScanSettings()
@@ -105,33 +106,17 @@ def explain_pair(
         if f.answer[i] and f.answer[j]:
             vecs = answer_embeddings(ctx, [i, j])
             ans_cos = round(float(np.dot(vecs[i], vecs[j])), 4)
-    thr = {
-        "request_semantic": sem.request_threshold,
-        "request_related": sem.request_related,
-        "answer_semantic": sem.answer_threshold,
-        "same_answer_request": sem.same_answer_request,
-        "same_answer_words": sem.same_answer_words,
-    }
+    thr = sem.pair_thresholds()
     # as the scan judges: the lexical checks first; the answer cosine only settles answers
     # those leave open (same request, different words, no conflicting term)
     jd = judge_pair(*f.pair(i, j), req_cos=req_cos, **thr)
-    if (
-        jd.request.same
-        and jd.answer is not None
-        and not jd.answer.same
-        and wording_only(jd.answer.conflicts)
-        and ans_cos is not None
-    ):
+    if needs_answer_cosine(jd) and ans_cos is not None:
         jd = judge_pair(*f.pair(i, j), req_cos=req_cos, ans_cos=ans_cos, **thr)
     request = _match(jd.request, "dup")
     answer = _match(jd.answer, "dup") if jd.answer is not None else None
-    if jd.duplicate:
-        kinds = [("request", jd.request)] + ([("answer", jd.answer)] if jd.answer else [])
-        dup_rules = (
-            [EXACT.id]
-            if all(r.kind == "exact" for _, r in kinds)
-            else [DUP_RULES[f"{n}.{r.kind}"].id for n, r in kinds]
-        )
+    if jd.duplicate:  # the rules of the edge the duplicate graph would draw (an exact copy: dup.exact)
+        exact = jd.request.kind == "exact" and (jd.answer is None or jd.answer.kind == "exact")
+        dup_rules = [EXACT.id] if exact else list(duplicate_edge(i, j, jd).rules)
     else:
         dup_rules = request.rules + (answer.rules if answer else [])
     det = settings.contradiction
@@ -175,16 +160,9 @@ def explain_in_workspace(ws: Any, dataset: Any, row_a: int, row_b: int) -> Expla
     """``explain_pair`` on a stored dataset with its latest scan's settings (today's defaults
     when there is no scan, or one stored by another version), and that scan's findings on
     both rows. The command line and the app both call this."""
-    from curation.scan import ScanSettings
+    from curation.scan import latest_settings
 
-    scan_id = ws.latest_scan_id(dataset.id)
-    settings = ScanSettings()
-    if scan_id is not None:
-        try:
-            settings = ScanSettings.model_validate(ws.scan_info(scan_id).get("settings") or {})
-        except ValueError:  # pydantic's ValidationError: settings of another version
-            settings = ScanSettings()
-    e = explain_pair(ws.examples(dataset.id), row_a, row_b, settings, ws.cache_dir)
+    e = explain_pair(ws.examples(dataset.id), row_a, row_b, latest_settings(ws, dataset.id), ws.cache_dir)
     e.findings = [
         {
             "finding_id": f.finding_id,

@@ -99,6 +99,18 @@ def sort_key(f: Finding) -> tuple:
     return (kind, -round(f.score, 4), f.rows, f.reference_rows, f.detector, f.finding_id)
 
 
+def latest_settings(ws: Any, dataset_id: int) -> ScanSettings:
+    """The settings of the dataset's latest scan; today's defaults when it has none, or when
+    they were stored by another version of the program."""
+    scan_id = ws.latest_scan_id(dataset_id)
+    if scan_id is None:
+        return ScanSettings()
+    try:
+        return ScanSettings.model_validate(ws.scan_info(scan_id).get("settings") or {})
+    except ValueError:  # pydantic's ValidationError
+        return ScanSettings()
+
+
 def make_embedder(settings: ScanSettings, cache_dir: str | Path | None, embedder: Any = None) -> Embedder:
     """An ``Embedder`` for the scan: the given one, a wrapper around a given encoder, or the
     configured model (loaded lazily), caching vectors under ``cache_dir``/embeddings."""

@@ -52,7 +52,7 @@ def test_an_installed_wheel_runs_the_demo_outside_the_checkout(tmp_path):
         [
             str(py),
             "-c",
-            "import curation; from curation.cli_common import DEMO_DIR; print(curation.__file__); print(DEMO_DIR)",
+            "import curation; from curation.demo import DEMO_DIR; print(curation.__file__); print(DEMO_DIR)",
         ],
         check=True,
         capture_output=True,

@@ -18,7 +18,8 @@ from typing import Any, Optional
 
 import typer
 
-from curation.cli_common import DEMO_DIR, DatasetOpt, WorkspaceOpt
+from curation.cli_common import DatasetOpt, WorkspaceOpt
+from curation.demo import DEMO_DIR
 from curation.cli_common import choose_dataset as _dataset
 from curation.cli_common import fail as _fail
 from curation.cli_common import open_workspace as _open

@@ -47,15 +47,10 @@ def _cached_embeddings(ws: Workspace, dataset: Dataset, examples: list[Example])
     """The request embeddings the latest scan cached (same model, same cache key), when every
     request is in the cache; None otherwise (no model is ever loaded here)."""
     try:
-        from curation.scan import ScanSettings, make_embedder
+        from curation.scan import latest_settings, make_embedder
     except ImportError:
         return None
-    scan_id = ws.latest_scan_id(dataset.id)
-    try:
-        settings = ScanSettings.model_validate(ws.scan_info(scan_id)["settings"]) if scan_id else ScanSettings()
-    except ValueError:  # settings of an older program version
-        settings = ScanSettings()
-    embedder = make_embedder(settings, ws.cache_dir)
+    embedder = make_embedder(latest_settings(ws, dataset.id), ws.cache_dir)
     texts = [ex.request for ex in examples]  # what the scan embeds (curation.detectors.features)
     if embedder.cache is None or not texts:
         return None

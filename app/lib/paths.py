@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from curation.cli_common import DEMO_DIR
+from curation.demo import DEMO_DIR
 from curation.store import Workspace
 
 REPO_DATA = DEMO_DIR.parent  # data/ in a checkout; <prefix>/share/curation-workbench when installed

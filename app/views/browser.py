@@ -38,10 +38,13 @@ def row_texts(_ws, root: str, dataset_id: int, content_hash: str) -> list[tuple[
 
 @st.cache_resource(show_spinner="Embedding the requests (cached after the first time)...", max_entries=2)
 def request_vectors(_ws, root: str, dataset_id: int, content_hash: str) -> tuple[list[int], np.ndarray]:
-    from curation.embeddings import Embedder
+    from curation.scan import latest_settings, make_embedder
 
+    # the scan's model, backend and vector cache: rows the scan embedded are not embedded again
     examples = _ws.examples(dataset_id)
-    vecs = Embedder(cache_dir=_ws.cache_dir / "embeddings").encode([ex.user_request or ex.request for ex in examples])
+    vecs = make_embedder(latest_settings(_ws, dataset_id), _ws.cache_dir).encode(
+        [ex.user_request or ex.request for ex in examples]
+    )
     return [ex.row for ex in examples], np.asarray(vecs)
 
 

@@ -112,6 +112,12 @@ def prompt_differences(a: str, b: str, lexical: list[str]) -> tuple[list[str], l
     return with_role_swaps(hard, a, b), soft  # in any two prompts, not only near-identical ones
 
 
+def needs_answer_cosine(jd: PairJudgement) -> bool:
+    """The same request with answers the lexical checks left open (different words, no
+    conflicting term): only the answer cosine can settle them."""
+    return jd.request.same and jd.answer is not None and not jd.answer.same and wording_only(jd.answer.conflicts)
+
+
 @register
 class SemanticDuplicates(Detector):
     """Rows whose request and answer say the same thing, possibly in other words."""
@@ -202,15 +208,19 @@ class SemanticDuplicates(Detector):
         order = np.lexsort((np.r_[j, eb], np.r_[i, ea]))
         return np.r_[i, ea][order], np.r_[j, eb][order], np.r_[s, es][order]
 
-    def _judge_pairs(self, ctx, ii, jj, ss) -> list:
-        f = fields(ctx)
-        thr = {
+    def pair_thresholds(self) -> dict[str, float | int]:
+        """The ``judge_pair`` thresholds these settings give (the scan and `curate explain`)."""
+        return {
             "request_semantic": self.request_threshold,
             "request_related": self.request_related,
             "answer_semantic": self.answer_threshold,
             "same_answer_request": self.same_answer_request,
             "same_answer_words": self.same_answer_words,
         }
+
+    def _judge_pairs(self, ctx, ii, jj, ss) -> list:
+        f = fields(ctx)
+        thr = self.pair_thresholds()
         # judgements of the same two rows' texts, model and thresholds are reused (the cosines
         # follow from the embedded texts, which the key holds, and the model)
         memo, model = pair_memo(ctx), embedder_key(ctx)
@@ -220,14 +230,7 @@ class SemanticDuplicates(Detector):
         for k in todo:
             first[k] = judge_pair(*f.pair(ii[k], jj[k]), req_cos=ss[k], **thr)
         # answers the lexical checks left open (same request, different words, no conflict)
-        open_ = [
-            k
-            for k in todo
-            if first[k].request.same
-            and first[k].answer is not None
-            and not first[k].answer.same
-            and wording_only(first[k].answer.conflicts)
-        ]
+        open_ = [k for k in todo if needs_answer_cosine(first[k])]
         if open_:
             vecs = answer_embeddings(ctx, [x for k in open_ for x in (ii[k], jj[k])])
             for k in open_:
