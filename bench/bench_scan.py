@@ -7,21 +7,29 @@ fresh clone: it says so and exits 0), exact-deduplicated, then plants realistic 
 random rows (copies, typos, re-cased, wrapped, truncated answers). Every method runs in its own
 subprocess (so peak memory is its own) on the same file, in one run:
 
-- ours-cold: ``run_scan`` with every default detector (what ``curate scan`` runs), empty
-  embedding cache and memo (bundled MiniLM);
-- ours-warm: the same scan again on the now-filled caches (a re-scan);
+- ours-cold-torch: ``run_scan`` with every default detector (what ``curate scan`` runs), empty
+  embedding cache and memo, the bundled MiniLM on sentence-transformers (torch);
+- ours-cold: the same with the default encoder (ONNX Runtime where installed), in this process;
+- ours-ray-cold: the same on ``--engine ray``: a local Ray with ``--ray-workers`` (2) workers
+  embedding and MinHashing chunks, the rest on the driver;
+- ours-warm: the ONNX scan again on its now-filled caches (a re-scan);
 - ours-dups-warm: the duplicates detector alone on the warm caches (the part SemHash does);
 - semhash: ``SemHash.from_records`` on request + answer columns with the same MiniLM, threshold 0.9;
 - datasketch: MinHash LSH (128 perms, threshold 0.8) over word 3-gram shingles alone.
 
 Precision and recall are measured on planted duplicates: a predicted pair counts when it
 touches a planted row (pairs among untouched source rows are ignored, since the sources
-hold near-duplicates of their own that nobody labelled).
+hold near-duplicates of their own that nobody labelled). Peak memory is the highest sum of
+resident memory over the phase's process and its children (Ray's raylet, object store and
+workers), sampled every 0.2 s, or the process's own peak when higher: for Ray an upper
+bound, since pages shared between its processes count once per process.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import itertools
 import json
 import os
@@ -125,11 +133,41 @@ def plant(pool: list[tuple[str, str]], n: int, seed: int = 7) -> tuple[list[tupl
     return rows, [sorted(g) for g in merged.values()]
 
 
-def run_phase(phase: str, data_file: Path, cache: Path) -> dict:
-    """Run one method in this process and return its pairs, seconds and peak RSS."""
+class PeakMemory:
+    """Highest resident memory of this process plus its children, sampled in a thread."""
+
+    def __init__(self, every: float = 0.2) -> None:
+        import threading
+
+        import psutil
+
+        self.peak, self._stop, self._me = 0, threading.Event(), psutil.Process()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+        self._thread.start()
+
+    def _run(self, every: float) -> None:
+        while not self._stop.is_set():
+            total = 0
+            for p in [self._me, *self._me.children(recursive=True)]:
+                with contextlib.suppress(Exception):  # a child that just exited
+                    total += p.memory_info().rss
+            self.peak = max(self.peak, total)
+            self._stop.wait(every)
+
+    def gib(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        return max(self.peak, own) / 1024**3
+
+
+def run_phase(phase: str, data_file: Path, cache: Path, workers: int = 2) -> dict:
+    """Run one method in this process and return its pairs, seconds and peak memory."""
     rows = [json.loads(line) for line in data_file.open()]
+    memory = PeakMemory()
     t0 = time.perf_counter()
     if phase.startswith("ours"):
+        from curation.engine import make_engine
         from curation.scan import ScanSettings, run_scan
         from curation.schema import Example, Turn
 
@@ -139,9 +177,18 @@ def run_phase(phase: str, data_file: Path, cache: Path) -> dict:
         ]
         # `curate scan` runs every detector; the duplicates-only re-scan is the part SemHash does
         settings = ScanSettings(detectors=["duplicates"]) if phase == "ours-dups-warm" else ScanSettings()
-        res = run_scan(ex, settings=settings, cache_dir=cache)
+        if phase == "ours-cold-torch":
+            settings = ScanSettings(embedding_backend="torch")
+        engine = make_engine("ray", workers=workers) if phase == "ours-ray-cold" else None
+        folder = {"ours-cold-torch": "cache-torch", "ours-ray-cold": "cache-ray"}.get(phase, "cache")
+        try:
+            res = run_scan(ex, settings=settings, cache_dir=cache / folder, engine=engine)
+        finally:
+            if engine is not None:
+                engine.close()
         groups = [f.rows for f in res.findings if f.kind == "duplicate"]
         extra = {"timings": res.timings, "texts_embedded": res.texts_embedded, "counts": res.counts}
+        extra["findings_sha"] = hashlib.sha1(json.dumps([f.to_json() for f in res.findings]).encode()).hexdigest()[:12]
     elif phase == "semhash":
         from semhash import SemHash
 
@@ -165,8 +212,7 @@ def run_phase(phase: str, data_file: Path, cache: Path) -> dict:
         groups = [(i, int(j)) for i, m in enumerate(sigs) for j in lsh.query(m) if int(j) > i]
         extra = {}
     took = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    return {"phase": phase, "seconds": round(took, 1), "peak_gib": round(peak, 2), "groups": groups, **extra}
+    return {"phase": phase, "seconds": round(took, 1), "peak_gib": round(memory.gib(), 2), "groups": groups, **extra}
 
 
 def score(groups: list, planted: list[list[int]]) -> tuple[float, float]:
@@ -196,12 +242,13 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=50_000)
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
     ap.add_argument("--skip", default="", help="comma-separated phases to skip")
+    ap.add_argument("--ray-workers", type=int, default=2)
     ap.add_argument("--phase", help=argparse.SUPPRESS)
     ap.add_argument("--data", help=argparse.SUPPRESS)
     ap.add_argument("--cache", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.phase:
-        print(json.dumps(run_phase(args.phase, Path(args.data), Path(args.cache))))
+        print(json.dumps(run_phase(args.phase, Path(args.data), Path(args.cache), args.ray_workers)))
         return 0
     data = Path(args.shared) / "data"
     if not data.is_dir():
@@ -217,11 +264,13 @@ def main() -> int:
         flush=True,
     )
     skip = set(filter(None, args.skip.split(",")))
-    for phase in ("ours-cold", "ours-warm", "ours-dups-warm", "semhash", "datasketch"):
+    phases = ("ours-cold-torch", "ours-cold", "ours-ray-cold", "ours-warm", "ours-dups-warm", "semhash", "datasketch")
+    for phase in phases:
         if phase in skip:
             continue
         proc = subprocess.run(
-            [sys.executable, __file__, "--phase", phase, "--data", str(data_file), "--cache", str(work / "cache")],
+            [sys.executable, __file__, "--phase", phase, "--data", str(data_file), "--cache", str(work)]
+            + ["--ray-workers", str(args.ray_workers)],
             capture_output=True,
             text=True,
             check=False,
@@ -231,7 +280,7 @@ def main() -> int:
             continue
         out = json.loads(proc.stdout.strip().splitlines()[-1])
         p, r = score(out["groups"], planted)
-        extra = {k: out[k] for k in ("texts_embedded", "timings") if k in out}
+        extra = {k: out[k] for k in ("texts_embedded", "findings_sha", "timings") if k in out}
         print(
             f"{phase:15s} {out['seconds']:8.1f} s  peak {out['peak_gib']:5.2f} GiB  "
             f"precision {p:.3f}  recall {r:.3f}  {json.dumps(extra)}",

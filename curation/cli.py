@@ -244,10 +244,26 @@ def scan(
         "--eval-set",
         help="Eval set: held-out prompts a model is scored on; train/eval leakage is found against it.",
     ),
+    engine_name: str = typer.Option(
+        "local",
+        "--engine",
+        help="Where embedding and MinHash run: local (this process) or ray (Ray workers; same findings).",
+    ),
+    ray_address: Optional[str] = typer.Option(
+        None, "--ray-address", help="Ray cluster to join (auto, ray://host:port); default: start a local Ray."
+    ),
+    ray_workers: Optional[int] = typer.Option(
+        None, "--ray-workers", min=1, help="Ray workers (default: every CPU, or every GPU when the cluster has GPUs)."
+    ),
 ) -> None:
     """Find duplicates, contradictions, coverage gaps, leakage and quality issues; write the findings file."""
+    from curation.engine import make_engine
     from curation.workbench import scan_dataset, write_findings
 
+    if engine_name not in ("local", "ray"):
+        _fail(f"--engine {engine_name}: choose local or ray")
+    if ray_address and engine_name != "ray":
+        _fail("--ray-address needs --engine ray")
     ws = _open(workspace)
     dataset, _, _ = _ingest(ws, input, fmt, _mapping(map_), skip_bad)
     ref = _ingest(ws, reference, None, None, skip_bad, "coverage")[0] if reference else None
@@ -257,13 +273,19 @@ def scan(
     from curation.detectors.judges import JudgeError
 
     try:
+        engine = make_engine(engine_name, ray_address, ray_workers)
+    except RuntimeError as err:  # Ray not installed, or the cluster not reachable
+        progress.close()
+        _fail(str(err))
+    try:
         scan_id, findings, timings = scan_dataset(
-            ws, dataset, ref, settings=settings, progress=progress, eval_set=evals
+            ws, dataset, ref, settings=settings, progress=progress, eval_set=evals, engine=engine
         )
     except JudgeError as err:  # a judge model named in the settings that does not load
         _fail(f"{config}: {err}")
     finally:
         progress.close()
+        engine.close()
     write_findings(findings, findings_out)
     counts: dict[str, int] = {}
     for f in findings:

@@ -171,6 +171,7 @@ class Embedder:
         folder = hashlib.sha1(self.model_key.encode()).hexdigest()[:16]
         self.cache = ShardCache(Path(cache_dir) / folder) if cache_dir else None
         self.n_encoded = 0  # texts actually sent to the model (cache misses), for reports
+        self.engine = None  # curation.engine.RayEngine: chunks are embedded by its workers
 
     def _model_key(self) -> str:
         if self._encoder is not None:
@@ -243,23 +244,67 @@ class Embedder:
         total = len(missing)
         if progress:
             progress("embed", 0, total)
-        for start in range(0, total, self.chunk_size):
-            part = missing[start : start + self.chunk_size]
-            out = self._encode_raw([texts[first[i]] for i in part])
+        parts = [missing[s : s + self.chunk_size] for s in range(0, total, self.chunk_size)]
+        done = 0
+        for k, out in self._chunks([[texts[first[i]] for i in part] for part in parts]):
+            part = parts[k]
             if mat is None:
                 mat = np.empty((len(uniq_keys), out.shape[1]), dtype=np.float32)
             mat[part] = out
             if self.cache is not None:
                 self.cache.add(uniq_keys[part], out)
             self.n_encoded += len(part)
+            done += len(part)
             if progress:
-                progress("embed", min(start + len(part), total), total)
+                progress("embed", done, total)
         self._dim = mat.shape[1]
         return mat[inverse.ravel()]
+
+    def _chunks(self, chunks: list[list[str]]):
+        """``(index, vectors)`` per chunk of texts: here, or on the engine's workers (as they
+        finish). A chunk is encoded the same way in both places (same batches), so the
+        vectors are the same."""
+        if self.engine is None or self.engine.name == "local" or len(chunks) < 2:
+            for k, chunk in enumerate(chunks):  # one chunk: shipping it would only add latency
+                yield k, self._encode_raw(chunk)
+            return
+        if self.backend.startswith("onnx"):  # export once here, not once per worker
+            from curation.onnx_encoder import exported
+
+            exported(model_folder(self.model), self.onnx_dir, self.max_seq_length or 256)
+        # texts are sorted by length, so the last chunks cost most: hand those out first
+        order = list(range(len(chunks)))[::-1]
+        for k, out in self.engine.map_chunks(EncodeChunk(self), [chunks[i] for i in order]):
+            yield order[k], out
 
     @property
     def dim(self) -> int | None:
         return getattr(self, "_dim", None)
+
+
+class EncodeChunk:
+    """An engine task: embed one chunk of texts exactly as ``Embedder`` does here, with an
+    encoder built once per worker from the same settings (an injected encoder travels
+    pickled)."""
+
+    def __init__(self, emb: Embedder) -> None:
+        self.spec = {
+            "model": emb.model,
+            "encoder": emb._encoder if emb.backend == "injected" else None,
+            "batch_size": emb.batch_size,
+            "max_seq_length": emb.max_seq_length,
+            "device": emb.device,
+            "chunk_size": emb.chunk_size,
+            "backend": "torch" if emb.backend == "injected" else emb.backend,
+            "onnx_dir": str(emb.onnx_dir),
+        }
+        self.state_key = ("embed", emb.model_key, emb.batch_size, emb.device)
+
+    def build(self) -> Embedder:
+        return Embedder(**self.spec)
+
+    def __call__(self, chunk: list[str], state: Embedder | None = None) -> np.ndarray:
+        return (state or self.build())._encode_raw(chunk)
 
 
 def default_model_path() -> str:

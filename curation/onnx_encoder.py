@@ -161,6 +161,15 @@ def export(folder: Path, out: Path, max_seq_length: int) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def exported(folder: str | Path, cache: str | Path, max_seq_length: int) -> Path:
+    """The export folder of a model (``<cache>/<fingerprint>-<max_seq>/``), exported first
+    when it is not there yet."""
+    out = Path(cache) / f"{model_fingerprint(Path(folder))}-{max_seq_length}"
+    if not (out / "model.onnx").is_file():
+        export(Path(folder), out, max_seq_length)
+    return out
+
+
 def quantize(out: Path) -> Path:
     """``model-int8.onnx`` next to ``model.onnx``: int8 weights, activations quantised per
     batch at run time (ONNX Runtime dynamic quantisation); written once."""
@@ -200,9 +209,7 @@ class OnnxEncoder:
         self.folder = Path(folder)
         self.max_seq_length = max_seq_length
         self.batch_size = batch_size
-        out = Path(cache) / f"{model_fingerprint(self.folder)}-{max_seq_length}"
-        if not (out / "model.onnx").is_file():
-            export(self.folder, out, max_seq_length)
+        out = exported(self.folder, cache, max_seq_length)
         self.path = quantize(out) if int8 else out / "model.onnx"
         self.tokenizer = Tokenizer.from_file(str(out / "tokenizer.json"))
         self.tokenizer.no_padding()

@@ -139,6 +139,7 @@ def run_scan(
     embedder: Any = None,
     memo_scope: str | None = None,
     eval_set: Sequence[Example] | None = None,
+    engine: Any = None,
 ) -> ScanResult:
     """Run every configured detector and return their findings, sorted deterministically.
 
@@ -151,9 +152,13 @@ def run_scan(
     ``memo_scope``: the dataset's name when several datasets share ``cache_dir``: each keeps
     its own memo of pair judgements and signatures (see ``memo_folder``), so scanning one
     does not make the next re-scan of another cold.
+    ``engine``: where the row-parallel stages (embedding, MinHash signatures) run, a
+    ``curation.engine.RayEngine`` for example; None runs them here. The findings do not
+    depend on it.
     """
     settings = settings or ScanSettings()
     emb = make_embedder(settings, cache_dir, embedder)
+    emb.engine = engine
     ctx = ScanContext(
         examples=list(examples),
         reference=list(reference) if reference else None,
@@ -161,6 +166,7 @@ def run_scan(
         progress=progress or no_progress,
         memo_dir=memo_folder(Path(cache_dir), memo_scope) if cache_dir else None,
         eval_set=list(eval_set) if eval_set else None,
+        engine=engine,
     )
     timings: dict[str, float] = {}
     findings: list[Finding] = []

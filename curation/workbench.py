@@ -72,9 +72,11 @@ def scan_dataset(
     settings: Any = None,
     progress: Any = None,
     eval_set: Dataset | None = None,
+    engine: Any = None,
 ) -> tuple[int, list[Finding], dict]:
     """Run every configured detector over a stored dataset and store the findings.
-    ``reference``: a coverage reference (coverage gaps); ``eval_set``: an eval set (leakage)."""
+    ``reference``: a coverage reference (coverage gaps); ``eval_set``: an eval set (leakage);
+    ``engine``: where the row-parallel stages run (see ``curation.engine``; None: here)."""
     from curation.scan import run_scan  # detectors pull in numpy/sklearn: load on demand
 
     for given, role, use in ((reference, "coverage", "reference"), (eval_set, "eval", "eval_set")):
@@ -96,6 +98,7 @@ def scan_dataset(
         progress=progress,
         memo_scope=dataset.name,
         eval_set=eval_examples,
+        engine=engine,
     )
     scan_id = ws.add_scan(
         dataset.id,

@@ -37,6 +37,7 @@ class ScanContext:
     cache: dict = field(default_factory=dict)  # per-scan memo shared by detectors
     memo_dir: Path | None = None
     eval_set: Sequence[Example] | None = None
+    engine: object | None = None  # curation.engine: where row-parallel stages run (None: here)
 
 
 class Detector(BaseModel):

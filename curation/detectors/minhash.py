@@ -104,6 +104,20 @@ def candidate_pairs(sig: np.ndarray, bands: int, max_bucket: int = 40) -> set[tu
     return pairs
 
 
+_CHUNK = 20_000  # texts per signature task on a distributed engine
+
+
+class SignatureChunk:
+    """An engine task: MinHash signatures of one chunk of texts."""
+
+    def __init__(self, ngram: int, num_perm: int) -> None:
+        self.ngram, self.num_perm = ngram, num_perm
+
+    def __call__(self, texts: list[str], state: object = None) -> np.ndarray:
+        hashes, docs = shingle_hashes(texts, self.ngram)
+        return signatures(hashes, docs, len(texts), self.num_perm)
+
+
 @register
 class MinHashDuplicates(Detector):
     """Near-duplicate rows (typos, re-casing, wrappers, truncation) via MinHash LSH."""
@@ -135,8 +149,14 @@ class MinHashDuplicates(Detector):
         sig[hit] = cached
         miss = np.flatnonzero(~hit)
         if len(miss):
-            hashes, docs = shingle_hashes([texts[k] for k in miss], self.ngram)
-            sig[miss] = signatures(hashes, docs, len(miss), self.num_perm)
+            task = SignatureChunk(self.ngram, self.num_perm)
+            engine = ctx.engine
+            if engine is None or engine.name == "local" or len(miss) <= _CHUNK:
+                sig[miss] = task([texts[k] for k in miss])
+            else:  # each text's signature depends on that text alone: chunks change nothing
+                parts = [miss[s : s + _CHUNK] for s in range(0, len(miss), _CHUNK)]
+                for k, out in engine.map_chunks(task, [[texts[i] for i in part] for part in parts]):
+                    sig[parts[k]] = out
             memo.store(keys, sig)
         return sig
 

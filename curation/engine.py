@@ -1,0 +1,170 @@
+"""Where a scan's heavy, row-parallel stages run: in this process, or on Ray.
+
+A scan is mostly a few stages that are independent per chunk of rows (embedding the
+texts, MinHash signatures) followed by stages that need every row at once (LSH buckets,
+neighbour search, pair judgement over candidate pairs, the duplicate graph). An engine
+runs the first kind: ``map_chunks(task, chunks)`` calls ``task(chunk)`` for every chunk
+and yields ``(index, result)`` as results arrive. The rest of the scan stays on the
+driver over compact arrays (vectors, signatures, candidate pairs), so both engines run
+the same detector code on the same numbers and give the same findings.
+
+- ``LocalEngine`` (the default): one chunk after another, in this process.
+- ``RayEngine`` (``curate scan --engine ray``): a pool of Ray actors, each holding its own
+  copy of a task's heavy state (the encoder is loaded once per actor, not per chunk).
+  Without an address it starts a local Ray with ``workers`` CPUs; with ``auto`` or
+  ``ray://host:port`` it joins an existing cluster, where every node needs this package
+  installed (the same version as the driver). Actors ask for a GPU when the cluster has
+  them, and the encoder then runs on CUDA.
+
+A task is any picklable callable; one that has heavy state to build once per process
+exposes ``state_key`` (equal keys share the state) and ``build()``; ``__call__(chunk,
+state)`` then receives it. Chunks are cut by the caller, the same way for both engines,
+so every chunk is computed exactly as the local engine computes it (an embedding batch
+never straddles two chunks) and the vectors are bit-identical.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+
+
+class ChunkTask(Protocol):
+    def __call__(self, chunk: Any, state: Any = None) -> Any: ...
+
+
+def _state_of(task: Any, states: dict) -> Any:
+    """The task's per-process state (built on first use), or None for a stateless task."""
+    key = getattr(task, "state_key", None)
+    if key is None:
+        return None
+    if key not in states:
+        states[key] = task.build()
+    return states[key]
+
+
+class LocalEngine:
+    """Run every chunk in this process, in order."""
+
+    name = "local"
+
+    def __init__(self) -> None:
+        self.workers = 1
+        self._states: dict = {}
+
+    def map_chunks(self, task: ChunkTask, chunks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        for i, chunk in enumerate(chunks):
+            yield i, task(chunk, _state_of(task, self._states))
+
+    def describe(self) -> str:
+        return "local (this process)"
+
+    def close(self) -> None:
+        self._states.clear()
+
+
+class _Worker:
+    """A Ray actor: runs tasks on chunks, keeping each task's state between calls."""
+
+    def __init__(self, threads: int) -> None:
+        os.environ["CURATION_ENCODER_THREADS"] = str(threads)
+        self._states: dict = {}
+
+    def run(self, task: Any, chunk: Any) -> Any:
+        return task(chunk, _state_of(task, self._states))
+
+
+class RayEngine:
+    """Run chunks on a pool of Ray actors (``workers`` of them, one CPU each, or one GPU
+    each when the cluster has GPUs and ``gpus`` is not False).
+
+    ``address``: None starts a local Ray on this machine with ``workers`` CPUs; "auto" or
+    "ray://host:port" joins a running cluster (then ``workers`` defaults to its CPUs).
+    """
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, workers: int | None = None, gpus: bool | None = None) -> None:
+        try:
+            import ray
+        except ImportError as exc:
+            raise RuntimeError(
+                "--engine ray needs Ray: pip install 'curation-workbench[scale]' (or pip install 'ray>=2.9')"
+            ) from exc
+        self._ray = ray
+        self.address = address
+        self._started = False
+        if not ray.is_initialized():
+            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR"}
+            if address:
+                kwargs["address"] = address
+            else:
+                kwargs["num_cpus"] = workers or max(1, len(os.sched_getaffinity(0)))
+                kwargs["object_store_memory"] = 256 * 1024**2
+            # the driver's sys.path (a source checkout run without installing) reaches the workers
+            kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": os.pathsep.join(_import_roots())}}
+            ray.init(**kwargs)
+            self._started = True
+        resources = ray.cluster_resources()
+        n_gpu = int(resources.get("GPU", 0))
+        self.use_gpu = bool(n_gpu) if gpus is None else bool(gpus and n_gpu)
+        if workers is None:
+            workers = n_gpu if self.use_gpu else int(resources.get("CPU", 1))
+        self.workers = max(1, workers)
+        actor = ray.remote(_Worker).options(num_cpus=1, num_gpus=1 if self.use_gpu else 0)
+        self._actors = [actor.remote(1) for _ in range(self.workers)]
+
+    def map_chunks(self, task: ChunkTask, chunks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        """Chunks go to idle actors; results come back as they finish (not in order)."""
+        ray = self._ray
+        task_ref = ray.put(task)
+        pending: dict[Any, int] = {}
+        todo = iter(enumerate(chunks))
+        idle = list(self._actors)
+        while True:
+            while idle:
+                nxt = next(todo, None)
+                if nxt is None:
+                    break
+                actor = idle.pop()
+                ref = actor.run.remote(task_ref, nxt[1])
+                pending[ref] = (nxt[0], actor)
+            if not pending:
+                return
+            done, _ = ray.wait(list(pending), num_returns=1)
+            index, actor = pending.pop(done[0])
+            idle.append(actor)
+            yield index, ray.get(done[0])
+
+    def describe(self) -> str:
+        where = self.address or "local"
+        return f"ray ({where}, {self.workers} {'GPU' if self.use_gpu else 'CPU'} worker(s))"
+
+    def close(self) -> None:
+        for a in self._actors:
+            self._ray.kill(a)
+        self._actors = []
+        if self._started:
+            self._ray.shutdown()
+            self._started = False
+
+
+def _import_roots() -> list[str]:
+    """Folders on this process's import path that hold the ``curation`` package or are the
+    project root (so Ray workers import the same code)."""
+    import curation
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(curation.__file__)))
+    return [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]
+
+
+def make_engine(name: str = "local", address: str | None = None, workers: int | None = None) -> Any:
+    """An engine by name: "local" or "ray" (see ``RayEngine``)."""
+    if name == "local":
+        if address:
+            raise ValueError("--ray-address needs --engine ray")
+        return LocalEngine()
+    if name == "ray":
+        return RayEngine(address=address, workers=workers)
+    raise ValueError(f"unknown engine {name!r}: local or ray")

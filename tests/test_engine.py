@@ -1,0 +1,115 @@
+"""Engines: where the row-parallel stages run. The findings must not depend on it.
+
+Ray itself is exercised by the slow test (``test_engine_ray_slow.py``); here a stand-in
+engine returns chunks in reverse order from pickled copies of each task (what Ray does:
+results arrive out of order, computed by another process's copy of the task), so the
+assembly of vectors, signatures and findings is checked without starting Ray.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from test_detectors_support import MIXED, REFERENCE, SynonymEncoder
+
+from curation.detectors.minhash import SignatureChunk
+from curation.embeddings import Embedder, EncodeChunk, HashingEncoder
+from curation.engine import LocalEngine, _state_of, make_engine
+from curation.scan import ScanSettings, run_scan
+
+
+class ReversedEngine:
+    """Runs each chunk on an unpickled copy of the task and yields the last chunk first."""
+
+    name = "reversed"
+    workers = 2
+
+    def __init__(self) -> None:
+        self.chunks_run = 0
+        self._states: dict = {}
+
+    def map_chunks(self, task, chunks):
+        copy = pickle.loads(pickle.dumps(task))
+        out = [(i, copy(c, _state_of(copy, self._states))) for i, c in enumerate(chunks)]
+        self.chunks_run += len(chunks)
+        yield from reversed(out)
+
+    def close(self) -> None:
+        pass
+
+
+TEXTS = [f"How many days does refund number {i} take to arrive, roughly?" for i in range(23)] + ["short", "x"]
+
+
+def test_chunks_from_an_engine_land_in_their_rows_and_the_cache(tmp_path):
+    here = Embedder(encoder=HashingEncoder(64), cache_dir=tmp_path / "a", chunk_size=4)
+    there = Embedder(encoder=HashingEncoder(64), cache_dir=tmp_path / "b", chunk_size=4)
+    there.engine = engine = ReversedEngine()
+    seen = []
+    want = here.encode(TEXTS + TEXTS[:3])
+    got = there.encode(TEXTS + TEXTS[:3], progress=lambda s, d, t: seen.append((d, t)))
+    np.testing.assert_array_equal(got, want)
+    assert engine.chunks_run == 7  # 25 unique texts in chunks of 4
+    assert there.n_encoded == 25 and seen[-1] == (25, 25)
+    # every chunk was stored: a second embedder on the same cache embeds nothing
+    again = Embedder(encoder=HashingEncoder(64), cache_dir=tmp_path / "b", chunk_size=4)
+    np.testing.assert_array_equal(again.encode(TEXTS), want[: len(TEXTS)])
+    assert again.n_encoded == 0
+
+
+def test_an_encode_task_builds_its_encoder_once_per_worker():
+    task = EncodeChunk(Embedder(encoder=HashingEncoder(32), batch_size=8))
+    engine = LocalEngine()
+    built = []
+    real_build = task.build
+    task.build = lambda: built.append(1) or real_build()
+    out = dict(engine.map_chunks(task, [TEXTS[:5], TEXTS[5:9], TEXTS[9:]]))
+    assert len(built) == 1
+    want = Embedder(encoder=HashingEncoder(32), batch_size=8).encode(TEXTS)
+    np.testing.assert_array_equal(np.concatenate([out[0], out[1], out[2]]), want)
+
+
+def test_minhash_signatures_do_not_depend_on_chunks():
+    task = SignatureChunk(5, 32)
+    whole = task(TEXTS)
+    parts = dict(ReversedEngine().map_chunks(task, [TEXTS[:10], TEXTS[10:]]))
+    np.testing.assert_array_equal(np.concatenate([parts[0], parts[1]]), whole)
+
+
+def test_a_scan_on_another_engine_gives_the_same_findings(tmp_path, monkeypatch):
+    import curation.detectors.minhash as minhash
+
+    monkeypatch.setattr(minhash, "_CHUNK", 7)  # several signature chunks even on a small set
+    settings = ScanSettings(embedding_chunk_size=4)  # several embedding chunks too
+    local = run_scan(MIXED, REFERENCE, settings, embedder=SynonymEncoder(), cache_dir=tmp_path / "local")
+    engine = ReversedEngine()
+    other = run_scan(MIXED, REFERENCE, settings, embedder=SynonymEncoder(), cache_dir=tmp_path / "other", engine=engine)
+    assert engine.chunks_run > len(MIXED) // 4 + len(MIXED) // 7  # the engine did the work
+    assert [f.to_json() for f in other.findings] == [f.to_json() for f in local.findings]
+    assert {"duplicate", "contradiction"} <= set(local.counts)
+
+
+def test_engine_names_are_checked():
+    assert make_engine("local").name == "local"
+    with pytest.raises(ValueError, match="unknown engine 'spark'"):
+        make_engine("spark")
+    with pytest.raises(ValueError, match="--ray-address needs --engine ray"):
+        make_engine("local", address="auto")
+
+
+def test_cli_says_what_is_wrong_with_the_engine_options(tmp_path):
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"instruction": "Say hi", "output": "Hi"}\n')
+    runner = CliRunner()
+    args = ["scan", str(data), "--findings-out", str(tmp_path / "f.jsonl"), "--workspace", str(tmp_path / "ws")]
+    res = runner.invoke(app, [*args, "--engine", "spark"])
+    assert res.exit_code == 2 and "choose local or ray" in res.output
+    res = runner.invoke(app, [*args, "--ray-address", "auto"])
+    assert res.exit_code == 2 and "--ray-address needs --engine ray" in res.output
+    assert not (tmp_path / "ws").exists()  # checked before anything is opened or ingested
