@@ -104,7 +104,10 @@ class RayEngine:
                 kwargs["object_store_memory"] = 256 * 1024**2
             # the driver's sys.path (a source checkout run without installing) reaches the workers
             kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": os.pathsep.join(_import_roots())}}
-            ray.init(**kwargs)
+            try:
+                ray.init(**kwargs)
+            except Exception as exc:  # noqa: BLE001  no cluster there, a version mismatch ...
+                raise RuntimeError(f"could not start or join Ray ({address or 'local'}): {exc}") from exc
             self._started = True
         resources = ray.cluster_resources()
         n_gpu = int(resources.get("GPU", 0))

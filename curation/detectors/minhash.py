@@ -149,14 +149,17 @@ class MinHashDuplicates(Detector):
         sig[hit] = cached
         miss = np.flatnonzero(~hit)
         if len(miss):
+            # a signature depends on its text alone, so chunks change nothing but the memory
+            # the shingle hashes take at once (8 bytes per character of a chunk, twice)
             task = SignatureChunk(self.ngram, self.num_perm)
+            parts = [miss[s : s + _CHUNK] for s in range(0, len(miss), _CHUNK)]
             engine = ctx.engine
-            if engine is None or engine.name == "local" or len(miss) <= _CHUNK:
-                sig[miss] = task([texts[k] for k in miss])
-            else:  # each text's signature depends on that text alone: chunks change nothing
-                parts = [miss[s : s + _CHUNK] for s in range(0, len(miss), _CHUNK)]
-                for k, out in engine.map_chunks(task, [[texts[i] for i in part] for part in parts]):
-                    sig[parts[k]] = out
+            if engine is None or engine.name == "local" or len(parts) < 2:
+                results = ((k, task([texts[i] for i in part])) for k, part in enumerate(parts))
+            else:
+                results = engine.map_chunks(task, [[texts[i] for i in part] for part in parts])
+            for k, out in results:
+                sig[parts[k]] = out
             memo.store(keys, sig)
         return sig
 

@@ -1,0 +1,69 @@
+"""Embedding on a GPU: the device choice and the batch size from free memory (CPU, always
+run), and, marked ``cuda`` and skipped where torch sees no GPU, the bundled MiniLM on
+``cuda`` giving the vectors it gives on the CPU."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import curation.embeddings as embeddings
+from curation.embeddings import Embedder, resolve_device
+from curation.onnx_encoder import gpu_batch_size
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+def test_batch_size_grows_with_free_memory_within_bounds():
+    sizes = [gpu_batch_size(gib * 1024**3, 256) for gib in (0, 1, 8, 40, 140)]
+    assert sizes == sorted(sizes)
+    assert sizes[0] == 16 and sizes[-1] == 4096
+    assert 16 < sizes[2] < 4096
+    # longer inputs take more memory per row: fewer rows per batch
+    assert gpu_batch_size(8 * 1024**3, 512) < gpu_batch_size(8 * 1024**3, 128)
+
+
+def test_auto_device_follows_what_the_backend_sees(monkeypatch):
+    assert resolve_device("cpu") == "cpu" and resolve_device("cuda") == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto", "torch") == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto", "torch") == "cpu"
+    ort = pytest.importorskip("onnxruntime")
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    assert resolve_device("auto", "onnx") == "cuda"
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CPUExecutionProvider"])
+    assert resolve_device("auto", "onnx-int8") == "cpu"
+
+
+def test_an_encoder_loaded_on_cuda_takes_its_batch_size_from_free_memory(monkeypatch):
+    """The load path on a GPU, with the model load and the memory query stubbed (CPU)."""
+    loaded = []
+    monkeypatch.setattr(embeddings, "resolve_device", lambda device, backend="torch": "cuda")
+    monkeypatch.setattr(
+        embeddings, "load_sentence_transformer", lambda model, device, seq: loaded.append(device) or object()
+    )
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda: (20 * 1024**3, 80 * 1024**3))
+    emb = Embedder(backend="torch", device="auto", batch_size=64, max_seq_length=256)
+    emb.encoder  # noqa: B018  loads
+    assert loaded == ["cuda"]
+    assert emb.batch_size == gpu_batch_size(20 * 1024**3, 256) > 64
+
+
+@pytest.mark.cuda
+@cuda
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_minilm_on_cuda_gives_the_cpu_vectors(tmp_path, backend):
+    if backend == "onnx":
+        ort = pytest.importorskip("onnxruntime")
+        if "CUDAExecutionProvider" not in ort.get_available_providers():
+            pytest.skip("onnxruntime has no CUDA provider here")
+    texts = [f"How long does refund number {i} take?" for i in range(50)] + ["A much longer text " * 40]
+    cpu = Embedder(backend=backend, device="cpu", onnx_dir=tmp_path).encode(texts)
+    gpu_emb = Embedder(backend=backend, device="auto", onnx_dir=tmp_path)
+    gpu = gpu_emb.encode(texts)
+    assert gpu_emb.batch_size >= 64
+    cos = (cpu * gpu).sum(axis=1)
+    assert cos.min() > 0.9999, cos.min()
+    np.testing.assert_allclose(np.linalg.norm(gpu, axis=1), 1.0, atol=1e-5)
