@@ -201,6 +201,7 @@ class OnnxEncoder:
         int8: bool = False,
         device: str = "cpu",
         batch_size: int = 64,
+        max_batch_tokens: int = 8192,
         threads: int | None = None,
     ) -> None:
         import onnxruntime as ort
@@ -209,6 +210,9 @@ class OnnxEncoder:
         self.folder = Path(folder)
         self.max_seq_length = max_seq_length
         self.batch_size = batch_size
+        # rows x padded width per batch: bounds the activations (and ONNX Runtime's arena,
+        # which keeps its peak) whatever the text lengths; short texts still batch by rows
+        self.max_batch_tokens = max_batch_tokens
         out = exported(self.folder, cache, max_seq_length)
         self.path = quantize(out) if int8 else out / "model.onnx"
         self.tokenizer = Tokenizer.from_file(str(out / "tokenizer.json"))
@@ -260,8 +264,7 @@ class OnnxEncoder:
         order = sorted(range(len(ids)), key=lambda k: (len(ids[k]), k))
         size = batch_size or self.batch_size
         out: np.ndarray | None = None
-        for s in range(0, len(order), size):
-            part = order[s : s + size]
+        for part in _batches(order, [len(x) for x in ids], size, self.max_batch_tokens):
             width = max(len(ids[k]) for k in part)
             inp = np.zeros((len(part), width), np.int64)
             mask = np.zeros((len(part), width), np.int64)
@@ -275,3 +278,19 @@ class OnnxEncoder:
                 out = np.empty((len(texts), vec.shape[1]), np.float32)
             out[part] = vec
         return out
+
+
+def _batches(order: list[int], lengths: list[int], rows: int, tokens: int) -> list[list[int]]:
+    """Cut ``order`` (sorted by length, shortest first) into batches of at most ``rows`` rows
+    and at most ``tokens`` padded tokens (rows x the longest row's length); a row longer than
+    ``tokens`` goes alone."""
+    out: list[list[int]] = []
+    cur: list[int] = []
+    for k in order:
+        if cur and (len(cur) >= rows or (len(cur) + 1) * max(lengths[k], lengths[cur[-1]]) > tokens):
+            out.append(cur)
+            cur = []
+        cur.append(k)
+    if cur:
+        out.append(cur)
+    return out

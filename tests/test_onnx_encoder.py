@@ -73,3 +73,19 @@ def test_onnx_vectors_match_the_torch_model(tmp_path):
     np.fill_diagonal(sims_t, -1)
     np.fill_diagonal(sims_o, -1)
     assert (sims_t.argmax(1) == sims_o.argmax(1)).mean() > 0.99
+
+
+def test_batches_are_bounded_in_rows_and_padded_tokens():
+    from curation.onnx_encoder import _batches
+
+    rng = np.random.default_rng(3)
+    lengths = sorted(rng.integers(3, 258, size=500).tolist()) + [9000]
+    order = list(range(len(lengths)))
+    batches = _batches(order, lengths, rows=64, tokens=8192)
+    assert [k for b in batches for k in b] == order  # every row once, in order
+    for b in batches:
+        width = max(lengths[k] for k in b)
+        assert len(b) <= 64
+        assert len(b) * width <= 8192 or len(b) == 1  # a row longer than the budget goes alone
+    # short texts still fill whole batches of rows; long ones get fewer rows
+    assert len(batches[0]) == 64 and len(batches[-2]) < 64 and batches[-1] == [500]
