@@ -77,9 +77,13 @@ def scan(
     *,
     reference: Dataset | str | int | None = None,
     settings: Any = None,
+    engine: str | Any = None,
 ) -> list[Finding]:
     """Run the detectors (``settings``: a ``ScanSettings`` or a dict of its fields) and store the
-    findings; returns them, highest kind and score first."""
+    findings; returns them, highest kind and score first. ``engine``: "local" (the default),
+    "ray" (a local Ray, started and stopped here) or an engine from ``curation.engine``
+    (for example ``RayEngine(address="auto")``, kept open for the next scan)."""
+    from curation.engine import make_engine
     from curation.scan import ScanSettings
     from curation.workbench import scan_dataset
 
@@ -87,7 +91,13 @@ def scan(
     if isinstance(settings, Mapping):
         settings = ScanSettings.model_validate(settings)
     ref = _ds(ws, reference) if reference is not None else None
-    _, findings, _ = scan_dataset(ws, _ds(ws, dataset), ref, settings=settings)
+    own = isinstance(engine, str)
+    eng = make_engine(engine) if own else engine
+    try:
+        _, findings, _ = scan_dataset(ws, _ds(ws, dataset), ref, settings=settings, engine=eng)
+    finally:
+        if own:
+            eng.close()
     return findings
 
 

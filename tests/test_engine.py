@@ -113,3 +113,19 @@ def test_cli_says_what_is_wrong_with_the_engine_options(tmp_path):
     res = runner.invoke(app, [*args, "--ray-address", "auto"])
     assert res.exit_code == 2 and "--ray-address needs --engine ray" in res.output
     assert not (tmp_path / "ws").exists()  # checked before anything is opened or ingested
+
+
+def test_the_python_api_takes_an_engine(tmp_path):
+    import curation
+
+    ws = curation.Workspace(tmp_path / "ws")
+    rows = [{"instruction": q, "output": a} for (q, a) in [(r.turns[0].content, r.turns[-1].content) for r in MIXED]]
+    ds = curation.ingest(rows, workspace=ws, name="mixed")
+    settings = {"embedding_model": "hashing", "embedding_chunk_size": 4}
+    engine = ReversedEngine()
+    local = curation.scan(ds, workspace=ws, settings=settings)
+    ws2 = curation.Workspace(tmp_path / "ws2")  # its own vector cache: the engine embeds everything
+    ds2 = curation.ingest(rows, workspace=ws2, name="mixed")
+    other = curation.scan(ds2, workspace=ws2, settings=settings, engine=engine)
+    assert engine.chunks_run > 0
+    assert [f.to_json() for f in other] == [f.to_json() for f in local]
