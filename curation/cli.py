@@ -108,6 +108,9 @@ def _mapping(pairs: Optional[list[str]]) -> dict[str, str] | None:
     return out
 
 
+_UNITS = {"embed": "text", "embed requests": "text", "minhash": "row", "semantic pairs": "pair"}
+
+
 def _progress():
     """A tqdm bar per stage for the scan's progress callback."""
     from tqdm import tqdm
@@ -122,7 +125,7 @@ def _progress():
             bar = bars[stage] = tqdm(
                 total=total,
                 desc=stage,
-                unit="it",
+                unit=_UNITS.get(stage, "it"),
                 leave=False,
                 file=sys.stderr,
                 disable=not sys.stderr.isatty() and not os.environ.get("CURATE_PROGRESS"),
