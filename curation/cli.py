@@ -540,7 +540,18 @@ def demo(
         _fail(f"demo data not found at {DEMO_DIR}: run `python data/generate_demo.py`")
     out = workspace / "findings.jsonl"
     scan(
-        train, out, ref if ref.exists() else None, workspace, None, None, False, None, evals if evals.exists() else None
+        train,
+        out,
+        ref if ref.exists() else None,
+        workspace,
+        None,
+        None,
+        False,
+        None,
+        evals if evals.exists() else None,
+        engine_name="local",
+        ray_address=None,
+        ray_workers=None,
     )
     if resolve_all:
         resolve(DEMO_DIR / "resolutions.jsonl", workspace, None, "expert")

@@ -129,3 +129,22 @@ def test_the_python_api_takes_an_engine(tmp_path):
     other = curation.scan(ds2, workspace=ws2, settings=settings, engine=engine)
     assert engine.chunks_run > 0
     assert [f.to_json() for f in other] == [f.to_json() for f in local]
+
+
+def test_curate_demo_scans_on_the_local_engine(tmp_path, monkeypatch):
+    """`curate demo` calls the scan command as a function: every option must be given."""
+    from typer.testing import CliRunner
+
+    import curation.workbench as workbench
+    from cli.main import app
+
+    seen = {}
+
+    def fake_scan(ws, dataset, reference=None, settings=None, progress=None, eval_set=None, engine=None):
+        seen.update(dataset=dataset.name, engine=engine)
+        return 1, [], {}
+
+    monkeypatch.setattr(workbench, "scan_dataset", fake_scan)
+    res = CliRunner().invoke(app, ["demo", "--workspace", str(tmp_path / "ws")])
+    assert res.exit_code == 0, res.output
+    assert seen["dataset"] == "train" and seen["engine"].name == "local"
