@@ -264,8 +264,10 @@ class Embedder:
         """``(index, vectors)`` per chunk of texts: here, or on the engine's workers (as they
         finish). A chunk is encoded the same way in both places (same batches), so the
         vectors are the same."""
-        if self.engine is None or self.engine.name == "local" or len(chunks) < 2:
-            for k, chunk in enumerate(chunks):  # one chunk: shipping it would only add latency
+        from curation.engine import distributed
+
+        if not distributed(self.engine, len(chunks)):
+            for k, chunk in enumerate(chunks):
                 yield k, self._encode_raw(chunk)
             return
         if self.backend.startswith("onnx"):  # export once here, not once per worker

@@ -44,6 +44,12 @@ def _state_of(task: Any, states: dict) -> Any:
     return states[key]
 
 
+def distributed(engine: Any, n_chunks: int) -> bool:
+    """True when ``n_chunks`` chunks should go to ``engine``'s workers: a distributed engine
+    and at least two chunks (one chunk is faster here than shipped to one worker)."""
+    return engine is not None and engine.name != "local" and n_chunks >= 2
+
+
 class LocalEngine:
     """Run every chunk in this process, in order."""
 
@@ -56,9 +62,6 @@ class LocalEngine:
     def map_chunks(self, task: ChunkTask, chunks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
         for i, chunk in enumerate(chunks):
             yield i, task(chunk, _state_of(task, self._states))
-
-    def describe(self) -> str:
-        return "local (this process)"
 
     def close(self) -> None:
         self._states.clear()
@@ -139,10 +142,6 @@ class RayEngine:
             index, actor = pending.pop(done[0])
             idle.append(actor)
             yield index, ray.get(done[0])
-
-    def describe(self) -> str:
-        where = self.address or "local"
-        return f"ray ({where}, {self.workers} {'GPU' if self.use_gpu else 'CPU'} worker(s))"
 
     def close(self) -> None:
         for a in self._actors:
