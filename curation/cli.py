@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -247,17 +247,24 @@ def scan(
         "--eval-set",
         help="Eval set: held-out prompts a model is scored on; train/eval leakage is found against it.",
     ),
-    engine_name: str = typer.Option(
-        "local",
-        "--engine",
-        help="Where embedding and MinHash run: local (this process) or ray (Ray workers; same findings).",
-    ),
-    ray_address: Optional[str] = typer.Option(
-        None, "--ray-address", help="Ray cluster to join (auto, ray://host:port); default: start a local Ray."
-    ),
-    ray_workers: Optional[int] = typer.Option(
-        None, "--ray-workers", min=1, help="Ray workers (default: every CPU, or every GPU when the cluster has GPUs)."
-    ),
+    # Annotated options keep plain Python defaults, so `curate demo` can call this as a function
+    engine_name: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="Where embedding and MinHash run: local (this process) or ray (Ray workers; same findings).",
+        ),
+    ] = "local",
+    ray_address: Annotated[
+        Optional[str],
+        typer.Option("--ray-address", help="Ray cluster to join (auto, ray://host:port); default: start a local Ray."),
+    ] = None,
+    ray_workers: Annotated[
+        Optional[int],
+        typer.Option(
+            "--ray-workers", min=1, help="Ray workers (default: every CPU, or every GPU when the cluster has GPUs)."
+        ),
+    ] = None,
 ) -> None:
     """Find duplicates, contradictions, coverage gaps, leakage and quality issues; write the findings file."""
     from curation.engine import make_engine
@@ -549,9 +556,6 @@ def demo(
         False,
         None,
         evals if evals.exists() else None,
-        engine_name="local",
-        ray_address=None,
-        ray_workers=None,
     )
     if resolve_all:
         resolve(DEMO_DIR / "resolutions.jsonl", workspace, None, "expert")
