@@ -15,7 +15,7 @@ from curation.detectors.features import request_embeddings
 from curation.detectors.graph import Edge, UnionFind
 from curation.detectors.matching import compare_requests, role_swaps
 from curation.detectors.minhash import MinHashDuplicates, shingle_hashes, signatures
-from curation.detectors.neighbors import knn, similar_pairs
+from curation.detectors.neighbors import cell_members, knn, similar_pairs, spherical_kmeans
 from curation.detectors.semantic import SemanticDuplicates
 from curation.detectors.text import normalize
 from curation.embeddings import Embedder
@@ -407,6 +407,28 @@ def test_similar_pairs_inverted_file_matches_exact_search():
     assert exact and len(approx & exact) / len(exact) > 0.95 and approx <= exact
     idx, sims = knn(x[:3], x, 2, exclude_self=True)
     assert (idx[:, 0] == np.arange(3) + 300).all() and (np.diff(sims, axis=1) <= 0).all()
+
+
+def test_inverted_file_assigns_rows_in_blocks_as_the_whole_matrix_would():
+    # 5,000 rows are more than two assignment blocks: each row must land in its n_probe
+    # nearest cells exactly as the whole rows x centroids argsort puts it, rows ascending
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5000, 24)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    cent = spherical_kmeans(x, k=40)
+    top = np.argsort(-(x @ cent.T), axis=1)[:, :2]
+    cells = cell_members(x, cent, 2)
+    assert len(cells) == 40 and sum(map(len, cells)) == 2 * len(x)
+    for c, members in enumerate(cells):
+        assert (members == np.flatnonzero((top == c).any(axis=1))).all()
+    # and the pairs: every pair above the threshold that shares a cell, once, sorted
+    close = np.vstack([x[:2500], x[:2500] + 0.05 * rng.standard_normal((2500, 24)).astype(np.float32)])
+    close /= np.linalg.norm(close, axis=1, keepdims=True)
+    i, j, s = similar_pairs(close, 0.9, exact_limit=10)
+    exact = set(zip(*similar_pairs(close, 0.9)[:2]))
+    assert (i < j).all() and (np.lexsort((j, i)) == np.arange(len(i))).all()
+    assert len(set(zip(i.tolist(), j.tolist()))) == len(i) and len(i) / len(exact) > 0.97
+    assert set(zip(i.tolist(), j.tolist())) <= exact and (s >= 0.9).all()
 
 
 TRIAL = "The free trial lasts 10 days and your notes stay if you do not upgrade."

@@ -31,6 +31,24 @@ def spherical_kmeans(x: np.ndarray, k: int, iters: int = 8, sample: int = 20_000
     return cent.astype(np.float32)
 
 
+def cell_members(emb: np.ndarray, cent: np.ndarray, n_probe: int) -> list[np.ndarray]:
+    """For each centroid, the rows (ascending) that have it among their ``n_probe`` nearest.
+
+    Rows are assigned a block at a time, so the work memory is ``_BLOCK`` x centroids, not
+    rows x centroids (at 1M rows and 1,500 centroids the whole similarity matrix and its
+    argsort would take 18 GB)."""
+    n_probe = min(n_probe, len(cent))
+    cells = np.empty((len(emb), n_probe), np.int32)
+    for s in range(0, len(emb), _BLOCK):
+        sims = emb[s : s + _BLOCK] @ cent.T
+        cells[s : s + _BLOCK] = np.argpartition(-sims, n_probe - 1, axis=1)[:, :n_probe]
+    flat = cells.ravel()
+    order = np.argsort(flat, kind="stable")  # row-major: rows stay ascending inside a cell
+    rows = (order // n_probe).astype(np.int64)
+    bounds = np.searchsorted(flat[order], np.arange(len(cent) + 1))
+    return [rows[bounds[c] : bounds[c + 1]] for c in range(len(cent))]
+
+
 def _pairs_in_block(
     a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray, threshold: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -57,9 +75,7 @@ def similar_pairs(
             out_i.append(i), out_j.append(j), out_s.append(v)
     else:
         cent = spherical_kmeans(emb, k=max(8, int(np.sqrt(n) * 1.5)), seed=seed)
-        cells = np.argsort(-(emb @ cent.T), axis=1)[:, :n_probe]
-        for c in range(len(cent)):
-            members = np.flatnonzero((cells == c).any(axis=1))
+        for members in cell_members(emb, cent, n_probe):
             for s in range(0, len(members), _BLOCK):
                 blk = members[s : s + _BLOCK]
                 i, j, v = _pairs_in_block(emb[blk], blk, emb[members], members, threshold)
