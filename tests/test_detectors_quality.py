@@ -58,3 +58,16 @@ def test_missing_answer_and_prompt_only():
     rows = [qa(0, "Hello?", "Hi."), qa(1, "Anyone there?")]
     assert [f.evidence["issue"] for f in Quality().detect(ScanContext(examples=rows))] == ["missing_answer"]
     assert Quality().detect(ScanContext(examples=build([("Only a prompt", None)]))) == []
+
+
+def test_a_pasted_context_passage_is_named_as_such():
+    passage = (
+        "The Naismith Memorial Basketball Hall of Fame is a history museum in Springfield, Massachusetts. "
+        "It honours players, coaches and referees, and opened in 1959 on the campus of Springfield College."
+    )
+    pasted = issues(f"Where is the basketball Hall of Fame?\n\n{passage}", passage)
+    parrot = issues("Repeat after me: the sky is blue.", "Repeat after me: the sky is blue.")
+    assert [(i[0], i[2]) for i in pasted] == [("repeats_request", "the answer just repeats its context passage")]
+    assert [(i[0], i[2]) for i in parrot] == [("repeats_request", "the answer just repeats the request")]
+    # an answer that quotes the passage in part and then answers is not a repeat
+    assert issues(f"Where is the basketball Hall of Fame?\n\n{passage}", "In Springfield, Massachusetts.") == []

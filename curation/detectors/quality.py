@@ -16,6 +16,7 @@ from rapidfuzz import fuzz
 
 from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.features import fields
+from curation.detectors.request_form import instruction
 from curation.detectors.rules import rule
 from curation.schema import Finding
 
@@ -40,7 +41,7 @@ QUALITY_RULES = {
         "missing_answer": "the example has no assistant answer",
         "placeholder": "the answer holds placeholder text (lorem ipsum, TODO, [insert ...], {{...}})",
         "truncated": "the answer stops mid-sentence, leaves a code block or brackets open",
-        "repeats_request": "the answer repeats the request",
+        "repeats_request": "the answer repeats the request (its instruction or its context passage)",
     }.items()
 }
 
@@ -64,7 +65,13 @@ def issues(request: str, answer: str, min_repeat_chars: int = 12) -> list[tuple[
     if len(a) >= min_repeat_chars and r:
         sim = fuzz.ratio(a.casefold(), r.casefold()) / 100
         if sim >= 0.9 or (len(a) >= 0.5 * len(r) and a.casefold() in r.casefold()):
-            out.append(("repeats_request", round(max(sim, 0.8), 4), "the answer just repeats the request"))
+            inst, passage = instruction(r)
+            copied = (
+                "its context passage"
+                if passage and fuzz.ratio(a.casefold(), inst.casefold()) < 90 and a.casefold() not in inst.casefold()
+                else "the request"
+            )
+            out.append(("repeats_request", round(max(sim, 0.8), 4), f"the answer just repeats {copied}"))
     return out
 
 
