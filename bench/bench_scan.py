@@ -154,11 +154,16 @@ class PeakMemory:
             self.peak = max(self.peak, total)
             self._stop.wait(every)
 
-    def gib(self) -> float:
+    def stop(self) -> int:
+        """Stop sampling; the highest sampled resident bytes."""
         self._stop.set()
         self._thread.join()
+        return self.peak
+
+    def gib(self) -> float:
+        """Stop sampling; the peak in GiB, counting this process's high-water mark too."""
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        return max(self.peak, own) / 1024**3
+        return max(self.stop(), own) / 1024**3
 
 
 def run_phase(phase: str, data_file: Path, cache: Path, workers: int = 2) -> dict:
