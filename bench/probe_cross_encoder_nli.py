@@ -20,7 +20,6 @@ Nothing is saved but the printed figures. Needs ``../shared``; says so and exits
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import time
@@ -51,28 +50,17 @@ def main() -> int:
     import probe_embedding_nli
     from curation.embeddings import default_model_path
 
-    lines: list[str] = []
-
-    def say(s: str) -> None:
-        print(s, flush=True)
-        lines.append(s)
-
+    say, lines = probe_embedding_nli.reporter()
     torch.manual_seed(0)
     random.seed(0)
     torch.set_num_threads(2)
     path = default_model_path()
     tok = AutoTokenizer.from_pretrained(path)
     model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=3)
-    snli = []
-    for name in ("snli_dev_esnli.jsonl", "snli_test_esnli.jsonl"):
-        for line in (DATA / "esnli_snli_devtest" / name).read_text().splitlines():
-            r = json.loads(line)
-            if r["label"] in LABELS:
-                snli.append((r["premise"], r["hypothesis"], LABELS[r["label"]]))
-    sick = []
-    for line in (DATA / "sick2014" / "SICK_train.txt").read_text().splitlines()[1:]:
-        _, a, b, _, label = line.split("\t")
-        sick.append((a, b, LABELS[label.lower()]))
+    prem, hyp, names, src = probe_embedding_nli.nli_pairs()
+    pairs = [(p, h, LABELS[n], w) for p, h, n, w in zip(prem, hyp, names, src)]
+    snli = [(p, h, c) for p, h, c, w in pairs if w == "snli"]
+    sick = [(p, h, c) for p, h, c, w in pairs if w == "sick"]
     random.shuffle(snli)
     train = snli[: args.limit] if args.limit else snli
     opt = torch.optim.AdamW(model.parameters(), lr=4e-5)
@@ -111,19 +99,11 @@ def main() -> int:
     flagged = probe_embedding_nli.flagged_pairs(Path(args.workspace))
     p = np.maximum(p_contra([(o["a"], o["b"]) for o in flagged]), p_contra([(o["b"], o["a"]) for o in flagged]))
     dev = np.array([o["source"] == "dev" for o in flagged])
-    label = np.array([o["label"] for o in flagged])
-    real_true = (~dev) & (label == "conflict")
-    dev_conf = dev & (label == "conflict")
+    real_true = (~dev) & (np.array([o["label"] for o in flagged]) == "conflict")
     say(
         f"AUC among {int((~dev).sum())} real flagged pairs (conflict vs the rest): {roc_auc_score(real_true[~dev], p[~dev]):.3f}"
     )
-    say("threshold | real flagged, true, precision | dev conflicts kept")
-    for t in (0.1, 0.2, 0.3, 0.5, 0.7):
-        k = p >= t
-        n, tp = int((k & ~dev).sum()), int((k & real_true).sum())
-        say(
-            f"  {t:.1f} | {n:3d}, {tp}, {tp / n if n else float('nan'):.3f} | {int((k & dev_conf).sum())}/{int(dev_conf.sum())}"
-        )
+    probe_embedding_nli.gate_table(p, flagged, (0.1, 0.2, 0.3, 0.5, 0.7), say)
     if args.out:
         Path(args.out).write_text("\n".join(lines) + "\n")
     return 0

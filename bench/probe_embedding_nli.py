@@ -39,18 +39,46 @@ DATA = ROOT.parent / "shared" / "data"
 
 
 def nli_pairs() -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
-    """(premises, hypotheses, is-contradiction, source name) from SNLI dev+test and SICK train."""
-    prem, hyp, y, src = [], [], [], []
+    """(premises, hypotheses, label: entailment / neutral / contradiction, source name) from
+    SNLI dev+test and SICK train."""
+    prem, hyp, label, src = [], [], [], []
     for name in ("snli_dev_esnli.jsonl", "snli_test_esnli.jsonl"):
         for line in (DATA / "esnli_snli_devtest" / name).read_text().splitlines():
             r = json.loads(line)
             if r["label"] in ("entailment", "neutral", "contradiction"):
                 prem.append(r["premise"]), hyp.append(r["hypothesis"])
-                y.append(r["label"] == "contradiction"), src.append("snli")
+                label.append(r["label"]), src.append("snli")
     for line in (DATA / "sick2014" / "SICK_train.txt").read_text().splitlines()[1:]:
-        _, a, b, _, label = line.split("\t")
-        prem.append(a), hyp.append(b), y.append(label == "CONTRADICTION"), src.append("sick")
-    return prem, hyp, np.array(y), np.array(src)
+        _, a, b, _, name = line.split("\t")
+        prem.append(a), hyp.append(b), label.append(name.lower()), src.append("sick")
+    return prem, hyp, np.array(label), np.array(src)
+
+
+def gate_table(prob: np.ndarray, flagged: list[dict], thresholds: tuple[float, ...], say) -> None:
+    """Per threshold of a gate's P(contradiction) on the flagged pairs: the real pairs kept,
+    the true ones among them and their precision, and the dev conflicts kept."""
+    is_dev = np.array([p["source"] == "dev" for p in flagged])
+    label = np.array([p["label"] for p in flagged])
+    real_true, dev_conf = (~is_dev) & (label == "conflict"), is_dev & (label == "conflict")
+    say("\nthreshold | real flagged, true, precision | dev conflicts kept (of flagged)")
+    for t in thresholds:
+        keep = prob >= t
+        n, tp = int((keep & ~is_dev).sum()), int((keep & real_true).sum())
+        say(
+            f"  {t:.1f} | {n:3d}, {tp}, {tp / n if n else float('nan'):.3f} | "
+            f"{int((keep & dev_conf).sum())}/{int(dev_conf.sum())}"
+        )
+
+
+def reporter() -> tuple:
+    """(say, lines): ``say`` prints a line and keeps it in ``lines`` (for ``--out``)."""
+    lines: list[str] = []
+
+    def say(s: str = "") -> None:
+        print(s, flush=True)
+        lines.append(s)
+
+    return say, lines
 
 
 def pair_features(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -101,14 +129,10 @@ def main() -> int:
 
     from curation.scan import ScanSettings, make_embedder
 
-    lines: list[str] = []
-
-    def say(s: str = "") -> None:
-        print(s)
-        lines.append(s)
-
+    say, lines = reporter()
     emb = make_embedder(ScanSettings(), Path(args.workspace), None)
-    prem, hyp, y, src = nli_pairs()
+    prem, hyp, label_names, src = nli_pairs()
+    y = label_names == "contradiction"
     texts = sorted(set(prem) | set(hyp))
     vecs = emb.encode(texts)
     at = {t: k for k, t in enumerate(texts)}
@@ -139,15 +163,7 @@ def main() -> int:
     say(
         f"  AUC among real flagged pairs (conflict vs the rest): {roc_auc_score(real_true[~is_dev], prob[~is_dev]):.3f}"
     )
-    say("\nthreshold | real flagged, true, precision | dev conflicts kept (of flagged)")
-    dev_conf = is_dev & (label == "conflict")
-    for t in (0.0, 0.1, 0.2, 0.3, 0.5):
-        keep = prob >= t
-        n, tp = int((keep & ~is_dev).sum()), int((keep & real_true).sum())
-        say(
-            f"  {t:.1f} | {n:3d}, {tp}, {tp / n if n else float('nan'):.3f} | "
-            f"{int((keep & dev_conf).sum())}/{int(dev_conf.sum())}"
-        )
+    gate_table(prob, flagged, (0.0, 0.1, 0.2, 0.3, 0.5), say)
     if args.out:
         Path(args.out).write_text("\n".join(lines) + "\n")
     return 0

@@ -23,6 +23,8 @@ from typing import Protocol
 import numpy as np
 import xxhash
 
+from curation.engine import distributed
+
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 ProgressFn = Callable[[str, int, int], None]
 _MAX_SHARDS = 32
@@ -264,8 +266,6 @@ class Embedder:
         """``(index, vectors)`` per chunk of texts: here, or on the engine's workers (as they
         finish). A chunk is encoded the same way in both places (same batches), so the
         vectors are the same."""
-        from curation.engine import distributed
-
         if not distributed(self.engine, len(chunks)):
             for k, chunk in enumerate(chunks):
                 yield k, self._encode_raw(chunk)

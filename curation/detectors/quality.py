@@ -63,14 +63,17 @@ def issues(request: str, answer: str, min_repeat_chars: int = 12) -> list[tuple[
         out.append(("truncated", 0.5, "the answer leaves brackets open"))
     r = request.strip()
     if len(a) >= min_repeat_chars and r:
-        sim = fuzz.ratio(a.casefold(), r.casefold()) / 100
-        if sim >= 0.9 or (len(a) >= 0.5 * len(r) and a.casefold() in r.casefold()):
+        folded = a.casefold()
+
+        def repeats(text: str, contained: bool = True) -> float | None:
+            """The similarity when the answer repeats ``text`` (else None)."""
+            sim = fuzz.ratio(folded, text.casefold()) / 100
+            return sim if sim >= 0.9 or (contained and folded in text.casefold()) else None
+
+        sim = repeats(r, contained=len(a) >= 0.5 * len(r))
+        if sim is not None:
             inst, passage = instruction(r)
-            copied = (
-                "its context passage"
-                if passage and fuzz.ratio(a.casefold(), inst.casefold()) < 90 and a.casefold() not in inst.casefold()
-                else "the request"
-            )
+            copied = "its context passage" if passage and repeats(inst) is None else "the request"
             out.append(("repeats_request", round(max(sim, 0.8), 4), f"the answer just repeats {copied}"))
     return out
 
