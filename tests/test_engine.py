@@ -9,6 +9,7 @@ assembly of vectors, signatures and findings is checked without starting Ray.
 from __future__ import annotations
 
 import pickle
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -28,12 +29,15 @@ class ReversedEngine:
 
     def __init__(self) -> None:
         self.chunks_run = 0
+        self.tasks: Counter = Counter()  # chunks run, by the task's class
         self._states: dict = {}
 
     def map_chunks(self, task, chunks):
         copy = pickle.loads(pickle.dumps(task))
+        chunks = pickle.loads(pickle.dumps(list(chunks)))  # what a worker gets is a copy
         out = [(i, copy(c, _state_of(copy, self._states))) for i, c in enumerate(chunks)]
         self.chunks_run += len(chunks)
+        self.tasks[type(task).__name__] += len(chunks)
         yield from reversed(out)
 
     def close(self) -> None:
@@ -78,15 +82,40 @@ def test_minhash_signatures_do_not_depend_on_chunks():
     np.testing.assert_array_equal(np.concatenate([parts[0], parts[1]]), whole)
 
 
+def test_pair_judgements_from_an_engine_come_back_in_order(monkeypatch):
+    import curation.detectors.features as features
+    from curation.detectors.base import ScanContext
+    from curation.detectors.matching import judge_pair
+
+    f = features.fields(ScanContext(examples=MIXED))
+    pairs = [(i, j) for i in range(len(MIXED)) for j in range(i + 1, len(MIXED))]
+    items = [(f.pair(i, j), 0.91 if (i + j) % 2 else None, 0.95 if (i + j) % 3 else None) for i, j in pairs]
+    thr = {"request_semantic": 0.9, "answer_semantic": 0.92}
+    want = [judge_pair(*texts, req_cos=rc, ans_cos=ac, **thr) for texts, rc, ac in items]
+    assert len({(jd.duplicate, jd.conflict_candidate) for jd in want}) > 1  # the pairs are judged differently
+    monkeypatch.setattr(features, "PAIR_CHUNK", 5)
+    engine, seen = ReversedEngine(), []
+    ctx = ScanContext(examples=MIXED, engine=engine, progress=lambda s, d, t: seen.append((s, d, t)))
+    assert features.judge_pairs(ctx, items, thr) == want
+    assert engine.tasks["JudgeChunk"] == -(-len(items) // 5)
+    assert seen[-1] == ("judge pairs", len(items), len(items))
+    # one chunk is judged here: shipping it to one worker would only add the transfer
+    engine.tasks.clear()
+    assert features.judge_pairs(ctx, items[:5], thr) == want[:5] and not engine.tasks
+
+
 def test_a_scan_on_another_engine_gives_the_same_findings(tmp_path, monkeypatch):
+    import curation.detectors.features as features
     import curation.detectors.minhash as minhash
 
     monkeypatch.setattr(minhash, "_CHUNK", 7)  # several signature chunks even on a small set
+    monkeypatch.setattr(features, "PAIR_CHUNK", 3)  # and several chunks of pairs to judge
     settings = ScanSettings(embedding_chunk_size=4)  # several embedding chunks too
     local = run_scan(MIXED, REFERENCE, settings, embedder=SynonymEncoder(), cache_dir=tmp_path / "local")
     engine = ReversedEngine()
     other = run_scan(MIXED, REFERENCE, settings, embedder=SynonymEncoder(), cache_dir=tmp_path / "other", engine=engine)
     assert engine.chunks_run > len(MIXED) // 4 + len(MIXED) // 7  # the engine did the work
+    assert engine.tasks["JudgeChunk"] >= 2 and engine.tasks["SignatureChunk"] >= 2
     assert [f.to_json() for f in other.findings] == [f.to_json() for f in local.findings]
     assert {"duplicate", "contradiction"} <= set(local.counts)
 

@@ -53,7 +53,6 @@ def test_rescan_reuses_signatures_and_pair_judgements(tmp_path, monkeypatch, dat
     findings are the same. A changed row is judged afresh; a corrupt memo is a cache miss."""
     import curation.detectors.features as features
     import curation.detectors.minhash as minhash
-    import curation.detectors.semantic as semantic
 
     calls = {"judge": 0, "shingle": 0}
 
@@ -64,8 +63,7 @@ def test_rescan_reuses_signatures_and_pair_judgements(tmp_path, monkeypatch, dat
 
         return wrapped
 
-    monkeypatch.setattr(features, "judge_pair", counting(features.judge_pair, "judge"))
-    monkeypatch.setattr(semantic, "judge_pair", counting(semantic.judge_pair, "judge"))
+    monkeypatch.setattr(features, "judge_pair", counting(features.judge_pair, "judge"))  # every scan judgement
     monkeypatch.setattr(minhash, "shingle_hashes", counting(minhash.shingle_hashes, "shingle"))
     settings = ScanSettings(detectors=["duplicates"])
     first = run_scan(data, settings=settings, embedder=SynonymEncoder(), cache_dir=tmp_path)
@@ -93,14 +91,14 @@ def test_rescan_reuses_signatures_and_pair_judgements(tmp_path, monkeypatch, dat
 def test_rescan_after_cold_scan_reuses_judgements_when_the_model_loads_lazily(tmp_path, monkeypatch):
     """As with the real CLI: the cold scan loads the model (cache misses), the warm re-scan
     never does. Both must key their pair judgements the same way."""
+    import curation.detectors.features as features
     import curation.embeddings as embeddings
-    import curation.detectors.semantic as semantic
     from curation.embeddings import Embedder
 
     loads, judged = [], []
     monkeypatch.setattr(embeddings, "load_sentence_transformer", lambda *a, **kw: loads.append(a) or SynonymEncoder())
-    real = semantic.judge_pair
-    monkeypatch.setattr(semantic, "judge_pair", lambda *a, **kw: judged.append(a) or real(*a, **kw))
+    real = features.judge_pair
+    monkeypatch.setattr(features, "judge_pair", lambda *a, **kw: judged.append(a) or real(*a, **kw))
     settings = ScanSettings(detectors=["duplicates"])
     cold = run_scan(
         MIXED, settings=settings, cache_dir=tmp_path, embedder=Embedder("some/model", cache_dir=tmp_path / "emb")
@@ -155,12 +153,10 @@ def test_datasets_sharing_a_workspace_keep_their_own_memo(tmp_path, monkeypatch)
     the shared memo held only the last scan's judgements and the re-scan judged afresh."""
     import curation.detectors.features as features
     import curation.detectors.memo as memo
-    import curation.detectors.semantic as semantic
 
     judged = []
-    for module in (semantic, features):
-        real = module.judge_pair
-        monkeypatch.setattr(module, "judge_pair", lambda *a, _real=real, **kw: judged.append(a) or _real(*a, **kw))
+    real = features.judge_pair
+    monkeypatch.setattr(features, "judge_pair", lambda *a, **kw: judged.append(a) or real(*a, **kw))
     settings = ScanSettings(detectors=["duplicates"])
 
     def scan_of(data, scope):

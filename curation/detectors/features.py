@@ -18,6 +18,7 @@ from curation.detectors.boilerplate import strip_answer, strip_request
 from curation.detectors.matching import PairJudgement, judge_pair
 from curation.detectors.memo import pair_key, pair_memo, text_key
 from curation.detectors.text import normalize
+from curation.engine import distributed
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,12 @@ def _embedder(ctx: ScanContext):
     return ctx.embedder
 
 
+def _missing(idx: list[int] | np.ndarray, memo: dict[int, object]) -> list[int]:
+    """Positions of ``idx`` not yet in ``memo``, sorted. (A set minus ``memo.keys()`` walks
+    every key of the memo: 2 ms per call at 50,000 rows, called once per judged pair.)"""
+    return sorted({int(i) for i in idx if int(i) not in memo})
+
+
 def request_embeddings(ctx: ScanContext) -> np.ndarray:
     """Embeddings of every example's user request (system prompt left out; n x d, unit rows)."""
     if "request_emb" not in ctx.cache:
@@ -134,7 +141,7 @@ def eval_embeddings(ctx: ScanContext) -> np.ndarray:
 def answer_embeddings(ctx: ScanContext, idx: list[int] | np.ndarray) -> dict[int, np.ndarray]:
     """Embeddings of the answers at positions ``idx``; computed once per position per scan."""
     memo: dict[int, np.ndarray] = ctx.cache.setdefault("answer_emb", {})
-    todo = sorted({int(i) for i in idx} - memo.keys())
+    todo = _missing(idx, memo)
     if todo:
         f = fields(ctx)
         vecs = _embedder(ctx).encode([f.answer[i] for i in todo], progress=ctx.progress)
@@ -148,7 +155,7 @@ def instruction_embeddings(ctx: ScanContext, idx: list[int] | np.ndarray) -> dic
     from curation.detectors.request_form import instructions
 
     memo: dict[int, np.ndarray] = ctx.cache.setdefault("instruction_emb", {})
-    todo = sorted({int(i) for i in idx} - memo.keys())
+    todo = _missing(idx, memo)
     if todo:
         f = fields(ctx)
         vecs = _embedder(ctx).encode(instructions([f.request_core[i] for i in todo]), progress=ctx.progress)
@@ -162,7 +169,7 @@ def open_requests(ctx: ScanContext, idx: list[int] | np.ndarray) -> dict[int, fl
     from curation.detectors import request_form as rf
 
     memo: dict[int, float] = ctx.cache.setdefault("open_probability", {})
-    todo = sorted({int(i) for i in idx} - memo.keys())
+    todo = _missing(idx, memo)
     if todo:
         f = fields(ctx)
         emb = None
@@ -173,14 +180,49 @@ def open_requests(ctx: ScanContext, idx: list[int] | np.ndarray) -> dict[int, fl
     return memo
 
 
-def lexical_judgement(ctx: ScanContext, i: int, j: int) -> PairJudgement:
-    """``judge_pair`` of positions i and j without any cosine (the lexical checks alone),
-    memoised across scans: MinHash candidates and prompt-only candidates share it."""
+PAIR_CHUNK = 2048  # pairs per judgement task: what a distributed engine's worker judges at once
+
+
+class JudgeChunk:
+    """An engine task: ``judge_pair`` of every pair in a chunk, with fixed thresholds. A
+    chunk item is (the pair's texts as ``Fields.pair`` gives them, request cosine, answer
+    cosine); the texts travel with the chunk, so a worker needs nothing of the scan."""
+
+    def __init__(self, thresholds: dict) -> None:
+        self.thresholds = dict(thresholds)
+
+    def __call__(self, chunk: list[tuple], state: object = None) -> list[PairJudgement]:
+        return [judge_pair(*texts, req_cos=rc, ans_cos=ac, **self.thresholds) for texts, rc, ac in chunk]
+
+
+def judge_pairs(ctx: ScanContext, items: list[tuple], thresholds: dict | None = None) -> list[PairJudgement]:
+    """``judge_pair`` of every item (see ``JudgeChunk``), in order: on the scan's engine when
+    it is distributed and there are two chunks or more, else here. Judging is a pure function
+    of the texts, cosines and thresholds, so where it runs changes nothing in the result."""
+    task = JudgeChunk(thresholds or {})
+    parts = [items[s : s + PAIR_CHUNK] for s in range(0, len(items), PAIR_CHUNK)]
+    if distributed(ctx.engine, len(parts)):
+        results = ctx.engine.map_chunks(task, parts)
+    else:
+        results = ((k, task(part)) for k, part in enumerate(parts))
+    out: list = [None] * len(parts)
+    done = 0
+    for k, res in results:
+        out[k] = res
+        done += len(res)
+        ctx.progress("judge pairs", done, len(items))
+    return [jd for part in out for jd in part]
+
+
+def lexical_judgements(ctx: ScanContext, pairs: list[tuple[int, int]]) -> list[PairJudgement]:
+    """``judge_pair`` of each pair of positions without any cosine (the lexical checks
+    alone), memoised across scans: MinHash candidates and prompt-only candidates share it."""
     f = fields(ctx)
     memo = pair_memo(ctx)
-    key = pair_key(f.pair_id(i, j), "lexical")
-    jd = memo.get(key)
-    if jd is None:
-        jd = judge_pair(*f.pair(i, j))
-        memo.put(key, jd)
-    return jd
+    keys = [pair_key(f.pair_id(i, j), "lexical") for i, j in pairs]
+    out = [memo.get(key) for key in keys]
+    todo = [k for k, jd in enumerate(out) if jd is None]
+    for k, jd in zip(todo, judge_pairs(ctx, [(f.pair(*pairs[k]), None, None) for k in todo])):
+        out[k] = jd
+        memo.put(keys[k], jd)
+    return out

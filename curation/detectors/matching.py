@@ -268,10 +268,38 @@ SWAP_SHARED = 0.5  # share of the shorter text's tokens the alignment must match
 SWAP_SPAN = 4  # tokens a changed span may hold on each side for its words to count as swapped
 
 
-def _swap_tokens(text: str) -> tuple[list[str], list[str]]:
-    """Stemmed tokens (commas and slashes kept: they join lists) and their surface forms."""
-    raw = _SWAP_TOKEN.findall(text)
-    return [tx.stem(t.casefold()) if t[0].isalnum() else t for t in raw], raw
+@dataclass(frozen=True)
+class _SwapText:
+    """What ``role_swaps`` reads of one text, computed once per text (a row's text is
+    compared with each of its candidate partners): stemmed tokens (commas and slashes kept:
+    they join lists), their surface forms, the tokens' counts, each swappable word's
+    neighbours, and whether the sentence is passive."""
+
+    tokens: tuple[str, ...]
+    raw: tuple[str, ...]
+    counts: Counter
+    places: dict[str, list[tuple[str, str, int]]]
+    passive: bool
+
+
+@lru_cache(maxsize=4096)
+def _swap_text(text: str) -> _SwapText:
+    raw = tuple(_SWAP_TOKEN.findall(text))
+    tokens = tuple(tx.stem(t.casefold()) if t[0].isalnum() else t for t in raw)
+    places: dict[str, list[tuple[str, str, int]]] = {}
+    for i, t in enumerate(tokens):
+        if _swappable(t):
+            places.setdefault(t, []).append(
+                (tokens[i - 1] if i else "^", tokens[i + 1] if i + 1 < len(tokens) else "$", i)
+            )
+    return _SwapText(tokens, raw, Counter(tokens), places, bool(_PASSIVE.search(text)))
+
+
+def shared_count(a: Counter, b: Counter) -> int:
+    """Tokens two texts have in common, counted with repeats: no alignment of the two token
+    sequences can match more, so a cheap upper bound on ``SequenceMatcher``'s matches."""
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    return sum(min(n, large[t]) for t, n in small.items() if t in large)
 
 
 def _swappable(t: str) -> bool:
@@ -295,9 +323,12 @@ def role_swaps(a: str, b: str) -> list[str]:
     between). Not a swap: coordinated words ("bending moment and shear force" / "shear force
     and bending moment"), a number against a word, and an active against a passive sentence
     ("The man is eating cereal" / "Cereal is being eaten by the man")."""
-    if bool(_PASSIVE.search(a)) != bool(_PASSIVE.search(b)):
+    xa, xb = _swap_text(a), _swap_text(b)
+    if xa.passive != xb.passive:
         return []
-    (ta, sa), (tb, _) = _swap_tokens(a), _swap_tokens(b)
+    ta, sa, tb = xa.tokens, xa.raw, xb.tokens
+    if shared_count(xa.counts, xb.counts) < SWAP_SHARED * min(len(ta), len(tb)):
+        return []  # other texts (the alignment below could not match enough)
     found: dict[frozenset, tuple[str, str]] = {}  # what was swapped, as text a words it
 
     def keep(x: str, y: str, ia: int, ja: int, ib: int, jb: int, shown: tuple[str, str]) -> None:
@@ -330,16 +361,7 @@ def role_swaps(a: str, b: str) -> list[str]:
                         )
                         keep(x, y, p, ta.index(y, k1, k2), q, tb.index(x, l1, l2), shown)
 
-    def places(tokens: list[str]) -> dict[str, list[tuple[str, str, int]]]:
-        out: dict[str, list[tuple[str, str, int]]] = {}
-        for i, t in enumerate(tokens):
-            if _swappable(t):
-                out.setdefault(t, []).append(
-                    (tokens[i - 1] if i else "^", tokens[i + 1] if i + 1 < len(tokens) else "$", i)
-                )
-        return out
-
-    pa, pb = places(ta), places(tb)
+    pa, pb = xa.places, xb.places
     once = sorted(w for w in pa if len(pa[w]) == 1 and len(pb.get(w, ())) == 1)
     for n, x in enumerate(once):
         (xl, xr, xi), (bxl, bxr, bxi) = pa[x][0], pb[x][0]
@@ -359,6 +381,12 @@ def with_role_swaps(conflicts: list[str], a: str, b: str) -> list[str]:
     return conflicts + role_swaps(a, b)
 
 
+@lru_cache(maxsize=4096)
+def _counts(text: str) -> Counter:
+    """Counts of a text's words (see ``shared_count``)."""
+    return Counter(tx.words(text))
+
+
 SLOT_WORDS = 2  # content words each side of one changed span must hold that the other text lacks
 SLOT_SHARED = 0.4  # share of the shorter text's words in runs the two texts have verbatim
 
@@ -375,6 +403,8 @@ def slot_conflicts(a: str, b: str) -> list[str]:
     wa, wb = tx.words(a), tx.words(b)
     if not wa or not wb:
         return []
+    if shared_count(_counts(a), _counts(b)) < SLOT_SHARED * min(len(wa), len(wb)):
+        return []  # the verbatim runs below cannot cover enough
     blocks = SequenceMatcher(None, wa, wb, autojunk=False).get_matching_blocks()
     if sum(m.size for m in blocks if m.size >= 2) < SLOT_SHARED * min(len(wa), len(wb)):
         return []

@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import Field
 
 from curation.detectors.base import Detector, ScanContext, register
-from curation.detectors.features import fields, lexical_judgement
+from curation.detectors.features import fields, lexical_judgements
 from curation.detectors.graph import Edge, duplicate_edge, group_findings
 from curation.detectors.memo import CODE, SignatureMemo, text_key
 from curation.engine import distributed
@@ -167,16 +167,10 @@ class MinHashDuplicates(Detector):
         """Verified ``near`` (or ``exact``) edges; judgements are kept for other detectors."""
         f = fields(ctx)
         judged = ctx.cache.setdefault("judged", {})
-        out = []
-        for i, j in sorted(self.candidates(ctx)):
-            if not f.same_shape(i, j):
-                continue
-            jd = judged.get((i, j))
-            if jd is None:
-                jd = judged[(i, j)] = lexical_judgement(ctx, i, j)
-            if jd.duplicate:
-                out.append(duplicate_edge(i, j, jd))
-        return out
+        pairs = [(i, j) for i, j in sorted(self.candidates(ctx)) if f.same_shape(i, j)]
+        todo = [p for p in pairs if p not in judged]
+        judged.update(zip(todo, lexical_judgements(ctx, todo)))
+        return [duplicate_edge(i, j, judged[(i, j)]) for i, j in pairs if judged[(i, j)].duplicate]
 
     def detect(self, ctx: ScanContext) -> list[Finding]:
         return group_findings(self.edges(ctx), fields(ctx), self.settings())

@@ -21,7 +21,7 @@ from pydantic import Field, field_validator
 
 from curation.detectors import text as tx
 from curation.detectors.base import Detector, ScanContext, register
-from curation.detectors.features import answer_embeddings, fields, lexical_judgement, request_embeddings
+from curation.detectors.features import answer_embeddings, fields, judge_pairs, lexical_judgements, request_embeddings
 from curation.detectors.graph import Edge, duplicate_edge, group_findings
 from curation.detectors.judges import check_model_ref
 from curation.detectors.matching import (
@@ -35,7 +35,6 @@ from curation.detectors.matching import (
     WORD_REPLACED,
     PairJudgement,
     Relation,
-    judge_pair,
     with_role_swaps,
     wording_only,
 )
@@ -227,15 +226,15 @@ class SemanticDuplicates(Detector):
         keys = [pair_key(f.pair_id(a, b), sorted(thr.items()), model) for a, b in zip(ii, jj)]
         first = [memo.get(key) for key in keys]
         todo = [k for k, jd in enumerate(first) if jd is None]
-        for k in todo:
-            first[k] = judge_pair(*f.pair(ii[k], jj[k]), req_cos=ss[k], **thr)
+        for k, jd in zip(todo, judge_pairs(ctx, [(f.pair(ii[k], jj[k]), ss[k], None) for k in todo], thr)):
+            first[k] = jd
         # answers the lexical checks left open (same request, different words, no conflict)
         open_ = [k for k in todo if needs_answer_cosine(first[k])]
         if open_:
             vecs = answer_embeddings(ctx, [x for k in open_ for x in (ii[k], jj[k])])
-            for k in open_:
-                cos = float(np.dot(vecs[ii[k]], vecs[jj[k]]))
-                first[k] = judge_pair(*f.pair(ii[k], jj[k]), req_cos=ss[k], ans_cos=cos, **thr)
+            items = [(f.pair(ii[k], jj[k]), ss[k], float(np.dot(vecs[ii[k]], vecs[jj[k]]))) for k in open_]
+            for k, jd in zip(open_, judge_pairs(ctx, items, thr)):
+                first[k] = jd
         for k in todo:
             memo.put(keys[k], first[k])
         return list(zip(ii, jj, ss, first))
@@ -254,8 +253,7 @@ class SemanticDuplicates(Detector):
         for a, b, c in zip(ii, jj, ss):
             best[a], best[b] = max(best[a], c), max(best[b], c)
         out, ask = [], []
-        for a, b, c in zip(ii, jj, ss):
-            jd = lexical_judgement(ctx, a, b)
+        for a, b, c, jd in zip(ii, jj, ss, lexical_judgements(ctx, list(zip(ii, jj)))):
             if not jd.request.same:
                 hard, soft = prompt_differences(f.request_core[a], f.request_core[b], jd.request.conflicts)
                 mutual = c >= best[a] - 1e-6 and c >= best[b] - 1e-6

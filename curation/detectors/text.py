@@ -234,9 +234,20 @@ def light_normalize(text: str) -> str:
     return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
+# Pair judgement asks for the same texts' words again and again (a row sits in up to ten
+# candidate pairs, and each pair's checks tokenise both texts several times): the last few
+# thousand texts' tokens are kept, and every caller gets its own list.
+_TOKEN_CACHE = 4096
+
+
+@lru_cache(maxsize=_TOKEN_CACHE)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(w.replace("’", "'") for w in _WORD.findall(text.casefold()))
+
+
 def words(text: str) -> list[str]:
     """Casefolded word tokens (apostrophes kept inside words)."""
-    return [w.replace("’", "'") for w in _WORD.findall(text.casefold())]
+    return list(_words(text))
 
 
 @lru_cache(maxsize=200_000)
@@ -258,15 +269,20 @@ def stem(word: str) -> str:
     return w
 
 
-def content_words(text: str) -> list[str]:
-    """Stemmed words that are not stopwords, with number words mapped to digits."""
+@lru_cache(maxsize=_TOKEN_CACHE)
+def _content_words(text: str) -> tuple[str, ...]:
     out = []
-    for w in words(text):
+    for w in _words(text):
         if w in _NUM_WORDS:
             out.append(_NUM_WORDS[w])
         elif w not in STOPWORDS and (len(w) > 1 or w.isdigit()):
             out.append(stem(w))
-    return out
+    return tuple(out)
+
+
+def content_words(text: str) -> list[str]:
+    """Stemmed words that are not stopwords, with number words mapped to digits."""
+    return list(_content_words(text))
 
 
 def numbers(text: str) -> frozenset[str]:
