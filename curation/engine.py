@@ -50,6 +50,16 @@ def distributed(engine: Any, n_chunks: int) -> bool:
     return engine is not None and engine.name != "local" and n_chunks >= 2
 
 
+def run_chunks(engine: Any, task: ChunkTask, chunks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+    """``(index, task(chunk))`` for every chunk of a stateless task: on ``engine``'s workers
+    (as they finish) when ``distributed`` says so, else here, one after another. The scan's
+    row- and pair-parallel stages (MinHash signatures, edge-case membership, pair judgement)
+    go through this, so each has one code path whatever the engine."""
+    if distributed(engine, len(chunks)):
+        return engine.map_chunks(task, chunks)
+    return ((k, task(chunk)) for k, chunk in enumerate(chunks))
+
+
 class LocalEngine:
     """Run every chunk in this process, in order."""
 

@@ -105,17 +105,20 @@ def test_pair_judgements_from_an_engine_come_back_in_order(monkeypatch):
 
 
 def test_a_scan_on_another_engine_gives_the_same_findings(tmp_path, monkeypatch):
+    import curation.detectors.edge_cases as edge_cases
     import curation.detectors.features as features
     import curation.detectors.minhash as minhash
 
     monkeypatch.setattr(minhash, "_CHUNK", 7)  # several signature chunks even on a small set
     monkeypatch.setattr(features, "PAIR_CHUNK", 3)  # and several chunks of pairs to judge
+    monkeypatch.setattr(edge_cases, "_CHUNK", 5)  # and of examples to sort into edge cases
     settings = ScanSettings(embedding_chunk_size=4)  # several embedding chunks too
     local = run_scan(MIXED, REFERENCE, settings, embedder=SynonymEncoder(), cache_dir=tmp_path / "local")
     engine = ReversedEngine()
     other = run_scan(MIXED, REFERENCE, settings, embedder=SynonymEncoder(), cache_dir=tmp_path / "other", engine=engine)
     assert engine.chunks_run > len(MIXED) // 4 + len(MIXED) // 7  # the engine did the work
     assert engine.tasks["JudgeChunk"] >= 2 and engine.tasks["SignatureChunk"] >= 2
+    assert engine.tasks["MembershipChunk"] >= 2
     assert [f.to_json() for f in other.findings] == [f.to_json() for f in local.findings]
     assert {"duplicate", "contradiction"} <= set(local.counts)
 

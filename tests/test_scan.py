@@ -181,7 +181,7 @@ def test_a_rescan_of_fewer_detectors_keeps_the_others_judgements(tmp_path, monke
 
     assessed = []
     real = Contradictions.assess
-    monkeypatch.setattr(Contradictions, "assess", lambda self, *a: assessed.append(a) or real(self, *a))
+    monkeypatch.setattr(Contradictions, "assess", lambda self, *a, **kw: assessed.append(a) or real(self, *a, **kw))
 
     def scan_with(detectors):
         assessed.clear()

@@ -47,6 +47,7 @@ from curation.detectors.features import (
     answer_embeddings,
     fields,
     instruction_embeddings,
+    judge_pairs,
     open_requests,
     request_embeddings,
 )
@@ -59,6 +60,7 @@ from curation.detectors.matching import (
     NUMBER_ORDER,
     WORD_CHANGE,
     WORD_REPLACED,
+    PairJudgement,
     claim,
     compare_requests,
     fuzzy_in,
@@ -175,15 +177,23 @@ class Contradictions(Detector):
         return pairs
 
     def assess(
-        self, ctx: ScanContext, i: int, j: int, req_cos: float | None, trace: list | None = None
+        self,
+        ctx: ScanContext,
+        i: int,
+        j: int,
+        req_cos: float | None,
+        trace: list | None = None,
+        judgement: PairJudgement | None = None,
     ) -> tuple[str, float, list[str], dict]:
         """(status, score, reasons, evidence) for one request-equivalent pair; status is
         "conflict", "agree", "open" (many valid answers, or not decidable without world
         knowledge) or "different" (different questions about one passage); only conflicts
         are flagged. The rules of ``STEPS`` are tried in order; the first that decides gives
         the verdict, and ``evidence["rules"]`` names it (and the checks behind a conflict).
-        ``trace``: a list that gets one (step name, decided?) per step tried (``curate explain``)."""
-        pair = _Pair(self, ctx, i, j, req_cos)
+        ``trace``: a list that gets one (step name, decided?) per step tried (``curate explain``).
+        ``judgement``: the pair's ``judge_pair`` at default thresholds when already made (the
+        scan judges them in one batch, on the engine's workers when it has some)."""
+        pair = _Pair(self, ctx, i, j, req_cos, judgement)
         for step in STEPS:
             out = step(pair)
             if trace is not None:
@@ -234,9 +244,12 @@ class Contradictions(Detector):
             key = pair_key(f.pair_id(i, j), cos is None, self.key(), model, "contradiction")
             todo.append((i, j, cos, key, memo.get(key)))
         open_requests(ctx, sorted({p for i, j, _, _, v in todo if v is None for p in (i, j)}))  # one batch
+        fresh = [(i, j, cos) for i, j, cos, _, v in todo if v is None]
+        judgements = judge_pairs(ctx, [(f.pair(i, j), cos, None) for i, j, cos in fresh])
+        judgement = {(i, j): jd for (i, j, _), jd in zip(fresh, judgements)}
         for i, j, cos, key, verdict_ in todo:
             if verdict_ is None:
-                verdict_ = self.assess(ctx, i, j, cos)
+                verdict_ = self.assess(ctx, i, j, cos, judgement=judgement[(i, j)])
                 memo.put(key, verdict_)
             status, score, reasons, ev = verdict_
             if status == "conflict":
@@ -377,8 +390,10 @@ CLAIM_WORDS = rule(
 class _Pair:
     """One candidate pair as the steps see it: its texts and what the steps have found."""
 
-    def __init__(self, det: Contradictions, ctx: ScanContext, i: int, j: int, req_cos: float | None) -> None:
-        self.det, self.ctx, self.i, self.j, self.req_cos = det, ctx, i, j, req_cos
+    def __init__(
+        self, det: Contradictions, ctx: ScanContext, i: int, j: int, req_cos: float | None, jd: PairJudgement | None
+    ) -> None:
+        self.det, self.ctx, self.i, self.j, self.req_cos, self.given = det, ctx, i, j, req_cos, jd
         self.f = fields(ctx)
         self.a, self.b = self.f.answer_core[i], self.f.answer_core[j]
         self.request = self.f.request_core[i] + " " + self.f.request_core[j]
@@ -394,7 +409,7 @@ class _Pair:
     def judged(self) -> None:
         """The field-by-field judgement and the figures each answer gives."""
         f, a, b = self.f, self.a, self.b
-        self.jd = judge_pair(*f.pair(self.i, self.j), req_cos=self.req_cos)
+        self.jd = self.given if self.given is not None else judge_pair(*f.pair(self.i, self.j), req_cos=self.req_cos)
         echo_numbers, _ = request_echo(f.request_core[self.i], f.request_core[self.j])
         # the same quantity in another unit ("100 degrees Celsius" / "212 °F") is agreement
         self.conv_a, self.conv_b = tx.converted(a, b), tx.converted(b, a)

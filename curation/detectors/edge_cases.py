@@ -29,6 +29,7 @@ from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.labels import script_of
 from curation.detectors.memo import CODE, SignatureMemo, text_key
 from curation.detectors.rules import rule
+from curation.engine import run_chunks
 from curation.schema import Example, Finding
 
 FEW_EXAMPLES = rule(
@@ -93,6 +94,23 @@ class _Prepared:
         if self._english is None:
             self._english = looks_english(self.request)
         return self._english
+
+
+_CHUNK = 10_000  # examples per membership task on a distributed engine
+
+
+class MembershipChunk:
+    """An engine task: which of ``cats`` each (request, answer, user turns) of a chunk falls in."""
+
+    def __init__(self, cats: list[Category]) -> None:
+        self.cats = cats
+
+    def __call__(self, chunk: list[tuple[str, str, int]], state: object = None) -> np.ndarray:
+        out = np.zeros((len(chunk), len(self.cats)), bool)
+        for k, fields_ in enumerate(chunk):
+            p = _Prepared(*fields_)
+            out[k] = [cat.matches_prepared(p) for cat in self.cats]
+        return out
 
 
 @lru_cache(maxsize=256)
@@ -246,8 +264,11 @@ class EdgeCaseCoverage(Detector):
         member = np.zeros((len(prepared), len(cats)), bool)
         hit, cached = memo.lookup(keys, len(cats))
         member[hit] = cached.astype(bool)
-        for k in np.flatnonzero(~hit):
-            member[k] = [cat.matches_prepared(prepared[k]) for cat in cats]
+        miss = np.flatnonzero(~hit)
+        parts = [miss[s : s + _CHUNK] for s in range(0, len(miss), _CHUNK)]
+        chunks = [[(prepared[k].request, prepared[k].answer, prepared[k].n_user_turns) for k in part] for part in parts]
+        for k, out in run_chunks(ctx.engine, MembershipChunk(cats), chunks):
+            member[parts[k]] = out
         if not hit.all():
             memo.store(keys, member.astype(np.uint8))
         return member

@@ -18,7 +18,7 @@ from curation.detectors.boilerplate import strip_answer, strip_request
 from curation.detectors.matching import PairJudgement, judge_pair
 from curation.detectors.memo import pair_key, pair_memo, text_key
 from curation.detectors.text import normalize
-from curation.engine import distributed
+from curation.engine import run_chunks
 
 
 @dataclass(frozen=True)
@@ -201,13 +201,9 @@ def judge_pairs(ctx: ScanContext, items: list[tuple], thresholds: dict | None = 
     of the texts, cosines and thresholds, so where it runs changes nothing in the result."""
     task = JudgeChunk(thresholds or {})
     parts = [items[s : s + PAIR_CHUNK] for s in range(0, len(items), PAIR_CHUNK)]
-    if distributed(ctx.engine, len(parts)):
-        results = ctx.engine.map_chunks(task, parts)
-    else:
-        results = ((k, task(part)) for k, part in enumerate(parts))
     out: list = [None] * len(parts)
     done = 0
-    for k, res in results:
+    for k, res in run_chunks(ctx.engine, task, parts):
         out[k] = res
         done += len(res)
         ctx.progress("judge pairs", done, len(items))
