@@ -108,7 +108,7 @@ def _mapping(pairs: Optional[list[str]]) -> dict[str, str] | None:
     return out
 
 
-_UNITS = {"embed": "text", "embed requests": "text", "minhash": "row", "semantic pairs": "pair"}
+_UNITS = {"embed": "text", "embed requests": "text", "minhash": "row", "semantic pairs": "pair", "judge pairs": "pair"}
 
 
 def _progress():

@@ -82,3 +82,55 @@ def test_a_near_copy_with_a_changed_number_is_not_the_same_text_and_says_why():
         "the pro plan costs 15 per month",
     )
     assert not rel.same and "number_mismatch" in {rule_of(c) for c in rel.conflicts}
+
+
+PAIRS_FOR_SHORTCUTS = [
+    ("Convert 5 miles to km.", "Convert 5 km to miles."),
+    ("He returned to England through Scotland.", "He returned to Scotland through England."),
+    ("The man is eating cereal.", "Cereal is being eaten by the man."),
+    (
+        "Given this review: crashes on start, would you recommend the app?",
+        "Given this review: battery drain all day, would you recommend the app?",
+    ),
+    ("What is the capital of France?", "Name three rivers in Germany and their lengths."),
+    ("Sort these: apple, pear, plum, fig.", "Sort these: fig, plum, pear, apple."),
+    ("the the the cat sat", "cat the sat the the"),
+    ("Nick Dakin beat Geoff Barraclough in the final.", "Geoff Barraclough beat Nick Dakin in the final."),
+    ("", "Anything at all."),
+]
+
+
+def test_the_shortcuts_before_the_alignments_change_no_result(monkeypatch):
+    """role_swaps and slot_conflicts skip their SequenceMatcher alignment when the texts'
+    shared token count is below their threshold: that count bounds what any alignment can
+    match, so skipping must give what the alignment would have given."""
+    import curation.detectors.matching as m
+
+    pairs = PAIRS_FOR_SHORTCUTS + [(b, a) for a, b in PAIRS_FOR_SHORTCUTS]
+    fast = [(m.role_swaps(a, b), m.slot_conflicts(a, b)) for a, b in pairs]
+    monkeypatch.setattr(m, "shared_count", lambda x, y: 10**9)  # never skip
+    assert [(m.role_swaps(a, b), m.slot_conflicts(a, b)) for a, b in pairs] == fast
+    assert any(r for r, _ in fast) and any(s for _, s in fast)  # the pairs do hold swaps and slots
+
+
+def test_shared_count_bounds_the_alignment():
+    from collections import Counter
+    from difflib import SequenceMatcher
+
+    from curation.detectors.matching import shared_count
+
+    for a, b in PAIRS_FOR_SHORTCUTS:
+        ta, tb = tx.words(a), tx.words(b)
+        matched = sum(x.size for x in SequenceMatcher(None, ta, tb, autojunk=False).get_matching_blocks())
+        assert matched <= shared_count(Counter(ta), Counter(tb)) == shared_count(Counter(tb), Counter(ta))
+    assert shared_count(Counter("the the cat".split()), Counter("the cat cat dog".split())) == 2
+
+
+def test_cached_tokens_are_each_callers_own_and_long_texts_are_tokenised_too():
+    text = "Paris is the capital of France."
+    first = tx.words(text)
+    first.append("changed")
+    assert tx.words(text) == ["paris", "is", "the", "capital", "of", "france"]
+    long = "Word " * 1500 + "end."  # over the cached length: computed every time, the same way
+    assert tx.words(long) == ["word"] * 1500 + ["end"]
+    assert tx.content_words(long) == ["word"] * 1500 + ["end"]

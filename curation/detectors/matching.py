@@ -282,7 +282,7 @@ class _SwapText:
     passive: bool
 
 
-@lru_cache(maxsize=4096)
+@tx.text_cache
 def _swap_text(text: str) -> _SwapText:
     raw = tuple(_SWAP_TOKEN.findall(text))
     tokens = tuple(tx.stem(t.casefold()) if t[0].isalnum() else t for t in raw)
@@ -381,7 +381,7 @@ def with_role_swaps(conflicts: list[str], a: str, b: str) -> list[str]:
     return conflicts + role_swaps(a, b)
 
 
-@lru_cache(maxsize=4096)
+@tx.text_cache
 def _counts(text: str) -> Counter:
     """Counts of a text's words (see ``shared_count``)."""
     return Counter(tx.words(text))

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, wraps
+from typing import TypeVar
 
 _WS = re.compile(r"\s+")
+T = TypeVar("T")
 _WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)*(?:\.\d+)?%?")
 STOPWORDS = frozenset(
@@ -234,13 +237,26 @@ def light_normalize(text: str) -> str:
     return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
-# Pair judgement asks for the same texts' words again and again (a row sits in up to ten
-# candidate pairs, and each pair's checks tokenise both texts several times): the last few
-# thousand texts' tokens are kept, and every caller gets its own list.
-_TOKEN_CACHE = 4096
+_CACHED_TEXTS = 4096
+_CACHED_CHARS = 2000
 
 
-@lru_cache(maxsize=_TOKEN_CACHE)
+def text_cache(fn: Callable[[str], T]) -> Callable[[str], T]:
+    """Keep ``fn``'s result for the last few thousand texts of up to 2,000 characters. Pair
+    judgement asks for the same texts' tokens again and again (a row sits in up to ten
+    candidate pairs, and each pair's checks tokenise both texts several times); longer texts
+    are recomputed, so the cache stays within tens of MB whatever the data. ``fn`` must
+    return something its callers do not change."""
+    cached = lru_cache(maxsize=_CACHED_TEXTS)(fn)
+
+    @wraps(fn)
+    def call(text: str) -> T:
+        return cached(text) if len(text) <= _CACHED_CHARS else fn(text)
+
+    return call
+
+
+@text_cache
 def _words(text: str) -> tuple[str, ...]:
     return tuple(w.replace("’", "'") for w in _WORD.findall(text.casefold()))
 
@@ -269,7 +285,7 @@ def stem(word: str) -> str:
     return w
 
 
-@lru_cache(maxsize=_TOKEN_CACHE)
+@text_cache
 def _content_words(text: str) -> tuple[str, ...]:
     out = []
     for w in _words(text):
