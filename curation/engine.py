@@ -50,6 +50,12 @@ def distributed(engine: Any, n_chunks: int) -> bool:
     return engine is not None and engine.name != "local" and n_chunks >= 2
 
 
+def cut(items: Sequence[Any], size: int) -> list[Any]:
+    """``items`` in consecutive slices of ``size`` (the last may be shorter): the chunks a
+    stage hands to ``run_chunks``."""
+    return [items[s : s + size] for s in range(0, len(items), size)]
+
+
 def run_chunks(engine: Any, task: ChunkTask, chunks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
     """``(index, task(chunk))`` for every chunk of a stateless task: on ``engine``'s workers
     (as they finish) when ``distributed`` says so, else here, one after another. The scan's

@@ -29,7 +29,7 @@ from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.labels import script_of
 from curation.detectors.memo import CODE, SignatureMemo, text_key
 from curation.detectors.rules import rule
-from curation.engine import run_chunks
+from curation.engine import cut, run_chunks
 from curation.schema import Example, Finding
 
 FEW_EXAMPLES = rule(
@@ -265,7 +265,7 @@ class EdgeCaseCoverage(Detector):
         hit, cached = memo.lookup(keys, len(cats))
         member[hit] = cached.astype(bool)
         miss = np.flatnonzero(~hit)
-        parts = [miss[s : s + _CHUNK] for s in range(0, len(miss), _CHUNK)]
+        parts = cut(miss, _CHUNK)
         chunks = [[(prepared[k].request, prepared[k].answer, prepared[k].n_user_turns) for k in part] for part in parts]
         for k, out in run_chunks(ctx.engine, MembershipChunk(cats), chunks):
             member[parts[k]] = out

@@ -18,7 +18,7 @@ from curation.detectors.boilerplate import strip_answer, strip_request
 from curation.detectors.matching import PairJudgement, judge_pair
 from curation.detectors.memo import pair_key, pair_memo, text_key
 from curation.detectors.text import normalize
-from curation.engine import run_chunks
+from curation.engine import cut, run_chunks
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ def judge_pairs(ctx: ScanContext, items: list[tuple], thresholds: dict | None = 
     it is distributed and there are two chunks or more, else here. Judging is a pure function
     of the texts, cosines and thresholds, so where it runs changes nothing in the result."""
     task = JudgeChunk(thresholds or {})
-    parts = [items[s : s + PAIR_CHUNK] for s in range(0, len(items), PAIR_CHUNK)]
+    parts = cut(items, PAIR_CHUNK)
     out: list = [None] * len(parts)
     done = 0
     for k, res in run_chunks(ctx.engine, task, parts):

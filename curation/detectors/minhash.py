@@ -22,7 +22,7 @@ from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.features import fields, lexical_judgements
 from curation.detectors.graph import Edge, duplicate_edge, group_findings
 from curation.detectors.memo import CODE, SignatureMemo, text_key
-from curation.engine import run_chunks
+from curation.engine import cut, run_chunks
 from curation.schema import Finding
 
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -153,7 +153,7 @@ class MinHashDuplicates(Detector):
             # a signature depends on its text alone, so chunks change nothing but the memory
             # the shingle hashes take at once (8 bytes per character of a chunk, twice)
             task = SignatureChunk(self.ngram, self.num_perm)
-            parts = [miss[s : s + _CHUNK] for s in range(0, len(miss), _CHUNK)]
+            parts = cut(miss, _CHUNK)
             for k, out in run_chunks(ctx.engine, task, [[texts[i] for i in part] for part in parts]):
                 sig[parts[k]] = out
             memo.store(keys, sig)

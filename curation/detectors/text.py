@@ -13,8 +13,8 @@ from collections.abc import Callable
 from functools import lru_cache, wraps
 from typing import TypeVar
 
-_WS = re.compile(r"\s+")
 T = TypeVar("T")
+_WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)*(?:\.\d+)?%?")
 STOPWORDS = frozenset(
