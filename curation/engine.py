@@ -56,11 +56,32 @@ def cut(items: Sequence[Any], size: int) -> list[Any]:
     return [items[s : s + size] for s in range(0, len(items), size)]
 
 
-def run_chunks(engine: Any, task: ChunkTask, chunks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+def run_chunks(engine: Any, task: ChunkTask, chunks: Sequence[Any], journal: Any = None) -> Iterator[tuple[int, Any]]:
     """``(index, task(chunk))`` for every chunk of a stateless task: on ``engine``'s workers
     (as they finish) when ``distributed`` says so, else here, one after another. The scan's
     row- and pair-parallel stages (MinHash signatures, edge-case membership, pair judgement)
-    go through this, so each has one code path whatever the engine."""
+    go through this, so each has one code path whatever the engine.
+
+    ``journal`` (a ``memo.ChunkJournal``; the task then has a ``journal_key``): chunks a
+    killed run of the same scan finished come from it first; every chunk finished now is
+    added to it as it arrives, so the next run resumes after it."""
+    if journal is None:
+        yield from _run(engine, task, chunks)
+        return
+    keys = [journal.key(task, chunk) for chunk in chunks]
+    todo = []
+    for k, key in enumerate(keys):
+        done = journal.get(key)
+        if done is None:
+            todo.append(k)
+        else:
+            yield k, done
+    for k, res in _run(engine, task, [chunks[k] for k in todo]):
+        journal.add(keys[todo[k]], res)
+        yield todo[k], res
+
+
+def _run(engine: Any, task: ChunkTask, chunks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
     if distributed(engine, len(chunks)):
         return engine.map_chunks(task, chunks)
     return ((k, task(chunk)) for k, chunk in enumerate(chunks))

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from curation.detectors import text as tx
 from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.labels import script_of
-from curation.detectors.memo import CODE, SignatureMemo, text_key
+from curation.detectors.memo import CODE, SignatureMemo, chunk_journal, text_key
 from curation.detectors.rules import rule
 from curation.engine import cut, run_chunks
 from curation.schema import Example, Finding
@@ -104,6 +104,7 @@ class MembershipChunk:
 
     def __init__(self, cats: list[Category]) -> None:
         self.cats = cats
+        self.journal_key = json.dumps([c.model_dump() for c in cats], sort_keys=True)
 
     def __call__(self, chunk: list[tuple[str, str, int]], state: object = None) -> np.ndarray:
         out = np.zeros((len(chunk), len(self.cats)), bool)
@@ -267,7 +268,7 @@ class EdgeCaseCoverage(Detector):
         miss = np.flatnonzero(~hit)
         parts = cut(miss, _CHUNK)
         chunks = [[(prepared[k].request, prepared[k].answer, prepared[k].n_user_turns) for k in part] for part in parts]
-        for k, out in run_chunks(ctx.engine, MembershipChunk(cats), chunks):
+        for k, out in run_chunks(ctx.engine, MembershipChunk(cats), chunks, chunk_journal(ctx)):
             member[parts[k]] = out
         if not hit.all():
             memo.store(keys, member.astype(np.uint8))

@@ -16,7 +16,7 @@ import numpy as np
 from curation.detectors.base import ScanContext
 from curation.detectors.boilerplate import strip_answer, strip_request
 from curation.detectors.matching import PairJudgement, judge_pair
-from curation.detectors.memo import pair_key, pair_memo, text_key
+from curation.detectors.memo import chunk_journal, pair_key, pair_memo, text_key
 from curation.detectors.text import normalize
 from curation.engine import cut, run_chunks
 
@@ -191,6 +191,10 @@ class JudgeChunk:
     def __init__(self, thresholds: dict) -> None:
         self.thresholds = dict(thresholds)
 
+    @property
+    def journal_key(self) -> str:
+        return repr(sorted(self.thresholds.items()))
+
     def __call__(self, chunk: list[tuple], state: object = None) -> list[PairJudgement]:
         return [judge_pair(*texts, req_cos=rc, ans_cos=ac, **self.thresholds) for texts, rc, ac in chunk]
 
@@ -203,7 +207,7 @@ def judge_pairs(ctx: ScanContext, items: list[tuple], thresholds: dict | None = 
     parts = cut(items, PAIR_CHUNK)
     out: list = [None] * len(parts)
     done = 0
-    for k, res in run_chunks(ctx.engine, task, parts):
+    for k, res in run_chunks(ctx.engine, task, parts, chunk_journal(ctx)):
         out[k] = res
         done += len(res)
         ctx.progress("judge pairs", done, len(items))

@@ -11,7 +11,12 @@ their cache (``curation.embeddings``); this module keeps the two other costly st
 Every key also holds a hash of the detectors' source code (``CODE``), so an upgrade never
 reuses a judgement the new code would make differently.
 
-Both live in ``<cache_dir>/memo/`` (one subfolder per dataset name when the caller names
+- ``ChunkJournal``: the result of every chunk a scan's chunked stages (MinHash signatures,
+  edge-case membership, pair judgement) finished, appended as it finishes, so a scan killed
+  midway resumes from its last finished chunk; the memos above are only written when a
+  scan completes, which then deletes the journal.
+
+All live in ``<cache_dir>/memo/`` (one subfolder per dataset name when the caller names
 one: see ``memo_folder``). Signatures are rewritten at the end of a scan with the scan's
 texts; pair judgements a scan did not use are kept for a few more writes (see
 ``PairMemo``), so the memo stays near one scan's worth; files are replaced atomically,
@@ -158,6 +163,75 @@ class PairMemo:
         _replace(self.path, lambda f: pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL))
 
 
+class ChunkJournal:
+    """Results of finished chunks, appended to ``<folder>/chunks.journal`` one pickle frame
+    per chunk, until the scan completes (``clear``).
+
+    A chunk is keyed by a hash of the detectors' code, the task's class and ``journal_key``
+    (its settings) and the pickled chunk itself, so only the same work on the same input is
+    ever reused. A process killed while appending leaves a torn last frame: loading stops
+    at the last whole frame and cuts the file there, so what is appended next is readable.
+    """
+
+    NAME = "chunks.journal"
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / self.NAME
+        self._done: dict[bytes, Any] | None = None
+        self.reused = 0
+
+    def _load(self) -> dict[bytes, Any]:
+        if self._done is None:
+            self._done = {}
+            good = 0
+            try:
+                with self.path.open("rb") as f:
+                    while True:
+                        try:
+                            key, result = pickle.load(f)
+                        except Exception:  # noqa: BLE001 - the end, or a torn frame: what follows is lost
+                            break
+                        self._done[key] = result
+                        good = f.tell()
+                if good < self.path.stat().st_size:
+                    os.truncate(self.path, good)
+            except OSError:
+                pass  # no journal: nothing to resume
+        return self._done
+
+    def key(self, task: Any, chunk: Any) -> bytes:
+        h = hashlib.blake2b(digest_size=16)
+        h.update(f"{FORMAT}\x1f{CODE}\x1f{type(task).__qualname__}\x1f{task.journal_key}\x1f".encode())
+        h.update(pickle.dumps(chunk, protocol=5))
+        return h.digest()
+
+    def get(self, key: bytes) -> Any:
+        """A finished chunk's result (once: a scan asks for each chunk once), or None."""
+        result = self._load().pop(key, None)
+        self.reused += result is not None
+        return result
+
+    def add(self, key: bytes, result: Any) -> None:
+        self._load()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("ab") as f:
+            pickle.dump((key, result), f, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def clear(self) -> None:
+        """The scan completed and its memos are written: nothing left to resume."""
+        self.path.unlink(missing_ok=True)
+        self._done = {}
+
+
+def chunk_journal(ctx: Any) -> ChunkJournal | None:
+    """The scan's journal of finished chunks (None without a memo folder)."""
+    if ctx.memo_dir is None:
+        return None
+    if "chunk_journal" not in ctx.cache:
+        ctx.cache["chunk_journal"] = ChunkJournal(ctx.memo_dir)
+    return ctx.cache["chunk_journal"]
+
+
 MAX_SCOPES = 8  # datasets whose memos are kept side by side in one cache folder
 
 
@@ -202,6 +276,9 @@ def save_memos(ctx: Any) -> None:
     memo = ctx.cache.get("pair_memo")
     if memo is not None:
         memo.save()
+    journal = chunk_journal(ctx)
+    if journal is not None:
+        journal.clear()
 
 
 def embedder_key(ctx: Any) -> str:

@@ -21,7 +21,7 @@ from pydantic import Field
 from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.features import fields, lexical_judgements
 from curation.detectors.graph import Edge, duplicate_edge, group_findings
-from curation.detectors.memo import CODE, SignatureMemo, text_key
+from curation.detectors.memo import CODE, SignatureMemo, chunk_journal, text_key
 from curation.engine import cut, run_chunks
 from curation.schema import Finding
 
@@ -113,6 +113,7 @@ class SignatureChunk:
 
     def __init__(self, ngram: int, num_perm: int) -> None:
         self.ngram, self.num_perm = ngram, num_perm
+        self.journal_key = f"{ngram}-{num_perm}"
 
     def __call__(self, texts: list[str], state: object = None) -> np.ndarray:
         hashes, docs = shingle_hashes(texts, self.ngram)
@@ -154,7 +155,9 @@ class MinHashDuplicates(Detector):
             # the shingle hashes take at once (8 bytes per character of a chunk, twice)
             task = SignatureChunk(self.ngram, self.num_perm)
             parts = cut(miss, _CHUNK)
-            for k, out in run_chunks(ctx.engine, task, [[texts[i] for i in part] for part in parts]):
+            for k, out in run_chunks(
+                ctx.engine, task, [[texts[i] for i in part] for part in parts], chunk_journal(ctx)
+            ):
                 sig[parts[k]] = out
             memo.store(keys, sig)
         return sig
