@@ -6,7 +6,7 @@ import pytest
 from test_detectors_support import MIXED, build, qa
 
 from curation.detectors import ScanContext
-from curation.detectors.quality import Quality, issues
+from curation.detectors.quality import Quality, adds_content, issues, recases
 
 
 @pytest.mark.parametrize(
@@ -71,3 +71,83 @@ def test_a_pasted_context_passage_is_named_as_such():
     assert [(i[0], i[2]) for i in parrot] == [("repeats_request", "the answer just repeats the request")]
     # an answer that quotes the passage in part and then answers is not a repeat
     assert issues(f"Where is the basketball Hall of Fame?\n\n{passage}", "In Springfield, Massachusetts.") == []
+
+
+_MINUTES = (
+    "The comittee recieved the annual report from the treasurer on Tuesday morning and approved it after a "
+    "short discussion of the budget for the coming year, the repairs to the hall roof and the summer fair."
+)
+
+
+@pytest.mark.parametrize(
+    "request_, answer",
+    [
+        # the answer restates the question around the word that answers it
+        (
+            "Name a planet in our solar system that has a large system of bright rings around it.",
+            "Saturn is a planet in our solar system that has a large system of bright rings around it.",
+        ),
+        (
+            "What is the boiling point of pure water at sea level when it is measured in degrees Celsius?",
+            "The boiling point of pure water at sea level when it is measured in degrees Celsius is 100.",
+        ),
+        (
+            "What happens if you whistle indoors at night in an old house?",
+            "Nothing happens if you whistle indoors at night in an old house.",
+        ),
+        # an edit that changes only the case of the words it copies
+        (
+            "Capitalize properly.\n\nthe old man and the sea is a short novel written by ernest hemingway in cuba in 1951",
+            "The Old Man and the Sea is a short novel written by Ernest Hemingway in Cuba in 1951",
+        ),
+        # a passage corrected in two words: the task done
+        (
+            f"Fix the spelling.\n\n{_MINUTES}",
+            _MINUTES.replace("comittee", "committee").replace("recieved", "received"),
+        ),
+    ],
+    ids=["restated-answer", "restated-number", "restated-nothing", "recased", "corrected"],
+)
+def test_a_close_copy_that_says_something_new_is_not_a_repeat(request_, answer):
+    assert [i[0] for i in issues(request_, answer)] == []
+
+
+@pytest.mark.parametrize(
+    "request_, answer, why",
+    [
+        # a first-person echo that claims the task, inflected and cut off
+        (
+            "Draw a diagram that shows the water cycle from 1900-2000",
+            "I have drawn a diagram that shows the water cycle from 1900-20",
+            "the request",
+        ),
+        ("Compose a 30-second jingle for a bakery.", "Composed a 30-second jingle for a bakery.", "the request"),
+        # a long pasted passage with one word changed (and its accents dropped) is still a paste
+        (
+            "Tell me about the Lakeside Observatory.\n\n"
+            + "The Lakeside Observatory is an astronomical observatory near Jönköping, Sweden, founded in 1931 by "
+            "the amateur astronomer Åsa Lindqvist. Its main instrument is a 60 cm reflecting telescope installed in "
+            "1974, and the site hosts public viewing evenings on clear Fridays during the winter months. The "
+            "observatory is run by a volunteer society with about two hundred members.",
+            "The Lakeside Observatory is an astronomical observatory near Jonkoping, Sweden, established in 1931 by "
+            "the amateur astronomer Asa Lindqvist. Its main instrument is a 60 cm reflecting telescope installed in "
+            "1974, and the site hosts public viewing evenings on clear Fridays during the winter months. The "
+            "observatory is run by a volunteer society with about two hundred members.",
+            "its context passage",
+        ),
+    ],
+    ids=["drawn-echo", "composed-echo", "paste-one-word-changed"],
+)
+def test_a_copy_that_adds_nothing_is_still_a_repeat(request_, answer, why):
+    assert [(i[0], i[2]) for i in issues(request_, answer)] == [("repeats_request", f"the answer just repeats {why}")]
+
+
+def test_new_words_are_counted_without_function_words_inflections_or_accents():
+    assert not adds_content("I have made a list of the rivers", "Make a list of the rivers")
+    assert not adds_content("The Malmö office closes", "Does the Malmo office close?")
+    assert adds_content("Oslo is the capital", "What is the capital?")
+    # one new word in a long copy is a stray change; two are not
+    long_request = " ".join(f"word{k}" for k in range(40))
+    assert not adds_content(long_request.replace("word7", "zebra"), long_request)
+    assert adds_content(long_request.replace("word7", "zebra").replace("word9", "quartz"), long_request)
+    assert recases("Paris Is Lovely", "say: paris is lovely") and not recases("paris is lovely", "say: paris is lovely")

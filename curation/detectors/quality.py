@@ -9,6 +9,7 @@ answer checks.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import ClassVar
 
 from pydantic import Field
@@ -46,6 +47,81 @@ QUALITY_RULES = {
 }
 
 
+# Words that carry no content of their own: an answer made of the request's words plus these
+# adds nothing ("I have made a chart that ..." to "Make a chart that ...").
+_FUNCTION_WORDS = frozenset(
+    "a an the and or but nor of to in on at by for with from as into onto about over under between through "
+    "during before after above below up down out off than then so if is are was were be been being am it its "
+    "this that these those there here i you he she we they me my your our their his her them us have has had "
+    "do does did will would can could should shall may might must not no also just very too only own same such "
+    "both each few more other some any all what which who whom whose when where why how".split()
+)
+# common irregular forms, so "made" is the request's "make" (regular ones are stemmed)
+_IRREGULAR = dict(
+    pair.split(":")
+    for pair in "made:make did:do done:do wrote:write written:write drew:draw drawn:draw gave:give given:give "
+    "took:take taken:take built:build found:find chose:choose chosen:choose told:tell said:say thought:think "
+    "came:come went:go gone:go got:get brought:bring began:begin begun:begin sang:sing sung:sing ran:run saw:see "
+    "seen:see knew:know known:know sent:send spent:spend kept:keep left:leave felt:feel held:hold meant:mean "
+    "showed:show shown:show grew:grow grown:grow threw:throw thrown:throw".split()
+)
+_WORD = re.compile(r"\w+")
+
+
+_LETTERS = str.maketrans(
+    {"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "đ": "d", "ł": "l", "Ł": "L", "ı": "i"}
+)
+
+
+def _fold(text: str) -> str:
+    """Accents and ligatures off ("Vitória Guimarães", "Høiby"): a copy that drops them is a copy."""
+    text = unicodedata.normalize("NFKD", text.translate(_LETTERS))
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def _stem(word: str) -> str:
+    word = _IRREGULAR.get(word, word)
+    for suffix in ("ing", "ed", "es", "s", "e", "d"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+NEW_WORDS_SHARE = 0.03  # one new word in a copy of more than ~33 content words is a stray change
+
+
+def adds_content(answer: str, request: str) -> bool:
+    """True when the answer says something of its own: content words the request does not
+    have in any inflection (the name, number or term that answers it: "Rabies is a disease
+    that is spread through contact with animals"): two or more, or one that is at least
+    ``NEW_WORDS_SHARE`` of its content words (a long pasted passage with one word changed is
+    still a paste). Function words do not count, nor a last word the answer cut off ("...
+    from 1990-20" for "1990-2020")."""
+    said = _WORD.findall(_fold(request).casefold())
+    known = {_stem(w) for w in said}
+    words = _WORD.findall(_fold(answer).casefold())
+    content = new = 0
+    for k, w in enumerate(words):
+        if w in _FUNCTION_WORDS:
+            continue
+        content += 1
+        if _stem(w) in known or (k == len(words) - 1 and any(r.startswith(w) for r in said)):
+            continue
+        new += 1
+    return new >= 2 or (new == 1 and content * NEW_WORDS_SHARE <= 1)
+
+
+def recases(answer: str, request: str) -> bool:
+    """True when the answer is a run of the request's words with their case changed: a
+    capitalised or lower-cased passage is the task done, not a copy."""
+
+    def run(text: str, fold: bool) -> str:
+        return " " + " ".join(_WORD.findall(_fold(text).casefold() if fold else _fold(text))) + " "
+
+    words = run(answer, True)
+    return words.strip() != "" and words in run(request, True) and run(answer, False) not in run(request, False)
+
+
 def issues(request: str, answer: str, min_repeat_chars: int = 12) -> list[tuple[str, float, str]]:
     """(issue, score, explanation) for one request/answer pair."""
     a = answer.strip()
@@ -71,7 +147,9 @@ def issues(request: str, answer: str, min_repeat_chars: int = 12) -> list[tuple[
             return sim if sim >= 0.9 or (contained and folded in text.casefold()) else None
 
         sim = repeats(r, contained=len(a) >= 0.5 * len(r))
-        if sim is not None:
+        # a close copy that still says something new (the answer after a restated question)
+        # or changes the case of what it copies (a capitalisation task) is not a repeat
+        if sim is not None and not adds_content(a, r) and not recases(a, r):
             inst, passage = instruction(r)
             copied = "its context passage" if passage and repeats(inst) is None else "the request"
             out.append(("repeats_request", round(max(sim, 0.8), 4), f"the answer just repeats {copied}"))
