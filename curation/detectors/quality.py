@@ -42,7 +42,8 @@ QUALITY_RULES = {
         "missing_answer": "the example has no assistant answer",
         "placeholder": "the answer holds placeholder text (lorem ipsum, TODO, [insert ...], {{...}})",
         "truncated": "the answer stops mid-sentence, leaves a code block or brackets open",
-        "repeats_request": "the answer repeats the request (its instruction or its context passage)",
+        "repeats_request": "the answer repeats the request (its instruction or its context passage) and adds "
+        "no content word of its own",
     }.items()
 }
 
