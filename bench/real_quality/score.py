@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,14 +24,13 @@ import curation.detectors.quality as quality
 from curation.formats import read_examples
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE.parents[2] / "shared" / "data"
+sys.path.insert(0, str(HERE.parent / "real_pairs"))
+from pairs import DATA, SOURCES  # noqa: E402  (the real-pairs benchmark's sources, same names)
+
 FILES = {
+    **{name: SOURCES[name] for name in ("dolly_3k", "alpaca_9k", "dolly_open_qa", "alpaca_gpt4_demo")},
     "claude_t45": "alpagasus_filtered/claude_t45.json",
-    "dolly_3k": "alpagasus_filtered/dolly_3k.json",
-    "alpaca_9k": "alpagasus_filtered/random_9k.json",
-    "dolly_open_qa": "dolly_open_qa_chinkara/dolly_open_qa.jsonl",
     "guanaco": "oasst_guanaco_llama2_1k/guanaco_1k_messages.jsonl",
-    "alpaca_gpt4_demo": "llamafactory_demo/alpaca_en_demo.json",
     "kto_demo": "llamafactory_demo/kto_en_demo.json",
 }
 

@@ -190,10 +190,7 @@ class JudgeChunk:
 
     def __init__(self, thresholds: dict) -> None:
         self.thresholds = dict(thresholds)
-
-    @property
-    def journal_key(self) -> str:
-        return repr(sorted(self.thresholds.items()))
+        self.journal_key = repr(sorted(self.thresholds.items()))
 
     def __call__(self, chunk: list[tuple], state: object = None) -> list[PairJudgement]:
         return [judge_pair(*texts, req_cos=rc, ans_cos=ac, **self.thresholds) for texts, rc, ac in chunk]

@@ -49,7 +49,10 @@ QUALITY_RULES = {
 
 
 # Words that carry no content of their own: an answer made of the request's words plus these
-# adds nothing ("I have made a chart that ..." to "Make a chart that ...").
+# adds nothing ("I have made a chart that ..." to "Make a chart that ..."). Not
+# ``text.STOPWORDS``: that list holds the negations and their contractions ("isn't",
+# "cannot"), and a negation is what answers a yes/no question (measured: with it, 3 more
+# TruthfulQA answers like "No, there isn't a type of music that ..." are flagged).
 _FUNCTION_WORDS = frozenset(
     "a an the and or but nor of to in on at by for with from as into onto about over under between through "
     "during before after above below up down out off than then so if is are was were be been being am it its "
