@@ -2,7 +2,9 @@
 
 ``OnnxEncoder`` exports a local sentence-transformers model (by default the bundled MiniLM)
 once into ``<folder>/<model key>/``: the transformer with its pooling and normalisation as
-one ONNX graph (``model.onnx``), optionally an int8 copy (``model-int8.onnx``, ONNX Runtime
+one ONNX graph (``model.onnx``; for BERT-family models with attention, GELU and layer norms
+fused into ONNX Runtime's own kernels, checked against the plain graph when exported),
+optionally an int8 copy (``model-int8.onnx``, ONNX Runtime
 dynamic quantisation), and the tokenizer (``tokenizer.json``). Later scans load only
 ONNX Runtime and the tokenizer: no torch, nothing from a hub.
 
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT = 1  # bump when the exported graph changes: old exports are then ignored
+FORMAT = 2  # bump when the exported graph changes: old exports are then ignored (2: fused)
 
 
 def cpu_threads() -> int:
@@ -110,7 +112,10 @@ def export(folder: Path, out: Path, max_seq_length: int) -> None:
     from transformers import AutoModel
 
     mode = _pooling_mode(folder)
-    model = AutoModel.from_pretrained(str(folder)).eval()
+    try:  # eager attention exports the matmul-softmax pattern ONNX Runtime's fusion recognises
+        model = AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
+    except (TypeError, ValueError):
+        model = AutoModel.from_pretrained(str(folder)).eval()
 
     class Pooled(torch.nn.Module):
         def __init__(self) -> None:
@@ -151,14 +156,61 @@ def export(folder: Path, out: Path, max_seq_length: int) -> None:
                 opset_version=17,
                 dynamo=False,
             )
+        fused = _fuse(tmp / "model.onnx", model.config)
         shutil.copy(folder / "tokenizer.json", tmp / "tokenizer.json")
         (tmp / "meta.json").write_text(
-            json.dumps({"source": str(folder), "pooling": mode, "max_seq_length": max_seq_length, "format": FORMAT})
+            json.dumps(
+                {"source": str(folder), "pooling": mode, "max_seq_length": max_seq_length, "format": FORMAT, "fused": fused}
+            )
         )
         with contextlib.suppress(OSError):  # another process finished first: keep its export
             os.replace(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _fuse(path: Path, config: object, tolerance: float = 1e-4) -> bool:
+    """Replace the graph at ``path`` by ONNX Runtime's transformer fusion of it (one Attention
+    kernel per layer, embedding + layer norm, skip layer norms, bias + GELU): the same
+    arithmetic, ~20% faster on a CPU (``bench/bench_encoder.py``). Only BERT-family models
+    are fused, and only when the fused graph's vectors match the plain graph's on a probe
+    batch with padding within ``tolerance``; otherwise the plain graph stays. True if fused."""
+    if getattr(config, "model_type", None) != "bert":
+        return False
+    try:
+        import onnxruntime as ort
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fused = optimize_model(
+                str(path),
+                model_type="bert",
+                num_heads=int(config.num_attention_heads),
+                hidden_size=int(config.hidden_size),
+            )
+        if not fused.get_fused_operator_statistics().get("Attention"):
+            return False
+        candidate = path.with_name("model-fused.onnx")
+        fused.save_model_to_file(str(candidate))
+        rng = np.random.default_rng(0)
+        ids = rng.integers(1000, min(int(config.vocab_size), 20000), size=(3, 24)).astype(np.int64)
+        mask = np.ones_like(ids)
+        mask[1, 10:] = 0  # right padding, as the encoder batches
+        mask[2, 3:] = 0
+        feed = {"input_ids": ids * mask, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        plain, new = (
+            ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]).run(["embedding"], feed)[0]
+            for p in (path, candidate)
+        )
+        if float(np.abs(plain - new).max()) > tolerance:
+            candidate.unlink()
+            return False
+        os.replace(candidate, path)
+        return True
+    except Exception:  # noqa: BLE001 - any failure of the optional fusion keeps the plain graph
+        path.with_name("model-fused.onnx").unlink(missing_ok=True)
+        return False
 
 
 def exported(folder: str | Path, cache: str | Path, max_seq_length: int) -> Path:
@@ -178,7 +230,14 @@ def quantize(out: Path) -> Path:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         tmp = out / f".model-int8.{os.getpid()}.onnx"
-        quantize_dynamic(str(out / "model.onnx"), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+        quantize_dynamic(
+            str(out / "model.onnx"),
+            str(tmp),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            # a fused graph's contrib-op outputs carry no inferred type: they are float32
+            extra_options={"DefaultTensorType": 1},
+        )
         os.replace(tmp, target)
     return target
 

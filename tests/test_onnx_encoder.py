@@ -73,6 +73,13 @@ def test_onnx_vectors_match_the_torch_model(tmp_path):
     np.fill_diagonal(sims_t, -1)
     np.fill_diagonal(sims_o, -1)
     assert (sims_t.argmax(1) == sims_o.argmax(1)).mean() > 0.99
+    # the graph that gave those vectors is the fused one: one Attention kernel per layer
+    import onnx
+
+    (export,) = [p.parent for p in tmp_path.rglob("model.onnx")]
+    assert json.loads((export / "meta.json").read_text())["fused"] is True
+    ops = [n.op_type for n in onnx.load(str(export / "model.onnx")).graph.node]
+    assert ops.count("Attention") == 6 and "Softmax" not in ops
 
 
 def test_batches_are_bounded_in_rows_and_padded_tokens():
