@@ -160,7 +160,13 @@ def export(folder: Path, out: Path, max_seq_length: int) -> None:
         shutil.copy(folder / "tokenizer.json", tmp / "tokenizer.json")
         (tmp / "meta.json").write_text(
             json.dumps(
-                {"source": str(folder), "pooling": mode, "max_seq_length": max_seq_length, "format": FORMAT, "fused": fused}
+                {
+                    "source": str(folder),
+                    "pooling": mode,
+                    "max_seq_length": max_seq_length,
+                    "format": FORMAT,
+                    "fused": fused,
+                }
             )
         )
         with contextlib.suppress(OSError):  # another process finished first: keep its export
