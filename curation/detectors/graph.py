@@ -133,14 +133,31 @@ def summary_anchor(group: list[int], f: Fields) -> int:
     return min(group, key=rank)
 
 
+def _strength(e: Edge) -> tuple[int, float]:
+    """How strong an edge is: its type, then its score at the precision a finding shows."""
+    return EDGE_STRENGTH[e.type], -round(e.score, 4)
+
+
+def _link_rank(e: Edge, m: int, rep: int, f: Fields) -> tuple:
+    """Which of member ``m``'s edges a finding shows: the strongest, then the one to the
+    representative, then the one to the lowest row."""
+    other = e.j if e.i == m else e.i
+    return *_strength(e), other != rep, f.rows[other]
+
+
 def group_findings(
     edges: Iterable[Edge], f: Fields, thresholds: dict, cannot_link: Iterable[tuple[int, int]] = ()
 ) -> list[Finding]:
-    """Union the edges (strongest first) into groups, one ``duplicate`` finding per group."""
+    """Union the edges (strongest first) into groups, one ``duplicate`` finding per group.
+
+    Scores are compared at the precision a finding shows them (4 decimals): a cosine read
+    from the memo and the same cosine computed afresh can differ in the last float bits, and
+    two such near-ties must not order the unions, or choose the member a row is linked to,
+    differently on a re-scan. Ties go to the representative, then to the lowest row."""
     best = best_edges(edges)
     uf = UnionFind(cannot_link)
     used = []
-    for e in sorted(best.values(), key=lambda e: (EDGE_STRENGTH[e.type], -e.score, e.i, e.j)):
+    for e in sorted(best.values(), key=lambda e: (*_strength(e), e.i, e.j)):
         if uf.union(e.i, e.j) or uf.find(e.i) == uf.find(e.j):
             used.append(e)
     by_member: dict[int, list[Edge]] = defaultdict(list)
@@ -151,7 +168,7 @@ def group_findings(
     vocabulary = Vocabulary(list(zip(f.request_norm, f.answer_norm)))  # counted only if a group asks
     for group in uf.groups():
         rep, why = representative(group, f, vocabulary)
-        link = {m: min(by_member[m], key=lambda e: (EDGE_STRENGTH[e.type], -e.score)) for m in group}
+        link = {m: min(by_member[m], key=lambda e, m=m: _link_rank(e, m, rep, f)) for m in group}
         members = []
         for m in group:
             if m != rep:
