@@ -233,6 +233,7 @@ def quantize(out: Path) -> Path:
     batch at run time (ONNX Runtime dynamic quantisation); written once."""
     target = out / "model-int8.onnx"
     if not target.is_file():
+        from onnx import TensorProto
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         tmp = out / f".model-int8.{os.getpid()}.onnx"
@@ -242,7 +243,7 @@ def quantize(out: Path) -> Path:
             weight_type=QuantType.QInt8,
             per_channel=True,
             # a fused graph's contrib-op outputs carry no inferred type: they are float32
-            extra_options={"DefaultTensorType": 1},
+            extra_options={"DefaultTensorType": TensorProto.FLOAT},
         )
         os.replace(tmp, target)
     return target
