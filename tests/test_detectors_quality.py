@@ -17,6 +17,12 @@ from curation.detectors.quality import Quality, adds_content, issues, recases
         ("Write a bio.", "Jane is a [insert job title] based in [your city].", ["placeholder"]),
         ("Explain gravity.", "Lorem ipsum dolor sit amet, consectetur adipiscing elit.", ["placeholder"]),
         ("Write a function.", "TODO: implement this later", ["placeholder"]),
+        ("Write a function.", "def area(w, h):\n    # FIXME: handle negative sizes\n    return w * h", ["placeholder"]),
+        (
+            "¿Qué es la depresión?",
+            "La depresión es un trastorno común en todo el mundo. Todo tratamiento empieza por un diagnóstico.",
+            [],
+        ),
         (
             "Explain gravity.",
             "Gravity is the force by which a planet or other body draws objects toward",
@@ -35,6 +41,8 @@ from curation.detectors.quality import Quality, adds_content, issues, recases
         "insert",
         "lorem",
         "todo",
+        "fixme",
+        "spanish-todo",
         "mid-sentence",
         "open-fence",
         "parrot",

@@ -1,20 +1,31 @@
-"""Precision of the quality detector's "the answer repeats the request" rule on real public rows.
+"""Precision of two quality rules on real public rows, with and without their latest change.
 
-``labels.jsonl`` holds, by reference (source, row), every row the rule flagged before
-2026-11-30 on nine public sets, each labelled by reading it (GUIDELINE.md): ``repeat`` (the
-answer adds nothing to the request) or ``not_repeat``. "dev" rows were read while the rule's
-new checks (``adds_content``, ``recases``) were written; "held_out" rows only after. The
-checks only ever clear a flag, so these rows are every row either version flags.
+``--rule repeats_request`` (the default): ``labels.jsonl`` holds, by reference (source, row),
+every row the "the answer repeats the request" rule flagged before 2026-11-30 on nine public
+sets, each labelled by reading it (GUIDELINE.md): ``repeat`` (the answer adds nothing to the
+request) or ``not_repeat``. "dev" rows were read while the rule's new checks (``adds_content``,
+``recases``) were written; "held_out" rows only after. The checks only ever clear a flag, so
+these rows are every row either version flags.
 
-    python bench/real_quality/score.py      # needs ../shared/data (not in a fresh clone)
+``--rule placeholder``: ``labels_placeholder.jsonl`` holds every row of ten public sets
+where the placeholder rule matched TODO, TBD or FIXME in any case before it was made to
+match them in capitals only (the change: "todo" is a Spanish and Portuguese word).
+``placeholder`` or ``not_placeholder``; "dev" rows (OASST Guanaco) were read while the change
+was made, "held_out" rows (Alpagasus Claude, LLaMA-Factory KTO demo, HaluEval) after. Rows
+the rule flags for another match ([insert ...], lorem ipsum) are not changed by it and not
+listed.
 
-prints, per split, what the rule flags with the checks and without them (the ablation).
+    python bench/real_quality/score.py [--rule placeholder]   # needs ../shared/data
+
+prints, per split, what the rule flags with the change and without it (the ablation).
 """
 
 from __future__ import annotations
 
 import csv
+import argparse
 import json
+import re
 import sys
 from collections import defaultdict
 from contextlib import contextmanager
@@ -33,6 +44,8 @@ FILES = {
     "guanaco": "oasst_guanaco_llama2_1k/guanaco_1k_messages.jsonl",
     "kto_demo": "llamafactory_demo/kto_en_demo.json",
 }
+# the placeholder pattern before TODO, TBD and FIXME had to be in capitals
+_OLD_PLACEHOLDERS = re.compile(quality.PLACEHOLDERS.pattern.replace("(?-i:", "(?:"), re.IGNORECASE)
 
 
 def rows(source: str) -> dict[int, tuple[str, str]]:
@@ -48,7 +61,16 @@ def rows(source: str) -> dict[int, tuple[str, str]]:
 
 
 @contextmanager
-def checks_off():
+def change_off(rule: str):
+    """The rule as it was before its change (the ablation)."""
+    if rule == "placeholder":
+        saved = quality.PLACEHOLDERS
+        quality.PLACEHOLDERS = _OLD_PLACEHOLDERS
+        try:
+            yield
+        finally:
+            quality.PLACEHOLDERS = saved
+        return
     saved = quality.adds_content, quality.recases
     quality.adds_content = quality.recases = lambda answer, request: False
     try:
@@ -57,35 +79,45 @@ def checks_off():
         quality.adds_content, quality.recases = saved
 
 
-def flagged(request: str, answer: str) -> bool:
-    return any(issue == "repeats_request" for issue, _, _ in quality.issues(request, answer))
+def flagged(rule: str, request: str, answer: str) -> bool:
+    return any(issue == rule for issue, _, _ in quality.issues(request, answer))
+
+
+RULES = {  # rule -> (labels file, the label of a true finding, the change's name in the table)
+    "repeats_request": ("labels.jsonl", "repeat", "checks"),
+    "placeholder": ("labels_placeholder.jsonl", "placeholder", "capitals only"),
+}
 
 
 def main() -> None:
-    labels = [json.loads(line) for line in (HERE / "labels.jsonl").open()]
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rule", choices=sorted(RULES), default="repeats_request")
+    rule = ap.parse_args().rule
+    path, true_label, change = RULES[rule]
+    labels = [json.loads(line) for line in (HERE / path).open()]
     texts = {s: rows(s) for s in sorted({x["source"] for x in labels})}
     table = defaultdict(lambda: defaultdict(int))
     for x in labels:
         req, ans = texts[x["source"]][x["row"]]
-        with checks_off():
-            before = flagged(req, ans)
-        after = flagged(req, ans)
+        with change_off(rule):
+            before = flagged(rule, req, ans)
+        after = flagged(rule, req, ans)
         for split in (x["split"], "all"):
             t = table[split]
             t["rows"] += 1
-            t["repeats"] += x["label"] == "repeat"
+            t["true"] += x["label"] == true_label
             for name, hit in (("without", before), ("with", after)):
                 t[f"{name}_flagged"] += hit
-                t[f"{name}_true"] += hit and x["label"] == "repeat"
-    print("| split | labelled rows (repeats) | checks | flagged | true | precision | recall |")
+                t[f"{name}_true"] += hit and x["label"] == true_label
+    print(f"| split | labelled rows ({true_label}) | {change} | flagged | true | precision | recall |")
     print("|---|---|---|---|---|---|---|")
     for split in ("dev", "held_out", "all"):
         t = table[split]
         for name in ("without", "with"):
             n, ok = t[f"{name}_flagged"], t[f"{name}_true"]
             prec = f"{ok / n:.3f}" if n else "-"
-            rec = f"{ok / t['repeats']:.3f}" if t["repeats"] else "-"
-            print(f"| {split} | {t['rows']} ({t['repeats']}) | {name} | {n} | {ok} | {prec} | {rec} |")
+            rec = f"{ok / t['true']:.3f}" if t["true"] else "-"
+            print(f"| {split} | {t['rows']} ({t['true']}) | {name} | {n} | {ok} | {prec} | {rec} |")
 
 
 if __name__ == "__main__":

@@ -21,8 +21,11 @@ from curation.detectors.request_form import instruction
 from curation.detectors.rules import rule
 from curation.schema import Finding
 
+# TODO, TBD and FIXME count in capitals only: "todo" is also a Spanish and Portuguese word ("en
+# todo el mundo") and matched 34 rows flagged for nothing else, of 43 placeholder findings on OASST Guanaco
+# (bench/real_quality/score.py --rule placeholder gives the figures, held-out sets included)
 PLACEHOLDERS = re.compile(
-    r"lorem ipsum|\bTODO\b|\bTBD\b|\bFIXME\b|\[(?:insert|your|add|name of|placeholder)[^\]]{0,60}\]"
+    r"lorem ipsum|(?-i:\b(?:TODO|TBD|FIXME)\b)|\[(?:insert|your|add|name of|placeholder)[^\]]{0,60}\]"
     r"|<(?:insert|your|placeholder)[^>]{0,60}>|\{\{[^}]{0,60}\}\}|\bplaceholder text\b",
     re.IGNORECASE,
 )
