@@ -15,7 +15,16 @@ was made, "held_out" rows (Alpagasus Claude, LLaMA-Factory KTO demo, HaluEval) a
 the rule flags for another match ([insert ...], lorem ipsum) are not changed by it and not
 listed.
 
-    python bench/real_quality/score.py [--rule placeholder]   # needs ../shared/data
+``--rule truncated``: ``labels_truncated.jsonl`` holds every row the "cut off" rule flagged on
+nine public sets before it stopped counting a final semicolon (a code statement's end), a run
+of dashes (a table border, "--- Fin ---") or a connective in capitals ("Company A", "END
+WHILE") as a text cut off. The changes were read off the "dev" rows (Alpagasus Claude and
+Alpaca, OASST Guanaco); "held_out" rows (Dolly, Dolly open QA, the LLaMA-Factory demos,
+TruthfulQA, HaluEval, whose ChatGPT answers are often really cut off) were labelled in the
+same pass, not used to choose them. The changes only clear flags, so these rows are every
+row either version flags.
+
+    python bench/real_quality/score.py [--rule placeholder|truncated]   # needs ../shared/data
 
 prints, per split, what the rule flags with the change and without it (the ablation).
 """
@@ -44,8 +53,13 @@ FILES = {
     "guanaco": "oasst_guanaco_llama2_1k/guanaco_1k_messages.jsonl",
     "kto_demo": "llamafactory_demo/kto_en_demo.json",
 }
-# the placeholder pattern before TODO, TBD and FIXME had to be in capitals
+# the patterns before their changes: TODO, TBD and FIXME in any case; a text ending on a
+# semicolon, any dash or a connective in capitals counted as cut off
 _OLD_PLACEHOLDERS = re.compile(quality.PLACEHOLDERS.pattern.replace("(?-i:", "(?:"), re.IGNORECASE)
+_OLD_DANGLING = re.compile(
+    quality._DANGLING.pattern.replace("[,:(]|(?<![-–])[-–]|", "[,;:(\\-–]|").replace("(?-i:(?![A-Z]+\\b))", ""),
+    re.IGNORECASE,
+)
 
 
 def rows(source: str) -> dict[int, tuple[str, str]]:
@@ -63,13 +77,14 @@ def rows(source: str) -> dict[int, tuple[str, str]]:
 @contextmanager
 def change_off(rule: str):
     """The rule as it was before its change (the ablation)."""
-    if rule == "placeholder":
-        saved = quality.PLACEHOLDERS
-        quality.PLACEHOLDERS = _OLD_PLACEHOLDERS
+    if rule in ("placeholder", "truncated"):
+        name, old = ("PLACEHOLDERS", _OLD_PLACEHOLDERS) if rule == "placeholder" else ("_DANGLING", _OLD_DANGLING)
+        saved = getattr(quality, name)
+        setattr(quality, name, old)
         try:
             yield
         finally:
-            quality.PLACEHOLDERS = saved
+            setattr(quality, name, saved)
         return
     saved = quality.adds_content, quality.recases
     quality.adds_content = quality.recases = lambda answer, request: False
@@ -86,6 +101,7 @@ def flagged(rule: str, request: str, answer: str) -> bool:
 RULES = {  # rule -> (labels file, the label of a true finding, the change's name in the table)
     "repeats_request": ("labels.jsonl", "repeat", "checks"),
     "placeholder": ("labels_placeholder.jsonl", "placeholder", "capitals only"),
+    "truncated": ("labels_truncated.jsonl", "truncated", "code, rules, capitals"),
 }
 
 

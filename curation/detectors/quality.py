@@ -29,8 +29,12 @@ PLACEHOLDERS = re.compile(
     r"|<(?:insert|your|placeholder)[^>]{0,60}>|\{\{[^}]{0,60}\}\}|\bplaceholder text\b",
     re.IGNORECASE,
 )
+# A text that ends on a connective, a comma, a colon, an open bracket or a lone dash. Not on a
+# semicolon (it ends a code statement: 47 of the 130 truncation findings on nine public sets were
+# complete SQL, C or JavaScript), a run of dashes (a table's border, "--- Fin ---") or a word in
+# capitals ("Company A", "END WHILE", a keyword AND): see bench/real_quality/score.py --rule truncated.
 _DANGLING = re.compile(
-    r"(?:[,;:(\-–]|\b(?:the|a|an|and|or|but|of|to|in|on|for|with|that|which|is|are|was|"
+    r"(?:[,:(]|(?<![-–])[-–]|\b(?-i:(?![A-Z]+\b))(?:the|a|an|and|or|but|of|to|in|on|for|with|that|which|is|are|was|"
     r"were|be|as|by|from|at|because|if|when|while|so|than|then|this|these|its|their|toward|"
     r"towards|into|about|between|like|such|my|your|his|her|our|each|every|can|will|would|"
     r"should|could|has|have|had|not|very|more|most))\s*$",
