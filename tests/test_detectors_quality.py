@@ -72,6 +72,16 @@ def test_issue_rules(request_, answer, expected):
     assert [i[0] for i in issues(request_, answer)] == expected
 
 
+def test_a_letter_signed_your_name_is_a_template_low_in_the_queue_not_a_gap():
+    letter = "Thank you for the interview on Monday; I look forward to hearing from you.\n\nSincerely,\n[Your Name]"
+    gap = "Dear [Insert hiring manager's name],\n\nThank you for the interview.\n\nSincerely,\n[Your Name]"
+    (signed,) = issues("Write a thank-you note after an interview.", letter)
+    (unfinished,) = issues("Write a thank-you note after an interview.", gap)
+    assert signed[0] == unfinished[0] == "placeholder"
+    assert signed[1] < 0.5 < unfinished[1]  # sorted after every other quality finding
+    assert "sender's name" in signed[2] and "[Insert hiring manager" in unfinished[2]
+
+
 def test_detector_reports_one_finding_per_issue_and_row():
     found = Quality().detect(ScanContext(examples=MIXED))
     assert {(f.rows, f.evidence["issue"]) for f in found} == {((14,), "placeholder"), ((15,), "empty_answer")}

@@ -33,6 +33,11 @@ PLACEHOLDERS = re.compile(
 # semicolon (it ends a code statement: 47 of the 130 truncation findings on nine public sets were
 # complete SQL, C or JavaScript), a run of dashes (a table's border, "--- Fin ---") or a word in
 # capitals ("Company A", "END WHILE", a keyword AND): see bench/real_quality/score.py --rule truncated.
+# "[Your Name]" signing a letter or message: the writer cannot know the user's name, so the
+# slot is the template working, not work left undone: 83 of the 116 placeholder findings on ten
+# public sets (17 of HaluEval's 29), each read, 82 of them a sign-off. Still flagged, with a
+# low score: last in the queue.
+SENDER_SLOT = re.compile(r"\[your (?:full )?name\b[^\]]{0,40}\]", re.IGNORECASE)
 _DANGLING = re.compile(
     r"(?:[,:(]|(?<![-–])[-–]|\b(?-i:(?![A-Z]+\b))(?:the|a|an|and|or|but|of|to|in|on|for|with|that|which|is|are|was|"
     r"were|be|as|by|from|at|because|if|when|while|so|than|then|this|these|its|their|toward|"
@@ -139,9 +144,12 @@ def issues(request: str, answer: str, min_repeat_chars: int = 12) -> list[tuple[
     if not a:
         return [("empty_answer", 1.0, "the answer is empty")]
     out = []
-    m = PLACEHOLDERS.search(a)
-    if m:
-        out.append(("placeholder", 0.9, f"the answer contains placeholder text ({m.group()[:40]!r})"))
+    slots = [m.group() for m in PLACEHOLDERS.finditer(a)]
+    gaps = [s for s in slots if not SENDER_SLOT.fullmatch(s)]
+    if gaps:
+        out.append(("placeholder", 0.9, f"the answer contains placeholder text ({gaps[0][:40]!r})"))
+    elif slots:  # a letter signed "[Your Name]": a template the user signs, low in the queue
+        out.append(("placeholder", 0.3, f"the answer leaves the sender's name to fill in ({slots[0][:40]!r})"))
     if a.count("```") % 2 == 1:
         out.append(("truncated", 0.8, "the answer opens a code block it never closes"))
     elif len(a.split()) >= 8 and _DANGLING.search(a) and not a.endswith(("...", "…")):
