@@ -313,6 +313,7 @@ def _coordinated(tokens: list[str], i: int, j: int) -> bool:
     return not gap or (len(gap) <= 3 and any(t in _COORDINATORS for t in gap))
 
 
+@tx.pair_cache
 def role_swaps(a: str, b: str) -> list[str]:
     """Two words that trade places between otherwise matching texts: "convert miles to km" /
     "convert km to miles", "returned to England through Scotland" / "... to Scotland through
@@ -391,6 +392,7 @@ SLOT_WORDS = 2  # content words each side of one changed span must hold that the
 SLOT_SHARED = 0.4  # share of the shorter text's words in runs the two texts have verbatim
 
 
+@tx.pair_cache
 def slot_conflicts(a: str, b: str) -> list[str]:
     """Requests built from one template with other content in it: "Given this review:
     "crashes on start" ... recommend this app?" / "Given this review: "battery drain" ...",
