@@ -63,6 +63,10 @@ def test_script_names():
         ("Wie spät ist es in Berlin, bitte sag es mir?", False),
         ("Привет, как дела?", False),
         ("Sinh học là gì?", False),
+        ("Generate a 5-sentence story about a scene inside a café", True),
+        ("Name 3 non-carbonated beverages.", True),
+        ("¿Me podrías aconsejar para conseguir rápidamente un puesto de trabajo en un hospital?", False),
+        ("Jakie są pozytywy i negatywy trolejbusów?", False),
         ("ok", True),
     ],
 )

@@ -134,3 +134,12 @@ def test_cached_tokens_are_each_callers_own_and_long_texts_are_tokenised_too():
     long = "Word " * 1500 + "end."  # over the cached length: computed every time, the same way
     assert tx.words(long) == ["word"] * 1500 + ["end"]
     assert tx.content_words(long) == ["word"] * 1500 + ["end"]
+
+
+def test_a_repeated_check_of_one_text_pair_gives_each_caller_its_own_list():
+    a, b = "Convert miles to km for the trip.", "Convert km to miles for the trip."
+    first = role_swaps(a, b)
+    assert len(first) == 1
+    first.append("changed by a caller")
+    again = role_swaps(a, b)  # the remembered result, not the caller's list
+    assert again == first[:1] and again is not first

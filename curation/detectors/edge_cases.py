@@ -135,17 +135,35 @@ _FOREIGN = frozenset(
 )
 
 
+_ACCENTS = re.compile(r"[à-ÿāăąčďēęěğīıłńňōőřśşšţťūůűźżž¿¡]")  # no IGNORECASE: ı folds to I
+
+
 def looks_english(text: str) -> bool:
     """Latin script without accents typical of other languages, and no more function words of
-    other languages than of English; text with neither kind of word counts as English."""
+    other languages than of English; text with neither kind of word counts as English.
+
+    A Latin text these cheap signs call foreign is then asked of a language identifier
+    (py3langid, 97 languages), which reads the whole text: "a café", "El Niño", "miles per
+    hour" and a passage about "Hugo Rafael Chávez Frías" under an English question are English.
+    The identifier only confirms: it never makes foreign a text the signs call English (on a
+    few words it is often wrong). Measured on ten public sets, 124 requests change from
+    foreign to English, 122 of them English when read (two are a Portuguese and a Spanish
+    instruction above a long English passage or code)."""
     if not text.strip() or script_of(text) != "latin":
         return not text.strip() or script_of(text) == "symbols"
-    if re.search(r"[à-ÿāăąčďēęěğīıłńňōőřśşšţťūůűźżž¿¡]", text.lower()):  # no IGNORECASE: ı folds to I
-        return False
     words = tx.words(text)
     foreign = sum(w in _FOREIGN for w in words)
     english = sum(w in tx.STOPWORDS and w not in _FOREIGN for w in words)
-    return foreign <= english or foreign == 0
+    if (foreign <= english or foreign == 0) and not _ACCENTS.search(text.lower()):
+        return True
+    return identify_language(text) == "en"
+
+
+def identify_language(text: str) -> str:
+    """The ISO 639-1 code py3langid gives ``text`` (its model loads once, in about a second)."""
+    import py3langid
+
+    return py3langid.classify(text)[0]
 
 
 FOREIGN_WORDS = _FOREIGN  # function words of other languages: no topic, never a label

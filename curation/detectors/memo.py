@@ -26,7 +26,9 @@ error. Without a cache folder (``cache_dir=None``) both are in-memory no-ops.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib.metadata
 import os
 import pickle
 import re
@@ -44,12 +46,15 @@ FORMAT = 1  # bump when the stored layout changes
 
 def _code_version() -> str:
     """Hash of the detectors' source and shipped models (``request_form.json``), subfolders
-    included, with each file's name: a judgement made by other code is never reused."""
+    included, with each file's name, and of the language identifier's version (its model ships
+    in its package): a judgement made by other code is never reused."""
     h = hashlib.blake2b(digest_size=8)
     here = Path(__file__).parent
     for path in sorted([*here.rglob("*.py"), *here.rglob("*.json")]):
         h.update(path.relative_to(here).as_posix().encode() + b"\x1f")
         h.update(path.read_bytes())
+    with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+        h.update(importlib.metadata.version("py3langid").encode())
     return h.hexdigest()
 
 
