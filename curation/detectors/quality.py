@@ -29,15 +29,15 @@ PLACEHOLDERS = re.compile(
     r"|<(?:insert|your|placeholder)[^>]{0,60}>|\{\{[^}]{0,60}\}\}|\bplaceholder text\b",
     re.IGNORECASE,
 )
-# A text that ends on a connective, a comma, a colon, an open bracket or a lone dash. Not on a
-# semicolon (it ends a code statement: 47 of the 130 truncation findings on nine public sets were
-# complete SQL, C or JavaScript), a run of dashes (a table's border, "--- Fin ---") or a word in
-# capitals ("Company A", "END WHILE", a keyword AND): see bench/real_quality/score.py --rule truncated.
 # "[Your Name]" signing a letter or message: the writer cannot know the user's name, so the
 # slot is the template working, not work left undone: 83 of the 116 placeholder findings on ten
 # public sets (17 of HaluEval's 29), each read, 82 of them a sign-off. Still flagged, with a
 # low score: last in the queue.
 SENDER_SLOT = re.compile(r"\[your (?:full )?name\b[^\]]{0,40}\]", re.IGNORECASE)
+# A text that ends on a connective, a comma, a colon, an open bracket or a lone dash. Not on a
+# semicolon (it ends a code statement: 47 of the 130 truncation findings on nine public sets were
+# complete SQL, C or JavaScript), a run of dashes (a table's border, "--- Fin ---") or a word in
+# capitals ("Company A", "END WHILE", a keyword AND): see bench/real_quality/score.py --rule truncated.
 _DANGLING = re.compile(
     r"(?:[,:(]|(?<![-–])[-–]|\b(?-i:(?![A-Z]+\b))(?:the|a|an|and|or|but|of|to|in|on|for|with|that|which|is|are|was|"
     r"were|be|as|by|from|at|because|if|when|while|so|than|then|this|these|its|their|toward|"
