@@ -37,8 +37,9 @@ import json
 import re
 import sys
 from collections import defaultdict
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from unittest import mock
 
 import curation.detectors.quality as quality
 from curation.formats import read_examples
@@ -74,24 +75,22 @@ def rows(source: str) -> dict[int, tuple[str, str]]:
     return {e.row: (e.request, e.answer) for e in examples if e.has_answer}
 
 
+def _before(rule: str) -> dict[str, object]:
+    """The ``quality`` attributes a rule's change replaced, as they were before it."""
+    if rule == "placeholder":
+        return {"PLACEHOLDERS": _OLD_PLACEHOLDERS}
+    if rule == "truncated":
+        return {"_DANGLING": _OLD_DANGLING}
+    return dict.fromkeys(("adds_content", "recases"), lambda answer, request: False)
+
+
 @contextmanager
 def change_off(rule: str):
     """The rule as it was before its change (the ablation)."""
-    if rule in ("placeholder", "truncated"):
-        name, old = ("PLACEHOLDERS", _OLD_PLACEHOLDERS) if rule == "placeholder" else ("_DANGLING", _OLD_DANGLING)
-        saved = getattr(quality, name)
-        setattr(quality, name, old)
-        try:
-            yield
-        finally:
-            setattr(quality, name, saved)
-        return
-    saved = quality.adds_content, quality.recases
-    quality.adds_content = quality.recases = lambda answer, request: False
-    try:
+    with ExitStack() as stack:
+        for name, old in _before(rule).items():
+            stack.enter_context(mock.patch.object(quality, name, old))
         yield
-    finally:
-        quality.adds_content, quality.recases = saved
 
 
 def flagged(rule: str, request: str, answer: str) -> bool:

@@ -241,31 +241,31 @@ _CACHED_TEXTS = 4096
 _CACHED_CHARS = 2000
 
 
-def text_cache(fn: Callable[[str], T]) -> Callable[[str], T]:
-    """Keep ``fn``'s result for the last few thousand texts of up to 2,000 characters. Pair
-    judgement asks for the same texts' tokens again and again (a row sits in up to ten
-    candidate pairs, and each pair's checks tokenise both texts several times); longer texts
-    are recomputed, so the cache stays within tens of MB whatever the data. ``fn`` must
-    return something its callers do not change."""
+def text_cache(fn: Callable[..., T]) -> Callable[..., T]:
+    """Keep ``fn``'s result for the last few thousand texts (or tuples of texts) of up to
+    2,000 characters each. Pair judgement asks for the same texts' tokens again and again (a
+    row sits in up to ten candidate pairs, and each pair's checks tokenise both texts several
+    times); longer texts are recomputed, so the cache stays within tens of MB whatever the
+    data. ``fn`` must return something its callers do not change."""
     cached = lru_cache(maxsize=_CACHED_TEXTS)(fn)
 
     @wraps(fn)
-    def call(text: str) -> T:
-        return cached(text) if len(text) <= _CACHED_CHARS else fn(text)
+    def call(*texts: str) -> T:
+        return cached(*texts) if all(len(t) <= _CACHED_CHARS for t in texts) else fn(*texts)
 
     return call
 
 
 def pair_cache(fn: Callable[[str, str], list[T]]) -> Callable[[str, str], list[T]]:
-    """``text_cache`` for a check of two texts that returns a list: the last few thousand
-    pairs' results, each call given its own copy of the list. One pair judgement runs some
-    checks twice on the same two texts (for the request, then again among the conflicts; at
-    20,000 rows a third of ``matching.role_swaps`` calls repeated one just made)."""
-    cached = lru_cache(maxsize=_CACHED_TEXTS)(lambda a, b: tuple(fn(a, b)))
+    """``text_cache`` for a check of two texts that returns a list, each call given its own
+    copy. One pair judgement runs some checks twice on the same two texts (for the request,
+    then again among the conflicts; at 20,000 rows a third of ``matching.role_swaps`` calls
+    repeated one just made)."""
+    cached = text_cache(lambda a, b: tuple(fn(a, b)))
 
     @wraps(fn)
     def call(a: str, b: str) -> list[T]:
-        return list(cached(a, b)) if len(a) + len(b) <= 2 * _CACHED_CHARS else fn(a, b)
+        return list(cached(a, b))
 
     return call
 
