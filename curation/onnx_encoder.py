@@ -326,7 +326,9 @@ class OnnxEncoder:
         """L2-normalised embeddings of ``texts`` (one row each, in order)."""
         if not texts:
             return np.zeros((0, 0), np.float32)
-        ids = self._token_ids(list(texts))
+        # texts the tokenizer reads alike (the model is uncased; runs of spaces, a tail past
+        # max_seq_length) are one model input: run each distinct input once
+        ids, of_text = distinct_inputs(self._token_ids(list(texts)))
         order = sorted(range(len(ids)), key=lambda k: (len(ids[k]), k))
         size = batch_size or self.batch_size
         out: np.ndarray | None = None
@@ -341,9 +343,17 @@ class OnnxEncoder:
                 ["embedding"], {"input_ids": inp, "attention_mask": mask, "token_type_ids": np.zeros_like(inp)}
             )[0]
             if out is None:
-                out = np.empty((len(texts), vec.shape[1]), np.float32)
+                out = np.empty((len(ids), vec.shape[1]), np.float32)
             out[part] = vec
-        return out
+        return out[of_text]
+
+
+def distinct_inputs(ids: list[list[int]]) -> tuple[list[list[int]], np.ndarray]:
+    """The distinct token-id lists of ``ids`` (first occurrences, in order) and, per text,
+    the index of its list among them."""
+    first: dict[tuple[int, ...], int] = {}
+    of_text = np.fromiter((first.setdefault(tuple(x), len(first)) for x in ids), np.int64, count=len(ids))
+    return [list(x) for x in first], of_text
 
 
 def _batches(order: list[int], lengths: list[int], rows: int, tokens: int) -> list[list[int]]:

@@ -96,3 +96,26 @@ def test_batches_are_bounded_in_rows_and_padded_tokens():
         assert len(b) * width <= 8192 or len(b) == 1  # a row longer than the budget goes alone
     # short texts still fill whole batches of rows; long ones get fewer rows
     assert len(batches[0]) == 64 and len(batches[-2]) < 64 and batches[-1] == [500]
+
+
+def test_texts_the_tokenizer_reads_alike_are_one_model_input():
+    from curation.onnx_encoder import distinct_inputs
+
+    # "Paris?" / "PARIS?" / "paris ?" all tokenise alike under an uncased WordPiece model
+    ids = [[101, 3000, 1029, 102], [101, 2054, 102], [101, 3000, 1029, 102], [101, 2054, 102], [101, 7, 102]]
+    uniq, of_text = distinct_inputs(ids)
+    assert uniq == [[101, 3000, 1029, 102], [101, 2054, 102], [101, 7, 102]]
+    assert of_text.tolist() == [0, 1, 0, 1, 2]
+    assert [uniq[k] for k in of_text] == ids
+
+
+@pytest.mark.slow
+@needs_ort
+def test_a_recased_text_gets_the_vector_of_the_original(tmp_path):
+    texts = demo_texts(30)
+    variants = [t.upper() for t in texts[:10]] + [t.replace(" ", "   ") for t in texts[10:20]]
+    emb = Embedder(backend="onnx", max_seq_length=256, onnx_dir=tmp_path)
+    vecs = emb.encoder.encode(texts + variants)
+    alone = emb.encoder.encode(texts)
+    assert np.allclose(vecs[: len(texts)], alone, atol=1e-6)
+    assert np.array_equal(vecs[len(texts) : len(texts) + 20], vecs[:20])
