@@ -252,7 +252,8 @@ def scan(
         str,
         typer.Option(
             "--engine",
-            help="Where embedding and MinHash run: local (this process) or ray (Ray workers; same findings).",
+            help="Where embedding, MinHash and the text checks run: local (this machine) or ray (Ray workers; "
+            "same findings).",
         ),
     ] = "local",
     ray_address: Annotated[
@@ -262,7 +263,11 @@ def scan(
     ray_workers: Annotated[
         Optional[int],
         typer.Option(
-            "--ray-workers", min=1, help="Ray workers (default: every CPU, or every GPU when the cluster has GPUs)."
+            "--workers",
+            "--ray-workers",
+            min=1,
+            help="local: processes for the text checks (default one per CPU; 1: this process only). "
+            "ray: workers (default every CPU, or every GPU when the cluster has GPUs).",
         ),
     ] = None,
 ) -> None:

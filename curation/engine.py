@@ -8,7 +8,8 @@ and yields ``(index, result)`` as results arrive. The rest of the scan stays on 
 driver over compact arrays (vectors, signatures, candidate pairs), so both engines run
 the same detector code on the same numbers and give the same findings.
 
-- ``LocalEngine`` (the default): one chunk after another, in this process.
+- ``LocalEngine`` (the default): the encoder in this process (it uses every core), the
+  stateless text stages on a few worker processes, one per CPU.
 - ``RayEngine`` (``curate scan --engine ray``): a pool of Ray actors, each holding its own
   copy of a task's heavy state (the encoder is loaded once per actor, not per chunk).
   Without an address it starts a local Ray with ``workers`` CPUs; with ``auto`` or
@@ -26,6 +27,7 @@ never straddles two chunks) and the vectors are bit-identical.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
@@ -57,8 +59,10 @@ def cut(items: Sequence[Any], size: int) -> list[Any]:
 
 
 def run_chunks(engine: Any, task: ChunkTask, chunks: Sequence[Any], journal: Any = None) -> Iterator[tuple[int, Any]]:
-    """``(index, task(chunk))`` for every chunk of a stateless task: on ``engine``'s workers
-    (as they finish) when ``distributed`` says so, else here, one after another. The scan's
+    """``(index, task(chunk))`` for every chunk of a stateless task: on a distributed
+    engine's workers when ``distributed`` says so, on a ``LocalEngine``'s worker processes
+    when it has several and there are enough chunks (both as they finish), else here, one
+    after another. The scan's
     row- and pair-parallel stages (MinHash signatures, edge-case membership, pair judgement)
     go through this, so each has one code path whatever the engine.
 
@@ -84,21 +88,83 @@ def run_chunks(engine: Any, task: ChunkTask, chunks: Sequence[Any], journal: Any
 def _run(engine: Any, task: ChunkTask, chunks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
     if distributed(engine, len(chunks)):
         return engine.map_chunks(task, chunks)
+    if isinstance(engine, LocalEngine) and engine.pooled(len(chunks)):
+        return engine.pool_chunks(task, chunks)
     return ((k, task(chunk)) for k, chunk in enumerate(chunks))
 
 
+def cpu_count() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+# a stage with fewer chunks runs in this process: starting the worker processes (about a
+# second each) would cost more than the chunks
+POOL_MIN_CHUNKS = 4
+
+
+# loky restarts a worker whose memory grew by 300 MB since its first chunk and warns of a
+# leak; the text checks' bounded caches grow that much by design. The restart only empties
+# them (the results do not change), so the warning would only alarm the user.
+warnings.filterwarnings(
+    "ignore", message="A worker stopped while some jobs were given", module="joblib.externals.loky.process_executor"
+)
+
+
+def _indexed(task: ChunkTask, k: int, chunk: Any) -> tuple[int, Any]:
+    return k, task(chunk)
+
+
 class LocalEngine:
-    """Run every chunk in this process, in order."""
+    """Run chunks on this machine.
+
+    Tasks with per-process state (the encoder, which already uses every core) run here, one
+    chunk after another (``map_chunks``). The stateless text stages that ``run_chunks``
+    hands out (pair judgement's text checks, edge-case regexes, MinHash signatures: pure
+    Python on one core each) run on ``processes`` worker processes when a stage has at least
+    ``POOL_MIN_CHUNKS`` chunks (see ``pool_chunks``).
+    ``processes``: None, one per CPU; 1, everything in this process. The results are the
+    same either way: each chunk is computed by the same function on the same input.
+    """
 
     name = "local"
 
-    def __init__(self) -> None:
+    def __init__(self, processes: int | None = None) -> None:
         self.workers = 1
+        self.processes = max(1, processes if processes is not None else cpu_count())
+        self.pooled_chunks = 0  # chunks computed by the worker processes, for reports and tests
         self._states: dict = {}
 
     def map_chunks(self, task: ChunkTask, chunks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
         for i, chunk in enumerate(chunks):
             yield i, task(chunk, _state_of(task, self._states))
+
+    def pooled(self, n_chunks: int) -> bool:
+        return self.processes > 1 and n_chunks >= POOL_MIN_CHUNKS
+
+    def pool_chunks(self, task: ChunkTask, chunks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        """``(index, task(chunk))`` from the worker processes, as they finish; a few chunks per
+        process are in flight, so the chunks' texts are not all copied at once.
+
+        The processes are joblib's (loky): started once and reused by later stages and scans,
+        stopped after a few idle minutes. Unlike ``multiprocessing``'s spawn they do not
+        re-run the caller's main script, so a script calling ``curation.scan`` needs no
+        ``if __name__ == "__main__"`` guard."""
+        from joblib import Parallel, delayed
+
+        run = Parallel(n_jobs=self.processes, backend="loky", return_as="generator_unordered")
+        for k, out in run(delayed(_indexed)(task, k, chunk) for k, chunk in enumerate(chunks)):
+            self.pooled_chunks += 1
+            yield k, out
+
+    def __enter__(self) -> LocalEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         self._states.clear()
@@ -140,7 +206,7 @@ class RayEngine:
             if address:
                 kwargs["address"] = address
             else:
-                kwargs["num_cpus"] = workers or max(1, len(os.sched_getaffinity(0)))
+                kwargs["num_cpus"] = workers or cpu_count()
                 kwargs["object_store_memory"] = 256 * 1024**2
             # the driver's sys.path (a source checkout run without installing) reaches the workers
             kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": os.pathsep.join(_import_roots())}}
@@ -199,11 +265,12 @@ def _import_roots() -> list[str]:
 
 
 def make_engine(name: str = "local", address: str | None = None, workers: int | None = None) -> Any:
-    """An engine by name: "local" or "ray" (see ``RayEngine``)."""
+    """An engine by name: "local" or "ray" (see ``LocalEngine``, ``RayEngine``). ``workers``:
+    the local engine's processes, or Ray's workers."""
     if name == "local":
         if address:
             raise ValueError("--ray-address needs --engine ray")
-        return LocalEngine()
+        return LocalEngine(processes=workers)
     if name == "ray":
         return RayEngine(address=address, workers=workers)
     raise ValueError(f"unknown engine {name!r}: local or ray")

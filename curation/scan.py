@@ -27,6 +27,7 @@ from curation.detectors.leakage import Leakage
 from curation.detectors.memo import memo_folder, save_memos
 from curation.detectors.quality import Quality
 from curation.embeddings import Embedder
+from curation.engine import LocalEngine
 from curation.schema import FINDING_KINDS, Example, Finding
 
 DEFAULT_DETECTORS = ["contradiction", "duplicates", "coverage", "edge_cases", "leakage", "quality"]
@@ -152,11 +153,17 @@ def run_scan(
     ``memo_scope``: the dataset's name when several datasets share ``cache_dir``: each keeps
     its own memo of pair judgements and signatures (see ``memo_folder``), so scanning one
     does not make the next re-scan of another cold.
-    ``engine``: where the row-parallel stages (embedding, MinHash signatures) run, a
-    ``curation.engine.RayEngine`` for example; None runs them here. The findings do not
-    depend on it.
+    ``engine``: where the row-parallel stages (embedding, MinHash signatures, the text checks
+    of pair judgement, edge-case regexes) run, a ``curation.engine.RayEngine`` for example;
+    None: a ``LocalEngine`` for this scan (the encoder here, the text stages on one process
+    per CPU). The findings do not depend on it.
     """
     settings = settings or ScanSettings()
+    if engine is None:  # the default: this machine, its text stages on one process per CPU
+        with LocalEngine() as own:
+            return run_scan(
+                examples, reference, settings, cache_dir, progress, embedder, memo_scope, eval_set, engine=own
+            )
     emb = make_embedder(settings, cache_dir, embedder)
     emb.engine = engine
     ctx = ScanContext(

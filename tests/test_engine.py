@@ -17,7 +17,7 @@ from test_detectors_support import MIXED, REFERENCE, SynonymEncoder
 
 from curation.detectors.minhash import SignatureChunk
 from curation.embeddings import Embedder, EncodeChunk, HashingEncoder
-from curation.engine import LocalEngine, _state_of, make_engine
+from curation.engine import POOL_MIN_CHUNKS, LocalEngine, _state_of, make_engine, run_chunks
 from curation.scan import ScanSettings, run_scan
 
 
@@ -123,8 +123,44 @@ def test_a_scan_on_another_engine_gives_the_same_findings(tmp_path, monkeypatch)
     assert {"duplicate", "contradiction"} <= set(local.counts)
 
 
+def test_the_local_engine_runs_the_text_stages_on_worker_processes_with_the_same_findings(tmp_path, monkeypatch):
+    import curation.detectors.edge_cases as edge_cases
+    import curation.detectors.features as features
+    import curation.detectors.minhash as minhash
+
+    monkeypatch.setattr(minhash, "_CHUNK", 4)  # chunk sizes are cut here; the workers only compute
+    monkeypatch.setattr(features, "PAIR_CHUNK", 3)
+    monkeypatch.setattr(edge_cases, "_CHUNK", 4)
+    settings = ScanSettings(embedding_chunk_size=4)
+    scans = {}
+    for processes in (1, 2):
+        with LocalEngine(processes=processes) as engine:
+            scans[processes] = run_scan(
+                MIXED,
+                REFERENCE,
+                settings,
+                embedder=SynonymEncoder(),
+                cache_dir=tmp_path / str(processes),
+                engine=engine,
+            )
+            pooled = engine.pooled_chunks
+        assert (pooled > 0) == (processes > 1)
+    assert [f.to_json() for f in scans[2].findings] == [f.to_json() for f in scans[1].findings]
+    assert {"duplicate", "contradiction"} <= set(scans[1].counts)
+
+
+def test_a_stage_with_few_chunks_stays_in_this_process():
+    engine = LocalEngine(processes=2)
+    assert not engine.pooled(POOL_MIN_CHUNKS - 1) and engine.pooled(POOL_MIN_CHUNKS)
+    assert not LocalEngine(processes=1).pooled(100)
+    out = dict(run_chunks(engine, SignatureChunk(5, 32), [TEXTS[:5], TEXTS[5:]]))
+    assert engine.pooled_chunks == 0
+    np.testing.assert_array_equal(np.concatenate([out[0], out[1]]), SignatureChunk(5, 32)(TEXTS))
+
+
 def test_engine_names_are_checked():
     assert make_engine("local").name == "local"
+    assert make_engine("local", workers=1).processes == 1  # `curate scan --workers 1`: this process only
     with pytest.raises(ValueError, match="unknown engine 'spark'"):
         make_engine("spark")
     with pytest.raises(ValueError, match="--ray-address needs --engine ray"):

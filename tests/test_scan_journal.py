@@ -15,6 +15,7 @@ import curation.detectors.minhash as minhash
 from curation.detectors.features import JudgeChunk
 from curation.detectors.memo import ChunkJournal
 from curation.detectors.minhash import SignatureChunk
+from curation.engine import LocalEngine
 from curation.scan import ScanSettings, run_scan
 
 
@@ -34,7 +35,17 @@ def small_chunks(monkeypatch):
 
 
 def scan(cache, progress=None):
-    return run_scan(MIXED, REFERENCE, ScanSettings(), embedder=SynonymEncoder(), cache_dir=cache, progress=progress)
+    # one process: the counters these tests patch in live here, not in worker processes
+    with LocalEngine(processes=1) as engine:
+        return run_scan(
+            MIXED,
+            REFERENCE,
+            ScanSettings(),
+            embedder=SynonymEncoder(),
+            cache_dir=cache,
+            progress=progress,
+            engine=engine,
+        )
 
 
 def stop_after_judging(judged: list, n: int):

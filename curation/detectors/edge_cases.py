@@ -96,7 +96,7 @@ class _Prepared:
         return self._english
 
 
-_CHUNK = 10_000  # examples per membership task on a distributed engine
+_CHUNK = 5_000  # examples per membership task (a worker process or a Ray worker matches one at a time)
 
 
 class MembershipChunk:

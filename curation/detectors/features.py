@@ -180,7 +180,7 @@ def open_requests(ctx: ScanContext, idx: list[int] | np.ndarray) -> dict[int, fl
     return memo
 
 
-PAIR_CHUNK = 2048  # pairs per judgement task: what a distributed engine's worker judges at once
+PAIR_CHUNK = 2048  # pairs per judgement task: what a worker process or a Ray worker judges at once
 
 
 class JudgeChunk:
@@ -197,8 +197,8 @@ class JudgeChunk:
 
 
 def judge_pairs(ctx: ScanContext, items: list[tuple], thresholds: dict | None = None) -> list[PairJudgement]:
-    """``judge_pair`` of every item (see ``JudgeChunk``), in order: on the scan's engine when
-    it is distributed and there are two chunks or more, else here. Judging is a pure function
+    """``judge_pair`` of every item (see ``JudgeChunk``), in order: where ``run_chunks`` sends
+    the chunks (Ray's workers, the local engine's worker processes, or here). Judging is a pure function
     of the texts, cosines and thresholds, so where it runs changes nothing in the result."""
     task = JudgeChunk(thresholds or {})
     parts = cut(items, PAIR_CHUNK)

@@ -105,7 +105,7 @@ def candidate_pairs(sig: np.ndarray, bands: int, max_bucket: int = 40) -> set[tu
     return pairs
 
 
-_CHUNK = 20_000  # texts per signature task on a distributed engine
+_CHUNK = 5_000  # texts per signature task (a worker process or a Ray worker computes one at a time)
 
 
 class SignatureChunk:
