@@ -96,9 +96,9 @@ def _run(engine: Any, task: ChunkTask, chunks: Sequence[Any]) -> Iterator[tuple[
 def cpu_count() -> int:
     """CPUs this process may run on."""
     try:
-        return len(os.sched_getaffinity(0))
+        return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        return max(1, os.cpu_count() or 1)
 
 
 # a stage with fewer chunks runs in this process: starting the worker processes (about a
@@ -133,7 +133,6 @@ class LocalEngine:
     name = "local"
 
     def __init__(self, processes: int | None = None) -> None:
-        self.workers = 1
         self.processes = max(1, processes if processes is not None else cpu_count())
         self.pooled_chunks = 0  # chunks computed by the worker processes, for reports and tests
         self._states: dict = {}

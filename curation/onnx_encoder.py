@@ -39,10 +39,9 @@ def cpu_threads() -> int:
     given one CPU runs one thread)."""
     if os.environ.get("CURATION_ENCODER_THREADS"):
         return max(1, int(os.environ["CURATION_ENCODER_THREADS"]))
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+    from curation.engine import cpu_count
+
+    return max(1, cpu_count())
 
 
 def onnx_available() -> bool:

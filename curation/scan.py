@@ -162,7 +162,15 @@ def run_scan(
     if engine is None:  # the default: this machine, its text stages on one process per CPU
         with LocalEngine() as own:
             return run_scan(
-                examples, reference, settings, cache_dir, progress, embedder, memo_scope, eval_set, engine=own
+                examples,
+                reference=reference,
+                settings=settings,
+                cache_dir=cache_dir,
+                progress=progress,
+                embedder=embedder,
+                memo_scope=memo_scope,
+                eval_set=eval_set,
+                engine=own,
             )
     emb = make_embedder(settings, cache_dir, embedder)
     emb.engine = engine
