@@ -248,6 +248,11 @@ def main() -> int:
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
     ap.add_argument("--skip", default="", help="comma-separated phases to skip")
     ap.add_argument("--ray-workers", type=int, default=2)
+    ap.add_argument(
+        "--write-set",
+        metavar="DIR",
+        help="only write the built set (data.jsonl, planted.json) to DIR: bench_gpu reads it",
+    )
     ap.add_argument("--phase", help=argparse.SUPPRESS)
     ap.add_argument("--data", help=argparse.SUPPRESS)
     ap.add_argument("--cache", help=argparse.SUPPRESS)
@@ -260,7 +265,8 @@ def main() -> int:
         print(f"no public data at {data}: nothing to benchmark (it ships with ../shared, not the repo)")
         return 0
     rows, planted = plant(load_pool(data), args.n)
-    work = Path(tempfile.mkdtemp(prefix="bench_scan_"))
+    work = Path(args.write_set or tempfile.mkdtemp(prefix="bench_scan_"))
+    work.mkdir(parents=True, exist_ok=True)
     data_file = work / "data.jsonl"
     data_file.write_text("".join(json.dumps({"request": q, "answer": a}) + "\n" for q, a in rows))
     print(
@@ -268,6 +274,9 @@ def main() -> int:
         f"{len(planted)} groups; work dir {work}",
         flush=True,
     )
+    if args.write_set:
+        (work / "planted.json").write_text(json.dumps(planted))
+        return 0
     skip = set(filter(None, args.skip.split(",")))
     phases = ("ours-cold-torch", "ours-cold", "ours-ray-cold", "ours-warm", "ours-dups-warm", "semhash", "datasketch")
     for phase in phases:

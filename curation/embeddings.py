@@ -168,7 +168,7 @@ class Embedder:
         self.device = device
         self.chunk_size = chunk_size
         self.onnx_dir = Path(onnx_dir) if onnx_dir else default_onnx_dir()
-        self.backend = "injected" if encoder is not None else resolve_backend(backend, self.model)
+        self.backend = "injected" if encoder is not None else resolve_backend(backend, self.model, device)
         self.model_key = self._model_key()
         folder = hashlib.sha1(self.model_key.encode()).hexdigest()[:16]
         self.cache = ShardCache(Path(cache_dir) / folder) if cache_dir else None
@@ -330,9 +330,11 @@ def model_folder(model: str) -> Path:
     return Path(snapshot_download(model, local_files_only=True))
 
 
-def resolve_backend(backend: str, model: str) -> str:
+def resolve_backend(backend: str, model: str, device: str = "cpu") -> str:
     """The backend "auto" stands for: onnx where onnxruntime is installed and the model
-    folder can be exported (see ``onnx_encoder.supported``), else torch."""
+    folder can be exported (see ``onnx_encoder.supported``), else torch. On a GPU (``device``
+    "auto" or "cuda..." while torch sees one) it is onnx only where ONNX Runtime has its CUDA
+    provider: the usual CPU-only onnxruntime would leave the GPU idle, so torch embeds there."""
     if backend != "auto":
         if backend not in ("torch", "onnx", "onnx-int8"):
             raise ValueError(f"unknown embedding backend {backend!r}: torch, onnx, onnx-int8 or auto")
@@ -343,6 +345,8 @@ def resolve_backend(backend: str, model: str) -> str:
         ok = onnx_available() and supported(model_folder(model))
     except Exception:  # noqa: BLE001  not in the local cache, not a folder: torch will say why
         ok = False
+    if ok and device != "cpu" and resolve_device(device, "torch").startswith("cuda"):
+        ok = resolve_device("auto", "onnx") == "cuda"  # ONNX Runtime on the GPU too, or torch
     return "onnx" if ok else "torch"
 
 

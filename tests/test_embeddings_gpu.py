@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import curation.embeddings as embeddings
-from curation.embeddings import Embedder, resolve_device
+from curation.embeddings import DEFAULT_MODEL, Embedder, resolve_backend, resolve_device
 from curation.onnx_encoder import gpu_batch_size
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -35,6 +35,24 @@ def test_auto_device_follows_what_the_backend_sees(monkeypatch):
     assert resolve_device("auto", "onnx") == "cuda"
     monkeypatch.setattr(ort, "get_available_providers", lambda: ["CPUExecutionProvider"])
     assert resolve_device("auto", "onnx-int8") == "cpu"
+
+
+def test_auto_backend_embeds_on_the_gpu_torch_sees(monkeypatch):
+    """A GPU machine with the usual CPU-only onnxruntime: "auto" must not pick ONNX on the CPU
+    and leave the GPU idle; with ONNX Runtime's CUDA provider, ONNX stays the choice."""
+    ort = pytest.importorskip("onnxruntime")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CPUExecutionProvider"])
+    assert resolve_backend("auto", DEFAULT_MODEL, "auto") == "torch"
+    assert resolve_backend("auto", DEFAULT_MODEL, "cuda:0") == "torch"
+    assert resolve_backend("auto", DEFAULT_MODEL, "cpu") == "onnx"  # the GPU is not asked for
+    assert resolve_backend("onnx", DEFAULT_MODEL, "auto") == "onnx"  # a named backend is kept
+    assert Embedder(backend="auto", device="auto").backend == "torch"
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    assert resolve_backend("auto", DEFAULT_MODEL, "auto") == "onnx"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CPUExecutionProvider"])
+    assert resolve_backend("auto", DEFAULT_MODEL, "auto") == "onnx"  # no GPU: ONNX on the CPU
 
 
 def test_an_encoder_loaded_on_cuda_takes_its_batch_size_from_free_memory(monkeypatch):
