@@ -111,3 +111,16 @@ def test_mixed_precision_on_cuda_stays_close_to_fp32(tmp_path, precision):
 def test_micro_batch_is_measured_on_cuda(tmp_path):
     res = train(CONVS, CFG.with_(device="cuda"), tmp_path / "run", model_loader=device_loader)
     assert res.metrics["micro_batch_size"] == CFG.batch_size  # a tiny model fits whole
+
+
+def test_cuda_forward_passes_leave_out_cudnn_attention_and_cpu_ones_are_untouched():
+    from training.model import attention_kernels
+
+    before = (torch.backends.cuda.cudnn_sdp_enabled(), torch.backends.cuda.flash_sdp_enabled())
+    with attention_kernels(torch.device("cuda", 0)):
+        assert not torch.backends.cuda.cudnn_sdp_enabled()
+        assert torch.backends.cuda.flash_sdp_enabled() and torch.backends.cuda.mem_efficient_sdp_enabled()
+        assert torch.backends.cuda.math_sdp_enabled()
+    assert (torch.backends.cuda.cudnn_sdp_enabled(), torch.backends.cuda.flash_sdp_enabled()) == before
+    with attention_kernels(torch.device("cpu")):
+        assert (torch.backends.cuda.cudnn_sdp_enabled(), torch.backends.cuda.flash_sdp_enabled()) == before

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from training.data import Conversation, encode_prompt
+from training.model import attention_kernels
 
 BASE = "base"
 
@@ -114,7 +115,7 @@ def generate_answers(
         for r, i in enumerate(idx):
             ids[r, width - len(encoded[i]) :] = torch.tensor(encoded[i])
             mask[r, width - len(encoded[i]) :] = 1
-        with torch.inference_mode():
+        with torch.inference_mode(), attention_kernels(device):
             out = model.generate(
                 input_ids=ids.to(device),
                 attention_mask=mask.to(device),

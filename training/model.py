@@ -252,6 +252,24 @@ def merge_and_save(config: RunConfig, adapter_dir: str | Path, out_dir: str | Pa
     return out
 
 
+def attention_kernels(device: Any) -> Any:
+    """The SDPA kernels a forward pass on ``device`` may use: on CUDA every backend but cuDNN's.
+
+    Measured on an H200 (torch 2.11, SmolLM2-135M, LoRA, bf16 autocast, 2026-11-30): with the
+    cuDNN backend allowed, SDPA took 3.2 ms per call and training ran at 1,096 tokens/s at
+    batch 8, half the fp32 speed; without it, 2,139 tokens/s (batch 32: 6,775 -> 7,864).
+    Length-grouped batches have a new sequence length at nearly every step, and cuDNN's
+    attention is set up per shape. The backward pass runs the kernel the forward chose, so
+    wrapping the forward pass is enough. Elsewhere: no restriction."""
+    import contextlib
+
+    if getattr(device, "type", str(device)).split(":")[0] != "cuda":
+        return contextlib.nullcontext()
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    return sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH])
+
+
 def label_nll(model: Any, batch: dict[str, Any]) -> tuple[Any, Any]:
     """Per-label-token NLL (fp32) and the batch row of each, with the head only on label positions."""
     import torch
@@ -261,7 +279,8 @@ def label_nll(model: Any, batch: dict[str, Any]) -> tuple[Any, Any]:
     decoder = getattr(lm, lm.base_model_prefix)
     target = batch["labels"][:, 1:]
     keep = target != IGNORE
-    hidden = decoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+    with attention_kernels(batch["input_ids"].device):
+        hidden = decoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
     logits = lm.get_output_embeddings()(hidden[:, :-1][keep]).float()
     cap = getattr(lm.config, "final_logit_softcapping", None)
     if cap:
