@@ -55,6 +55,37 @@ def test_auto_backend_embeds_on_the_gpu_torch_sees(monkeypatch):
     assert resolve_backend("auto", DEFAULT_MODEL, "auto") == "onnx"  # no GPU: ONNX on the CPU
 
 
+def test_pair_judges_follow_the_scans_embedding_device(monkeypatch):
+    """The opt-in judge models (NLI, paraphrase cross-encoders) run where the embedding runs:
+    on the GPU torch sees under "auto", on the CPU when the scan says so."""
+    from types import SimpleNamespace
+
+    import curation.detectors.judges as judges
+    from curation.detectors.base import ScanContext
+    from curation.detectors.contradiction import Contradictions
+    from curation.detectors.semantic import SemanticDuplicates
+
+    seen = []
+    model = SimpleNamespace(config=SimpleNamespace(id2label={0: "entailment", 1: "contradiction"}))
+    monkeypatch.setattr(
+        judges, "_pair_classifier", lambda what, name, device: seen.append((what, device)) or (0, model)
+    )
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(SemanticDuplicates, "_judges", {})  # loaded judges are kept across scans
+    monkeypatch.setattr(Contradictions, "_memo", {})
+    judges.load_judge("nli", "org/nli-model", "auto")
+    judges.ParaphraseJudge("org/paraphrase-model", "auto")
+    assert seen == [("nli", "cuda"), ("paraphrase", "cuda")]
+    seen.clear()
+    for device in ("cpu", "auto"):
+        ctx = ScanContext(examples=[], embedder=SimpleNamespace(device=device))
+        Contradictions(judge="nli", judge_model="org/nli-model")._judge_model(ctx)
+        sem = SemanticDuplicates(paraphrase_judge_model="org/paraphrase-model")
+        monkeypatch.setattr(judges.ParaphraseJudge, "probabilities", lambda self, pairs: [0.5] * len(pairs))
+        sem._judge_probabilities(ctx, [("a", "b")])
+    assert seen == [("nli", "cpu"), ("paraphrase", "cpu"), ("nli", "cuda"), ("paraphrase", "cuda")]
+
+
 def test_an_encoder_loaded_on_cuda_takes_its_batch_size_from_free_memory(monkeypatch):
     """The load path on a GPU, with the model load and the memory query stubbed (CPU)."""
     loaded = []

@@ -223,12 +223,14 @@ class Contradictions(Detector):
             ia, ib, na, nb, cos, semantic=self.semantic.request_threshold, related=self.semantic.request_related
         ).same
 
-    def _judge_model(self):
-        key = ("contradiction_judge", self.judge, self.judge_model)
+    def _judge_model(self, ctx: ScanContext):
+        """The judge model, loaded once, on the scan's embedding device (a GPU when present)."""
+        device = getattr(ctx.embedder, "device", "auto")
+        key = ("contradiction_judge", self.judge, self.judge_model, device)
         if key not in self._memo:
             from curation.detectors.judges import load_judge
 
-            self._memo[key] = load_judge(self.judge, self.judge_model)
+            self._memo[key] = load_judge(self.judge, self.judge_model, device)
         return self._memo[key]
 
     def detect(self, ctx: ScanContext) -> list[Finding]:
@@ -497,7 +499,7 @@ def _judge(p: _Pair):
     det = p.det
     if det.judge == "rules":
         return None
-    prob = det._judge_model().contradiction(p.f.request_core[p.i], p.a, p.b)
+    prob = det._judge_model(p.ctx).contradiction(p.f.request_core[p.i], p.a, p.b)
     p.ev["judge_probability"] = round(prob, 4)
     status = "conflict" if prob >= det.judge_threshold else "agree"
     hit = JUDGE.hit(judge=det.judge)

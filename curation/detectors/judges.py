@@ -42,6 +42,14 @@ def _loading(what: str, model: str, build):
         raise JudgeError(f"the {what} judge could not load {model!r}: {err}") from err
 
 
+def judge_device(device: str = "auto") -> str:
+    """Where a judge model runs: the scan's ``embedding_device`` ("auto": CUDA when torch sees
+    a GPU), so the judges follow the embedding onto a GPU or stay on the CPU with it."""
+    from curation.embeddings import resolve_device
+
+    return resolve_device(device, "torch")
+
+
 def _pair_classifier(what: str, model: str, device: str):
     """(tokenizer, sequence-classification model in eval mode) for a cross-encoder judge."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -67,6 +75,7 @@ class NLIJudge:
         import torch
 
         self.torch = torch
+        device = judge_device(device)
         self.tok, self.model = _pair_classifier("nli", model, device)
         labels = {int(k): str(v).lower() for k, v in self.model.config.id2label.items()}
         hits = [k for k, v in labels.items() if "contradict" in v]
@@ -94,6 +103,7 @@ class LLMJudge:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.torch = torch
+        device = judge_device(device)
         self.tok, self.model = _loading(
             "llm",
             model,
@@ -138,6 +148,7 @@ class ParaphraseJudge:
         import torch
 
         self.torch = torch
+        device = judge_device(device)
         self.tok, self.model = _pair_classifier("paraphrase", model, device)
         self.device, self.batch_size = device, batch_size
         labels = {int(k): str(v).lower() for k, v in self.model.config.id2label.items()}
@@ -167,12 +178,13 @@ class ParaphraseJudge:
         return out
 
 
-def load_judge(kind: str, model: str | None) -> Judge:
-    """Build the judge named by ``kind`` ("nli" or "llm") from a model id or local path."""
+def load_judge(kind: str, model: str | None, device: str = "cpu") -> Judge:
+    """Build the judge named by ``kind`` ("nli" or "llm") from a model id or local path, on
+    ``device`` ("auto": CUDA when torch sees a GPU)."""
     if not model:
         raise ValueError(f"judge={kind!r} needs judge_model (a model id or local path)")
     if kind == "nli":
-        return NLIJudge(model)
+        return NLIJudge(model, device)
     if kind == "llm":
-        return LLMJudge(model)
+        return LLMJudge(model, device)
     raise ValueError(f"unknown judge {kind!r}: use 'rules', 'nli' or 'llm'")

@@ -282,11 +282,12 @@ class SemanticDuplicates(Detector):
         todo = [k for k, p in enumerate(probs) if p is None]
         if todo:
             name = self.paraphrase_judge_model
-            if name not in self._judges:
+            device = getattr(ctx.embedder, "device", "auto")  # the scan's embedding device: a GPU when present
+            if (name, device) not in self._judges:
                 from curation.detectors.judges import ParaphraseJudge
 
-                self._judges[name] = ParaphraseJudge(name)
-            fresh = self._judges[name].probabilities([pairs[k] for k in todo])
+                self._judges[name, device] = ParaphraseJudge(name, device)
+            fresh = self._judges[name, device].probabilities([pairs[k] for k in todo])
             for k, p in zip(todo, fresh):
                 probs[k] = p
                 memo.put(keys[k], p)
