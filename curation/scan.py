@@ -112,12 +112,21 @@ def latest_settings(ws: Any, dataset_id: int) -> ScanSettings:
         return ScanSettings()
 
 
-def make_embedder(settings: ScanSettings, cache_dir: str | Path | None, embedder: Any = None) -> Embedder:
+def make_embedder(
+    settings: ScanSettings, cache_dir: str | Path | None, embedder: Any = None, engine: Any = None
+) -> Embedder:
     """An ``Embedder`` for the scan: the given one, a wrapper around a given encoder, or the
-    configured model (loaded lazily), caching vectors under ``cache_dir``/embeddings."""
+    configured model (loaded lazily), caching vectors under ``cache_dir``/embeddings.
+
+    The backend is chosen here, once, and every worker of ``engine`` uses it. When the
+    engine's workers have GPUs (``RayEngine.use_gpu``), "auto" is torch: ONNX Runtime is
+    usually installed without its CUDA provider, and it would embed on the workers' CPUs."""
     if isinstance(embedder, Embedder):
         return embedder
     cache = Path(cache_dir) / "embeddings" if cache_dir else None
+    backend = settings.embedding_backend
+    if backend == "auto" and getattr(engine, "use_gpu", False):
+        backend = "torch"
     return Embedder(
         settings.embedding_model,
         encoder=embedder,
@@ -125,7 +134,7 @@ def make_embedder(settings: ScanSettings, cache_dir: str | Path | None, embedder
         batch_size=settings.embedding_batch_size,
         chunk_size=settings.embedding_chunk_size,
         max_seq_length=settings.embedding_max_seq_length,
-        backend=settings.embedding_backend,
+        backend=backend,
         device=settings.embedding_device,
         onnx_dir=Path(cache_dir) / "onnx" if cache_dir else None,
     )
@@ -172,7 +181,7 @@ def run_scan(
                 eval_set=eval_set,
                 engine=own,
             )
-    emb = make_embedder(settings, cache_dir, embedder)
+    emb = make_embedder(settings, cache_dir, embedder, engine)
     emb.engine = engine
     ctx = ScanContext(
         examples=list(examples),

@@ -55,6 +55,24 @@ def test_auto_backend_embeds_on_the_gpu_torch_sees(monkeypatch):
     assert resolve_backend("auto", DEFAULT_MODEL, "auto") == "onnx"  # no GPU: ONNX on the CPU
 
 
+def test_ray_gpu_workers_embed_with_torch_whatever_the_driver_sees(monkeypatch, tmp_path):
+    """The backend is chosen on the driver for every worker: GPU actors get torch (CUDA),
+    not ONNX Runtime on their CPUs, even from a driver without a GPU."""
+    from types import SimpleNamespace
+
+    from curation.scan import ScanSettings, make_embedder
+
+    ort = pytest.importorskip("onnxruntime")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # the driver has no GPU
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CPUExecutionProvider"])
+    settings = ScanSettings()
+    assert make_embedder(settings, tmp_path, engine=SimpleNamespace(use_gpu=True)).backend == "torch"
+    assert make_embedder(settings, tmp_path, engine=SimpleNamespace(use_gpu=False)).backend == "onnx"
+    assert make_embedder(settings, tmp_path).backend == "onnx"
+    named = settings.model_copy(update={"embedding_backend": "onnx"})  # a named backend is kept
+    assert make_embedder(named, tmp_path, engine=SimpleNamespace(use_gpu=True)).backend == "onnx"
+
+
 def test_pair_judges_follow_the_scans_embedding_device(monkeypatch):
     """The opt-in judge models (NLI, paraphrase cross-encoders) run where the embedding runs:
     on the GPU torch sees under "auto", on the CPU when the scan says so."""
