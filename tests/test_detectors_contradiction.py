@@ -305,3 +305,21 @@ def test_model_judges_run_on_a_tiny_local_model(tmp_path, kind, build_model):
     assert 0.0 <= p <= 1.0
     found = detect(build([(Q, "Paris"), (Q, "Lyon")]), judge=kind, judge_model=str(model), judge_threshold=0.0)
     assert len(found) == 1 and found[0].evidence["judge"] == kind and "judge_probability" in found[0].evidence
+
+
+@pytest.mark.parametrize("later_higher", [True, False])
+def test_a_tie_on_the_page_is_not_decided_by_the_last_float_bits(monkeypatch, later_higher):
+    """Two agreeing rows both contradict a third with scores that tie at the 4 decimals a
+    finding shows: the finding names the first pair in row order whichever score is higher in
+    the last bits (a GPU's or another backend's cosines differ there; the finding's id, which
+    review decisions hang on, must not)."""
+    tiny = 1e-9 if later_higher else -1e-9
+    verdicts = {(0, 1): ("agree", 0.0), (0, 2): ("conflict", 0.6067), (1, 2): ("conflict", 0.6067 + tiny)}
+
+    def assess(self, ctx, i, j, req_cos, trace=None, judgement=None):
+        status, score = verdicts[(i, j)]
+        return status, score, ["they name different cities"], {}
+
+    monkeypatch.setattr(Contradictions, "assess", assess)
+    found = detect(build([(Q, "Paris."), (Q, "It is Paris."), (Q, "Lyon.")]))
+    assert [f.rows for f in found] == [(0, 2)]

@@ -260,9 +260,13 @@ class Contradictions(Detector):
                 agree.union(i, j)
         ctx.cache.setdefault("conflict_pairs", set()).update((c[0], c[1]) for c in conflicts)
         best: dict[tuple[int, int], tuple] = {}
-        for c in conflicts:  # one finding per pair of answer classes (agreeing rows merged)
+        # one finding per pair of answer classes (agreeing rows merged): the highest score at the
+        # precision a finding shows, ties to the first pair in row order. Compared unrounded,
+        # two pairs that tie on the page were decided by the last bits of their cosines, so the
+        # same data scanned on a GPU (or another encoder backend) could flag another pair
+        for c in conflicts:
             key = tuple(sorted((agree.find(c[0]), agree.find(c[1]))))
-            if key not in best or c[2] > best[key][2]:
+            if key not in best or round(c[2], 4) > round(best[key][2], 4):
                 best[key] = c
         found = {(c[0], c[1]): c for c in best.values()}
         pairs = [
