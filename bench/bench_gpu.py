@@ -23,7 +23,6 @@ Needs a GPU torch sees (it says so and exits 0 without one). In one run, printed
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import lzma
 import os
@@ -42,10 +41,6 @@ T0 = time.perf_counter()
 
 def say(what: str) -> None:
     print(f"[{time.perf_counter() - T0:6.1f} s] {what}", flush=True)
-
-
-def sha(findings) -> str:
-    return hashlib.sha1(json.dumps([f.to_json() for f in findings]).encode()).hexdigest()[:12]
 
 
 def demo_sets():
@@ -110,7 +105,7 @@ def agreement(a, b) -> str:
 def big_scan(folder: Path, out: Path, budget: float) -> None:
     import torch
 
-    from bench_scan import score
+    from bench_scan import findings_sha, score
     from curation.embeddings import Embedder
     from curation.schema import Example, Turn
 
@@ -122,7 +117,7 @@ def big_scan(folder: Path, out: Path, budget: float) -> None:
     torch.cuda.reset_peak_memory_stats()
     res, took = scan(ex, "auto")
     p, r = score([f.rows for f in res.findings if f.kind == "duplicate"], planted)
-    h = sha(res.findings)
+    h = findings_sha(res.findings)
     say(
         f"{len(ex):,}-row cold scan, defaults (embedding on the GPU): {took:.1f} s, {res.texts_embedded:,} texts "
         f"embedded, precision {p:.3f} recall {r:.3f}, findings {h}, GPU peak "
@@ -148,7 +143,7 @@ def big_scan(folder: Path, out: Path, budget: float) -> None:
     res_cpu, took_cpu = scan(ex, "cpu", "torch")
     say(
         f"same scan, embedding on the CPU (torch, {torch.get_num_threads()} threads): {took_cpu:.1f} s, "
-        f"findings {sha(res_cpu.findings)}; against the GPU's: {agreement(res.findings, res_cpu.findings)}"
+        f"findings {findings_sha(res_cpu.findings)}; against the GPU's: {agreement(res.findings, res_cpu.findings)}"
     )
 
 

@@ -193,7 +193,7 @@ def run_phase(phase: str, data_file: Path, cache: Path, workers: int = 2) -> dic
                 engine.close()
         groups = [f.rows for f in res.findings if f.kind == "duplicate"]
         extra = {"timings": res.timings, "texts_embedded": res.texts_embedded, "counts": res.counts}
-        extra["findings_sha"] = hashlib.sha1(json.dumps([f.to_json() for f in res.findings]).encode()).hexdigest()[:12]
+        extra["findings_sha"] = findings_sha(res.findings)
     elif phase == "semhash":
         from semhash import SemHash
 
@@ -218,6 +218,11 @@ def run_phase(phase: str, data_file: Path, cache: Path, workers: int = 2) -> dic
         extra = {}
     took = time.perf_counter() - t0
     return {"phase": phase, "seconds": round(took, 1), "peak_gib": round(memory.gib(), 2), "groups": groups, **extra}
+
+
+def findings_sha(findings) -> str:
+    """A short hash of a scan's findings in full: equal only if every field is."""
+    return hashlib.sha1(json.dumps([f.to_json() for f in findings]).encode()).hexdigest()[:12]
 
 
 def score(groups: list, planted: list[list[int]]) -> tuple[float, float]:

@@ -25,30 +25,13 @@ sys.path.insert(0, str(ROOT))
 
 def smollm2_shaped(config):
     """A ``model_loader``: SmolLM2-135M's shape, random weights, SDPA attention."""
-    import torch
-    from transformers import AutoModelForCausalLM, LlamaConfig
-
     from training.model import pick_device, pick_dtype
-    from training.tiny import tiny_tokenizer
+    from training.tiny import tiny_model, tiny_tokenizer
 
     tok = tiny_tokenizer()
-    torch.manual_seed(0)
-    cfg = LlamaConfig(
-        vocab_size=len(tok),
-        hidden_size=576,
-        intermediate_size=1536,
-        num_hidden_layers=30,
-        num_attention_heads=9,
-        num_key_value_heads=3,
-        max_position_embeddings=2048,
-        tie_word_embeddings=True,
-        pad_token_id=0,
-        bos_token_id=2,
-        eos_token_id=3,
-    )
-    model = AutoModelForCausalLM.from_config(cfg, attn_implementation="sdpa")
+    model = tiny_model(len(tok), hidden=576, layers=30, heads=9, kv_heads=3, intermediate=1536)
     device = pick_device(config.device)
-    return model.to(device=device, dtype=pick_dtype(config.precision, device)).eval().requires_grad_(False), tok
+    return model.to(device=device, dtype=pick_dtype(config.precision, device)), tok
 
 
 def main() -> int:

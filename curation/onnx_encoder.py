@@ -41,7 +41,7 @@ def cpu_threads() -> int:
         return max(1, int(os.environ["CURATION_ENCODER_THREADS"]))
     from curation.engine import cpu_count
 
-    return max(1, cpu_count())
+    return cpu_count()
 
 
 def onnx_available() -> bool:

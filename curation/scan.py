@@ -8,8 +8,9 @@ is only loaded if a detector needs embeddings and the vector cache misses.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +27,7 @@ from curation.detectors.edge_cases import EdgeCaseCoverage
 from curation.detectors.leakage import Leakage
 from curation.detectors.memo import memo_folder, save_memos
 from curation.detectors.quality import Quality
-from curation.embeddings import Embedder
+from curation.embeddings import DEFAULT_MODEL, Embedder, resolve_backend
 from curation.engine import LocalEngine
 from curation.schema import FINDING_KINDS, Example, Finding
 
@@ -119,14 +120,15 @@ def make_embedder(
     configured model (loaded lazily), caching vectors under ``cache_dir``/embeddings.
 
     The backend is chosen here, once, and every worker of ``engine`` uses it. When the
-    engine's workers have GPUs (``RayEngine.use_gpu``), "auto" is torch: ONNX Runtime is
-    usually installed without its CUDA provider, and it would embed on the workers' CPUs."""
+    engine's workers have GPUs (``RayEngine.use_gpu``), "auto" is resolved for a GPU
+    (``resolve_backend``), not for this machine: torch unless ONNX Runtime has its CUDA
+    provider, or the workers would embed on their CPUs."""
     if isinstance(embedder, Embedder):
         return embedder
     cache = Path(cache_dir) / "embeddings" if cache_dir else None
     backend = settings.embedding_backend
-    if backend == "auto" and getattr(engine, "use_gpu", False):
-        backend = "torch"
+    if getattr(engine, "use_gpu", False):  # the workers embed on GPUs, whatever this machine has
+        backend = resolve_backend(backend, settings.embedding_model or DEFAULT_MODEL, "cuda")
     return Embedder(
         settings.embedding_model,
         encoder=embedder,
@@ -138,6 +140,17 @@ def make_embedder(
         device=settings.embedding_device,
         onnx_dir=Path(cache_dir) / "onnx" if cache_dir else None,
     )
+
+
+@contextlib.contextmanager
+def _engine_or_local(engine: Any) -> Iterator[Any]:
+    """The given engine, or (None) a ``LocalEngine`` for one scan, closed after it: the
+    encoder in this process, the text stages on one process per CPU."""
+    if engine is not None:
+        yield engine
+        return
+    with LocalEngine() as own:
+        yield own
 
 
 def run_scan(
@@ -168,39 +181,27 @@ def run_scan(
     per CPU). The findings do not depend on it.
     """
     settings = settings or ScanSettings()
-    if engine is None:  # the default: this machine, its text stages on one process per CPU
-        with LocalEngine() as own:
-            return run_scan(
-                examples,
-                reference=reference,
-                settings=settings,
-                cache_dir=cache_dir,
-                progress=progress,
-                embedder=embedder,
-                memo_scope=memo_scope,
-                eval_set=eval_set,
-                engine=own,
-            )
-    emb = make_embedder(settings, cache_dir, embedder, engine)
-    emb.engine = engine
-    ctx = ScanContext(
-        examples=list(examples),
-        reference=list(reference) if reference else None,
-        embedder=emb,
-        progress=progress or no_progress,
-        memo_dir=memo_folder(Path(cache_dir), memo_scope) if cache_dir else None,
-        eval_set=list(eval_set) if eval_set else None,
-        engine=engine,
-    )
-    timings: dict[str, float] = {}
-    findings: list[Finding] = []
-    for det in settings.instances():
-        ctx.progress(f"detector {det.name}", 0, 1)
-        t0 = time.perf_counter()
-        findings.extend(det.detect(ctx))
-        timings[det.name] = round(time.perf_counter() - t0, 3)
-        ctx.progress(f"detector {det.name}", 1, 1)
-    save_memos(ctx)
+    with _engine_or_local(engine) as engine:
+        emb = make_embedder(settings, cache_dir, embedder, engine)
+        emb.engine = engine
+        ctx = ScanContext(
+            examples=list(examples),
+            reference=list(reference) if reference else None,
+            embedder=emb,
+            progress=progress or no_progress,
+            memo_dir=memo_folder(Path(cache_dir), memo_scope) if cache_dir else None,
+            eval_set=list(eval_set) if eval_set else None,
+            engine=engine,
+        )
+        timings: dict[str, float] = {}
+        findings: list[Finding] = []
+        for det in settings.instances():
+            ctx.progress(f"detector {det.name}", 0, 1)
+            t0 = time.perf_counter()
+            findings.extend(det.detect(ctx))
+            timings[det.name] = round(time.perf_counter() - t0, 3)
+            ctx.progress(f"detector {det.name}", 1, 1)
+        save_memos(ctx)
     timings.update(ctx.cache.get("timings", {}))
     findings.sort(key=sort_key)
     counts: dict[str, int] = {}

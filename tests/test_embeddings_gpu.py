@@ -95,12 +95,11 @@ def test_pair_judges_follow_the_scans_embedding_device(monkeypatch):
     judges.ParaphraseJudge("org/paraphrase-model", "auto")
     assert seen == [("nli", "cuda"), ("paraphrase", "cuda")]
     seen.clear()
+    monkeypatch.setattr(judges.ParaphraseJudge, "probabilities", lambda self, pairs: [0.5] * len(pairs))
     for device in ("cpu", "auto"):
         ctx = ScanContext(examples=[], embedder=SimpleNamespace(device=device))
         Contradictions(judge="nli", judge_model="org/nli-model")._judge_model(ctx)
-        sem = SemanticDuplicates(paraphrase_judge_model="org/paraphrase-model")
-        monkeypatch.setattr(judges.ParaphraseJudge, "probabilities", lambda self, pairs: [0.5] * len(pairs))
-        sem._judge_probabilities(ctx, [("a", "b")])
+        SemanticDuplicates(paraphrase_judge_model="org/paraphrase-model")._judge_probabilities(ctx, [("a", "b")])
     assert seen == [("nli", "cpu"), ("paraphrase", "cpu"), ("nli", "cuda"), ("paraphrase", "cuda")]
 
 

@@ -39,7 +39,17 @@ def tiny_tokenizer() -> Any:
     return tok
 
 
-def tiny_model(vocab_size: int, seed: int = 0, hidden: int = 32, layers: int = 2) -> Any:
+def tiny_model(
+    vocab_size: int,
+    seed: int = 0,
+    hidden: int = 32,
+    layers: int = 2,
+    heads: int = 4,
+    kv_heads: int = 2,
+    intermediate: int | None = None,
+) -> Any:
+    """A randomly initialised Llama (SDPA attention); small by default, any shape on request
+    (``bench/probe_cuda_attention.py`` builds one of SmolLM2-135M's shape)."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -47,10 +57,10 @@ def tiny_model(vocab_size: int, seed: int = 0, hidden: int = 32, layers: int = 2
     cfg = LlamaConfig(
         vocab_size=vocab_size,
         hidden_size=hidden,
-        intermediate_size=2 * hidden,
+        intermediate_size=intermediate or 2 * hidden,
         num_hidden_layers=layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
+        num_attention_heads=heads,
+        num_key_value_heads=kv_heads,
         max_position_embeddings=1024,
         tie_word_embeddings=True,
         pad_token_id=0,

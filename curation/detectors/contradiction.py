@@ -52,7 +52,7 @@ from curation.detectors.features import (
     request_embeddings,
 )
 from curation.detectors.graph import UnionFind
-from curation.detectors.judges import check_model_ref
+from curation.detectors.judges import check_model_ref, scan_device
 from curation.detectors.memo import embedder_key, pair_key, pair_memo
 from curation.detectors.request_form import instruction, open_form
 from curation.detectors.matching import (
@@ -225,7 +225,7 @@ class Contradictions(Detector):
 
     def _judge_model(self, ctx: ScanContext):
         """The judge model, loaded once, on the scan's embedding device (a GPU when present)."""
-        device = getattr(ctx.embedder, "device", "auto")
+        device = scan_device(ctx)
         key = ("contradiction_judge", self.judge, self.judge_model, device)
         if key not in self._memo:
             from curation.detectors.judges import load_judge

@@ -19,7 +19,7 @@ ask the same thing.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class JudgeError(RuntimeError):
@@ -48,6 +48,11 @@ def judge_device(device: str = "auto") -> str:
     from curation.embeddings import resolve_device
 
     return resolve_device(device, "torch")
+
+
+def scan_device(ctx: Any) -> str:
+    """The embedding device a scan's judges load on (its embedder's; "auto" without one)."""
+    return getattr(ctx.embedder, "device", "auto")
 
 
 def _pair_classifier(what: str, model: str, device: str):

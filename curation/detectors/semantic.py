@@ -23,7 +23,7 @@ from curation.detectors import text as tx
 from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.features import answer_embeddings, fields, judge_pairs, lexical_judgements, request_embeddings
 from curation.detectors.graph import Edge, duplicate_edge, group_findings
-from curation.detectors.judges import check_model_ref
+from curation.detectors.judges import check_model_ref, scan_device
 from curation.detectors.matching import (
     NAME_MISMATCH,
     NAME_SWAP,
@@ -282,7 +282,7 @@ class SemanticDuplicates(Detector):
         todo = [k for k, p in enumerate(probs) if p is None]
         if todo:
             name = self.paraphrase_judge_model
-            device = getattr(ctx.embedder, "device", "auto")  # the scan's embedding device: a GPU when present
+            device = scan_device(ctx)  # a GPU when the scan embeds on one
             if (name, device) not in self._judges:
                 from curation.detectors.judges import ParaphraseJudge
 
