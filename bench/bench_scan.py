@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import hashlib
 import itertools
 import json
@@ -81,13 +82,83 @@ def load_pool(data: Path) -> list[tuple[str, str]]:
                 f"Premise: {r['premise']}\nHypothesis: {r['hypothesis']}\nDoes the premise entail the hypothesis?"
             )
             pool.append((question, f"{r['label']}. {expl}".strip()))
-    seen, out = set(), []
+    return dedup(pool)
+
+
+def load_extra_pool(data: Path) -> list[tuple[str, str]]:
+    """More (request, answer) pairs, for sets larger than ``load_pool`` can fill.
+
+    The 50k set never reads these (it stays the set every earlier run used). Sentence-pair
+    corpora become pair questions, as the SNLI rows in ``load_pool`` do; the self-instruct
+    requests come with each of their eight model answers.
+    """
+    pool: list[tuple[str, str]] = []
+    for name in ("SICK_train.txt", "SICK_trial.txt", "SICK_test_annotated.txt"):
+        for line in (data / "sick2014" / name).open(encoding="utf-8").readlines()[1:]:
+            f = line.rstrip("\n").split("\t")
+            if len(f) >= 5:
+                q = f"Sentence A: {f[1]}\nSentence B: {f[2]}\nHow related are they (1-5), and does A entail B?"
+                pool.append((q, f"{f[3]}. {f[4].capitalize()}."))
+    for name in ("msr-para-train.tsv", "msr-para-val.tsv", "msr-para-test.tsv"):
+        for line in (data / "mrpc_msr" / name).open(encoding="utf-8-sig").readlines()[1:]:
+            f = line.rstrip("\n").split("\t")
+            if len(f) == 5:
+                pool.append(
+                    (
+                        f"Is the second sentence a paraphrase of the first?\n1. {f[3]}\n2. {f[4]}",
+                        "Yes." if f[0] == "1" else "No.",
+                    )
+                )
+    for f in sorted((data / "sts2016").glob("*.tsv")):
+        for line in f.open(encoding="utf-8"):
+            _, a, b = (line.rstrip("\n").split("\t") + ["", "", ""])[:3]
+            if a and b:
+                pool.append((f"Rewrite this sentence in other words:\n{a}", b))
+    for f in sorted((data / "self_instruct_user_oriented" / "predictions").glob("*.jsonl")):
+        for line in f.open():
+            r = json.loads(line)
+            pool.append((r["instruction"] + ("\n\n" + r["input"] if r.get("input") else ""), r["response"].strip()))
+    with (data / "truthfulqa" / "TruthfulQA.csv").open(newline="") as fh:
+        pool += [(r["Question"], r["Best Answer"]) for r in csv.DictReader(fh)]
+    for line in (data / "oasst_guanaco_llama2_1k" / "guanaco_1k_messages.jsonl").open():
+        m = json.loads(line)["messages"]
+        if len(m) >= 2:
+            pool.append((m[0]["content"], m[1]["content"]))
+    return pool
+
+
+def dedup(pool: list[tuple[str, str]], seen: set[str] | None = None) -> list[tuple[str, str]]:
+    """Pairs with both sides non-empty, the first of each casefolded, space-normalised pair."""
+    seen = set() if seen is None else seen
+    out = []
     for q, a in pool:
         key = " ".join((q + "\x1f" + a).casefold().split())
         if q.strip() and a.strip() and key not in seen:
             seen.add(key)
             out.append((q, a))
     return out
+
+
+def fill_pool(data: Path, n: int, seed: int = 11) -> list[tuple[str, str]]:
+    """A pool large enough for ``plant(pool, n)``.
+
+    Up to 50,000 rows this is ``load_pool`` alone, as every earlier run built it. Past that the
+    public sets run out (55,274 distinct pairs, ~82,000 with ``load_extra_pool``), so the rest
+    are two-part requests: two random distinct pool requests asked together, answered by their
+    two answers. They are realistic multi-task prompts, distinct from each other and from
+    their parts, and no planted group is built around them unless ``plant`` picks one.
+    """
+    pool = load_pool(data)
+    need = n - n // 6
+    if need <= len(pool):
+        return pool
+    seen = {" ".join((q + "\x1f" + a).casefold().split()) for q, a in pool}
+    pool += dedup(load_extra_pool(data), seen)
+    rng, parts = random.Random(seed), list(pool)
+    while len(pool) < need:
+        (q1, a1), (q2, a2) = rng.sample(parts, 2)
+        pool += dedup([(f"Two tasks.\nFirst: {q1}\n\nSecond: {q2}", f"First: {a1}\n\nSecond: {a2}")], seen)
+    return pool
 
 
 def typo(text: str, rng: random.Random, n: int = 3) -> str:
@@ -269,7 +340,7 @@ def main() -> int:
     if not data.is_dir():
         print(f"no public data at {data}: nothing to benchmark (it ships with ../shared, not the repo)")
         return 0
-    rows, planted = plant(load_pool(data), args.n)
+    rows, planted = plant(fill_pool(data, args.n), args.n)
     work = Path(args.write_set or tempfile.mkdtemp(prefix="bench_scan_"))
     work.mkdir(parents=True, exist_ok=True)
     data_file = work / "data.jsonl"
