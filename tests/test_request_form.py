@@ -123,6 +123,16 @@ def test_quantities_convert_units_and_keep_dimensions_apart():
     assert tx.converted("version 5 c", "5 celsius") == frozenset()  # a bare 'c' is no unit
 
 
+def test_numbers_with_dots_between_thousands_are_read_not_fatal():
+    """A Spanish answer's "17.000.000 km²" crashed a 200,000-row scan at its end (float()
+    of "17.000.000"). Dots between groups of three are thousands; other dotted digit runs
+    (versions, dates) carry no quantity."""
+    assert tx.quantities("Rusia, con más de 17.000.000 km² de superficie") == {"17.000.000": ("length", 17e9)}
+    assert tx.converted("17.000.000 km", "17000000 kilometers") == {"17.000.000"}
+    assert tx.quantities("release 1.2.3 mb patch, on 12.10.2024 days") == {}
+    assert tx.quantities("1,500.5 kg") == {"1500.5": ("mass", 1500.5e3)}
+
+
 @pytest.mark.parametrize(
     "a, b, conflict",
     [

@@ -520,10 +520,24 @@ def quantities(text: str) -> dict[str, tuple[str, float]]:
     for m in _QUANTITY.finditer(text):
         unit = UNITS.get(m.group(2).casefold())
         number = m.group(1).replace(",", "")
-        if unit in _SCALE and number not in out:
+        value = _digits_value(number)
+        if unit in _SCALE and number not in out and value is not None:
             dim, factor = _SCALE[unit]
-            out[number] = (dim, float(number) * factor)
+            out[number] = (dim, value * factor)
     return out
+
+
+_DOT_THOUSANDS = re.compile(r"-?\d{1,3}(?:\.\d{3}){2,}")
+
+
+def _digits_value(number: str) -> float | None:
+    """The value of a digit string with its commas removed: "17.000.000" (dots between
+    thousands, as in Spanish or German) is 17 million; None when it reads as no number
+    ("1.2.3", a version or a date)."""
+    try:
+        return float(number)
+    except ValueError:
+        return float(number.replace(".", "")) if _DOT_THOUSANDS.fullmatch(number) else None
 
 
 def converted(a: str, b: str, tolerance: float = 0.02) -> frozenset[str]:
