@@ -143,3 +143,23 @@ def test_a_repeated_check_of_one_text_pair_gives_each_caller_its_own_list():
     first.append("changed by a caller")
     again = role_swaps(a, b)  # the remembered result, not the caller's list
     assert again == first[:1] and again is not first
+
+
+def test_a_judgement_travels_compactly_and_comes_back_equal():
+    """A scan holds a judgement per candidate pair and unpickles them from the memo and from
+    worker results: they keep no per-instance dict, and their conflicts (reason sentences
+    that know their rule) survive the trip."""
+    import pickle
+
+    from curation.detectors.matching import judge_pair
+
+    req = ("How many legs does a spider have?", "How many legs does a spider have?")
+    ans = ("A spider has 8 legs.", "A spider has 6 legs.")
+    jd = judge_pair(req, tuple(map(tx.normalize, req)), ans, tuple(map(tx.normalize, ans)), 1.0, 0.95)
+    assert jd.conflict_candidate and isinstance(jd.answer.conflicts, tuple)
+    back = pickle.loads(pickle.dumps(jd, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == jd and hash(back) == hash(jd)
+    assert [(str(c), rule_of(c)) for c in back.answer.conflicts] == [(str(c), rule_of(c)) for c in jd.answer.conflicts]
+    assert "number_mismatch" in {rule_of(c) for c in back.answer.conflicts}
+    for obj in (back, back.request, back.answer):
+        assert not hasattr(obj, "__dict__")

@@ -75,6 +75,11 @@ class Fields:
         return not any(self.answer)
 
 
+def _normalized(texts: tuple[str, ...], whole: tuple[str, ...], whole_norm: tuple[str, ...]) -> tuple[str, ...]:
+    """``normalize`` of each text, reusing ``whole_norm[k]`` where ``texts[k]`` is ``whole[k]``."""
+    return tuple(n if t is w else normalize(t) for t, w, n in zip(texts, whole, whole_norm))
+
+
 def fields(ctx: ScanContext) -> Fields:
     """The memoised ``Fields`` of the scan's examples."""
     if "fields" not in ctx.cache:
@@ -85,16 +90,19 @@ def fields(ctx: ScanContext) -> Fields:
         # under different personas ask the same thing (it still counts in exact duplicates)
         rcore = tuple(strip_request(e.user_request or e.request) for e in ex)
         acore = tuple(strip_answer(t) for t in ans)
+        req_norm, ans_norm = tuple(normalize(t) for t in req), tuple(normalize(t) for t in ans)
         ctx.cache["fields"] = Fields(
             rows=tuple(e.row for e in ex),
             request=req,
             answer=ans,
-            request_norm=tuple(normalize(t) for t in req),
-            answer_norm=tuple(normalize(t) for t in ans),
+            request_norm=req_norm,
+            answer_norm=ans_norm,
             request_core=rcore,
             answer_core=acore,
-            request_core_norm=tuple(normalize(t) for t in rcore),
-            answer_core_norm=tuple(normalize(t) for t in acore),
+            # most rows have no wrapper and no system prompt: their core is the very text
+            # (stripping returns it unchanged), so its normal form is shared, not recomputed
+            request_core_norm=_normalized(rcore, req, req_norm),
+            answer_core_norm=_normalized(acore, ans, ans_norm),
             user_turns=tuple(sum(t.role == "user" for t in e.request_turns) for e in ex),
             embedded_request=tuple(e.user_request or e.request for e in ex),
         )

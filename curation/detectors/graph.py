@@ -20,7 +20,7 @@ from curation.schema import Finding
 EDGE_STRENGTH = {"exact": 0, "near": 1, "semantic": 2}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edge:
     """Positions ``i < j`` in the scan's examples are duplicates of ``type`` with ``score``."""
 

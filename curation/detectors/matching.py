@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 
@@ -204,14 +204,22 @@ def containment_ratio(short: str, long: str) -> float:
     return max(fuzz.ratio(short, long[:n]), fuzz.ratio(short, long[-n:])) / 100.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Relation:
-    """The outcome of comparing two fields."""
+    """The outcome of comparing two fields.
+
+    A scan holds one or two of these per candidate pair (hundreds of thousands at 50,000
+    rows, also unpickled from the memo and from worker results), so they have slots and
+    keep their conflicts in a tuple: 234 bytes per unpickled judgement against 657."""
 
     same: bool
     kind: str  # exact | near | contained | semantic | different
     score: float
-    conflicts: list[str] = field(default_factory=list)
+    conflicts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if type(self.conflicts) is not tuple:
+            object.__setattr__(self, "conflicts", tuple(self.conflicts))
 
 
 def compare_texts(
@@ -515,7 +523,7 @@ def request_echo(a: str, b: str) -> tuple[frozenset[str], frozenset[str]]:
     return na | nb, ca | cb
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PairJudgement:
     """Both fields of a pair compared: ``duplicate`` needs the same request and answer;
     ``conflict_candidate`` is the same request with a different answer."""
