@@ -212,6 +212,35 @@ def test_pair_memo_drops_judgements_unused_for_a_few_writes(tmp_path):
     assert write({1: "a", 99: "new"}).get(2) is None and PairMemo(tmp_path).get(1) == "a"
 
 
+def test_pair_memo_is_written_in_frames_and_read_back_whole(tmp_path, monkeypatch):
+    """The memo file holds frames of a few entries each (one pickle of every judgement at
+    once held an entry per object in the pickler's memo: gigabytes at 200,000 rows). Every
+    entry and its last-used write come back; the old one-pickle layout is a cache miss."""
+    import pickle
+
+    from curation.detectors.matching import PairJudgement, Relation
+    from curation.detectors.memo import FORMAT, PairMemo
+
+    monkeypatch.setattr(PairMemo, "FRAME", 3)
+    judged = {k: PairJudgement(Relation(k % 2 == 0, "near", k / 10, (f"reason {k}",)), None) for k in range(10)}
+    memo = PairMemo(tmp_path)
+    for k, jd in judged.items():
+        memo.put(k, jd)
+    memo.save()
+    with (tmp_path / "pairs.pkl").open("rb") as f:
+        head = pickle.load(f)
+        frames = [pickle.load(f) for _ in range(head[3])]
+    assert head[3] == 4 and [len(values) for values, _ in frames] == [3, 3, 3, 1]
+    back = PairMemo(tmp_path)
+    assert {k: back.get(k) for k in judged} == judged and back.hits == 10
+    back.put(99, judged[1])
+    back.save()  # a second write: unused entries keep their generation, the new one gets 2
+    again = PairMemo(tmp_path)
+    assert again._generation == 2 and again._written[99] == 2 and again._written[0] == 2
+    (tmp_path / "pairs.pkl").write_bytes(pickle.dumps((FORMAT, dict(judged), {}, 1)))
+    assert PairMemo(tmp_path).get(1) is None
+
+
 def test_duplicates_and_contradictions_never_share_a_pair():
     res = scan()
 
