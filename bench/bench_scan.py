@@ -127,12 +127,17 @@ def load_extra_pool(data: Path) -> list[tuple[str, str]]:
     return pool
 
 
+def pair_text_key(q: str, a: str) -> str:
+    """What two pairs share when they are the same up to case and spacing."""
+    return " ".join((q + "\x1f" + a).casefold().split())
+
+
 def dedup(pool: list[tuple[str, str]], seen: set[str] | None = None) -> list[tuple[str, str]]:
     """Pairs with both sides non-empty, the first of each casefolded, space-normalised pair."""
     seen = set() if seen is None else seen
     out = []
     for q, a in pool:
-        key = " ".join((q + "\x1f" + a).casefold().split())
+        key = pair_text_key(q, a)
         if q.strip() and a.strip() and key not in seen:
             seen.add(key)
             out.append((q, a))
@@ -152,7 +157,7 @@ def fill_pool(data: Path, n: int, seed: int = 11) -> list[tuple[str, str]]:
     need = n - n // 6
     if need <= len(pool):
         return pool
-    seen = {" ".join((q + "\x1f" + a).casefold().split()) for q, a in pool}
+    seen = {pair_text_key(q, a) for q, a in pool}
     pool += dedup(load_extra_pool(data), seen)
     rng, parts = random.Random(seed), list(pool)
     while len(pool) < need:

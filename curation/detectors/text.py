@@ -520,8 +520,8 @@ def quantities(text: str) -> dict[str, tuple[str, float]]:
     for m in _QUANTITY.finditer(text):
         unit = UNITS.get(m.group(2).casefold())
         number = m.group(1).replace(",", "")
-        value = _digits_value(number)
-        if unit in _SCALE and number not in out and value is not None:
+        value = _digits_value(number) if unit in _SCALE and number not in out else None
+        if value is not None:
             dim, factor = _SCALE[unit]
             out[number] = (dim, value * factor)
     return out
