@@ -163,3 +163,39 @@ def test_a_judgement_travels_compactly_and_comes_back_equal():
     assert "number_mismatch" in {rule_of(c) for c in back.answer.conflicts}
     for obj in (back, back.request, back.answer):
         assert not hasattr(obj, "__dict__")
+
+
+def test_judgements_read_back_share_one_object_per_distinct_reason():
+    """Read back from the memo or a worker, judgements repeat the same few reasons (at 200,000
+    rows 1.35M reasons held 161k distinct values): each distinct reason is one object while
+    any judgement holds it, with its rule and details intact, and leaves nothing behind after."""
+    import gc
+    import pickle
+
+    from curation.detectors import rules
+    from curation.detectors.matching import judge_pair
+
+    def judge(n: int):
+        req = (f"How many legs does spider {n} have?", f"How many legs does spider {n} have?")
+        ans = ("A spider has 8 legs.", "A spider has 6 legs.")
+        return judge_pair(req, tuple(map(tx.normalize, req)), ans, tuple(map(tx.normalize, ans)), 1.0, 0.95)
+
+    made = [judge(n) for n in range(3)]
+    assert made[0].answer.conflicts[0] is not made[1].answer.conflicts[0]  # made apart: equal, not shared
+    back = pickle.loads(pickle.dumps(made, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == made
+    first = back[0].answer.conflicts
+    for other in back[1:]:
+        assert all(x is y for x, y in zip(other.answer.conflicts, first, strict=True))
+    assert [(str(c), rule_of(c), c.detail) for c in first] == [
+        (str(c), rule_of(c), c.detail) for c in made[0].answer.conflicts
+    ]
+    # a reason with other details stays its own object
+    one, other = rules.Rule("t.x", "x", "x {n}").hit(n=1), rules.Rule("t.x", "x", "x {n}").hit(n=2)
+    a, b = pickle.loads(pickle.dumps((one, rules.Rule("t.x", "x", "x {n}").hit(n=1), other)))[::2]
+    assert a.detail == {"n": 1} and b.detail == {"n": 2} and a is not b
+    reasons = {str(c) for c in made[0].answer.conflicts}
+    assert [k for k in rules._HITS if k[0] in reasons]
+    del back, first, other, a, b
+    gc.collect()
+    assert not [k for k in rules._HITS if k[0] in reasons or k[1] == "t.x"]

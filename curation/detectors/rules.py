@@ -17,6 +17,7 @@ lists every id with its description (``curate explain`` and the per-rule benchma
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 from collections.abc import Iterable
@@ -48,8 +49,25 @@ class Hit(str):
         s.rule, s.detail = rule, dict(detail or {})
         return s
 
-    def __reduce__(self):  # pickled in the pair memo
-        return (Hit, (str(self), self.rule, self.detail))
+    def __reduce__(self):  # pickled in the pair memo, the journal and the workers' results
+        return (_shared_hit, (str(self), self.rule, self.detail))
+
+
+# One object per distinct hit among those alive. The judgements a scan reads back from its
+# memo and from its workers repeat the same few hits ("numbers differ (in order or value)"):
+# at 200,000 rows, 1.35M hits held 161k distinct values. Weak values: a hit no judgement
+# holds any more leaves the table, so a long-lived process keeps none for nothing.
+_HITS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def _shared_hit(text: str, rule: str, detail: dict) -> Hit:
+    """``Hit(text, rule, detail)``, or the equal one already alive (hits are never changed
+    after they are made: ``evidence`` copies their details)."""
+    key = (text, rule, repr(detail))
+    hit = _HITS.get(key)
+    if hit is None:
+        _HITS[key] = hit = Hit(text, rule, detail)
+    return hit
 
 
 RULES: dict[str, Rule] = {}
