@@ -48,7 +48,9 @@ from curation.detectors.features import (
     fields,
     instruction_embeddings,
     judge_pairs,
+    judged_pairs,
     open_requests,
+    pair_of,
     request_embeddings,
 )
 from curation.detectors.graph import UnionFind
@@ -171,9 +173,9 @@ class Contradictions(Detector):
             for a, b, c, jd in self.semantic.judged(ctx):
                 if jd.request.same:
                     pairs[(a, b)] = c
-        for (a, b), jd in ctx.cache.get("judged", {}).items():
-            if jd.request.same and (a, b) not in pairs:
-                pairs[(a, b)] = None
+        for code, jd in judged_pairs(ctx).items():
+            if jd.request.same and (ab := pair_of(code)) not in pairs:
+                pairs[ab] = None
         return pairs
 
     def assess(

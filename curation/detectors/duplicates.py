@@ -16,7 +16,7 @@ from pydantic import Field
 
 from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.exact import ExactDuplicates
-from curation.detectors.features import fields
+from curation.detectors.features import fields, judged_pairs, pair_of
 from curation.detectors.graph import group_findings
 from curation.detectors.minhash import MinHashDuplicates
 from curation.detectors.semantic import SemanticDuplicates
@@ -54,7 +54,7 @@ class Duplicates(Detector):
                 edges.extend(part.edges(ctx))
                 key = f"duplicates.{part.name}"
                 timings[key] = round(timings.get(key, 0) + time.perf_counter() - t0, 3)
-        cannot = [pair for pair, jd in ctx.cache.get("judged", {}).items() if jd.conflict_candidate]
+        cannot = [pair_of(code) for code, jd in judged_pairs(ctx).items() if jd.conflict_candidate]
         cannot += ctx.cache.get("conflict_pairs", ())  # set by the contradiction detector
         thresholds = {p.name: p.settings() for p in (self.exact, self.minhash, self.semantic) if p}
         return group_findings(edges, fields(ctx), thresholds, cannot_link=cannot)

@@ -188,6 +188,23 @@ def open_requests(ctx: ScanContext, idx: list[int] | np.ndarray) -> dict[int, fl
     return memo
 
 
+def pair_code(i: int, j: int) -> int:
+    """One int for the position pair (i, j), positions below 2**32."""
+    return (i << 32) | j
+
+
+def pair_of(code: int) -> tuple[int, int]:
+    """The position pair ``pair_code`` made ``code`` from."""
+    return code >> 32, code & 0xFFFFFFFF
+
+
+def judged_pairs(ctx: ScanContext) -> dict[int, PairJudgement]:
+    """Every pair judgement the scan's detectors made, by ``pair_code(i, j)`` (i < j): the
+    duplicate detectors and the contradiction detector share them. One int per key, not an
+    (i, j) tuple of two: ~80 bytes less per pair, and a 200,000-row scan holds 1.8M."""
+    return ctx.cache.setdefault("judged", {})
+
+
 PAIR_CHUNK = 2048  # pairs per judgement task: what a worker process or a Ray worker judges at once
 
 

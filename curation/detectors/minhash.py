@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import Field
 
 from curation.detectors.base import Detector, ScanContext, register
-from curation.detectors.features import fields, lexical_judgements
+from curation.detectors.features import fields, judged_pairs, lexical_judgements, pair_code
 from curation.detectors.graph import Edge, duplicate_edge, group_findings
 from curation.detectors.memo import CODE, SignatureMemo, chunk_journal, text_key
 from curation.engine import cut, run_chunks
@@ -165,11 +165,11 @@ class MinHashDuplicates(Detector):
     def edges(self, ctx: ScanContext) -> list[Edge]:
         """Verified ``near`` (or ``exact``) edges; judgements are kept for other detectors."""
         f = fields(ctx)
-        judged = ctx.cache.setdefault("judged", {})
+        judged = judged_pairs(ctx)
         pairs = [(i, j) for i, j in sorted(self.candidates(ctx)) if f.same_shape(i, j)]
-        todo = [p for p in pairs if p not in judged]
-        judged.update(zip(todo, lexical_judgements(ctx, todo)))
-        return [duplicate_edge(i, j, judged[(i, j)]) for i, j in pairs if judged[(i, j)].duplicate]
+        todo = [p for p in pairs if pair_code(*p) not in judged]
+        judged.update(zip([pair_code(*p) for p in todo], lexical_judgements(ctx, todo)))
+        return [duplicate_edge(i, j, jd) for i, j in pairs if (jd := judged[pair_code(i, j)]).duplicate]
 
     def detect(self, ctx: ScanContext) -> list[Finding]:
         return group_findings(self.edges(ctx), fields(ctx), self.settings())

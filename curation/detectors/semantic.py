@@ -14,6 +14,7 @@ Every judged pair is left in ``ctx.cache`` for the contradiction detector.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import ClassVar
 
 import numpy as np
@@ -21,7 +22,15 @@ from pydantic import Field, field_validator
 
 from curation.detectors import text as tx
 from curation.detectors.base import Detector, ScanContext, register
-from curation.detectors.features import answer_embeddings, fields, judge_pairs, lexical_judgements, request_embeddings
+from curation.detectors.features import (
+    answer_embeddings,
+    fields,
+    judge_pairs,
+    judged_pairs,
+    lexical_judgements,
+    pair_code,
+    request_embeddings,
+)
 from curation.detectors.graph import Edge, duplicate_edge, group_findings
 from curation.detectors.judges import check_model_ref, scan_device
 from curation.detectors.matching import (
@@ -117,6 +126,27 @@ def needs_answer_cosine(jd: PairJudgement) -> bool:
     return jd.request.same and jd.answer is not None and not jd.answer.same and wording_only(jd.answer.conflicts)
 
 
+class JudgedPairs:
+    """The semantic candidate pairs of a scan, each with its request cosine and judgement:
+    iterating gives ``(i, j, cosine, judgement)``. The positions and cosines are kept in
+    arrays, not as a tuple of Python numbers per pair (1.5M pairs at 200,000 rows: ~240 MB
+    less)."""
+
+    __slots__ = ("i", "j", "cos", "judgements")
+
+    def __init__(self, i: np.ndarray, j: np.ndarray, cos: np.ndarray, judgements: list[PairJudgement]) -> None:
+        if not len(i) == len(j) == len(cos) == len(judgements):
+            raise ValueError("one position pair, cosine and judgement per candidate")
+        self.i, self.j = np.asarray(i, np.int64), np.asarray(j, np.int64)
+        self.cos, self.judgements = np.asarray(cos, np.float64), judgements
+
+    def __len__(self) -> int:
+        return len(self.judgements)
+
+    def __iter__(self) -> Iterator[tuple[int, int, float, PairJudgement]]:
+        return zip(self.i.tolist(), self.j.tolist(), self.cos.tolist(), self.judgements)
+
+
 @register
 class SemanticDuplicates(Detector):
     """Rows whose request and answer say the same thing, possibly in other words."""
@@ -152,7 +182,7 @@ class SemanticDuplicates(Detector):
 
     _judges: ClassVar[dict] = {}  # loaded paraphrase judges, shared across scans
 
-    def judged(self, ctx: ScanContext) -> list[tuple[int, int, float, object]]:
+    def judged(self, ctx: ScanContext) -> JudgedPairs:
         """Every candidate pair with its request cosine and ``PairJudgement`` (memoised)."""
         key = ("semantic_judged", self.key())
         if key in ctx.cache:
@@ -173,11 +203,11 @@ class SemanticDuplicates(Detector):
         if f.prompt_only:  # only mutual nearest neighbours or very close pairs can qualify
             i, j, s = mutual_or_close(i, j, s, len(f.rows), self.paraphrase_strict)
         ctx.progress("semantic pairs", len(i), len(i))
-        cache = ctx.cache.setdefault("judged", {})
+        cache = judged_pairs(ctx)
         judge = self._judge_prompts if f.prompt_only else self._judge_pairs
-        out = judge(ctx, i.tolist(), j.tolist(), s.tolist())
-        for a, b, _, jd in out:
-            cache[(a, b)] = jd
+        ii, jj = i.tolist(), j.tolist()
+        out = JudgedPairs(i, j, s, judge(ctx, ii, jj, s.tolist()))
+        cache.update(zip(map(pair_code, ii, jj), out.judgements))
         ctx.cache[key] = out
         return out
 
@@ -217,7 +247,7 @@ class SemanticDuplicates(Detector):
             "same_answer_words": self.same_answer_words,
         }
 
-    def _judge_pairs(self, ctx, ii, jj, ss) -> list:
+    def _judge_pairs(self, ctx, ii, jj, ss) -> list[PairJudgement]:
         f = fields(ctx)
         thr = self.pair_thresholds()
         # judgements of the same two rows' texts, model and thresholds are reused (the cosines
@@ -237,9 +267,9 @@ class SemanticDuplicates(Detector):
                 first[k] = jd
         for k in todo:
             memo.put(keys[k], first[k])
-        return list(zip(ii, jj, ss, first))
+        return first
 
-    def _judge_prompts(self, ctx, ii, jj, ss) -> list:
+    def _judge_prompts(self, ctx, ii, jj, ss) -> list[PairJudgement]:
         """Prompt-only pairs: a lexical match, or a mutual nearest neighbour above
         ``paraphrase_threshold`` (any pair above ``paraphrase_strict``) with no hard conflict.
 
@@ -272,7 +302,7 @@ class SemanticDuplicates(Detector):
                 same = p >= self.paraphrase_judge_threshold
                 why = [] if same else [PARAPHRASE_JUDGE.hit(p=f"{p:.2f}")]
                 out[k] = (a, b, c, PairJudgement(Relation(same, "judge", round(p, 4), why), None))
-        return out
+        return [jd for _, _, _, jd in out]
 
     def _judge_probabilities(self, ctx: ScanContext, pairs: list[tuple[str, str]]) -> list[float]:
         """The paraphrase judge's probability per request pair, memoised across scans."""
