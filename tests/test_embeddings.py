@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from test_detectors_support import SynonymEncoder
@@ -44,6 +46,23 @@ def test_many_shards_are_compacted_without_losing_vectors(tmp_path):
     fresh = Embedder(encoder=HashingEncoder(), cache_dir=tmp_path)
     got = fresh.encode(list(ref))
     assert fresh.n_encoded == 0 and np.array_equal(got, np.stack(list(ref.values())))
+
+
+def test_cached_vectors_are_copied_out_and_no_shard_stays_mapped(tmp_path):
+    """A kept mapping of a shard counts every page read in the scan's resident memory (a second
+    copy of vectors the scan holds anyway): the cache maps a shard only while copying out of it.
+    A shard merged away by another process after it was listed gives misses, not an error."""
+    texts = [f"example text {i}" for i in range(300)]
+    first = Embedder(encoder=HashingEncoder(), cache_dir=tmp_path, chunk_size=100).encode(texts)
+    again = Embedder(encoder=HashingEncoder(), cache_dir=tmp_path, chunk_size=100)
+    assert np.array_equal(again.encode(texts), first) and again.n_encoded == 0
+    shards = sorted(str(p) for p in tmp_path.rglob("*.vecs.npy"))
+    assert len(shards) == 3
+    maps = open("/proc/self/maps").read() if Path("/proc/self/maps").exists() else ""
+    assert not [s for s in shards if s in maps]
+    Path(shards[0]).unlink()  # gone after `again` listed it
+    got = again.encode(texts)
+    assert np.array_equal(got, first) and again.n_encoded == 100  # one shard's texts, embedded again
 
 
 def test_progress_reports_embedding(tmp_path):
