@@ -323,3 +323,25 @@ def test_a_tie_on_the_page_is_not_decided_by_the_last_float_bits(monkeypatch, la
     monkeypatch.setattr(Contradictions, "assess", assess)
     found = detect(build([(Q, "Paris."), (Q, "It is Paris."), (Q, "Lyon.")]))
     assert [f.rows for f in found] == [(0, 2)]
+
+
+def test_each_finding_carries_its_own_rows_sides_and_the_review_item_all_of_them():
+    """A disagreement of many rows: each finding names the disagreement, its size and its own
+    two rows' sides (repeating every row's side in every finding grew the findings with the
+    square of the disagreement: 217 KB findings at 200,000 rows), and the review item that
+    gathers them still shows every row with its side."""
+    from curation.review_items import groups
+
+    q = "How many moons does Mars have?"
+    answers = ["Mars has 2 moons.", "Mars has 3 moons.", "Mars has 4 moons.", "Mars has 5 moons."]
+    found = detect(build([(q, a) for a in answers for _ in range(3)]))
+    # one finding per pair of answer classes (the copies agree), 4 classes: 6 findings
+    assert sorted(f.rows for f in found) == [(0, 3), (0, 6), (0, 9), (3, 6), (3, 9), (6, 9)]
+    assert len({f.evidence["disagreement"] for f in found}) == 1
+    label = {0: "2 moons", 3: "3 moons", 6: "4 moons", 9: "5 moons"}
+    for f in found:
+        assert f.evidence["sides"] == {str(r): label[r] for r in f.rows}
+        assert f.evidence["disagreement_size"] == 4 and "disagreement_rows" not in f.evidence
+    [item] = groups(found, "contradiction")
+    assert item.rows == (0, 3, 6, 9) and item.sides == label
+    assert sorted(item.members) == sorted(f.finding_id for f in found)

@@ -58,7 +58,7 @@ def test_cached_vectors_are_copied_out_and_no_shard_stays_mapped(tmp_path):
     assert np.array_equal(again.encode(texts), first) and again.n_encoded == 0
     shards = sorted(str(p) for p in tmp_path.rglob("*.vecs.npy"))
     assert len(shards) == 3
-    maps = open("/proc/self/maps").read() if Path("/proc/self/maps").exists() else ""
+    maps = Path("/proc/self/maps").read_text() if Path("/proc/self/maps").exists() else ""
     assert not [s for s in shards if s in maps]
     Path(shards[0]).unlink()  # gone after `again` listed it
     got = again.encode(texts)

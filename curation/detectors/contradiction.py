@@ -278,7 +278,7 @@ class Contradictions(Detector):
         emb = ans = None
         if ctx.embedder is not None:
             emb, ans = request_embeddings(ctx), answer_embeddings(ctx, sorted({p for ij in found for p in ij}))
-        out = []
+        out, thresholds = [], self.settings()
         for members in dis.group(pairs, dis.cosine_fn(emb), dis.cosine_fn(ans), self.related, self.aligned):
             shared = dis.describe(members, f.rows, f.answer_core)
             for m in members:
@@ -297,8 +297,8 @@ class Contradictions(Detector):
                             "request_cosine": None if cos is None else round(cos, 4),
                             "conflicts": reasons,
                             "judge": self.judge,
-                            **shared,
-                            "thresholds": self.settings(),
+                            **dis.pair_sides(shared, rows),
+                            "thresholds": thresholds,
                         },
                     )
                 )
