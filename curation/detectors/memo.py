@@ -30,6 +30,7 @@ import contextlib
 import gc
 import hashlib
 import importlib.metadata
+import itertools
 import os
 import pickle
 import re
@@ -180,23 +181,23 @@ class PairMemo:
         generation = self._generation + 1
         keep = generation - self.KEEP_WRITES
         old, used, written = self._old, self._used, self._written
-        # the entries kept, in order: old ones still young enough, then this scan's (no copy of
-        # either dict: at 200,000 rows they hold ~2M judgements)
-        keys = [k for k in old if k not in used and written.get(k, 0) >= keep]
-        n_old = len(keys)
-        keys.extend(used)
+        # old entries still young enough, then this scan's, as (key, value, write that saw it
+        # used); no copy of either dict (at 200,000 rows they hold ~2M judgements)
+        kept = [k for k in old if k not in used and written.get(k, 0) >= keep]
+        n_frames = -(-(len(kept) + len(used)) // self.FRAME)
 
         def write(f) -> None:
             # in frames of FRAME entries: one pickle of the whole dict keeps an entry in the
             # pickler's memo for every object it writes (800,000 judgements: +744 MiB);
             # each frame's pickler is dropped after it
-            frames = range(0, len(keys), self.FRAME)
-            pickle.dump((FORMAT, "frames", generation, len(frames)), f, protocol=pickle.HIGHEST_PROTOCOL)
-            for start in frames:
-                part = range(start, min(start + self.FRAME, len(keys)))
-                values = {keys[x]: (old[keys[x]] if x < n_old else used[keys[x]]) for x in part}
-                seen = {keys[x]: (written.get(keys[x], 0) if x < n_old else generation) for x in part}
-                pickle.dump((values, seen), f, protocol=pickle.HIGHEST_PROTOCOL)
+            entries = itertools.chain(
+                ((k, old[k], written.get(k, 0)) for k in kept), ((k, v, generation) for k, v in used.items())
+            )
+            pickle.dump((FORMAT, "frames", generation, n_frames), f, protocol=pickle.HIGHEST_PROTOCOL)
+            for _ in range(n_frames):
+                part = list(itertools.islice(entries, self.FRAME))
+                frame = ({k: v for k, v, _ in part}, {k: g for k, _, g in part})
+                pickle.dump(frame, f, protocol=pickle.HIGHEST_PROTOCOL)
 
         _replace(self.path, write)
 

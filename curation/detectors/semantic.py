@@ -140,9 +140,6 @@ class JudgedPairs:
         self.i, self.j = np.asarray(i, np.int64), np.asarray(j, np.int64)
         self.cos, self.judgements = np.asarray(cos, np.float64), judgements
 
-    def __len__(self) -> int:
-        return len(self.judgements)
-
     def __iter__(self) -> Iterator[tuple[int, int, float, PairJudgement]]:
         return zip(self.i.tolist(), self.j.tolist(), self.cos.tolist(), self.judgements)
 
