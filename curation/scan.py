@@ -53,10 +53,11 @@ class ScanSettings(BaseModel):
         description="texts embedded and stored per cache shard: an interrupted scan resumes after the "
         "last stored chunk",
     )
-    embedding_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
+    embedding_backend: Literal["auto", "torch", "torch-bf16", "onnx", "onnx-int8"] = Field(
         "auto",
-        description="torch (sentence-transformers), onnx or onnx-int8 (ONNX Runtime; the model is "
-        "exported once into the workspace cache), auto: onnx where onnxruntime is installed",
+        description="torch (sentence-transformers), torch-bf16 (its matrix products in bfloat16), onnx or "
+        "onnx-int8 (ONNX Runtime; the model is exported once into the workspace cache), auto: torch-bf16 on "
+        "a CPU with native bfloat16, else onnx where onnxruntime is installed, else torch",
     )
     embedding_device: str = Field("auto", description="cpu, cuda, or auto (cuda when torch sees a GPU)")
     duplicates: Duplicates = Field(default_factory=Duplicates)
@@ -122,13 +123,18 @@ def make_embedder(
     The backend is chosen here, once, and every worker of ``engine`` uses it. When the
     engine's workers have GPUs (``RayEngine.use_gpu``), "auto" is resolved for a GPU
     (``resolve_backend``), not for this machine: torch unless ONNX Runtime has its CUDA
-    provider, or the workers would embed on their CPUs."""
+    provider, or the workers would embed on their CPUs. On a Ray cluster joined by address,
+    "auto" never means torch-bf16: this machine's CPU says nothing of the workers' (bfloat16
+    emulated in software is slower than fp32)."""
     if isinstance(embedder, Embedder):
         return embedder
     cache = Path(cache_dir) / "embeddings" if cache_dir else None
     backend = settings.embedding_backend
+    model = settings.embedding_model or DEFAULT_MODEL
     if getattr(engine, "use_gpu", False):  # the workers embed on GPUs, whatever this machine has
-        backend = resolve_backend(backend, settings.embedding_model or DEFAULT_MODEL, "cuda")
+        backend = resolve_backend(backend, model, "cuda")
+    elif getattr(engine, "address", None):  # another machine's CPUs: bf16 may be emulated there
+        backend = resolve_backend(backend, model, settings.embedding_device, bf16=False)
     return Embedder(
         settings.embedding_model,
         encoder=embedder,

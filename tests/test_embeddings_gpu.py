@@ -41,9 +41,12 @@ def test_auto_backend_embeds_on_the_gpu_torch_sees(monkeypatch):
     """A GPU machine with the usual CPU-only onnxruntime: "auto" must not pick ONNX on the CPU
     and leave the GPU idle; with ONNX Runtime's CUDA provider, ONNX stays the choice."""
     ort = pytest.importorskip("onnxruntime")
+    monkeypatch.setattr(embeddings, "native_bf16", lambda: True)  # bf16 is for CPUs: the GPU still gets torch
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(ort, "get_available_providers", lambda: ["CPUExecutionProvider"])
     assert resolve_backend("auto", DEFAULT_MODEL, "auto") == "torch"
+    assert resolve_backend("auto", DEFAULT_MODEL, "cpu") == "torch-bf16"
+    monkeypatch.setattr(embeddings, "native_bf16", lambda: False)
     assert resolve_backend("auto", DEFAULT_MODEL, "cuda:0") == "torch"
     assert resolve_backend("auto", DEFAULT_MODEL, "cpu") == "onnx"  # the GPU is not asked for
     assert resolve_backend("onnx", DEFAULT_MODEL, "auto") == "onnx"  # a named backend is kept
@@ -66,7 +69,13 @@ def test_ray_gpu_workers_embed_with_torch_whatever_the_driver_sees(monkeypatch, 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # the driver has no GPU
     monkeypatch.setattr(ort, "get_available_providers", lambda: ["CPUExecutionProvider"])
     settings = ScanSettings()
+    monkeypatch.setattr(embeddings, "native_bf16", lambda: True)  # the driver's CPU has bf16
     assert make_embedder(settings, tmp_path, engine=SimpleNamespace(use_gpu=True)).backend == "torch"
+    assert make_embedder(settings, tmp_path).backend == "torch-bf16"  # embedded here
+    # a cluster joined by address: its CPUs are not this one's, bf16 may be emulated there
+    cluster = SimpleNamespace(use_gpu=False, address="auto")
+    assert make_embedder(settings, tmp_path, engine=cluster).backend == "onnx"
+    monkeypatch.setattr(embeddings, "native_bf16", lambda: False)
     assert make_embedder(settings, tmp_path, engine=SimpleNamespace(use_gpu=False)).backend == "onnx"
     assert make_embedder(settings, tmp_path).backend == "onnx"
     named = settings.model_copy(update={"embedding_backend": "onnx"})  # a named backend is kept

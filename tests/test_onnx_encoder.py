@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from curation.embeddings import DEFAULT_MODEL, Embedder, default_model_path, resolve_backend
+from curation.embeddings import DEFAULT_MODEL, Embedder, default_model_path, native_bf16, resolve_backend
 
 ROOT = Path(__file__).resolve().parents[1]
 HAS_ORT = importlib.util.find_spec("onnxruntime") is not None
@@ -30,13 +30,35 @@ def test_backends_are_named_and_auto_picks_onnx_only_where_it_runs():
     with pytest.raises(ValueError, match="unknown embedding backend"):
         resolve_backend("tensorrt", DEFAULT_MODEL)
     assert resolve_backend("torch", DEFAULT_MODEL) == "torch"
-    assert resolve_backend("auto", DEFAULT_MODEL) == ("onnx" if HAS_ORT else "torch")
-    assert resolve_backend("auto", "/nowhere/model") == "torch"  # not exportable: torch says why later
+    assert resolve_backend("auto", DEFAULT_MODEL, bf16=False) == ("onnx" if HAS_ORT else "torch")
+    assert resolve_backend("auto", "/nowhere/model", bf16=False) == "torch"  # not exportable: torch says why later
+    # a CPU with bfloat16 in hardware: the model's matrix products in bf16, whatever is installed
+    assert resolve_backend("auto", DEFAULT_MODEL, bf16=True) == "torch-bf16"
+    assert resolve_backend("auto", DEFAULT_MODEL) == (
+        "torch-bf16" if native_bf16() else resolve_backend("auto", DEFAULT_MODEL, bf16=False)
+    )
+    assert resolve_backend("onnx", DEFAULT_MODEL, bf16=True) == "onnx"  # a named backend is kept
+
+
+def test_bf16_is_read_from_the_cpu_flags_and_can_be_turned_off(monkeypatch, tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    for flags, expected in (
+        ("fpu avx512f avx512_bf16 avx512_vnni", True),
+        ("fpu sse4_2 avx2 avx512f", False),
+        ("fpu amx_bf16 amx_tile", True),
+    ):
+        cpuinfo.write_text(f"processor\t: 0\nvendor_id\t: X\nflags\t\t: {flags}\n")
+        assert native_bf16(cpuinfo) is expected, flags
+        monkeypatch.setenv("CURATION_BF16", "0")
+        assert native_bf16(cpuinfo) is False
+        monkeypatch.delenv("CURATION_BF16")
+    assert native_bf16(tmp_path / "absent") is False  # not Linux: no bf16 assumed
 
 
 def test_each_backend_caches_its_vectors_apart(tmp_path):
-    keys = {b: Embedder(cache_dir=tmp_path, backend=b, max_seq_length=256).model_key for b in ("torch", "onnx-int8")}
-    assert keys["torch"] != keys["onnx-int8"] and "onnx-int8" in keys["onnx-int8"]
+    backends = ("torch", "torch-bf16", "onnx-int8")
+    keys = {b: Embedder(cache_dir=tmp_path, backend=b, max_seq_length=256).model_key for b in backends}
+    assert len(set(keys.values())) == 3 and "onnx-int8" in keys["onnx-int8"] and "bf16" in keys["torch-bf16"]
 
 
 @needs_ort
@@ -64,8 +86,11 @@ def test_onnx_vectors_match_the_torch_model(tmp_path):
     torch_vecs = Embedder(backend="torch", max_seq_length=256).encode(texts)
     onnx_vecs = Embedder(backend="onnx", max_seq_length=256, onnx_dir=tmp_path).encode(texts)
     int8_vecs = Embedder(backend="onnx-int8", max_seq_length=256, onnx_dir=tmp_path).encode(texts)
-    assert onnx_vecs.shape == torch_vecs.shape
+    bf16_vecs = Embedder(backend="torch-bf16", max_seq_length=256).encode(texts)
+    assert onnx_vecs.shape == torch_vecs.shape == bf16_vecs.shape and bf16_vecs.dtype == np.float32
     assert np.min(np.sum(onnx_vecs * torch_vecs, axis=1)) > 0.9999
+    bf16_cos = np.sum(bf16_vecs * torch_vecs, axis=1)  # bf16 products, fp32 sums: close, not equal
+    assert bf16_cos.min() > 0.9995 and not np.array_equal(bf16_vecs, torch_vecs)
     int8_cos = np.sum(int8_vecs * torch_vecs, axis=1)  # int8 is lossy: opt-in only (README)
     assert int8_cos.mean() > 0.99 and int8_cos.min() > 0.9
     # what the detectors read: the nearest neighbour of each text is the same one
