@@ -216,3 +216,40 @@ def test_curate_demo_scans_on_the_local_engine(tmp_path, monkeypatch):
     res = CliRunner().invoke(app, ["demo", "--workspace", str(tmp_path / "ws")])
     assert res.exit_code == 0, res.output
     assert seen["dataset"] == "train" and seen["engine"].name == "local"
+
+
+def test_lazy_chunks_are_made_one_at_a_time_as_they_are_handed_out(tmp_path):
+    """A stage's chunks built by ``Lazy`` exist only while in flight: at 200,000 rows the pair
+    judgement's items, built all at once, were ~340 MB. A resumed stage takes the finished
+    chunks from the journal and makes only the others."""
+    from curation.detectors.memo import ChunkJournal
+    from curation.engine import Lazy, cut_lazily
+
+    log: list = []
+
+    def make(k: int) -> list[int]:
+        log.append(("made", k))
+        return [k] * 3
+
+    class Sum:
+        journal_key = "sum"
+
+        def __call__(self, chunk, state=None):
+            log.append(("ran", chunk[0]))
+            return sum(chunk)
+
+    chunks = Lazy(4, make)
+    assert len(chunks) == 4 and chunks[-1] == [3, 3, 3] and chunks[1:3] == [[1, 1, 1], [2, 2, 2]]
+    with pytest.raises(IndexError):
+        chunks[4]
+    log.clear()
+    assert dict(run_chunks(LocalEngine(processes=1), Sum(), chunks)) == {0: 0, 1: 3, 2: 6, 3: 9}
+    assert log == [(step, k) for k in range(4) for step in ("made", "ran")]
+
+    killed = ChunkJournal(tmp_path)
+    killed.add(killed.key(Sum(), [1, 1, 1]), 3)  # chunk 1 finished by a killed run
+    log.clear()
+    assert dict(run_chunks(LocalEngine(processes=1), Sum(), chunks, ChunkJournal(tmp_path))) == {0: 0, 1: 3, 2: 6, 3: 9}
+    ran = [k for step, k in log if step == "ran"]
+    assert ran == [0, 2, 3]  # the journal's chunk is not judged again
+    assert cut_lazily(list(range(7)), 3)[2] == [6] and len(cut_lazily(list(range(7)), 3)) == 3

@@ -39,6 +39,7 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
+from curation.engine import Lazy
 from curation.detectors import disagreement as dis
 from curation.detectors import text as tx
 from curation.detectors.base import Detector, ScanContext, register
@@ -249,7 +250,7 @@ class Contradictions(Detector):
             todo.append((i, j, cos, key, memo.get(key)))
         open_requests(ctx, sorted({p for i, j, _, _, v in todo if v is None for p in (i, j)}))  # one batch
         fresh = [(i, j, cos) for i, j, cos, _, v in todo if v is None]
-        judgements = judge_pairs(ctx, [(f.pair(i, j), cos, None) for i, j, cos in fresh])
+        judgements = judge_pairs(ctx, Lazy(len(fresh), lambda t: (f.pair(*fresh[t][:2]), fresh[t][2], None)))
         judgement = {(i, j): jd for (i, j, _), jd in zip(fresh, judgements)}
         for i, j, cos, key, verdict_ in todo:
             if verdict_ is None:

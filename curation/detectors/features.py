@@ -8,6 +8,7 @@ the long, expensive texts to embed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -18,7 +19,7 @@ from curation.detectors.boilerplate import strip_answer, strip_request
 from curation.detectors.matching import PairJudgement, judge_pair
 from curation.detectors.memo import chunk_journal, pair_key, pair_memo, text_key
 from curation.detectors.text import normalize
-from curation.engine import cut, run_chunks
+from curation.engine import Lazy, cut_lazily, run_chunks
 
 
 @dataclass(frozen=True)
@@ -221,12 +222,12 @@ class JudgeChunk:
         return [judge_pair(*texts, req_cos=rc, ans_cos=ac, **self.thresholds) for texts, rc, ac in chunk]
 
 
-def judge_pairs(ctx: ScanContext, items: list[tuple], thresholds: dict | None = None) -> list[PairJudgement]:
+def judge_pairs(ctx: ScanContext, items: Sequence[tuple], thresholds: dict | None = None) -> list[PairJudgement]:
     """``judge_pair`` of every item (see ``JudgeChunk``), in order: where ``run_chunks`` sends
     the chunks (Ray's workers, the local engine's worker processes, or here). Judging is a pure function
     of the texts, cosines and thresholds, so where it runs changes nothing in the result."""
     task = JudgeChunk(thresholds or {})
-    parts = cut(items, PAIR_CHUNK)
+    parts = cut_lazily(items, PAIR_CHUNK)  # a chunk's items are made when it is handed out
     out: list = [None] * len(parts)
     done = 0
     for k, res in run_chunks(ctx.engine, task, parts, chunk_journal(ctx)):
@@ -244,7 +245,7 @@ def lexical_judgements(ctx: ScanContext, pairs: list[tuple[int, int]]) -> list[P
     keys = [pair_key(f.pair_id(i, j), "lexical") for i, j in pairs]
     out = [memo.get(key) for key in keys]
     todo = [k for k, jd in enumerate(out) if jd is None]
-    for k, jd in zip(todo, judge_pairs(ctx, [(f.pair(*pairs[k]), None, None) for k in todo])):
+    for k, jd in zip(todo, judge_pairs(ctx, Lazy(len(todo), lambda t: (f.pair(*pairs[todo[t]]), None, None)))):
         out[k] = jd
         memo.put(keys[k], jd)
     return out

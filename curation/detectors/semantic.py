@@ -20,6 +20,7 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field, field_validator
 
+from curation.engine import Lazy
 from curation.detectors import text as tx
 from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.features import (
@@ -253,7 +254,8 @@ class SemanticDuplicates(Detector):
         keys = [pair_key(f.pair_id(a, b), sorted(thr.items()), model) for a, b in zip(ii, jj)]
         first = [memo.get(key) for key in keys]
         todo = [k for k, jd in enumerate(first) if jd is None]
-        for k, jd in zip(todo, judge_pairs(ctx, [(f.pair(ii[k], jj[k]), ss[k], None) for k in todo], thr)):
+        items = Lazy(len(todo), lambda t: (f.pair(ii[todo[t]], jj[todo[t]]), ss[todo[t]], None))
+        for k, jd in zip(todo, judge_pairs(ctx, items, thr)):
             first[k] = jd
         # answers the lexical checks left open (same request, different words, no conflict)
         open_ = [k for k in todo if needs_answer_cosine(first[k])]
