@@ -24,7 +24,7 @@ from typing import Protocol
 import numpy as np
 import xxhash
 
-from curation.engine import distributed
+from curation.engine import distributed, native_bf16
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 ProgressFn = Callable[[str, int, int], None]
@@ -356,8 +356,11 @@ def resolve_backend(backend: str, model: str, device: str = "cpu", bf16: bool | 
     """The backend "auto" stands for.
 
     On a CPU: torch-bf16 where the CPU computes bfloat16 in hardware (``bf16``, by default
-    ``native_bf16()``), else onnx where onnxruntime is installed and the model folder can be
-    exported (see ``onnx_encoder.supported``), else torch. On a GPU (``device`` "auto" or
+    ``engine.native_bf16()``): the MiniLM with its matrix products in bfloat16 (autocast;
+    layer norms, softmax and pooling stay fp32) embeds 1.15-1.4x faster than the fused fp32
+    ONNX graph there, at a cosine of 0.99993 or more with the fp32 vectors and the same
+    development F1 on every task (docs/scale.md). Else onnx where onnxruntime is installed
+    and the model folder can be exported (see ``onnx_encoder.supported``), else torch. On a GPU (``device`` "auto" or
     "cuda..." while torch sees one) it is onnx only where ONNX Runtime has its CUDA provider:
     the usual CPU-only onnxruntime would leave the GPU idle, so torch embeds there."""
     if backend != "auto":
@@ -376,23 +379,6 @@ def resolve_backend(backend: str, model: str, device: str = "cpu", bf16: bool | 
     if ok and on_gpu:
         ok = resolve_device("auto", "onnx") == "cuda"  # ONNX Runtime on the GPU too, or torch
     return "onnx" if ok else "torch"
-
-
-def native_bf16(cpuinfo: str | Path = "/proc/cpuinfo") -> bool:
-    """True when this CPU multiplies bfloat16 matrices in hardware (x86 AVX512-BF16 or AMX;
-    read from ``/proc/cpuinfo``, so False off Linux). There the MiniLM with its matrix
-    products in bfloat16 (``torch.autocast``; layer norms, softmax and pooling stay fp32)
-    embeds ~1.3x faster than the fused fp32 ONNX graph, at a cosine of 0.99993 or more with
-    the fp32 vectors and the same development F1 on every task (docs/scale.md). Elsewhere
-    bfloat16 is emulated and slower than fp32. ``CURATION_BF16=0`` turns it off."""
-    if os.environ.get("CURATION_BF16", "").strip() == "0":
-        return False
-    try:
-        with open(cpuinfo, encoding="utf-8", errors="replace") as f:
-            flags = next((line for line in f if line.startswith("flags")), "")
-    except OSError:
-        return False
-    return bool({"avx512_bf16", "amx_bf16"} & set(flags.split()))
 
 
 @contextlib.contextmanager

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from pathlib import Path
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
@@ -123,6 +124,22 @@ def cpu_count() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def native_bf16(cpuinfo: str | Path = "/proc/cpuinfo") -> bool:
+    """True when this CPU multiplies bfloat16 matrices in hardware (x86 AVX512-BF16 or AMX;
+    read from ``/proc/cpuinfo``, so False off Linux); elsewhere bfloat16 is emulated and
+    slower than fp32. The scan's encoder ("auto": ``embeddings.resolve_backend``) and
+    training's frozen base (``precision = "auto"``) use bfloat16 only here.
+    ``CURATION_BF16=0`` says no whatever the CPU."""
+    if os.environ.get("CURATION_BF16", "").strip() == "0":
+        return False
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as f:
+            flags = next((line for line in f if line.startswith("flags")), "")
+    except OSError:
+        return False
+    return bool({"avx512_bf16", "amx_bf16"} & set(flags.split()))
 
 
 # a stage with fewer chunks runs in this process: starting the worker processes (about a

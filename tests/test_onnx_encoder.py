@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from curation.embeddings import DEFAULT_MODEL, Embedder, default_model_path, native_bf16, resolve_backend
+from curation.embeddings import DEFAULT_MODEL, Embedder, default_model_path, resolve_backend
+from curation.engine import native_bf16
 
 ROOT = Path(__file__).resolve().parents[1]
 HAS_ORT = importlib.util.find_spec("onnxruntime") is not None

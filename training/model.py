@@ -25,6 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from curation.engine import native_bf16
 from training import choose_wait_policy
 from training.config import BUNDLED_MODEL, RunConfig
 from training.data import IGNORE
@@ -97,14 +98,6 @@ def pick_device(pref: str = "auto") -> str:
     return pref
 
 
-def cpu_has_bf16() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
 def pick_dtype(precision: str, device: str) -> Any:
     """Dtype of the frozen base weights (the LoRA weights stay fp32 whatever this is)."""
     import torch
@@ -119,7 +112,7 @@ def pick_dtype(precision: str, device: str) -> Any:
         return torch.float16
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.bfloat16 if cpu_has_bf16() else torch.float32
+    return torch.bfloat16 if native_bf16() else torch.float32
 
 
 def load_base(config: RunConfig, dtype: Any = None) -> tuple[Any, Any]:
