@@ -14,6 +14,7 @@ Shards are merged when there are many. Not handled: eviction (delete the folder 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import os
 import uuid
@@ -279,6 +280,8 @@ class Embedder:
             if progress:
                 progress("embed", done, total)
         self._dim = mat.shape[1]
+        if total and not distributed(self.engine, len(parts)):
+            trim_heap()  # the model's activations, freed but kept by malloc, go back to the system
         return mat[inverse.ravel()]
 
     def _chunks(self, chunks: list[list[str]]):
@@ -379,6 +382,14 @@ def resolve_backend(backend: str, model: str, device: str = "cpu", bf16: bool | 
     if ok and on_gpu:
         ok = resolve_device("auto", "onnx") == "cuda"  # ONNX Runtime on the GPU too, or torch
     return "onnx" if ok else "torch"
+
+
+def trim_heap() -> None:
+    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``; nothing
+    elsewhere). After a torch encode, malloc keeps the activations it freed: +225 MB held for
+    the rest of a scan after 800 long texts, 53 MB after a trim. It takes milliseconds."""
+    with contextlib.suppress(AttributeError, OSError):  # not glibc
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 @contextlib.contextmanager
