@@ -39,7 +39,6 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
-from curation.engine import Lazy
 from curation.detectors import disagreement as dis
 from curation.detectors import text as tx
 from curation.detectors.base import Detector, ScanContext, register
@@ -77,6 +76,7 @@ from curation.detectors.matching import (
 )
 from curation.detectors.rules import Rule, evidence, qualified, rule, rule_of
 from curation.detectors.semantic import SemanticDuplicates
+from curation.engine import Lazy
 from curation.schema import Finding
 
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*")

@@ -20,7 +20,6 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field, field_validator
 
-from curation.engine import Lazy
 from curation.detectors import text as tx
 from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.features import (
@@ -51,6 +50,7 @@ from curation.detectors.matching import (
 from curation.detectors.memo import embedder_key, pair_key, pair_memo
 from curation.detectors.neighbors import similar_pairs
 from curation.detectors.rules import fired, rule
+from curation.engine import Lazy
 from curation.schema import Finding
 
 NUMBER_REORDER = rule(
