@@ -265,8 +265,8 @@ def run_phase(phase: str, data_file: Path, cache: Path, workers: int = 2) -> dic
         if phase in ("ours-cold-torch", "ours-cold-onnx"):
             settings = ScanSettings(embedding_backend=phase.rsplit("-", 1)[1])
         engine = make_engine("ray", workers=workers) if phase == "ours-ray-cold" else None
-        folder = {"ours-cold-torch": "cache-torch", "ours-cold-onnx": "cache-onnx", "ours-ray-cold": "cache-ray"}
-        folder = folder.get(phase, "cache")
+        folders = {"ours-cold-torch": "cache-torch", "ours-cold-onnx": "cache-onnx", "ours-ray-cold": "cache-ray"}
+        folder = folders.get(phase, "cache")
         try:
             res = run_scan(ex, settings=settings, cache_dir=cache / folder, engine=engine)
         finally:

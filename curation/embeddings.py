@@ -157,9 +157,10 @@ class Embedder:
     ``encoder``: an already-built object with ``.encode(list[str])``; overrides ``model``.
     ``cache_dir``: folder for the vector cache (None: no disk cache).
     ``max_seq_length``: truncate inputs to this many tokens (part of the cache key).
-    ``backend``: "torch" (sentence-transformers), "torch-bf16" (the same model with its matrix
-    products in bfloat16, see ``native_bf16``), "onnx" or "onnx-int8" (ONNX Runtime, see
-    ``onnx_encoder``; the model is exported once into ``onnx_dir``), or "auto" (see
+    ``backend``: "torch" (sentence-transformers), "torch-bf16" (the same model with its
+    matrix products in bfloat16; "auto" picks it where ``engine.native_bf16``), "onnx" or
+    "onnx-int8" (ONNX Runtime, see ``onnx_encoder``; the model is exported once into
+    ``onnx_dir``), or "auto" (see
     ``resolve_backend``). Each backend has its own cache key: their vectors differ (onnx
     from torch in the last bits; bf16 by a cosine of ~0.99999, int8 by ~0.993).
     ``device``: "cpu", "cuda", or "auto" (cuda when torch sees a GPU).

@@ -250,7 +250,7 @@ class Contradictions(Detector):
             todo.append((i, j, cos, key, memo.get(key)))
         open_requests(ctx, sorted({p for i, j, _, _, v in todo if v is None for p in (i, j)}))  # one batch
         fresh = [(i, j, cos) for i, j, cos, _, v in todo if v is None]
-        judgements = judge_pairs(ctx, Lazy(len(fresh), lambda t: (f.pair(*fresh[t][:2]), fresh[t][2], None)))
+        judgements = judge_pairs(ctx, Lazy(len(fresh), lambda t: (f.pair(fresh[t][0], fresh[t][1]), fresh[t][2], None)))
         judgement = {(i, j): jd for (i, j, _), jd in zip(fresh, judgements)}
         for i, j, cos, key, verdict_ in todo:
             if verdict_ is None:
