@@ -108,10 +108,11 @@ def explain_pair(
             ans_cos = round(float(np.dot(vecs[i], vecs[j])), 4)
     thr = sem.pair_thresholds()
     # as the scan judges: the lexical checks first; the answer cosine only settles answers
-    # those leave open (same request, different words, no conflicting term)
-    jd = judge_pair(*f.pair(i, j), req_cos=req_cos, **thr)
+    # those leave open (same request, different words, no conflicting term); the answers of
+    # two different requests are compared here too, though the scan needs no verdict on them
+    jd = judge_pair(*f.pair(i, j), req_cos=req_cos, every_field=True, **thr)
     if needs_answer_cosine(jd) and ans_cos is not None:
-        jd = judge_pair(*f.pair(i, j), req_cos=req_cos, ans_cos=ans_cos, **thr)
+        jd = judge_pair(*f.pair(i, j), req_cos=req_cos, ans_cos=ans_cos, every_field=True, **thr)
     request = _match(jd.request, "dup")
     answer = _match(jd.answer, "dup") if jd.answer is not None else None
     if jd.duplicate:  # the rules of the edge the duplicate graph would draw (an exact copy: dup.exact)

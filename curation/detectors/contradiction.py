@@ -250,7 +250,10 @@ class Contradictions(Detector):
             todo.append((i, j, cos, key, memo.get(key)))
         open_requests(ctx, sorted({p for i, j, _, _, v in todo if v is None for p in (i, j)}))  # one batch
         fresh = [(i, j, cos) for i, j, cos, _, v in todo if v is None]
-        judgements = judge_pairs(ctx, Lazy(len(fresh), lambda t: (f.pair(fresh[t][0], fresh[t][1]), fresh[t][2], None)))
+        # every field: a candidate is assessed on its answers even where this judgement (at the
+        # default thresholds) does not find its requests the same
+        items = Lazy(len(fresh), lambda t: (f.pair(fresh[t][0], fresh[t][1]), fresh[t][2], None))
+        judgements = judge_pairs(ctx, items, {"every_field": True})
         judgement = {(i, j): jd for (i, j, _), jd in zip(fresh, judgements)}
         for i, j, cos, key, verdict_ in todo:
             if verdict_ is None:
@@ -418,7 +421,9 @@ class _Pair:
     def judged(self) -> None:
         """The field-by-field judgement and the figures each answer gives."""
         f, a, b = self.f, self.a, self.b
-        self.jd = self.given if self.given is not None else judge_pair(*f.pair(self.i, self.j), req_cos=self.req_cos)
+        self.jd = self.given
+        if self.jd is None:
+            self.jd = judge_pair(*f.pair(self.i, self.j), req_cos=self.req_cos, every_field=True)
         echo_numbers, _ = request_echo(f.request_core[self.i], f.request_core[self.j])
         # the same quantity in another unit ("100 degrees Celsius" / "212 °F") is agreement
         self.conv_a, self.conv_b = tx.converted(a, b), tx.converted(b, a)

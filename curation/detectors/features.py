@@ -225,7 +225,8 @@ class JudgeChunk:
 def judge_pairs(ctx: ScanContext, items: Sequence[tuple], thresholds: dict | None = None) -> list[PairJudgement]:
     """``judge_pair`` of every item (see ``JudgeChunk``), in order: where ``run_chunks`` sends
     the chunks (Ray's workers, the local engine's worker processes, or here). Judging is a pure function
-    of the texts, cosines and thresholds, so where it runs changes nothing in the result."""
+    of the texts, cosines and thresholds (``thresholds``: keyword arguments of ``judge_pair``),
+    so where it runs changes nothing in the result."""
     task = JudgeChunk(thresholds or {})
     parts = cut_lazily(items, PAIR_CHUNK)  # a chunk's items are made when it is handed out
     out: list = [None] * len(parts)
