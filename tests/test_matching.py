@@ -246,3 +246,20 @@ def test_the_scans_shortcuts_change_no_verdict_it_reads():
                 skipped_answers += fast.answer is NOT_COMPARED
                 fewer_checks += fast.request != full.request
     assert same > 300 and skipped_answers > 1000 and fewer_checks > 300, (same, skipped_answers, fewer_checks)
+
+
+def test_a_text_cut_to_the_shared_span_keeps_its_words_whole():
+    """The longer of two near-identical texts is compared only as far as the shorter one
+    goes (it may be the uncut copy). Cut mid-word, "the United States of America" left "Ame",
+    read as a name the other answer lacks: a contradiction "names differ (ame)" between two
+    answers that agree (alpagasus claude_t45, rows 2748 and 4629)."""
+    from curation.detectors.matching import cut_at_word
+
+    a = "The three most populous countries in the world are China, India, and the United States of America."
+    b = "The 3 most populous countries in the world are China, India, and the United States."
+    rel = compare_texts(a, b, tx.normalize(a), tx.normalize(b))
+    assert rel.same and rel.kind == "near", rel
+    assert cut_at_word(a, len(b) + 10).endswith("United States of ")
+    assert cut_at_word("Berlin and Paris", 9) == "Berlin "  # "an" of "and" dropped
+    assert cut_at_word("Berlin and Paris", 7) == "Berlin "  # the cut falls between words
+    assert cut_at_word("Berlin", 40) == "Berlin"

@@ -194,6 +194,18 @@ def wording_only(conflicts: list[str]) -> bool:
     return all(rule_of(c) == WORD_CHANGE.id for c in conflicts)
 
 
+_PARTIAL_WORD = re.compile(r"\w+$")
+
+
+def cut_at_word(text: str, n: int) -> str:
+    """``text[:n]`` without a word cut in two: the fragment ("Ame" of "the United States of
+    America") would read as a name or a word the other text lacks."""
+    if len(text) <= n:
+        return text
+    head = text[:n]
+    return _PARTIAL_WORD.sub("", head) if _PARTIAL_WORD.match(text[n]) else head
+
+
 def containment_ratio(short: str, long: str) -> float:
     """How well ``short`` matches some stretch of ``long`` (0..1). Short texts get rapidfuzz's
     partial_ratio; long ones (quadratic there) are aligned at the start and at the end of
@@ -248,14 +260,14 @@ def compare_texts(
         return Relation(False, "different", 0.0)
     # edit-distance costs grow with length: long texts are compared on their first
     # ``_SPAN`` characters, which is where wrappers, typos and cut-offs show anyway
-    a, b, a_norm, b_norm = a[:_SPAN], b[:_SPAN], a_norm[:_SPAN], b_norm[:_SPAN]
+    a, b, a_norm, b_norm = cut_at_word(a, _SPAN), cut_at_word(b, _SPAN), a_norm[:_SPAN], b_norm[:_SPAN]
     ratio = fuzz.ratio(a_norm, b_norm) / 100.0
     (s, s_norm), (lng, lng_norm) = sorted(((a, a_norm), (b, b_norm)), key=lambda t: len(t[1]))
     lexical: list[str] = []
     if ratio >= near:
         # compare terms inside the shared span only: the longer text may be the uncut one
         conflicts = key_conflicts(s, lng, one_way=True, wording=True, echo=echo)
-        conflicts += [c for c in key_conflicts(lng[: len(s) + 10], s, one_way=True, echo=echo) if c not in conflicts]
+        conflicts += [c for c in key_conflicts(cut_at_word(lng, len(s) + 10), s, one_way=True, echo=echo) if c not in conflicts]
         conflicts += order_conflicts(s, lng, same_length=len(s_norm) >= 0.9 * len(lng_norm))
         if not conflicts or not wording_only(conflicts) or cos is None:
             return Relation(not conflicts, "near", ratio, conflicts)
