@@ -267,7 +267,9 @@ def compare_texts(
     if ratio >= near:
         # compare terms inside the shared span only: the longer text may be the uncut one
         conflicts = key_conflicts(s, lng, one_way=True, wording=True, echo=echo)
-        conflicts += [c for c in key_conflicts(cut_at_word(lng, len(s) + 10), s, one_way=True, echo=echo) if c not in conflicts]
+        conflicts += [
+            c for c in key_conflicts(cut_at_word(lng, len(s) + 10), s, one_way=True, echo=echo) if c not in conflicts
+        ]
         conflicts += order_conflicts(s, lng, same_length=len(s_norm) >= 0.9 * len(lng_norm))
         if not conflicts or not wording_only(conflicts) or cos is None:
             return Relation(not conflicts, "near", ratio, conflicts)
