@@ -160,9 +160,9 @@ class Embedder:
     ``backend``: "torch" (sentence-transformers), "torch-bf16" (the same model with its
     matrix products in bfloat16; "auto" picks it where ``engine.native_bf16``), "onnx" or
     "onnx-int8" (ONNX Runtime, see ``onnx_encoder``; the model is exported once into
-    ``onnx_dir``), or "auto" (see
-    ``resolve_backend``). Each backend has its own cache key: their vectors differ (onnx
-    from torch in the last bits; bf16 by a cosine of ~0.99999, int8 by ~0.993).
+    ``onnx_dir``), or "auto" (see ``resolve_backend``). Each backend has its own cache key:
+    their vectors differ (onnx from torch in the last bits; bf16 by a cosine of ~0.99999,
+    int8 by ~0.993).
     ``device``: "cpu", "cuda", or "auto" (cuda when torch sees a GPU).
     """
 

@@ -610,17 +610,16 @@ def judge_pair(
     does a contradiction), and two requests that cannot be the same are not searched for
     what else differs (``compare_requests(why=False)``). Nine in ten candidate pairs are
     different requests; their answers took half the time of judging them."""
-    full = (
-        every_field
-        or not (ans[0] and ans[1])
-        or (
-            same_answer_request is not None
-            and req_cos is not None
-            and req_cos >= same_answer_request
-            and ans_norm[0] == ans_norm[1]
-            and ans_norm[0].count(" ") + 1 >= same_answer_words
-        )
+    # the identical-answer rule's preconditions (identical normalised answers are an "exact"
+    # answer relation): where they hold, the requests' conflicts decide it
+    same_answer = (
+        same_answer_request is not None
+        and req_cos is not None
+        and req_cos >= same_answer_request
+        and ans_norm[0] == ans_norm[1]
+        and ans_norm[0].count(" ") + 1 >= same_answer_words
     )
+    full = every_field or not (ans[0] and ans[1]) or same_answer
     r = compare_requests(
         req[0], req[1], req_norm[0], req_norm[1], req_cos, semantic=request_semantic, related=request_related, why=full
     )
@@ -632,11 +631,7 @@ def judge_pair(
     a = compare_texts(ans[0], ans[1], ans_norm[0], ans_norm[1], ans_cos, semantic=answer_semantic, echo=echo)
     if (
         not r.same
-        and a.kind == "exact"
-        and same_answer_request is not None
-        and req_cos is not None
-        and req_cos >= same_answer_request
-        and ans_norm[0].count(" ") + 1 >= same_answer_words
+        and same_answer
         and not fired(r.conflicts, NAME_SWAP.id, ROLE_SWAP.id, NUMBER_ORDER.id)
         and not slot_conflicts(req[0], req[1])
         and not same_answer_conflicts(req[0], req[1])
