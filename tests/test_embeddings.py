@@ -86,3 +86,23 @@ def test_bundled_minilm_ranks_paraphrases_closer(tmp_path):
     assert v.shape == (3, 384)
     assert v[0] @ v[1] > v[0] @ v[2] + 0.2
     assert Embedder(cache_dir=tmp_path).encode(["What is the capital of France?"]).shape == (1, 384)
+
+
+def test_a_shard_merge_writes_block_by_block_and_keeps_every_vector(tmp_path, monkeypatch):
+    """Shards are merged a block of rows at a time (a merge holds one block, not every
+    vector); with blocks smaller than the merge, every vector still comes back, bit for bit."""
+    from curation import embeddings
+
+    monkeypatch.setattr(embeddings, "_MERGE_ROWS", 7)
+    e = Embedder(encoder=HashingEncoder(), cache_dir=tmp_path, chunk_size=3)
+    texts = [f"text number {i}" for i in range(100)]
+    first = e.encode(texts)
+    loads, load = [], np.load
+    monkeypatch.setattr(np, "load", lambda f, **kw: loads.append((str(f)[-8:], kw.get("mmap_mode"))) or load(f, **kw))
+    e.cache.compact()
+    monkeypatch.setattr(np, "load", load)
+    assert {mode for name, mode in loads if name == "vecs.npy"} == {"r"}  # no shard's vectors read whole
+    assert len(list(tmp_path.rglob("*.vecs.npy"))) == 1
+    assert not list(tmp_path.rglob("*.tmp"))
+    fresh = Embedder(encoder=HashingEncoder(), cache_dir=tmp_path)
+    assert np.array_equal(fresh.encode(texts[::-1]), first[::-1]) and fresh.n_encoded == 0
