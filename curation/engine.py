@@ -220,6 +220,13 @@ class _Worker:
     def run(self, task: Any, chunk: Any) -> Any:
         return task(chunk, _state_of(task, self._states))
 
+    def shuffle_map(self, task: Any, chunk: Any) -> Any:
+        parts = task.map(chunk)
+        return tuple(parts) if len(parts) > 1 else parts[0]
+
+    def shuffle_reduce(self, task: Any, *parts: Any) -> Any:
+        return task.reduce(parts)
+
 
 class RayEngine:
     """Run chunks on a pool of Ray actors (``workers`` of them, one CPU each, or one GPU
@@ -285,6 +292,25 @@ class RayEngine:
             index, actor = pending.pop(done[0])
             idle.append(actor)
             yield index, ray.get(done[0])
+
+    def shuffle(self, task: Any, chunks: Sequence[Any], partitions: int) -> Iterator[Any]:
+        """A map, shuffle and reduce on the actors: ``task.map(chunk)`` splits each chunk into
+        ``partitions`` parts, which stay in Ray's object store (not on the driver);
+        ``task.reduce(parts)`` gets one partition's parts from every chunk. Yields each
+        partition's result as it finishes. Every map is submitted before any reduce, so an
+        actor never waits on a map queued behind its own reduce."""
+        ray, actors = self._ray, self._actors
+        task_ref = ray.put(task)
+        maps = []
+        for k, chunk in enumerate(chunks):
+            out = actors[k % len(actors)].shuffle_map.options(num_returns=partitions).remote(task_ref, chunk)
+            maps.append(out if partitions > 1 else [out])
+        pending = [
+            actors[p % len(actors)].shuffle_reduce.remote(task_ref, *[m[p] for m in maps]) for p in range(partitions)
+        ]
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            yield ray.get(done[0])
 
     def close(self) -> None:
         for a in self._actors:

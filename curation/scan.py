@@ -60,6 +60,12 @@ class ScanSettings(BaseModel):
         "a CPU with native bfloat16, else onnx where onnxruntime is installed, else torch",
     )
     embedding_device: str = Field("auto", description="cpu, cuda, or auto (cuda when torch sees a GPU)")
+    shuffle_rows: int = Field(
+        50_000,
+        ge=1,
+        description="MinHash signatures per mapper when a distributed engine (Ray) buckets the LSH bands as a "
+        "shuffle on its workers; fewer than two blocks are bucketed on the driver (the same pairs either way)",
+    )
     duplicates: Duplicates = Field(default_factory=Duplicates)
     contradiction: Contradictions = Field(default_factory=Contradictions)
     coverage: CoverageGaps = Field(default_factory=CoverageGaps)
@@ -198,6 +204,7 @@ def run_scan(
             memo_dir=memo_folder(Path(cache_dir), memo_scope) if cache_dir else None,
             eval_set=list(eval_set) if eval_set else None,
             engine=engine,
+            shuffle_rows=settings.shuffle_rows,
         )
         timings: dict[str, float] = {}
         findings: list[Finding] = []

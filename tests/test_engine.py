@@ -40,6 +40,14 @@ class ReversedEngine:
         self.tasks[type(task).__name__] += len(chunks)
         yield from reversed(out)
 
+    def shuffle(self, task, chunks, partitions):
+        copy = pickle.loads(pickle.dumps(task))
+        maps = [copy.map(c) for c in pickle.loads(pickle.dumps(list(chunks)))]
+        assert all(len(m) == partitions for m in maps)
+        self.tasks[type(task).__name__] += len(maps)
+        for p in reversed(range(partitions)):
+            yield copy.reduce(pickle.loads(pickle.dumps([m[p] for m in maps])))
+
     def close(self) -> None:
         pass
 
@@ -112,13 +120,14 @@ def test_a_scan_on_another_engine_gives_the_same_findings(tmp_path, monkeypatch)
     monkeypatch.setattr(minhash, "_CHUNK", 7)  # several signature chunks even on a small set
     monkeypatch.setattr(features, "PAIR_CHUNK", 3)  # and several chunks of pairs to judge
     monkeypatch.setattr(edge_cases, "_CHUNK", 5)  # and of examples to sort into edge cases
-    settings = ScanSettings(embedding_chunk_size=4)  # several embedding chunks too
+    # several embedding chunks too, and the LSH buckets as a shuffle of several blocks
+    settings = ScanSettings(embedding_chunk_size=4, shuffle_rows=6)
     local = run_scan(MIXED, REFERENCE, settings, embedder=SynonymEncoder(), cache_dir=tmp_path / "local")
     engine = ReversedEngine()
     other = run_scan(MIXED, REFERENCE, settings, embedder=SynonymEncoder(), cache_dir=tmp_path / "other", engine=engine)
     assert engine.chunks_run > len(MIXED) // 4 + len(MIXED) // 7  # the engine did the work
     assert engine.tasks["JudgeChunk"] >= 2 and engine.tasks["SignatureChunk"] >= 2
-    assert engine.tasks["MembershipChunk"] >= 2
+    assert engine.tasks["MembershipChunk"] >= 2 and engine.tasks["LshShuffle"] >= 2
     assert [f.to_json() for f in other.findings] == [f.to_json() for f in local.findings]
     assert {"duplicate", "contradiction"} <= set(local.counts)
 
@@ -253,3 +262,37 @@ def test_lazy_chunks_are_made_one_at_a_time_as_they_are_handed_out(tmp_path):
     ran = [k for step, k in log if step == "ran"]
     assert ran == [0, 2, 3]  # the journal's chunk is not judged again
     assert cut_lazily(list(range(7)), 3)[2] == [6] and len(cut_lazily(list(range(7)), 3)) == 3
+
+
+def test_lsh_buckets_as_a_shuffle_give_the_pairs_of_the_drivers_buckets():
+    """The Ray engine buckets LSH bands as a map/shuffle/reduce: every (band, key) goes to one
+    partition, so a reducer sees each bucket whole and finds the driver's pairs, including
+    the star-and-chain of a bucket over ``max_bucket`` rows; rows with no shingle are in none."""
+    import json
+    import random
+    from pathlib import Path
+
+    from curation.detectors.minhash import candidate_pairs
+
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo" / "train.jsonl"
+    texts = []
+    for line in demo.read_text(encoding="utf-8").splitlines():
+        msgs = json.loads(line)["messages"]
+        texts.append(" ".join(m["content"] for m in msgs if m["role"] != "system")[:600])
+    rng = random.Random(3)
+    for t in rng.sample(texts, 150):  # typo copies
+        k = rng.randrange(len(t))
+        texts.append(t[:k] + t[k + 1 :])
+    many = texts[0]
+    texts += [many] * 60 + [""] * 5  # one bucket over max_bucket; texts with no shingle
+    rng.shuffle(texts)
+    sig = SignatureChunk(5, 32)(texts)
+    here = candidate_pairs(sig, 8, max_bucket=40)
+    engine = ReversedEngine()
+    there = candidate_pairs(sig, 8, max_bucket=40, engine=engine, block_rows=97)
+    assert engine.tasks["LshShuffle"] == -(-(len(texts) - 5) // 97)
+    assert there == here and len(here) > 1000
+    empty = {i for i, t in enumerate(texts) if not t}
+    assert not any(i in empty or j in empty for i, j in here)
+    big = sorted(i for i, t in enumerate(texts) if t == many)
+    assert {(big[0], j) for j in big[1:]} <= here and (big[1], big[3]) not in here  # a star, not all pairs

@@ -4,7 +4,8 @@
 Slow: starts a local Ray with 2 CPUs and embeds every text twice with the bundled MiniLM
 (once per engine, each into an empty cache), about 6-8 minutes on 2 cores. The embedding
 chunks are small (``embedding_chunk_size`` 256, the same for both engines), so both Ray
-workers embed and the chunks come back out of order.
+workers embed and the chunks come back out of order. The LSH buckets are a shuffle on the
+Ray actors (blocks of 1,000 signatures), checked on its own too.
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ def scan(data: Path, ws: Path, config: Path, *engine: str) -> list[dict]:
 @pytest.mark.parametrize("which", ["demo", "planted_5k"])
 def test_ray_engine_gives_the_single_process_findings(tmp_path: Path, which: str) -> None:
     config = tmp_path / "scan.json"
-    config.write_text(json.dumps({"embedding_chunk_size": 256}))
+    # the Ray scan buckets the LSH bands as a shuffle of 1,000-signature blocks (local: on the driver)
+    config.write_text(json.dumps({"embedding_chunk_size": 256, "shuffle_rows": 1000}))
     if which == "demo":
         data = DEMO / "train.jsonl"
     else:
@@ -109,3 +111,20 @@ def test_ray_engine_gives_the_single_process_findings(tmp_path: Path, which: str
     # the Ray run embedded every text itself (its cache was empty): it did not reuse the local one
     shards = list((tmp_path / "ray" / "cache" / "embeddings").rglob("*.keys.npy"))
     assert len(shards) > 2
+
+
+def test_lsh_shuffle_on_ray_finds_the_drivers_candidate_pairs(tmp_path: Path) -> None:
+    from curation.detectors.minhash import SignatureChunk, candidate_pairs
+    from curation.engine import RayEngine
+
+    data = tmp_path / "planted.jsonl"
+    planted_5k(data)
+    texts = [" ".join(m["content"] for m in r["messages"])[:600] for r in _rows(data)]
+    sig = SignatureChunk(5, 32)(texts)
+    here = candidate_pairs(sig, 8)
+    engine = RayEngine(workers=2)
+    try:
+        there = candidate_pairs(sig, 8, engine=engine, block_rows=700)
+    finally:
+        engine.close()
+    assert there == here and len(here) > 2000

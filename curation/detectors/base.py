@@ -38,6 +38,7 @@ class ScanContext:
     memo_dir: Path | None = None
     eval_set: Sequence[Example] | None = None
     engine: object | None = None  # curation.engine: where row-parallel stages run (None: here)
+    shuffle_rows: int = 50_000  # signatures per mapper of a distributed engine's LSH shuffle
 
 
 class Detector(BaseModel):

@@ -13,7 +13,8 @@ Character shingles catch typos and re-casing that word shingles miss. Texts are 
 from __future__ import annotations
 
 import itertools
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import Field
@@ -22,7 +23,7 @@ from curation.detectors.base import Detector, ScanContext, register
 from curation.detectors.features import fields, judged_pairs, lexical_judgements, pair_code
 from curation.detectors.graph import Edge, duplicate_edge, group_findings
 from curation.detectors.memo import CODE, SignatureMemo, chunk_journal, text_key
-from curation.engine import cut, run_chunks
+from curation.engine import cut, distributed, run_chunks
 from curation.schema import Finding
 
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -81,28 +82,95 @@ def signatures(hashes: np.ndarray, docs: np.ndarray, n_docs: int, num_perm: int,
     return sig
 
 
-def candidate_pairs(sig: np.ndarray, bands: int, max_bucket: int = 40) -> set[tuple[int, int]]:
-    """Pairs that agree on all rows of at least one band (stars for very large buckets)."""
-    n, num_perm = sig.shape
-    r = num_perm // bands
+def band_keys(sig: np.ndarray, band: int, bands: int) -> np.ndarray:
+    """One band's bucket keys: each row's ``r`` signature values of that band as one value."""
+    r = sig.shape[1] // bands
+    block = np.ascontiguousarray(sig[:, band * r : (band + 1) * r])
+    return block.view(np.dtype((np.void, block.dtype.itemsize * r))).ravel()
+
+
+def bucket_pairs(keys: np.ndarray, rows: np.ndarray, max_bucket: int = 40) -> np.ndarray:
+    """Candidate pairs (k x 2, i < j) of the rows that share a bucket key: every pair in a
+    bucket of up to ``max_bucket`` rows; a star from its first row and a chain through the
+    rest in a larger one. The pairs depend only on which rows share a key, so the driver's
+    buckets and a shuffle's (``LshShuffle``) give the same pairs."""
+    order = np.argsort(keys, kind="stable")
+    k = keys[order]
+    bounds = np.concatenate(([0], np.flatnonzero(k[1:] != k[:-1]) + 1, [len(k)]))
+    out: list[tuple[int, int]] = []
+    for s, e in itertools.pairwise(bounds):
+        if e - s < 2:
+            continue
+        run = np.sort(rows[order[s:e]])
+        if len(run) <= max_bucket:
+            out.extend((int(x), int(y)) for i, x in enumerate(run) for y in run[i + 1 :])
+        else:
+            out.extend((int(run[0]), int(y)) for y in run[1:])
+            out.extend((int(x), int(y)) for x, y in itertools.pairwise(run[1:]))
+    return np.array(out, dtype=np.int64).reshape(-1, 2)
+
+
+def candidate_pairs(
+    sig: np.ndarray, bands: int, max_bucket: int = 40, engine: Any = None, block_rows: int = 50_000
+) -> set[tuple[int, int]]:
+    """Pairs that agree on all rows of at least one band (see ``bucket_pairs``). Rows with
+    no shingle (all-ones signatures) are in no bucket.
+
+    On a distributed engine with at least two blocks of ``block_rows`` signatures (a scan's
+    ``shuffle_rows``), the buckets are a shuffle on its workers (``LshShuffle``); else they
+    are sorted here."""
+    rows = np.flatnonzero(~(sig == 0xFFFFFFFF).all(axis=1))
     pairs: set[tuple[int, int]] = set()
-    empty = (sig == 0xFFFFFFFF).all(axis=1)
+    blocks = [rows[s : s + block_rows] for s in range(0, len(rows), block_rows)]
+    if distributed(engine, len(blocks)):
+        shuffle = LshShuffle(bands, max_bucket, partitions=max(2, getattr(engine, "workers", 2)))
+        for found in engine.shuffle(shuffle, [(sig[b], b) for b in blocks], shuffle.partitions):
+            pairs.update(map(tuple, found.tolist()))
+        return pairs
+    kept = sig[rows]
     for band in range(bands):
-        block = np.ascontiguousarray(sig[:, band * r : (band + 1) * r])
-        key = block.view(np.dtype((np.void, block.dtype.itemsize * r))).ravel()
-        order = np.argsort(key, kind="stable")
-        k = key[order]
-        bounds = np.concatenate(([0], np.flatnonzero(k[1:] != k[:-1]) + 1, [n]))
-        for s, e in itertools.pairwise(bounds):
-            if e - s < 2 or empty[order[s]]:
-                continue
-            run = np.sort(order[s:e])
-            if len(run) <= max_bucket:
-                pairs.update((int(x), int(y)) for i, x in enumerate(run) for y in run[i + 1 :])
-            else:
-                pairs.update((int(run[0]), int(y)) for y in run[1:])
-                pairs.update((int(x), int(y)) for x, y in itertools.pairwise(run[1:]))
+        pairs.update(map(tuple, bucket_pairs(band_keys(kept, band, bands), rows, max_bucket).tolist()))
     return pairs
+
+
+class LshShuffle:
+    """LSH bucketing as a map/shuffle/reduce (an engine's ``shuffle``): a mapper hashes each
+    (band, bucket key) of its block of signatures to one of ``partitions``; a reducer gets
+    every row of its partition from every mapper, so each bucket whole, and finds the pairs
+    of its buckets with ``bucket_pairs``, as the driver would."""
+
+    def __init__(self, bands: int, max_bucket: int, partitions: int) -> None:
+        self.bands, self.max_bucket, self.partitions = bands, max_bucket, partitions
+
+    def map(self, block: tuple[np.ndarray, np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``(band, band values, row)`` arrays per partition, for one block ``(signatures, rows)``."""
+        sig, rows = block
+        r = sig.shape[1] // self.bands
+        parts: list[list] = [[[], [], []] for _ in range(self.partitions)]
+        for band in range(self.bands):
+            vals = np.ascontiguousarray(sig[:, band * r : (band + 1) * r])
+            h = np.full(len(vals), band, dtype=np.uint64)
+            with np.errstate(over="ignore"):
+                for c in range(r):
+                    h = _mix(h ^ vals[:, c].astype(np.uint64))
+            dest = (h % np.uint64(self.partitions)).astype(np.int64)
+            for p in range(self.partitions):
+                sel = np.flatnonzero(dest == p)
+                parts[p][0].append(np.full(len(sel), band, dtype=np.int16))
+                parts[p][1].append(vals[sel])
+                parts[p][2].append(rows[sel])
+        return [tuple(np.concatenate(x) for x in part) for part in parts]
+
+    def reduce(self, parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
+        """The candidate pairs (k x 2) of one partition's buckets."""
+        band = np.concatenate([p[0] for p in parts])
+        vals = np.concatenate([p[1] for p in parts])
+        rows = np.concatenate([p[2] for p in parts])
+        found = [np.zeros((0, 2), np.int64)]
+        for b in np.unique(band):
+            sel = np.flatnonzero(band == b)
+            found.append(bucket_pairs(band_keys(vals[sel], 0, 1), rows[sel], self.max_bucket))
+        return np.concatenate(found)
 
 
 _CHUNK = 5_000  # texts per signature task (a worker process or a Ray worker computes one at a time)
@@ -138,7 +206,7 @@ class MinHashDuplicates(Detector):
         texts = [r[: self.max_chars] + "\x1f" + a[: self.max_chars] for r, a in zip(f.request_norm, f.answer_norm)]
         ctx.progress("minhash", 0, len(texts))
         sig = self._signatures(ctx, texts)
-        pairs = candidate_pairs(sig, self.bands)
+        pairs = candidate_pairs(sig, self.bands, engine=ctx.engine, block_rows=ctx.shuffle_rows)
         ctx.progress("minhash", len(texts), len(texts))
         return pairs
 
