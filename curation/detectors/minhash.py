@@ -12,7 +12,6 @@ Character shingles catch typos and re-casing that word shingles miss. Texts are 
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -97,17 +96,24 @@ def bucket_pairs(keys: np.ndarray, rows: np.ndarray, max_bucket: int = 40) -> np
     order = np.argsort(keys, kind="stable")
     k = keys[order]
     bounds = np.concatenate(([0], np.flatnonzero(k[1:] != k[:-1]) + 1, [len(k)]))
-    out: list[tuple[int, int]] = []
-    for s, e in itertools.pairwise(bounds):
-        if e - s < 2:
-            continue
-        run = np.sort(rows[order[s:e]])
-        if len(run) <= max_bucket:
-            out.extend((int(x), int(y)) for i, x in enumerate(run) for y in run[i + 1 :])
-        else:
-            out.extend((int(run[0]), int(y)) for y in run[1:])
-            out.extend((int(x), int(y)) for x, y in itertools.pairwise(run[1:]))
-    return np.array(out, dtype=np.int64).reshape(-1, 2)
+    starts, sizes = bounds[:-1], np.diff(bounds)
+    found = [np.zeros((0, 2), np.int64)]
+    for m in np.unique(sizes[(sizes >= 2) & (sizes <= max_bucket)]):  # all buckets of m rows at once
+        members = np.sort(rows[order[starts[sizes == m][:, None] + np.arange(m)]], axis=1)
+        i, j = np.triu_indices(m, 1)
+        found.append(np.stack([members[:, i].ravel(), members[:, j].ravel()], axis=1))
+    big = sizes > max_bucket
+    for s, m in zip(starts[big].tolist(), sizes[big].tolist()):
+        run = np.sort(rows[order[s : s + m]])
+        found.append(np.stack([np.full(len(run) - 1, run[0]), run[1:]], axis=1))
+        found.append(np.stack([run[1:-1], run[2:]], axis=1))
+    return np.concatenate(found).astype(np.int64)
+
+
+def as_pair_set(found: list[np.ndarray], n: int) -> set[tuple[int, int]]:
+    """The distinct pairs of several (k x 2) arrays of row pairs below ``n``, as a set."""
+    codes = np.unique(np.concatenate([np.zeros(0, np.int64)] + [f[:, 0] * n + f[:, 1] for f in found]))
+    return set(zip((codes // n).tolist(), (codes % n).tolist()))
 
 
 def candidate_pairs(
@@ -120,17 +126,14 @@ def candidate_pairs(
     ``shuffle_rows``), the buckets are a shuffle on its workers (``LshShuffle``); else they
     are sorted here."""
     rows = np.flatnonzero(~(sig == 0xFFFFFFFF).all(axis=1))
-    pairs: set[tuple[int, int]] = set()
     blocks = [rows[s : s + block_rows] for s in range(0, len(rows), block_rows)]
     if distributed(engine, len(blocks)):
         shuffle = LshShuffle(bands, max_bucket, partitions=max(2, getattr(engine, "workers", 2)))
-        for found in engine.shuffle(shuffle, [(sig[b], b) for b in blocks], shuffle.partitions):
-            pairs.update(map(tuple, found.tolist()))
-        return pairs
-    kept = sig[rows]
-    for band in range(bands):
-        pairs.update(map(tuple, bucket_pairs(band_keys(kept, band, bands), rows, max_bucket).tolist()))
-    return pairs
+        found = list(engine.shuffle(shuffle, [(sig[b], b) for b in blocks], shuffle.partitions))
+    else:
+        kept = sig[rows]
+        found = [bucket_pairs(band_keys(kept, band, bands), rows, max_bucket) for band in range(bands)]
+    return as_pair_set(found, len(sig))
 
 
 class LshShuffle:
