@@ -81,11 +81,16 @@ def signatures(hashes: np.ndarray, docs: np.ndarray, n_docs: int, num_perm: int,
     return sig
 
 
+def band_values(sig: np.ndarray, band: int, bands: int) -> np.ndarray:
+    """One band's ``r`` signature values per row (rows x r, contiguous)."""
+    r = sig.shape[1] // bands
+    return np.ascontiguousarray(sig[:, band * r : (band + 1) * r])
+
+
 def band_keys(sig: np.ndarray, band: int, bands: int) -> np.ndarray:
     """One band's bucket keys: each row's ``r`` signature values of that band as one value."""
-    r = sig.shape[1] // bands
-    block = np.ascontiguousarray(sig[:, band * r : (band + 1) * r])
-    return block.view(np.dtype((np.void, block.dtype.itemsize * r))).ravel()
+    block = band_values(sig, band, bands)
+    return block.view(np.dtype((np.void, block.dtype.itemsize * block.shape[1]))).ravel()
 
 
 def bucket_pairs(keys: np.ndarray, rows: np.ndarray, max_bucket: int = 40) -> np.ndarray:
@@ -148,13 +153,12 @@ class LshShuffle:
     def map(self, block: tuple[np.ndarray, np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """``(band, band values, row)`` arrays per partition, for one block ``(signatures, rows)``."""
         sig, rows = block
-        r = sig.shape[1] // self.bands
         parts: list[list] = [[[], [], []] for _ in range(self.partitions)]
         for band in range(self.bands):
-            vals = np.ascontiguousarray(sig[:, band * r : (band + 1) * r])
+            vals = band_values(sig, band, self.bands)
             h = np.full(len(vals), band, dtype=np.uint64)
             with np.errstate(over="ignore"):
-                for c in range(r):
+                for c in range(vals.shape[1]):
                     h = _mix(h ^ vals[:, c].astype(np.uint64))
             dest = (h % np.uint64(self.partitions)).astype(np.int64)
             for p in range(self.partitions):
